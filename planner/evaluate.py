@@ -1,0 +1,424 @@
+"""Plan -> Evaluation: every figure the GUI, the CLI and the report show.
+
+One function, :func:`evaluate`, computes all per-leg and account figures from
+a validated plan and its profile. Views only render its result.
+
+Conventions: side sign ``s`` +1 long / -1 short; money in the settlement
+currency of the leg (USDT for linear, coin for inverse); prices in quote per
+base unit; rates as fractions; ``None`` where a price does not exist (a 1x
+long has no liquidation price).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from planner.enums import MarginMode
+from planner.funding import funding_payment, symbol_interval_hours
+from planner.liquidation import find_roots_near, price_at_level
+from planner.models import Plan, Position
+from planner.profiles import ExchangeProfile, RuleTraits, SymbolSpec
+from planner.tiers import (
+    TierTable,
+    maintenance_margin,
+    maintenance_rate_amount,
+    max_leverage_at,
+    max_value_for_leverage,
+    position_value,
+    tier_index,
+    tier_measure,
+)
+from planner.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+
+State = Literal["safe", "margin_call", "liquidation"]
+
+
+@dataclass(frozen=True)
+class LegResult:
+    """Figures for one leg. Money in ``settle`` currency, prices in quote."""
+
+    index: int
+    symbol: str
+    side: str
+    margin_mode: str
+    contract: str
+    settle: str
+    quantity: float
+    entry_price: float
+    mark_price: float
+    leverage: float
+    position_value: float
+    notional_usd: float
+    collateral: float
+    initial_margin: float
+    maintenance_margin: float
+    maintenance_rate: float
+    maintenance_amount: float
+    tier: int
+    unrealized_pnl: float
+    roe: float
+    equity: float
+    margin_ratio: float | None
+    liquidation_price: float | None
+    bankruptcy_price: float | None
+    margin_call_price: float | None
+    distance_to_liquidation: float | None
+    distance_to_liquidation_price: float | None
+    break_even_price: float
+    max_leverage: float
+    max_position_value: float | None
+    close_fee: float
+    liquidation_fee: float
+    funding_rate: float
+    funding_interval_hours: float
+    funding_per_interval: float
+    state: State
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    """Account figures for one settlement currency."""
+
+    currency: str
+    wallet_balance: float
+    cross_wallet_balance: float
+    equity: float
+    unrealized_pnl: float
+    initial_margin: float
+    maintenance_margin: float
+    margin_ratio: float | None
+    available_balance: float
+    state: State
+    cross_liquidation_move_down: float | None
+    cross_liquidation_move_up: float | None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Margin-ratio thresholds in the exchange's own meaning."""
+
+    convention: str
+    margin_call: float
+    liquidation: float
+
+    def describe(self) -> str:
+        if self.convention == "mm_over_equity":
+            return f"margin ratio = MM / equity: margin call at >= {self.margin_call:.0%}, liquidation at >= {self.liquidation:.0%}"
+        return f"margin ratio = equity / (MM + close fee): margin call at <= {self.margin_call:.0%}, liquidation at <= {self.liquidation:.0%}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything computed for one plan on one profile."""
+
+    profile_id: str
+    profile_name: str
+    profile_version: str
+    rule: str
+    formula: str
+    thresholds: Thresholds
+    legs: list[LegResult]
+    accounts: list[AccountResult]
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def account(self) -> AccountResult:
+        return self.accounts[0]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (``evaluate --json``)."""
+        return {
+            "profile": {"id": self.profile_id, "name": self.profile_name, "version": self.profile_version, "rule": self.rule, "formula": self.formula},
+            "thresholds": asdict(self.thresholds),
+            "positions": [_clean(asdict(leg)) for leg in self.legs],
+            "account": _clean(asdict(self.account)),
+            "accounts": [_clean(asdict(a)) for a in self.accounts],
+            "warnings": list(self.warnings),
+        }
+
+
+def _clean(d: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _opt(x: float) -> float | None:
+    return float(x) if math.isfinite(x) and x > 0 else None
+
+
+# ---------------------------------------------------------------------------
+# small formulas (scalar or vector)
+# ---------------------------------------------------------------------------
+
+def unrealized_pnl(s, q, entry, price, inverse: bool):
+    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
+    if inverse:
+        return s * q * (1.0 / entry - 1.0 / np.asarray(price, dtype=float))
+    return s * q * (np.asarray(price, dtype=float) - entry)
+
+
+def break_even_price(entry: float, s: int, taker: float) -> float:
+    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse)."""
+    return entry * (1 + s * taker) / (1 - s * taker)
+
+
+def target_price(entry: float, s: int, leverage: float, roe: float, inverse: bool) -> float | None:
+    """Exit price for a return on initial margin ``roe`` (fraction).
+
+    Linear ``E*(1 + s*roe/L)``; inverse ``E/(1 - s*roe/L)`` (Bybit calculator:
+    7,000 at 5x for +20 % -> 7,291.67).
+    """
+    if inverse:
+        den = 1 - s * roe / leverage
+        return entry / den if den > 0 else None
+    p = entry * (1 + s * roe / leverage)
+    return p if p > 0 else None
+
+
+def average_entry(q1: float, e1: float, q2: float, e2: float, inverse: bool) -> float:
+    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean)."""
+    if inverse:
+        return (q1 + q2) / (q1 / e1 + q2 / e2)
+    return (q1 * e1 + q2 * e2) / (q1 + q2)
+
+
+def thresholds_for(profile: ExchangeProfile, plan: Plan | None = None) -> Thresholds:
+    call = plan.margin_call_ratio if plan is not None and plan.margin_call_ratio is not None else profile.margin_call_ratio
+    return Thresholds(profile.traits.margin_ratio, float(call), 1.0)
+
+
+def level_multiplier(th: Thresholds, which: str) -> float:
+    """Multiple ``m`` of the requirement where equity sits at a threshold (equity = m * requirement)."""
+    if which == "liquidation":
+        return 1.0
+    if th.convention == "mm_over_equity":
+        return 1.0 / th.margin_call
+    return th.margin_call
+
+
+def margin_ratio(equity: float, requirement: float, convention: str) -> float | None:
+    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio)."""
+    if convention == "mm_over_equity":
+        return requirement / equity if equity > 0 else None
+    return equity / requirement if requirement > 0 else None
+
+
+def state_for(ratio: float | None, equity: float, th: Thresholds) -> State:
+    if ratio is None:
+        return "liquidation" if equity <= 0 or th.convention == "mm_over_equity" else "safe"
+    if th.convention == "mm_over_equity":
+        return "liquidation" if ratio >= th.liquidation else "margin_call" if ratio >= th.margin_call else "safe"
+    return "liquidation" if ratio <= th.liquidation else "margin_call" if ratio <= th.margin_call else "safe"
+
+
+# ---------------------------------------------------------------------------
+# Leg context: validated numbers the engine works on
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LegInput:
+    """A leg in engine units."""
+
+    index: int
+    pos: Position
+    spec: SymbolSpec
+    table: TierTable
+    s: int
+    q: float
+    entry: float
+    mark: float
+    cross: bool
+    collateral: float  # isolated: effective margin; cross: 0 (the wallet is shared)
+
+
+def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
+    """Engine view of the plan's legs; ``marks`` overrides mark prices by symbol (what-if)."""
+    out = []
+    tables: dict[str, TierTable] = {}
+    for i, pos in enumerate(plan.positions):
+        spec = profile.symbols[pos.symbol]
+        table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
+        mark = (marks or {}).get(pos.symbol, pos.mark)
+        cross = pos.margin_mode is MarginMode.CROSS
+        out.append(LegInput(
+            i, pos, spec, table, pos.side.sign, formula_quantity(pos, spec), pos.entry_price, float(mark), cross,
+            0.0 if cross else effective_isolated_margin(pos, spec),
+        ))
+    return out
+
+
+def leg_requirement(leg: LegInput, price, traits: RuleTraits, taker: float):
+    """Maintenance margin plus any reserved close fee at ``price`` (array ok)."""
+    basis_price = leg.entry if traits.mm_price_basis == "entry" else price
+    mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=float))
+    if traits.close_fee_reserved:
+        mm = mm + taker * position_value(leg.q, price, leg.table.inverse)
+    return mm
+
+
+def leg_upnl(leg: LegInput, price):
+    return unrealized_pnl(leg.s, leg.q, leg.entry, price, leg.table.inverse)
+
+
+def cross_wallet(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], currency: str) -> float:
+    """Wallet in ``currency`` less the margin assigned to isolated legs settling in it."""
+    wallet = wallet_for(plan, profile, currency) or 0.0
+    return wallet - sum(l.collateral for l in legs if not l.cross and l.spec.settle == currency)
+
+
+# ---------------------------------------------------------------------------
+# evaluate
+# ---------------------------------------------------------------------------
+
+def evaluate(
+    plan: Plan,
+    profile: ExchangeProfile,
+    *,
+    marks: dict[str, float] | None = None,
+    validate: bool = True,
+) -> Evaluation:
+    """Evaluate ``plan`` on ``profile``.
+
+    Parameters
+    ----------
+    marks : what-if mark prices by symbol (the dragged mark line), overriding the plan's.
+    validate : check the plan against the profile first (raises PlannerError).
+    """
+    t0 = time.perf_counter()
+    if validate:
+        check_plan(plan, profile)
+    traits = profile.traits
+    taker = profile.fees.taker
+    fee_res = taker if traits.close_fee_reserved else 0.0
+    th = thresholds_for(profile, plan)
+    m_call = level_multiplier(th, "margin_call")
+    legs = leg_inputs(plan, profile, marks)
+
+    currencies = sorted({l.spec.settle for l in legs} | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c))
+    cw = {c: cross_wallet(plan, profile, legs, c) for c in currencies}
+    # Per-leg values at the current marks.
+    upnl_at_mark = [float(leg_upnl(l, l.mark)) for l in legs]
+    req_at_mark = [float(leg_requirement(l, l.mark, traits, taker)) for l in legs]
+
+    results: list[LegResult] = []
+    for l in legs:
+        mm_rate, mm_amount = maintenance_rate_amount(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table)
+        mm_here = float(maintenance_margin(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table))
+        value = float(position_value(l.q, l.mark, l.table.inverse))
+        upnl = upnl_at_mark[l.index]
+        if l.cross:
+            group = [o for o in legs if o.cross and o.spec.settle == l.spec.settle]
+            equity = cw[l.spec.settle] + sum(upnl_at_mark[o.index] for o in group)
+            requirement = sum(req_at_mark[o.index] for o in group)
+            lp, bp, mcp = _cross_prices(l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call)
+        else:
+            equity = l.collateral + upnl
+            requirement = req_at_mark[l.index]
+            lp = _solo_price(l, traits, fee_res, 1.0)
+            bp = _solo_price(l, traits, fee_res, 0.0)
+            mcp = _solo_price(l, traits, fee_res, m_call)
+        ratio = margin_ratio(equity, requirement, th.convention)
+        state = state_for(ratio, equity, th)
+        if lp is not None:
+            dist_price = (l.mark - lp) * l.s
+            dist = dist_price / l.mark
+        else:
+            dist_price = dist = None
+        im = float(position_value(l.q, l.entry, l.table.inverse)) / l.pos.leverage
+        cap = max_value_for_leverage(l.pos.leverage, l.table)
+        rate = plan.funding_rates.get(l.pos.symbol, 0.0)
+        results.append(LegResult(
+            index=l.index, symbol=l.pos.symbol, side=l.pos.side.value, margin_mode=l.pos.margin_mode.value,
+            contract=l.spec.contract.value, settle=l.spec.settle, quantity=l.pos.quantity,
+            entry_price=l.entry, mark_price=l.mark, leverage=l.pos.leverage,
+            position_value=value, notional_usd=l.q if l.table.inverse else value,
+            collateral=l.collateral if not l.cross else cw[l.spec.settle],
+            initial_margin=im, maintenance_margin=mm_here,
+            maintenance_rate=float(mm_rate), maintenance_amount=float(mm_amount),
+            tier=int(tier_index(tier_measure(l.q, l.mark, l.table), l.table)) + 1,
+            unrealized_pnl=upnl, roe=upnl / im if im > 0 else 0.0, equity=equity,
+            margin_ratio=ratio, liquidation_price=lp, bankruptcy_price=bp, margin_call_price=mcp,
+            distance_to_liquidation=dist, distance_to_liquidation_price=dist_price,
+            break_even_price=break_even_price(l.entry, l.s, taker),
+            max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
+            max_position_value=cap if math.isfinite(cap) else None,
+            close_fee=taker * value,
+            liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
+            funding_rate=rate, funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
+            funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
+            state=state,
+        ))
+
+    accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
+    return Evaluation(
+        profile_id=profile.id, profile_name=profile.name, profile_version=profile.version.isoformat(),
+        rule=profile.rule, formula=traits.formula, thresholds=th, legs=results, accounts=accounts,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
+    p = price_at_level(l.s, l.q, l.entry, l.collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
+    return _opt(float(p[0]))
+
+
+def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call):
+    """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks."""
+    same = [o for o in group if o.pos.symbol == l.pos.symbol]
+    others = [o for o in group if o.pos.symbol != l.pos.symbol]
+    upnl_others = sum(upnl_at_mark[o.index] for o in others)
+    req_others = sum(req_at_mark[o.index] for o in others)
+    out = []
+    for m in (1.0, 0.0, m_call):
+        if len(same) == 1:
+            collateral = wallet + upnl_others - m * req_others
+            fee = fee_res * m if m else fee_res
+            p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
+        else:
+            def f(price, m=m):
+                eq = wallet + upnl_others + sum(leg_upnl(o, price) for o in same)
+                if m == 0.0:
+                    req = sum(fee_res * position_value(o.q, price, o.table.inverse) for o in same)
+                else:
+                    req = m * (req_others + sum(leg_requirement(o, price, traits, taker) for o in same))
+                return eq - req
+            p = find_roots_near(f, l.mark, down=l.s > 0)
+        out.append(_opt(p))
+    return tuple(out)
+
+
+def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_at_mark, th, traits, taker) -> AccountResult:
+    mine = [l for l in legs if l.spec.settle == currency]
+    wallet = wallet_for(plan, profile, currency) or 0.0
+    upnl = sum(upnl_at_mark[l.index] for l in mine)
+    equity = wallet + upnl
+    req = sum(req_at_mark[l.index] for l in mine)
+    im = sum(results[l.index].initial_margin for l in mine)
+    ratio = margin_ratio(equity, req, th.convention)
+    cross = [l for l in mine if l.cross]
+    down = up = None
+    if cross:
+        cross_eq0 = cwallet
+
+        def f(mult):
+            mult = np.asarray(mult, dtype=float)
+            eq = cross_eq0 + sum(leg_upnl(l, l.mark * mult) for l in cross)
+            rq = sum(leg_requirement(l, l.mark * mult, traits, taker) for l in cross)
+            return eq - rq
+
+        d = find_roots_near(f, 1.0, down=True, span=1e4)
+        u = find_roots_near(f, 1.0, down=False, span=1e4)
+        down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
+        up = u - 1.0 if math.isfinite(u) and u < 1e4 * 0.999 else None
+    cross_upnl = sum(upnl_at_mark[l.index] for l in cross)
+    available = cwallet + min(cross_upnl, 0.0) - sum(results[l.index].initial_margin for l in cross)
+    return AccountResult(
+        currency=currency, wallet_balance=wallet, cross_wallet_balance=cwallet, equity=equity, unrealized_pnl=upnl,
+        initial_margin=im, maintenance_margin=req, margin_ratio=ratio, available_balance=available,
+        state=state_for(ratio, equity, th), cross_liquidation_move_down=down, cross_liquidation_move_up=up,
+    )

@@ -1,0 +1,233 @@
+"""Prices at which a position's equity meets a margin level (vectorised).
+
+Every venue's liquidation, bankruptcy and margin-call price is the root of one
+equation (formulas.md section 0)::
+
+    M + upnl(P) = k * MM(P) + f * value(P)
+
+* ``M``: collateral behind the position (isolated margin, or the cross wallet
+  less what the other positions consume), settlement currency.
+* ``upnl(P)``: linear ``s*q*(P - E)``; inverse ``s*q*(1/E - 1/P)`` (coin).
+* ``MM(P)``: tier rate x value - maintenance amount; the tier is chosen at
+  ``P`` ("tested" basis, Binance) or at the entry value ("entry", Bybit).
+* ``k``: 1 for liquidation, 0 for bankruptcy, ``1/threshold`` for the
+  margin-call price of a Binance-style ratio.
+* ``f``: close fee reserved (OKX), 0 otherwise.
+
+Sign convention: ``s`` = +1 long, -1 short. Returned prices are quote per base
+unit; ``nan`` means no positive price satisfies the equation (a 1x long cannot
+be liquidated), which callers report as "none".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner._types import ArrayLike, FloatArray
+from planner.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
+
+
+def closed_form_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike,
+    rate: ArrayLike, amount: ArrayLike, *, k: float = 1.0, fee: float = 0.0, inverse: bool = False,
+) -> FloatArray:
+    """Root of the margin equation for one fixed tier (rate, amount).
+
+    Notes
+    -----
+    Linear: ``P = (M + k*cum - s*q*E) / (q*(k*mmr + f) - s*q)`` (Binance FAQ form).
+    Inverse: ``P = q*(k*mmr + f + s) / (M + k*cum + s*q/E)`` (Binance COIN-M, Kraken).
+
+    Examples
+    --------
+    >>> float(closed_form_price(1, 1.0, 20000.0, 400.0, 0.005, 0.0))  # doctest: +ELLIPSIS
+    19698.99...
+    """
+    s = np.asarray(s, dtype=float)
+    q = np.asarray(q, dtype=float)
+    entry = np.asarray(entry, dtype=float)
+    collateral = np.asarray(collateral, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if inverse:
+            price = q * (k * rate + fee + s) / (collateral + k * amount + s * q / entry)
+        else:
+            price = (collateral + k * amount - s * q * entry) / (q * (k * rate + fee) - s * q)
+    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+
+
+def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+    """Bybit classic: maintenance margin fixed at its entry-value amount."""
+    mm_entry = maintenance_margin(q, entry, table)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if table.inverse:
+            price = q * (fee + s) / (collateral - k * mm_entry + s * q / entry)
+        else:
+            price = (collateral - k * mm_entry - s * q * entry) / (q * fee - s * q)
+    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+
+
+def _size_scaled_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+    """Deribit: MM rate = a + b*size_in_coin (formulas.md section 5)."""
+    _, a, b, _ = table.size_scaled  # type: ignore[misc]
+    if not table.inverse:
+        return closed_form_price(s, q, entry, collateral, a + b * q, 0.0, k=k, fee=fee)
+    # x = 1/P:  k*b*q^2 x^2 + (k*a + f + s) q x - (M + s q/E) = 0
+    A = k * b * q * q
+    B = (k * a + fee + s) * q
+    C = -(collateral + s * q / entry)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disc = B * B - 4.0 * A * C
+        root = np.sqrt(np.where(disc >= 0, disc, np.nan))
+        # Smaller positive root: the first price reached from the entry side.
+        quad = np.where(B > 0, (2.0 * -C) / (B + root), (-B - root) / (2.0 * A))
+        x = np.where(A > 0, quad, -C / B)
+        price = 1.0 / x
+    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+
+
+def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, FloatArray]:
+    """Price interval of every tier for each position (value basis), shape (N, T)."""
+    qc = q[:, None]
+    with np.errstate(divide="ignore"):
+        if table.inverse:  # value = q/P in [floor, cap)  <=>  P in (q/cap, q/floor]
+            lo = qc / table.caps[None, :]
+            hi = np.where(table.floors[None, :] > 0, qc / np.where(table.floors > 0, table.floors, 1.0)[None, :], np.inf)
+        else:
+            lo = qc * 0 + table.floors[None, :] / qc
+            hi = table.caps[None, :] / qc
+    return lo, hi
+
+
+def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+    """Exact root for any tier table, continuous or not, by tier intervals.
+
+    Each tier's equation holds only on its own price interval. The region where
+    the position is under-margined is the union of those pieces; a long is
+    liquidated at its highest point, a short at its lowest (formulas.md section 0,
+    OKX: the price can sit on a tier boundary).
+    """
+    s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
+    cand = closed_form_price(
+        s[:, None], q[:, None], entry[:, None], collateral[:, None],
+        table.mmr[None, :], table.cum[None, :], k=k, fee=fee, inverse=table.inverse,
+    )
+    lo, hi = _tier_price_bounds(q, table)
+    long = s[:, None] > 0
+    # Which side of each tier's root is under-margined depends on the slope sign.
+    eps = 1e-9
+    below = _under_margined(s[:, None], q[:, None], entry[:, None], collateral[:, None], table, k, fee, cand * (1 - eps))
+    valid = np.isfinite(cand)
+    down = np.where(valid & long & below & (cand > lo), np.minimum(cand, hi), -np.inf).max(axis=1)
+    up = np.where(valid & ~long & ~below & (cand < hi), np.maximum(cand, lo), np.inf).min(axis=1)
+    out = np.where(s > 0, down, up)
+    return np.where(np.isfinite(out) & (out > 0), out, np.nan)
+
+
+def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) -> FloatArray:
+    """True where equity < k*MM + fee at ``price`` using each column's own tier."""
+    value = position_value(q, price, table.inverse)
+    upnl = s * q * (1.0 / entry - 1.0 / price) if table.inverse else s * q * (price - entry)
+    mm = value * table.mmr[None, :] - table.cum[None, :]
+    return collateral + upnl < k * mm + fee * value
+
+
+def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+    """Tier re-selection at the candidate price (Binance FAQ), for continuous tables.
+
+    Converges in one or two passes on real tables; rows still moving after
+    ``n_tiers + 1`` passes fall back to :func:`_interval_price`.
+    """
+    s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
+    j = tier_index(tier_measure(q, entry, table), table)
+    price = closed_form_price(s, q, entry, collateral, table.mmr[j], table.cum[j], k=k, fee=fee, inverse=table.inverse)
+    for _ in range(table.n_tiers + 1):
+        at = np.where(np.isfinite(price), price, entry)
+        j_new = tier_index(tier_measure(q, at, table), table)
+        moved = j_new != j
+        if not moved.any():
+            return price
+        idx = np.nonzero(moved)[0]
+        j[idx] = j_new[idx]
+        price[idx] = closed_form_price(
+            s[idx], q[idx], entry[idx], collateral[idx], table.mmr[j[idx]], table.cum[j[idx]],
+            k=k, fee=fee, inverse=table.inverse,
+        )
+    idx = np.nonzero(moved)[0]
+    price[idx] = _interval_price(s[idx], q[idx], entry[idx], collateral[idx], table, k, fee)
+    return price
+
+
+def price_at_level(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable,
+    *, k: float = 1.0, fee: float = 0.0, mm_basis: str = "tested",
+) -> FloatArray:
+    """Price where ``collateral + upnl(P) = k*MM(P) + fee*value(P)``; nan if none.
+
+    Parameters
+    ----------
+    s : +1 long, -1 short.
+    q : size in formula units (linear base units; inverse USD notional).
+    entry : average entry price.
+    collateral : margin behind the position, settlement currency.
+    table : the symbol's tiers.
+    k : multiple of maintenance margin (1 liquidation, 0 bankruptcy).
+    fee : close-fee rate reserved in the requirement.
+    mm_basis : "tested" (tier and value at P) or "entry" (at the entry value).
+    """
+    s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
+    if k == 0.0:
+        zeros = np.zeros_like(q)
+        return closed_form_price(s, q, entry, collateral, zeros, zeros, k=0.0, fee=fee, inverse=table.inverse)
+    if mm_basis == "entry":
+        return _entry_basis_price(s, q, entry, collateral, table, k, fee)
+    if table.size_scaled is not None:
+        return _size_scaled_price(s, q, entry, collateral, table, k, fee)
+    if table.basis == "size" or table.n_tiers == 1:
+        j = tier_index(tier_measure(q, entry, table), table)
+        return closed_form_price(s, q, entry, collateral, table.mmr[j], table.cum[j], k=k, fee=fee, inverse=table.inverse)
+    if table.continuous:
+        return _iterated_price(s, q, entry, collateral, table, k, fee)
+    return _interval_price(s, q, entry, collateral, table, k, fee)
+
+
+def liquidation_price(s, q, entry, collateral, table: TierTable, *, fee: float = 0.0, mm_basis: str = "tested") -> FloatArray:
+    """Price where equity equals maintenance margin (+ reserved close fee)."""
+    return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis)
+
+
+def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 0.0) -> FloatArray:
+    """Price where equity reaches zero (after the reserved close fee, if any).
+
+    Notes
+    -----
+    Linear: ``BP = (q*E - s*M) / (q*(1 - s*f))``; inverse: ``BP = q*(s + f) / (M + s*q/E)``.
+    """
+    return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
+
+
+def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 4001, iters: int = 80) -> float:
+    """Nearest root of a scalar function of price on one side of ``ref``; nan if none.
+
+    Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``),
+    then bisects the first sign change. ``func`` takes a numpy array of prices.
+    """
+    if down:
+        grid = ref * np.logspace(0.0, -np.log10(span), n_grid)
+    else:
+        grid = ref * np.logspace(0.0, np.log10(span), n_grid)
+    vals = func(grid)
+    neg = vals < 0
+    if neg[0]:
+        return float(ref)
+    hit = np.nonzero(neg)[0]
+    if hit.size == 0:
+        return float("nan")
+    i = int(hit[0])
+    a, b = grid[i - 1], grid[i]
+    for _ in range(iters):
+        mid = 0.5 * (a + b)
+        if func(np.array([mid]))[0] < 0:
+            b = mid
+        else:
+            a = mid
+    return float(0.5 * (a + b))

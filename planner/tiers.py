@@ -1,0 +1,159 @@
+"""Column form of a symbol's margin tiers and vectorised tier lookup.
+
+A :class:`TierTable` is built once from a validated :class:`SymbolSpec` and
+then used on numpy arrays of any length (one position, a 2,000-point price
+grid, a million random positions).
+
+Quantities here are in *formula units*: ``q`` is base units for linear
+contracts and USD notional (contracts x contract size) for inverse ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner._types import ArrayLike, FloatArray, IntArray
+from planner.enums import ContractKind
+from planner.profiles import SymbolSpec, Tier
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """Margin tiers of one symbol as numpy columns.
+
+    Attributes
+    ----------
+    floors, caps : tier bounds in ``basis`` units (caps: ``inf`` = unbounded).
+    mmr, cum : maintenance rate (fraction) and maintenance amount (settlement currency).
+    max_leverage : largest leverage allowed in each tier.
+    basis : "value" (position value at the tested price, settlement currency)
+        or "size" (formula-unit size, price independent).
+    inverse : coin-margined contract.
+    continuous : maintenance margin is continuous in position value (a
+        deduction that follows the recurrence, or a single tier), so the
+        liquidation price is unique and tier re-selection converges.
+    size_scaled : ``(initial_base, maintenance_base, rate_per_base_unit, max_initial)``
+        for Deribit-style margin, else None.
+    """
+
+    floors: FloatArray
+    caps: FloatArray
+    mmr: FloatArray
+    cum: FloatArray
+    max_leverage: FloatArray
+    basis: str
+    inverse: bool
+    continuous: bool
+    size_scaled: tuple[float, float, float, float] | None = None
+
+    @property
+    def n_tiers(self) -> int:
+        return int(self.floors.shape[0])
+
+    @classmethod
+    def from_tiers(
+        cls,
+        tiers: list[Tier],
+        *,
+        inverse: bool = False,
+        basis: str = "value",
+        size_scaled: tuple[float, float, float, float] | None = None,
+    ) -> "TierTable":
+        floors = np.array([t.notional_floor for t in tiers], dtype=float)
+        caps = np.array([np.inf if t.notional_cap is None else t.notional_cap for t in tiers], dtype=float)
+        mmr = np.array([t.maintenance_rate for t in tiers], dtype=float)
+        cum = np.array([t.maintenance_amount for t in tiers], dtype=float)
+        lev = np.array([t.max_leverage for t in tiers], dtype=float)
+        continuous = len(tiers) == 1 or basis == "size" or _follows_recurrence(floors, mmr, cum)
+        return cls(floors, caps, mmr, cum, lev, basis, inverse, continuous, size_scaled)
+
+    @classmethod
+    def from_spec(cls, spec: SymbolSpec) -> "TierTable":
+        ss = spec.size_scaled
+        scaled = None if ss is None else (ss.initial_rate, ss.maintenance_rate, ss.rate_per_unit, ss.max_initial_rate)
+        return cls.from_tiers(
+            spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled
+        )
+
+
+def _follows_recurrence(floors: FloatArray, mmr: FloatArray, cum: FloatArray) -> bool:
+    expected = np.concatenate([[0.0], np.cumsum(floors[1:] * np.diff(mmr))])
+    return bool(np.allclose(cum, expected, rtol=1e-6, atol=1e-9)) and bool(np.all(np.diff(mmr) >= 0))
+
+
+def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
+    """Position value in settlement currency: linear ``q*P`` (quote), inverse ``q/P`` (coin)."""
+    q = np.asarray(q, dtype=float)
+    price = np.asarray(price, dtype=float)
+    return q / price if inverse else q * price
+
+
+def size_in_base(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
+    """Size in base units (coins): linear ``q``; inverse USD notional / price."""
+    q = np.asarray(q, dtype=float)
+    return q / np.asarray(price, dtype=float) if inverse else q * np.ones_like(np.asarray(price, dtype=float))
+
+
+def tier_measure(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
+    """The number a tier is chosen by: value at ``price`` or size, per ``table.basis``."""
+    if table.basis == "size":
+        return np.asarray(q, dtype=float) * np.ones_like(np.asarray(price, dtype=float))
+    return position_value(q, price, table.inverse)
+
+
+def tier_index(measure: ArrayLike, table: TierTable) -> IntArray:
+    """Index of the tier whose ``[floor, cap)`` contains ``measure`` (clipped to the table).
+
+    Examples
+    --------
+    Binance BTCUSDT, notional 170.3 USDT -> tier 0 (0.4 %, cum 0).
+    """
+    idx = np.searchsorted(table.floors, np.asarray(measure, dtype=float), side="right") - 1
+    return np.clip(idx, 0, table.n_tiers - 1)
+
+
+def maintenance_rate_amount(q: ArrayLike, price: ArrayLike, table: TierTable) -> tuple[FloatArray, FloatArray]:
+    """Maintenance rate and amount that apply to size ``q`` at ``price``."""
+    if table.size_scaled is not None:
+        _, mm_base, slope, _ = table.size_scaled
+        rate = mm_base + slope * size_in_base(q, price, table.inverse)
+        return rate, np.zeros_like(rate)
+    j = tier_index(tier_measure(q, price, table), table)
+    return table.mmr[j], table.cum[j]
+
+
+def maintenance_margin(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
+    """Maintenance margin in settlement currency: ``value(P) * rate - amount`` (never negative)."""
+    rate, amount = maintenance_rate_amount(q, price, table)
+    return np.maximum(position_value(q, price, table.inverse) * rate - amount, 0.0)
+
+
+def initial_margin_rate(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray | None:
+    """Deribit-style size-scaled initial-margin rate, or None for tiered tables."""
+    if table.size_scaled is None:
+        return None
+    im_base, _, slope, cap = table.size_scaled
+    return np.minimum(im_base + slope * size_in_base(q, price, table.inverse), cap)
+
+
+def max_leverage_at(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
+    """Largest leverage the venue allows for size ``q`` valued at ``price``."""
+    im_rate = initial_margin_rate(q, price, table)
+    if im_rate is not None:
+        return 1.0 / im_rate
+    return table.max_leverage[tier_index(tier_measure(q, price, table), table)]
+
+
+def max_value_for_leverage(leverage: float, table: TierTable) -> float:
+    """Largest tier bound (``basis`` units) at which ``leverage`` is still allowed; inf if unbounded, 0 if never."""
+    if table.size_scaled is not None:
+        im_base, _, slope, _ = table.size_scaled
+        if slope == 0.0:
+            return np.inf if 1.0 / leverage >= im_base else 0.0
+        return max((1.0 / leverage - im_base) / slope, 0.0)
+    ok = table.max_leverage >= leverage - 1e-12
+    if not ok.any():
+        return 0.0
+    return float(table.caps[ok].max())
