@@ -89,3 +89,17 @@ def accrued(payment_per_settlement: ArrayLike, schedule: Schedule, times_hours: 
     cum_weight = np.concatenate([[0.0], np.cumsum(schedule.weights)])[n_done]
     pay = np.asarray(payment_per_settlement, dtype=float)
     return pay[..., None] * cum_weight if pay.ndim else pay * cum_weight
+
+
+def funding_rate_from_premium(premium: float, interest: float, clamp: float = 0.0005) -> float:
+    """Per-interval funding rate ``F = P + clamp(I - P, -c, +c)`` (Binance, Bybit, Hyperliquid).
+
+    Examples
+    --------
+    Hyperliquid docs: premium 1 %, interest 0.01 % per 8 h -> F = 0.95 % per 8 h,
+    charged hourly at F/8 = 0.11875 %.
+
+    >>> round(funding_rate_from_premium(0.01, 0.0001), 10)
+    0.0095
+    """
+    return premium + min(max(interest - premium, -clamp), clamp)

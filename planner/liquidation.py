@@ -41,7 +41,7 @@ def closed_form_price(
     Examples
     --------
     >>> float(closed_form_price(1, 1.0, 20000.0, 400.0, 0.005, 0.0))  # doctest: +ELLIPSIS
-    19698.99...
+    19698.49...
     """
     s = np.asarray(s, dtype=float)
     q = np.asarray(q, dtype=float)

@@ -1,0 +1,58 @@
+"""Display formatting shared by the CLI, the window and the report.
+
+Numbers are computed unrounded; they are rounded here, for display only, and
+prices towards the safe side: a long's liquidation price is rounded *up* to
+the tick, a short's *down* (Bybit shows 7,773.48 as 7,773.50 for a long).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def round_price_safe(price: float | None, tick: float, side_sign: int) -> float | None:
+    """Round a liquidation-type price to the tick towards the current price."""
+    if price is None or not math.isfinite(price):
+        return None
+    steps = price / tick
+    # A tiny tolerance keeps exact multiples from being pushed a tick away.
+    n = math.ceil(steps - 1e-9) if side_sign > 0 else math.floor(steps + 1e-9)
+    return n * tick
+
+
+def tick_decimals(tick: float) -> int:
+    """Decimals needed to show a tick size (0.1 -> 1, 0.0001 -> 4, 1 -> 0)."""
+    if tick >= 1:
+        return 0
+    return max(0, min(10, int(round(-math.log10(tick) + 0.4999))))
+
+
+def fmt_price(price: float | None, tick: float = 0.01, side_sign: int = 0) -> str:
+    """Price with the symbol's tick decimals; "none" when it does not exist."""
+    if price is None or not math.isfinite(price):
+        return "none"
+    if side_sign:
+        price = round_price_safe(price, tick, side_sign) or price
+    return f"{price:,.{tick_decimals(tick)}f}"
+
+
+def fmt_money(value: float | None, currency: str = "", digits: int | None = None) -> str:
+    """Money with a sensible number of decimals (coins get more)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if digits is None:
+        digits = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 6
+    text = f"{value:,.{digits}f}"
+    return f"{text} {currency}".strip()
+
+
+def fmt_pct(fraction: float | None, digits: int = 2) -> str:
+    if fraction is None or not math.isfinite(fraction):
+        return "n/a"
+    return f"{fraction * 100:,.{digits}f}%"
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{ratio * 100:,.2f}%"

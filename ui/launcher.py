@@ -1,0 +1,32 @@
+"""Console entry point ``position-planner``.
+
+Routes to the headless CLI (``planner.cli``) when the first argument is a
+sub-command or ``--version``; otherwise opens the window (``ui.app``). Qt is
+imported only on the window path, so CLI commands start fast and work
+without a display.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from planner.cli import command_names, main as cli_main
+
+    if args and (args[0] in command_names() or args[0] in ("--version", "-V")):
+        if args[0] == "-V":
+            args[0] = "--version"
+        try:
+            return cli_main(args)
+        except SystemExit as exc:  # argparse --version / usage errors
+            return int(exc.code or 0)
+    from ui.app import main as gui_main
+
+    return gui_main(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
