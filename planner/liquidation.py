@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner._types import ArrayLike, FloatArray
+from planner._types import ArrayLike, FloatArray, IntArray
 from planner.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
 
 
@@ -131,30 +131,79 @@ def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) ->
     return collateral + upnl < k * mm + fee * value
 
 
+#: Rows per block in the tier re-selection loop: small enough to stay in cache.
+_CHUNK = 16384
+
+
+def _tier_root(s, q, a0, collateral, entry, k_rate, k_amount, fee, inverse: bool):
+    """Closed-form root for per-row tier values (``k_rate = k*mmr``, ``k_amount = k*cum``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if inverse:
+            return q * (k_rate + fee + s) / (collateral + k_amount + s * q / entry)
+        return (a0 + k_amount) / (q * (k_rate + fee) - s * q)
+
+
+def _measure_at(price, q, s, inverse: bool):
+    """Tier measure (position value) at ``price``; rows without a root take the loss-side limit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = q / price if inverse else q * price
+    ok = price > 0
+    if ok.all():
+        return value
+    limit = np.where((s > 0) == inverse, np.inf, 0.0)
+    return np.where(ok, value, limit)
+
+
+def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
+    """Tier index = number of inner floors <= value; comparison counting beats a
+    binary search for the dozen tiers real tables have."""
+    if inner.shape[0] > 100:
+        return np.searchsorted(inner, values, side="right")
+    j = np.zeros(values.shape, dtype=np.int8)
+    for floor in inner:
+        j += values >= floor
+    return j.astype(np.intp)
+
+
 def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
     """Tier re-selection at the candidate price (Binance FAQ), for continuous tables.
 
-    Converges in one or two passes on real tables; rows still moving after
-    ``n_tiers + 1`` passes fall back to :func:`_interval_price`.
+    Start from the tier of the entry value, solve, and move rows whose root
+    falls outside their tier to the tier containing it; with continuous
+    maintenance margin the root is unique, and real tables settle in one or
+    two passes. Rows still moving after ``n_tiers + 1`` passes fall back to
+    :func:`_interval_price`. Works in cache-sized blocks.
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
-    j = tier_index(tier_measure(q, entry, table), table)
-    price = closed_form_price(s, q, entry, collateral, table.mmr[j], table.cum[j], k=k, fee=fee, inverse=table.inverse)
-    for _ in range(table.n_tiers + 1):
-        at = np.where(np.isfinite(price), price, entry)
-        j_new = tier_index(tier_measure(q, at, table), table)
-        moved = j_new != j
-        if not moved.any():
-            return price
-        idx = np.nonzero(moved)[0]
-        j[idx] = j_new[idx]
-        price[idx] = closed_form_price(
-            s[idx], q[idx], entry[idx], collateral[idx], table.mmr[j[idx]], table.cum[j[idx]],
-            k=k, fee=fee, inverse=table.inverse,
-        )
-    idx = np.nonzero(moved)[0]
-    price[idx] = _interval_price(s[idx], q[idx], entry[idx], collateral[idx], table, k, fee)
-    return price
+    inner = table.floors[1:]
+    lo = table.floors
+    hi = np.concatenate([table.caps[:-1], [np.inf]])
+    k_rate, k_amount = k * table.mmr, k * table.cum
+    out = np.empty(q.shape, dtype=float)
+    stuck: list[FloatArray] = []
+    for a in range(0, q.shape[0], _CHUNK):
+        sl = slice(a, a + _CHUNK)
+        ss, qq, ee, mm = s[sl], q[sl], entry[sl], collateral[sl]
+        a0 = mm - ss * qq * ee
+        j = _count_floors(inner, position_value(qq, ee, table.inverse))
+        price = _tier_root(ss, qq, a0, mm, ee, k_rate[j], k_amount[j], fee, table.inverse)
+        for _ in range(table.n_tiers + 1):
+            v = _measure_at(price, qq, ss, table.inverse)
+            bad = (v < lo[j]) | (v >= hi[j])
+            if not bad.any():
+                break
+            idx = np.flatnonzero(bad)
+            jn = np.searchsorted(inner, v[idx], side="right")
+            j[idx] = jn
+            price[idx] = _tier_root(ss[idx], qq[idx], a0[idx], mm[idx], ee[idx], k_rate[jn], k_amount[jn], fee, table.inverse)
+        else:
+            stuck.append(np.flatnonzero(bad) + a)
+        out[sl] = price
+    if stuck:
+        idx = np.concatenate(stuck)
+        out[idx] = _interval_price(s[idx], q[idx], entry[idx], collateral[idx], table, k, fee)
+    out[~(out > 0) | ~np.isfinite(out)] = np.nan
+    return out
 
 
 def price_at_level(
