@@ -1,0 +1,188 @@
+"""evaluate(), curves and funding on whole plans (isolated, cross, hedged, inverse)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from planner.curves import funding_curves, price_curves
+from planner.errors import PlannerError
+from planner.evaluate import average_entry, evaluate, target_price
+from planner.models import Plan
+from planner.profiles import ExchangeProfile, get_profile
+
+BTC_TIERS = get_profile("binance-usdm").symbols["BTCUSDT"].model_dump(mode="json")
+
+
+def inline_profile(rule: str = "binance", **over) -> dict:
+    """A small inline profile: BTCUSDT with the real Binance table plus an XYZ leg."""
+    prof = {
+        "id": f"test-{rule}", "name": f"test {rule}", "version": "2026-01-01", "rule": rule, "settle_currency": "USDT",
+        "fees": {"maker": 0.0002, "taker": 0.0005, "liquidation": 0.0125},
+        "funding": {"interval_hours": 8, "settlement_hours_utc": [0, 8, 16]},
+        "policies": {"insurance_fund": True, "adl": True, "negative_balance_protection": True, "leftover_margin": "insurance_fund"},
+        "symbols": {
+            "BTCUSDT": BTC_TIERS,
+            "XYZUSDT": {"contract": "linear", "contract_size": 1, "tick_size": 0.01, "base": "XYZ", "quote": "USDT", "settle": "USDT",
+                        "tiers": [{"notional_floor": 0, "max_leverage": 50, "maintenance_rate": 0.01}]},
+        },
+        "sources": [{"url": "https://example.invalid/test"}],
+    }
+    if rule not in ("binance", "bybit"):
+        prof["symbols"]["BTCUSDT"] = {**BTC_TIERS, "tiers": [{**t, "maintenance_amount": 0.0} for t in BTC_TIERS["tiers"]]}
+    prof.update(over)
+    return prof
+
+
+def make_plan(positions: list[dict], wallet: float = 100000.0, rule: str = "binance", **extra) -> tuple[Plan, ExchangeProfile]:
+    plan = Plan.model_validate({"profile": inline_profile(rule), "account": {"wallet_balance": wallet}, "positions": positions, **extra})
+    assert isinstance(plan.profile, ExchangeProfile)
+    return plan, plan.profile
+
+
+def leg(symbol="BTCUSDT", side="long", q=1.0, e=50000.0, mark=None, lev=10, mode="isolated", **kw) -> dict:
+    return {"symbol": symbol, "side": side, "quantity": q, "entry_price": e, "mark_price": mark or e, "leverage": lev, "margin_mode": mode, **kw}
+
+
+def account_gap_at(plan: Plan, profile: ExchangeProfile, symbol: str, price: float) -> float:
+    """Cross equity minus requirement when ``symbol`` is at ``price`` (engine curves)."""
+    c = price_curves(plan, profile, symbol, np.array([price]))
+    return float(c.cross_equity[0] - c.cross_requirement[0])
+
+
+def test_cross_leg_binance_form_matches_account_root() -> None:
+    """Cross LP of one leg, others at their marks: the cross equity equals MM there."""
+    plan, prof = make_plan([leg(mode="cross", lev=20), leg("XYZUSDT", "short", q=1000, e=100.0, mark=104.0, lev=10, mode="cross")], wallet=8000)
+    ev = evaluate(plan, prof)
+    lp = ev.legs[0].liquidation_price
+    assert lp is not None and lp < 50000
+    assert account_gap_at(plan, prof, "BTCUSDT", lp) == pytest.approx(0.0, abs=1e-6)
+    lp_xyz = ev.legs[1].liquidation_price
+    assert account_gap_at(plan, prof, "XYZUSDT", lp_xyz) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_hedged_same_symbol_cross_is_solved_numerically() -> None:
+    plan, prof = make_plan([leg(mode="cross", q=2.0), leg(side="short", q=1.0, mode="cross")], wallet=6000)
+    ev = evaluate(plan, prof)
+    lp = ev.legs[0].liquidation_price
+    assert lp is not None
+    assert account_gap_at(plan, prof, "BTCUSDT", lp) == pytest.approx(0.0, abs=1e-5)
+    # Net long 1 BTC: the long leg's liquidation is below the mark.
+    assert lp < 50000
+
+
+def test_isolated_leg_ignores_wallet_and_other_legs() -> None:
+    plan1, prof = make_plan([leg()])
+    plan2, _ = make_plan([leg(), leg("XYZUSDT", "short", q=1000, e=100.0, mark=150.0, mode="cross")], wallet=60000)
+    a = evaluate(plan1, prof).legs[0]
+    b = evaluate(plan2, prof).legs[0]
+    assert a.liquidation_price == b.liquidation_price
+
+
+def test_margin_call_price_between_mark_and_liquidation() -> None:
+    plan, prof = make_plan([leg(lev=20)])
+    L = evaluate(plan, prof).legs[0]
+    assert L.liquidation_price < L.margin_call_price < L.mark_price
+    assert L.bankruptcy_price < L.liquidation_price
+
+
+def test_states_follow_thresholds() -> None:
+    plan, prof = make_plan([leg(lev=20, mark=47720.0)])
+    L = evaluate(plan, prof).legs[0]
+    assert L.state == "margin_call" and 0.8 <= L.margin_ratio < 1.0
+    plan, prof = make_plan([leg(lev=20, mark=47000.0)])
+    assert evaluate(plan, prof).legs[0].state == "liquidation"
+    plan, prof = make_plan([leg(lev=20, mark=52000.0)])
+    assert evaluate(plan, prof).legs[0].state == "safe"
+
+
+def test_okx_ratio_points_the_other_way() -> None:
+    plan, prof = make_plan([leg(lev=20)], rule="okx")
+    L = evaluate(plan, prof).legs[0]
+    # equity / (MM + close fee): well above 1 when safe.
+    assert L.margin_ratio > 1.0 and L.state == "safe"
+    assert evaluate(plan, prof).thresholds.convention == "equity_over_requirement"
+
+
+def test_what_if_mark_moves_figures() -> None:
+    plan, prof = make_plan([leg()])
+    base = evaluate(plan, prof).legs[0]
+    moved = evaluate(plan, prof, marks={"BTCUSDT": 48000.0}).legs[0]
+    assert moved.unrealized_pnl == pytest.approx(-2000.0)
+    assert moved.liquidation_price == base.liquidation_price  # isolated LP does not depend on mark
+    assert moved.distance_to_liquidation < base.distance_to_liquidation
+
+
+def test_evaluate_refuses_invalid_plan() -> None:
+    plan, prof = make_plan([leg(lev=200)])
+    with pytest.raises(PlannerError) as exc:
+        evaluate(plan, prof)
+    assert "positions.0.leverage" in exc.value.describe()
+
+
+def test_curves_cross_zero_at_liquidation_price() -> None:
+    plan, prof = make_plan([leg(lev=25)])
+    ev = evaluate(plan, prof)
+    lp = ev.legs[0].liquidation_price
+    grid = np.linspace(40000, 55000, 2001)
+    c = price_curves(plan, prof, "BTCUSDT", grid)
+    iso = c.isolated[0]
+    gap = iso.equity - iso.requirement
+    crossing = grid[np.nonzero(np.diff(np.sign(gap)))[0]]
+    assert crossing.size == 1 and abs(crossing[0] - lp) <= grid[1] - grid[0]
+    # Past liquidation the isolated leg leaves nothing to the account (Binance: insurance fund).
+    assert c.equity[0] == pytest.approx(100000 - 50000 / 25)
+
+
+def test_bybit_funding_taken_from_isolated_margin_moves_liquidation() -> None:
+    """Bybit help: 1 BTC long @20,000 at 50x, 200 USDT funding taken from position
+    margin moves the liquidation price from 19,700 to 19,900."""
+    tiers = [{"notional_floor": 0, "notional_cap": 2e6, "max_leverage": 100, "maintenance_rate": 0.005, "maintenance_amount": 0}]
+    prof = inline_profile("bybit")
+    prof["symbols"]["BTCUSDT"] = {**BTC_TIERS, "tiers": tiers}
+    plan = Plan.model_validate({"profile": prof, "account": {"wallet_balance": 1000}, "positions": [leg(e=20000.0, lev=50)]})
+    assert evaluate(plan, plan.profile).legs[0].liquidation_price == pytest.approx(19700.0)
+    after = plan.model_copy(update={"positions": [plan.positions[0].model_copy(update={"added_margin": -200.0})]})
+    assert evaluate(after, after.profile).legs[0].liquidation_price == pytest.approx(19900.0)
+
+
+def test_funding_curve_longs_pay_and_liquidation_time() -> None:
+    plan, prof = make_plan([leg(mode="cross", lev=50)], wallet=1200, funding_rates={"BTCUSDT": 0.01}, horizon_hours=72)
+    fc = funding_curves(plan, prof, horizon_hours=72)
+    # Settlements at 8, 16, 24 ... hours from 00:00 UTC; each costs 1 BTC x 50,000 x 1 % = 500 USDT.
+    assert list(fc.settlement_hours[:3]) == [8.0, 16.0, 24.0]
+    assert fc.equity[-1] == pytest.approx(1200 - 500 * 9)
+    # MM at 50,000 = 200 (tier 2): equity 1,200 -> 700 -> 200 (= MM, not below) -> -300 at 24 h.
+    assert fc.liquidation_hour == pytest.approx(24.0)
+    short, prof2 = make_plan([leg(side="short", mode="cross", lev=50)], wallet=1200, funding_rates={"BTCUSDT": 0.01})
+    assert funding_curves(short, prof2, horizon_hours=24).equity[-1] == pytest.approx(1200 + 1500)
+
+
+def test_target_and_average_entry() -> None:
+    assert target_price(50000, 1, 10, 0.5, inverse=False) == pytest.approx(52500)
+    assert target_price(50000, -1, 10, 0.5, inverse=False) == pytest.approx(47500)
+    assert average_entry(1, 50000, 1, 40000, inverse=False) == pytest.approx(45000)
+    assert average_entry(50000, 50000, 40000, 40000, inverse=True) == pytest.approx(90000 / 2)
+
+
+def test_account_common_shock() -> None:
+    plan, prof = make_plan([leg(mode="cross", lev=10), leg("XYZUSDT", q=100, e=100.0, mode="cross")], wallet=6000)
+    acc = evaluate(plan, prof).account
+    down = acc.cross_liquidation_move_down
+    assert down is not None and -1 < down < 0
+    # At that common move the cross equity equals the requirement.
+    marks = {"BTCUSDT": 50000 * (1 + down), "XYZUSDT": 100 * (1 + down)}
+    shocked = evaluate(plan, prof, marks=marks, validate=False).account
+    assert shocked.equity == pytest.approx(shocked.maintenance_margin, rel=1e-6)
+
+
+def test_inline_profile_evaluates_exactly_as_it_says() -> None:
+    plan, prof = make_plan([leg()])
+    tweaked = inline_profile()
+    tweaked["symbols"]["BTCUSDT"] = {**BTC_TIERS, "tiers": [{"notional_floor": 0, "max_leverage": 100, "maintenance_rate": 0.02}]}
+    plan2 = Plan.model_validate({**plan.model_dump(mode="json"), "profile": tweaked})
+    lp2 = evaluate(plan2, plan2.profile).legs[0].liquidation_price
+    assert lp2 == pytest.approx((50000 - 5000) / (1 - 0.02))
+    assert not math.isclose(lp2, evaluate(plan, prof).legs[0].liquidation_price)

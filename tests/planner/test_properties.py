@@ -1,0 +1,197 @@
+"""Hypothesis invariants of the liquidation engine, for every rule family.
+
+* equity equals the requirement at the liquidation price (1e-9 relative);
+* the bankruptcy price lies beyond the liquidation price on the loss side;
+* the liquidation price moves away from entry as leverage falls or margin is added;
+* a cross position with spare balance is never liquidated closer than isolated;
+* linear and inverse agree with their closed forms; vector == scalar.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from planner.liquidation import bankruptcy_price, price_at_level
+from planner.profiles import RULE_TRAITS, Tier, rebuild_maintenance_amounts
+from planner.tiers import TierTable, maintenance_margin, position_value
+
+settings.register_profile("planner", deadline=None, max_examples=150)
+settings.load_profile("planner")
+
+BINANCE_BTC = rebuild_maintenance_amounts([
+    Tier(notional_floor=a, notional_cap=b, max_leverage=c, maintenance_rate=d)
+    for a, b, c, d in [
+        (0, 5e4, 125, 0.004), (5e4, 6e5, 100, 0.005), (6e5, 3e6, 75, 0.0065), (3e6, 12e6, 50, 0.01),
+        (12e6, 70e6, 25, 0.02), (70e6, 1e8, 20, 0.025), (1e8, 2.3e8, 10, 0.05), (2.3e8, 4.8e8, 5, 0.1),
+        (4.8e8, 6e8, 4, 0.125), (6e8, 8e8, 3, 0.15), (8e8, 1.2e9, 2, 0.25), (1.2e9, None, 1, 0.5),
+    ]
+])
+
+
+@st.composite
+def tier_tables(draw, inverse: bool, continuous: bool) -> TierTable:
+    n = draw(st.integers(1, 6))
+    scale = 1.0 if inverse else 1e4
+    floors = [0.0] + sorted(draw(st.lists(st.floats(0.5, 1e4), min_size=n - 1, max_size=n - 1, unique=True)))
+    floors = [f * scale for f in floors]
+    rates = sorted(draw(st.lists(st.floats(0.002, 0.2), min_size=n, max_size=n)))
+    tiers = [
+        Tier(notional_floor=floors[i], notional_cap=floors[i + 1] if i + 1 < n else None, max_leverage=100, maintenance_rate=rates[i])
+        for i in range(n)
+    ]
+    if continuous:
+        tiers = rebuild_maintenance_amounts(tiers)
+    return TierTable.from_tiers(tiers, inverse=inverse)
+
+
+positions = st.fixed_dictionaries({
+    "s": st.sampled_from([1, -1]),
+    "q": st.floats(0.001, 50.0),
+    "entry": st.floats(100.0, 100_000.0),
+    "leverage": st.floats(1.0, 100.0),
+})
+
+
+def requirement_gap(s, q, entry, m, table: TierTable, price: float, k: float, fee: float, basis: str) -> float:
+    upnl = s * q * (1 / entry - 1 / price) if table.inverse else s * q * (price - entry)
+    mm = maintenance_margin(q, entry if basis == "entry" else price, table)
+    return float(m + upnl - (k * mm + fee * position_value(q, price, table.inverse)))
+
+
+def scale_of(q, entry, table) -> float:
+    return float(position_value(q, entry, table.inverse))
+
+
+RULES = sorted(RULE_TRAITS)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@given(pos=positions, data=st.data())
+def test_equity_equals_requirement_at_liquidation(rule: str, pos: dict, data) -> None:
+    traits = RULE_TRAITS[rule]
+    inverse = data.draw(st.booleans())
+    table = data.draw(tier_tables(inverse, continuous=traits.deduction == "recurrence"))
+    q = pos["q"] * (pos["entry"] if inverse else 1.0)  # inverse: USD notional
+    m = scale_of(q, pos["entry"], table) / pos["leverage"]
+    fee = 0.0005 if traits.close_fee_reserved else 0.0
+    lp = float(price_at_level(pos["s"], q, pos["entry"], m, table, fee=fee, mm_basis=traits.mm_price_basis)[0])
+    assume(math.isfinite(lp))
+    gap = requirement_gap(pos["s"], q, pos["entry"], m, table, lp, 1.0, fee, traits.mm_price_basis)
+    if table.continuous or traits.mm_price_basis == "entry":
+        assert abs(gap) <= 1e-9 * max(m, scale_of(q, lp, table) * 1e-3, 1e-12) + 1e-9 * m
+    else:
+        # Without a deduction the requirement can jump at a tier boundary: the
+        # liquidation price is where the position turns under-margined.
+        eps = 1e-9 * lp
+        beyond = lp - pos["s"] * eps  # on the loss side: under-margined
+        before = lp + pos["s"] * eps  # towards the entry: still margined
+        tol = 1e-9 * (m + scale_of(q, lp, table))
+        assert requirement_gap(pos["s"], q, pos["entry"], m, table, beyond, 1.0, fee, "tested") <= tol
+        assert requirement_gap(pos["s"], q, pos["entry"], m, table, before, 1.0, fee, "tested") >= -tol
+
+
+@pytest.mark.parametrize("rule", RULES)
+@given(pos=positions, inverse=st.booleans())
+def test_bankruptcy_beyond_liquidation(rule: str, pos: dict, inverse: bool) -> None:
+    traits = RULE_TRAITS[rule]
+    table = TierTable.from_tiers(BINANCE_BTC if traits.deduction == "recurrence" else [Tier(notional_floor=0, max_leverage=100, maintenance_rate=0.005)], inverse=inverse)
+    if inverse:
+        table = TierTable.from_tiers([Tier(notional_floor=0, max_leverage=100, maintenance_rate=0.005)], inverse=True)
+    q = pos["q"] * (pos["entry"] if inverse else 1.0)
+    m = scale_of(q, pos["entry"], table) / pos["leverage"]
+    fee = 0.0005 if traits.close_fee_reserved else 0.0
+    lp = float(price_at_level(pos["s"], q, pos["entry"], m, table, fee=fee, mm_basis=traits.mm_price_basis)[0])
+    bp = float(bankruptcy_price(pos["s"], q, pos["entry"], m, table, fee=fee)[0])
+    if math.isfinite(lp) and math.isfinite(bp):
+        assert (bp < lp) if pos["s"] > 0 else (bp > lp)
+    if math.isfinite(bp):  # equity is zero at bankruptcy (after the reserved fee)
+        assert abs(requirement_gap(pos["s"], q, pos["entry"], m, table, bp, 0.0, fee, "tested")) <= 1e-9 * m
+    # A position that can go bankrupt can also be liquidated (maintenance > 0).
+    if math.isfinite(bp):
+        assert math.isfinite(lp)
+
+
+@given(pos=positions, extra=st.floats(0.0, 10.0), lower=st.floats(1.01, 5.0))
+def test_liquidation_moves_away_with_margin_and_lower_leverage(pos: dict, extra: float, lower: float) -> None:
+    table = TierTable.from_tiers(BINANCE_BTC)
+    m = pos["q"] * pos["entry"] / pos["leverage"]
+    base = float(price_at_level(pos["s"], pos["q"], pos["entry"], m, table)[0])
+    more = float(price_at_level(pos["s"], pos["q"], pos["entry"], m * (1 + extra), table)[0])
+    lev_down = float(price_at_level(pos["s"], pos["q"], pos["entry"], pos["q"] * pos["entry"] / (pos["leverage"] / lower), table)[0])
+    for other in (more, lev_down):
+        if pos["s"] > 0:
+            assert not (other > base)  # nan (no liquidation) counts as "further"
+        else:
+            assert math.isnan(base) or other >= base
+
+
+@given(pos=positions, spare=st.floats(0.0, 5.0))
+def test_cross_with_spare_balance_not_closer_than_isolated(pos: dict, spare: float) -> None:
+    """Alone in a cross wallet = isolated margin + spare balance."""
+    table = TierTable.from_tiers(BINANCE_BTC)
+    m = pos["q"] * pos["entry"] / pos["leverage"]
+    iso = float(price_at_level(pos["s"], pos["q"], pos["entry"], m, table)[0])
+    cross = float(price_at_level(pos["s"], pos["q"], pos["entry"], m * (1 + spare), table)[0])
+    if pos["s"] > 0:
+        assert math.isnan(cross) or cross <= iso
+    else:
+        assert cross >= iso
+
+
+@given(pos=positions, mmr=st.floats(0.001, 0.3), fee=st.sampled_from([0.0, 0.0005]))
+def test_closed_forms_linear_and_inverse(pos: dict, mmr: float, fee: float) -> None:
+    s, e, lev = pos["s"], pos["entry"], pos["leverage"]
+    lin = TierTable.from_tiers([Tier(notional_floor=0, max_leverage=100, maintenance_rate=mmr)])
+    q = pos["q"]
+    m = q * e / lev
+    lp = float(price_at_level(s, q, e, m, lin, fee=fee)[0])
+    expected = (q * e - m) / (q * (1 - mmr - fee)) if s > 0 else (q * e + m) / (q * (1 + mmr + fee))
+    if expected > 0:
+        assert lp == pytest.approx(expected, rel=1e-12)
+    inv = TierTable.from_tiers([Tier(notional_floor=0, max_leverage=100, maintenance_rate=mmr)], inverse=True)
+    qu = q * e
+    mi = qu / e / lev
+    lp_i = float(price_at_level(s, qu, e, mi, inv, fee=fee)[0])
+    if s < 0 and qu / e <= mi * (1 + 1e-12):
+        assert math.isnan(lp_i)  # a fully coin-collateralised short cannot be liquidated
+        return
+    exp_i = qu * (1 + mmr + fee) / (mi + qu / e) if s > 0 else qu * (1 - mmr - fee) / (qu / e - mi)
+    if exp_i > 0:
+        assert lp_i == pytest.approx(exp_i, rel=1e-12)
+
+
+@given(st.lists(positions, min_size=1, max_size=40))
+def test_vector_equals_scalar(rows: list[dict]) -> None:
+    table = TierTable.from_tiers(BINANCE_BTC)
+    s = np.array([r["s"] for r in rows], dtype=float)
+    q = np.array([r["q"] * 1000 for r in rows])
+    e = np.array([r["entry"] for r in rows])
+    m = q * e / np.array([r["leverage"] for r in rows])
+    vec = price_at_level(s, q, e, m, table)
+    for i in range(len(rows)):
+        one = float(price_at_level(s[i], q[i], e[i], m[i], table)[0])
+        assert (math.isnan(one) and math.isnan(vec[i])) or one == pytest.approx(vec[i], rel=1e-12)
+
+
+def test_one_x_long_has_no_liquidation_price() -> None:
+    table = TierTable.from_tiers(BINANCE_BTC)
+    lp = price_at_level(1, 1.0, 50000.0, 50000.0, table)
+    assert math.isnan(lp[0])
+    # ...but a 1x short does (the price can rise without bound).
+    assert float(price_at_level(-1, 1.0, 50000.0, 50000.0, table)[0]) > 50000.0
+
+
+def test_tier_reselected_at_liquidation_price() -> None:
+    """A 20 BTC long at 50,000 (1,000,000 USDT, tier 3) at 2x liquidates inside tier 2's
+    range; the answer uses tier 2's rate and amount (Binance FAQ)."""
+    table = TierTable.from_tiers(BINANCE_BTC)
+    lp = float(price_at_level(1, 20.0, 50000.0, 20 * 50000 / 2, table)[0])
+    assert 5e4 <= 20 * lp < 6e5
+    assert lp == pytest.approx((20 * 50000 - 500000 - 50) / (20 * (1 - 0.005)), rel=1e-12)
+    # Tier 3's figures would give a different (wrong) price.
+    assert abs(lp - (20 * 50000 - 500000 - 950) / (20 * (1 - 0.0065))) > 1.0
