@@ -306,6 +306,7 @@ def evaluate(
     req_at_mark = [float(leg_requirement(l, l.mark, traits, taker)) for l in legs]
 
     results: list[LegResult] = []
+    root_cache: dict[tuple, float | None] = {}
     for l in legs:
         mm_rate, mm_amount = maintenance_rate_amount(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table)
         mm_here = float(maintenance_margin(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table))
@@ -315,7 +316,7 @@ def evaluate(
             group = [o for o in legs if o.cross and o.spec.settle == l.spec.settle]
             equity = cw[l.spec.settle] + sum(upnl_at_mark[o.index] for o in group)
             requirement = sum(req_at_mark[o.index] for o in group)
-            lp, bp, mcp = _cross_prices(l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call)
+            lp, bp, mcp = _cross_prices(l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache)
         else:
             equity = l.collateral + upnl
             requirement = req_at_mark[l.index]
@@ -367,8 +368,12 @@ def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> fl
     return _opt(float(p[0]))
 
 
-def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call):
-    """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks."""
+def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, cache):
+    """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
+
+    Several legs of one symbol in one wallet (hedge mode) move together, so
+    their common root is solved numerically once per direction and cached.
+    """
     same = [o for o in group if o.pos.symbol == l.pos.symbol]
     others = [o for o in group if o.pos.symbol != l.pos.symbol]
     upnl_others = sum(upnl_at_mark[o.index] for o in others)
@@ -380,6 +385,11 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
         else:
+            key = (l.spec.settle, l.pos.symbol, l.s, m)
+            if key in cache:
+                out.append(cache[key])
+                continue
+
             def f(price, m=m):
                 eq = wallet + upnl_others + sum(leg_upnl(o, price) for o in same)
                 if m == 0.0:
@@ -388,6 +398,9 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
                     req = m * (req_others + sum(leg_requirement(o, price, traits, taker) for o in same))
                 return eq - req
             p = find_roots_near(f, l.mark, down=l.s > 0)
+            cache[key] = _opt(p)
+            out.append(cache[key])
+            continue
         out.append(_opt(p))
     return tuple(out)
 

@@ -16,7 +16,9 @@ equation (formulas.md section 0)::
 
 Sign convention: ``s`` = +1 long, -1 short. Returned prices are quote per base
 unit; ``nan`` means no positive price satisfies the equation (a 1x long cannot
-be liquidated), which callers report as "none".
+be liquidated), which callers report as "none". Roots above :data:`MAX_MEANINGFUL_PRICE`
+(a fully collateralised short whose denominator is a rounding residue) are
+reported as none too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ import numpy as np
 
 from planner._types import ArrayLike, FloatArray, IntArray
 from planner.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
+
+
+#: Roots beyond this are rounding artefacts, not prices (1,000x the largest accepted input price).
+MAX_MEANINGFUL_PRICE = 1e12
+
+
+def _valid(price):
+    return np.where(np.isfinite(price) & (price > 0.0) & (price < MAX_MEANINGFUL_PRICE), price, np.nan)
 
 
 def closed_form_price(
@@ -52,7 +62,7 @@ def closed_form_price(
             price = q * (k * rate + fee + s) / (collateral + k * amount + s * q / entry)
         else:
             price = (collateral + k * amount - s * q * entry) / (q * (k * rate + fee) - s * q)
-    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+    return _valid(price)
 
 
 def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
@@ -63,7 +73,7 @@ def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee:
             price = q * (fee + s) / (collateral - k * mm_entry + s * q / entry)
         else:
             price = (collateral - k * mm_entry - s * q * entry) / (q * fee - s * q)
-    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+    return _valid(price)
 
 
 def _size_scaled_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
@@ -82,7 +92,7 @@ def _size_scaled_price(s, q, entry, collateral, table: TierTable, k: float, fee:
         quad = np.where(B > 0, (2.0 * -C) / (B + root), (-B - root) / (2.0 * A))
         x = np.where(A > 0, quad, -C / B)
         price = 1.0 / x
-    return np.where(np.isfinite(price) & (price > 0.0), price, np.nan)
+    return _valid(price)
 
 
 def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, FloatArray]:
@@ -119,8 +129,7 @@ def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     valid = np.isfinite(cand)
     down = np.where(valid & long & below & (cand > lo), np.minimum(cand, hi), -np.inf).max(axis=1)
     up = np.where(valid & ~long & ~below & (cand < hi), np.maximum(cand, lo), np.inf).min(axis=1)
-    out = np.where(s > 0, down, up)
-    return np.where(np.isfinite(out) & (out > 0), out, np.nan)
+    return _valid(np.where(s > 0, down, up))
 
 
 def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) -> FloatArray:
@@ -202,8 +211,7 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     if stuck:
         idx = np.concatenate(stuck)
         out[idx] = _interval_price(s[idx], q[idx], entry[idx], collateral[idx], table, k, fee)
-    out[~(out > 0) | ~np.isfinite(out)] = np.nan
-    return out
+    return _valid(out)
 
 
 def price_at_level(
@@ -254,29 +262,37 @@ def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 
     return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
 
 
-def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 4001, iters: int = 80) -> float:
+def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 4) -> float:
     """Nearest root of a scalar function of price on one side of ``ref``; nan if none.
 
-    Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``),
-    then bisects the first sign change. ``func`` takes a numpy array of prices.
+    Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``)
+    for the first sign change (to negative), then refines the bracket with finer
+    grids (each level divides it by ``n_grid``) and finishes with a secant
+    step. Every level is one vectorised call of ``func`` (numpy array of
+    prices in, array out), so a many-leg account costs a handful of array
+    passes instead of a scalar bisection loop.
     """
     if down:
         grid = ref * np.logspace(0.0, -np.log10(span), n_grid)
     else:
         grid = ref * np.logspace(0.0, np.log10(span), n_grid)
     vals = func(grid)
-    neg = vals < 0
-    if neg[0]:
+    if vals[0] < 0:
         return float(ref)
-    hit = np.nonzero(neg)[0]
+    hit = np.flatnonzero(vals < 0)
     if hit.size == 0:
         return float("nan")
     i = int(hit[0])
-    a, b = grid[i - 1], grid[i]
-    for _ in range(iters):
-        mid = 0.5 * (a + b)
-        if func(np.array([mid]))[0] < 0:
-            b = mid
-        else:
-            a = mid
+    a, b, fa, fb = grid[i - 1], grid[i], vals[i - 1], vals[i]
+    for _ in range(levels):
+        if b == a:
+            break
+        sub = np.linspace(a, b, n_grid)
+        sv = func(sub)
+        k = np.flatnonzero(sv < 0)
+        j = int(k[0]) if k.size else n_grid - 1
+        a, b, fa, fb = sub[j - 1], sub[j], sv[j - 1], sv[j]
+    if fa != fb and np.isfinite(fa) and np.isfinite(fb):
+        root = a + (b - a) * fa / (fa - fb)
+        return float(min(max(root, min(a, b)), max(a, b)))
     return float(0.5 * (a + b))

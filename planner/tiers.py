@@ -52,6 +52,11 @@ class TierTable:
     def n_tiers(self) -> int:
         return int(self.floors.shape[0])
 
+    @property
+    def inner_floors(self) -> FloatArray:
+        """Floors of tiers 2..n (the boundaries a lookup searches)."""
+        return self.floors[1:]
+
     @classmethod
     def from_tiers(
         cls,
@@ -71,11 +76,26 @@ class TierTable:
 
     @classmethod
     def from_spec(cls, spec: SymbolSpec) -> "TierTable":
+        """Column form of a symbol's tiers (cached per spec object: specs are frozen)."""
+        hit = _SPEC_CACHE.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        table = cls._build_from_spec(spec)
+        if len(_SPEC_CACHE) > 512:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[id(spec)] = (spec, table)
+        return table
+
+    @classmethod
+    def _build_from_spec(cls, spec: SymbolSpec) -> "TierTable":
         ss = spec.size_scaled
         scaled = None if ss is None else (ss.initial_rate, ss.maintenance_rate, ss.rate_per_unit, ss.max_initial_rate)
         return cls.from_tiers(
             spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled
         )
+
+
+_SPEC_CACHE: dict[int, tuple[SymbolSpec, "TierTable"]] = {}
 
 
 def _follows_recurrence(floors: FloatArray, mmr: FloatArray, cum: FloatArray) -> bool:
@@ -110,8 +130,8 @@ def tier_index(measure: ArrayLike, table: TierTable) -> IntArray:
     --------
     Binance BTCUSDT, notional 170.3 USDT -> tier 0 (0.4 %, cum 0).
     """
-    idx = np.searchsorted(table.floors, np.asarray(measure, dtype=float), side="right") - 1
-    return np.clip(idx, 0, table.n_tiers - 1)
+    # Searching the inner floors gives 0 .. n-1 directly (values below 0 map to 0).
+    return np.searchsorted(table.inner_floors, measure, side="right")
 
 
 def maintenance_rate_amount(q: ArrayLike, price: ArrayLike, table: TierTable) -> tuple[FloatArray, FloatArray]:
