@@ -159,6 +159,7 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
             cross_eq[k:] = max(float(cross_eq[k]) - float(cross_rq[k]), 0.0)  # what the wallet keeps after the close
             cross_rq = cross_rq.copy()
             cross_rq[k:] = 0.0
-        equity += cross_eq
-        requirement += cross_rq
+    # The cross wallet (the wallet less isolated margins) is part of the account either way.
+    equity += cross_eq
+    requirement += cross_rq
     return PathResult(t, equity, requirement, paid_total, events, ccy)
