@@ -29,7 +29,7 @@ class EquityPlot(QWidget):
         self.requirement_curve = self.plot.plot(name="Maintenance margin")
         self.settlements = pg.ScatterPlotItem(size=7, symbol="o", name="Funding settlement")
         self.plot.addItem(self.settlements)
-        self.path_curve = self.plot.plot(name="Price path")
+        self.path_curve = self.plot.plot()
         self.path_curve.hide()
         self.liq_line = pg.InfiniteLine(angle=90, movable=False, label="Funding liquidation {value:,.1f} h",
                                         labelOpts={"position": 0.85})
