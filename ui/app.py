@@ -85,9 +85,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"cannot write {args.screenshot}\n")
             return 1
         print(f"{args.screenshot}: {img.width()}x{img.height()}")
+        _shutdown(app, win)
         return 0
     win._update_title()
     win.show()
     if args.smoke:
         QTimer.singleShot(0, app.quit)
-    return app.exec()
+    code = app.exec()
+    _shutdown(app, win)
+    return code
+
+
+def _shutdown(app, win) -> None:
+    """Delete the window while Qt is alive (avoids teardown-order crashes at interpreter exit)."""
+    win.setAttribute(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.WA_DeleteOnClose, False)
+    win.document.undo_stack.setClean()
+    win.hide()
+    win.deleteLater()
+    app.processEvents()
+    import gc
+
+    gc.collect()

@@ -64,7 +64,7 @@ class PlanDocument(QObject):
         super().__init__(parent)
         self.user_profiles: dict[str, ExchangeProfile] = dict(user_profiles or {})
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirtyChanged.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
         self.marks: dict[str, float] = {}
         self.problems: list[Problem] = []
@@ -211,6 +211,9 @@ class PlanDocument(QObject):
         return target
 
     # -- internals -----------------------------------------------------------
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirtyChanged.emit(not clean)
+
     def _set_problems(self, problems: list[Problem]) -> None:
         if problems != self.problems:
             self.problems = list(problems)

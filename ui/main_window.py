@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.LeftDockWidgetArea)
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.RightDockWidgetArea)
         self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.RightDockWidgetArea)
-        self.resizeDocks([self.plan_dock, self.results_dock], [560, 470], Qt.Horizontal)
+        self.resizeDocks([self.plan_dock, self.results_dock], [500, 560], Qt.Horizontal)
         self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Vertical)
 
         self.status_profile = QLabel()

@@ -23,7 +23,7 @@ class EquityPlot(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(160)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(-10, -30))
         self.plot.getPlotItem().setMenuEnabled(False)
         self.equity_curve = self.plot.plot(name="Equity under funding")
         self.requirement_curve = self.plot.plot(name="Maintenance margin")

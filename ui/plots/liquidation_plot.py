@@ -37,7 +37,7 @@ class LiquidationPlot(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(220)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(-10, -10))
         pi = self.plot.getPlotItem()
         pi.setMenuEnabled(False)
         self.equity_curve = self.plot.plot(name="Account equity")

@@ -143,7 +143,6 @@ class PositionForm(QWidget):
                 self.quantity.setSingleStep(step)
                 self.quantity.setDecimals(0 if inverse else max(3, min(8, round(-math.log10(step)) if step < 1 else 0)))
                 self.isolated.setSuffix(f" {spec.settle}")
-                self.leverage.setMaximum(max(float(max(t.max_leverage for t in spec.tiers)), 1.0))
             self._set(self.quantity, pos.quantity)
             self._set(self.entry, pos.entry_price)
             self._set(self.mark_, doc.marks.get(pos.symbol, pos.mark))

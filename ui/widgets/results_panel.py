@@ -64,8 +64,8 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.DisplayRole and self.ev is not None:
             it = self._item(section)
             if section < len(self.ev.legs):
-                return f"#{it.index + 1} {it.symbol} {it.side} {it.margin_mode}"
-            return f"Account ({it.currency})"
+                return f"#{it.index + 1} {it.symbol}\n{it.side} {it.margin_mode}"
+            return f"Account\n{it.currency}"
         return None
 
     def data(self, index, role=Qt.DisplayRole):
@@ -96,9 +96,9 @@ class ResultsModel(QAbstractTableModel):
             spec = self.document.profile.symbols.get(it.symbol) if is_leg else None
             tick = spec.tick_size if spec else 0.01
             s = (1 if it.side == "long" else -1) if name in ("liquidation_price", "bankruptcy_price", "margin_call_price") else 0
-            return fmt_price(value, tick, s) + (f" {spec.quote}" if spec and value is not None else "")
+            return fmt_price(value, tick, s)
         if unit == "money":
-            return fmt_money(value, ccy)
+            return fmt_money(value, "" if ccy in ("USDT", "USDC", "USD") else ccy, None if ccy in ("USDT", "USDC", "USD") else 6)
         if unit == "fraction":
             return fmt_pct(value)
         if unit == "ratio":
