@@ -86,9 +86,8 @@ class LiquidationPlot(QWidget):
 
     def _restyle_lines(self) -> None:
         for line in self.level_lines:
-            color = getattr(self.style_, line.kind)
-            line.setPen(pg.mkPen(color, width=1.5, style=Qt.SolidLine if line.kind == "liquidation" else Qt.DashLine))
-            line.label.setColor(color)
+            if line.kind:
+                self._style_line(line)
         for i, (eq, rq) in enumerate(self.iso_curves):
             c = self.style_.isolated[i % len(self.style_.isolated)]
             eq.setPen(pg.mkPen(c, width=1.5))
@@ -162,10 +161,15 @@ class LiquidationPlot(QWidget):
                         lines.append((kind, float(value), text))
             self._set_lines(lines)
             self.mark_line.show()
-            self.mark_line.setValue(self._mark_of(self.symbol))
-            self.mark_line.label.setFormat("Mark {value:,.%df}" % min(4, max(0, _decimals(spec.tick_size))))
-            self.plot.setLabel("bottom", f"{self.symbol} mark price", units=None, **{"color": self.style_.foreground})
-            self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
+            mark = self._mark_of(self.symbol)
+            if float(self.mark_line.value()) != mark:
+                self.mark_line.setValue(mark)
+            axes = (self.symbol, c.currency, self.style_.foreground)
+            if axes != getattr(self, "_axes", None):
+                self._axes = axes
+                self.mark_line.label.setFormat("Mark {value:,.%df}" % min(4, max(0, _decimals(spec.tick_size))))
+                self.plot.setLabel("bottom", f"{self.symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
+                self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
             self._layout_labels()
         finally:
             self._updating = False
@@ -187,23 +191,37 @@ class LiquidationPlot(QWidget):
                 eq.hide()
                 rq.hide()
 
+    def _style_line(self, line: pg.InfiniteLine) -> None:
+        color = getattr(self.style_, line.kind)
+        line.setPen(pg.mkPen(color, width=1.5, style=Qt.SolidLine if line.kind == "liquidation" else Qt.DashLine))
+        line.label.setColor(color)
+
     def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:
+        """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
         while len(self.level_lines) < len(lines):
             line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
-            line.kind = "entry"
+            line.kind = ""
+            line.state = None
+            line.level = -1
             line.setZValue(10)
             self.plot.addItem(line, ignoreBounds=True)
             self.level_lines.append(line)
         for i, line in enumerate(self.level_lines):
             if i < len(lines):
                 kind, value, text = lines[i]
-                line.kind = kind
-                line.setValue(value)
-                line.label.setFormat(text)
-                line.show()
-            else:
+                if line.kind != kind:
+                    line.kind = kind
+                    self._style_line(line)
+                if line.state != (value, text):
+                    if line.state is None or line.state[0] != value:
+                        line.setValue(value)
+                    if line.state is None or line.state[1] != text:
+                        line.label.setFormat(text)
+                    line.state = (value, text)
+                if not line.isVisible():
+                    line.show()
+            elif line.isVisible():
                 line.hide()
-        self._restyle_lines()
 
     def _layout_labels(self) -> None:
         """Stagger the labels of lines that sit close together so no two overlap."""
@@ -217,7 +235,9 @@ class LiquidationPlot(QWidget):
             while level in used:
                 level += 1
             placed.append((line.value(), level))
-            line.label.setPosition(max(0.12, 0.96 - 0.065 * (level % 12)))
+            if line.level != level:
+                line.level = level
+                line.label.setPosition(max(0.12, 0.96 - 0.065 * (level % 12)))
 
     # -- interaction ---------------------------------------------------------
     def _on_mark_moved(self, line: pg.InfiniteLine) -> None:
