@@ -23,7 +23,7 @@ from planner.validation import check_plan
 from planner.profiles import ExchangeProfile, bundled_profiles, dump_profile, get_profile, profile_json_schema
 
 #: Sub-commands that live in their own modules; each exposes ``register(subparsers)``.
-EXTRA_COMMAND_MODULES: list[str] = []
+EXTRA_COMMAND_MODULES: list[str] = ["planner.cli_drill", "planner.cli_import"]
 
 EXIT_BAD_INPUT = 2
 

@@ -408,7 +408,8 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
 def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_at_mark, th, traits, taker) -> AccountResult:
     mine = [l for l in legs if l.spec.settle == currency]
     wallet = wallet_for(plan, profile, currency) or 0.0
-    upnl = sum(upnl_at_mark[l.index] for l in mine)
+    # An isolated leg can lose at most its own margin (past that it is liquidated).
+    upnl = sum(upnl_at_mark[l.index] if l.cross else max(upnl_at_mark[l.index], -l.collateral) for l in mine)
     equity = wallet + upnl
     req = sum(req_at_mark[l.index] for l in mine)
     im = sum(results[l.index].initial_margin for l in mine)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from planner.atomic import atomic_write_text
 from planner.errors import PlannerError, Problem, problems_from_validation
 from planner.models import PLAN_FORMAT, PLAN_VERSION, Plan
 from planner.profiles import ExchangeProfile, get_profile
@@ -97,9 +97,41 @@ def migrate_plan_data(data: Any, source: str) -> Any:
             "version", f"this plan was written by a newer Position Planner (format version {version}); "
             f"this version reads up to {PLAN_VERSION}. Update the app to open it.",
         )], source)
-    if version < 1:
-        raise PlannerError([Problem("version", f"must be at least 1 (got {version})")], source)
+    if version < 0:
+        raise PlannerError([Problem("version", f"must be 0 or more (got {version})")], source)
+    if version == 0:
+        data = migrate_v0(data, source)
     return data
+
+
+def migrate_v0(data: dict, source: str) -> dict:
+    """Pre-release format (version 0) -> version 1.
+
+    Version 0 named things differently: ``title`` (name), ``exchange`` (profile),
+    ``wallet`` (account.wallet_balance), ``legs`` (positions) with ``size``,
+    ``entry``, ``mark`` and ``margin_type``; funding rates did not exist.
+    """
+    rename_leg = {"size": "quantity", "entry": "entry_price", "mark": "mark_price", "margin_type": "margin_mode", "margin": "isolated_margin"}
+    legs = data.get("legs", [])
+    if not isinstance(legs, list):
+        raise PlannerError([Problem("legs", "must be a list (version 0 plan)")], source)
+    positions = []
+    for i, leg in enumerate(legs):
+        if not isinstance(leg, dict):
+            raise PlannerError([Problem(f"legs.{i}", "must be an object (version 0 plan)")], source)
+        positions.append({rename_leg.get(k, k): v for k, v in leg.items()})
+    out = {
+        "format": PLAN_FORMAT, "version": 1,
+        "name": data.get("title", "Migrated plan"),
+        "profile": data.get("exchange", data.get("profile")),
+        "account": {"wallet_balance": data.get("wallet", 0.0)},
+        "positions": positions,
+    }
+    known = {"version", "title", "exchange", "profile", "wallet", "legs", "format"}
+    extra = sorted(set(data) - known)
+    if extra:
+        raise PlannerError([Problem(k, "is not a field of version 0 plans") for k in extra], source)
+    return out
 
 
 def plan_from_data(data: Any, source: str = "plan") -> Plan:
@@ -143,58 +175,6 @@ def resolve_profile(plan: Plan, user_profiles: dict[str, ExchangeProfile] | None
 def plan_to_json(plan: Plan) -> str:
     """Serialise a plan exactly as files hold it."""
     return json.dumps(plan.model_dump(mode="json", exclude_defaults=False), indent=2, ensure_ascii=False) + "\n"
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, keep_backup: bool = True) -> None:
-    """Write ``text`` so the file on disk is always either the old or the new content, whole.
-
-    Temporary file in the same folder, flush + fsync, optional ``.bak`` copy of
-    the previous version, then an atomic rename (and an fsync of the folder).
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if keep_backup and target.exists():
-            backup = target.with_name(target.name + ".bak")
-            try:
-                os.replace(_copy_for_backup(target), backup)
-            except OSError:
-                pass
-        os.replace(tmp, target)
-        _fsync_dir(folder)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _copy_for_backup(target: Path) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bak.tmp", dir=target.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(target.read_bytes())
-        fh.flush()
-        os.fsync(fh.fileno())
-    return tmp
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:

@@ -1,0 +1,183 @@
+"""``position-planner drill PLAN --scenario ...``: every drill, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+from planner.actions import ActionSettings, action_plan
+from planner.errors import PlannerError, Problem
+from planner.events import bundled_events, load_event_file
+from planner.montecarlo import MarketModel, liquidation_probability
+from planner.partial import partial_liquidation
+from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
+from planner.profiles import bundled_profiles
+from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.validation import check_plan
+
+SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("drill", help="what-if drills: shock, gap, partial, path, event, compare, actions")
+    p.add_argument("plan", help="path to a *.plan.json file")
+    p.add_argument("--scenario", required=True, choices=SCENARIOS)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--move", type=float, help="shock: relative move of every mark, e.g. -0.1 for -10 %%")
+    p.add_argument("--leg", type=int, default=1, help="gap/partial: leg number (1-based)")
+    p.add_argument("--gap-beyond", type=float, default=0.02, help="gap: how far past the liquidation price the price jumps (fraction)")
+    p.add_argument("--gap-price", type=float, help="gap: the price it jumps to")
+    p.add_argument("--slippage", type=float, default=0.01, help="gap: fill this fraction beyond the gap price")
+    p.add_argument("--insurance-fund", type=float, default=math.inf, help="gap: what the insurance fund can pay (default: all)")
+    p.add_argument("--price", type=float, help="partial: trigger price (default: the leg's liquidation price)")
+    p.add_argument("--path", default="flash-crash", help="path: flash-crash, bleed, or a CSV file of time_hours,price")
+    p.add_argument("--symbol", help="path: the CSV prices are this symbol's (absolute); default relative to every mark")
+    p.add_argument("--event", default="cpi", help="event: preset id (cpi, fomc, weekend, listing) or a preset JSON file")
+    p.add_argument("--volatility", type=float, help="event: override annual volatility (fraction)")
+    p.add_argument("--paths", type=int, default=100_000, help="event: Monte Carlo paths")
+    p.add_argument("--seed", type=int, default=1, help="event: random seed")
+    p.set_defaults(func=run_drill)
+
+
+def _load(path: str):
+    from planner.cli import load_and_resolve
+
+    plan, profile = load_and_resolve(path)
+    check_plan(plan, profile, source=path)
+    return plan, profile
+
+
+def run_drill(args: argparse.Namespace) -> int:
+    plan, profile = _load(args.plan)
+    out = DRILLS[args.scenario](plan, profile, args)
+    if args.json:
+        print(json.dumps(out["json"], indent=2, allow_nan=False, default=_default))
+    else:
+        print(out["text"])
+    return 0
+
+
+def _default(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    try:
+        return o.tolist()
+    except AttributeError:
+        return str(o)
+
+
+def _leg(plan, args) -> int:
+    if not 1 <= args.leg <= len(plan.positions):
+        raise PlannerError([Problem("--leg", f"must be a leg number from 1 to {len(plan.positions)} (got {args.leg})")], "drill")
+    return args.leg - 1
+
+
+def _shock(plan, profile, args):
+    if args.move is None:
+        raise PlannerError([Problem("--move", "give the move of every mark, e.g. --move -0.1 for -10 %")], "drill")
+    r = shock(plan, profile, move=args.move)
+    lines = [f"Every mark moves {args.move:+.2%}"]
+    for l in r.legs:
+        lines.append(f"  {l.index + 1}. {l.symbol} {l.side} {l.margin_mode}: mark {l.mark_price:,.2f}, equity {l.equity:,.2f} {l.settle}, "
+                     f"ratio {'n/a' if l.margin_ratio is None else f'{l.margin_ratio:.2%}'}, {l.state}")
+    a = r.account
+    lines.append(f"  account: equity {a.equity:,.2f} {a.currency}, requirement {a.maintenance_margin:,.2f}, state {a.state}")
+    if r.cross_close_order:
+        lines.append("  a cross liquidation closes, in order: " + ", ".join(f"{i + 1}. {r.legs[i].symbol}" for i in r.cross_close_order))
+    js = {"move": args.move, "marks": r.marks, "liquidated": r.liquidated, "cross_close_order": r.cross_close_order, **r.evaluation.to_dict()}
+    return {"text": "\n".join(lines), "json": js}
+
+
+def _gap(plan, profile, args):
+    i = _leg(plan, args)
+    w = gap_waterfall(plan, profile, i, gap_price=args.gap_price, gap_beyond=args.gap_beyond,
+                      slippage=Slippage(fixed=args.slippage), insurance_fund_capacity=args.insurance_fund)
+    c = w.currency
+    lines = [f"{w.symbol}: price gaps to {w.trigger_price:,.2f}, liquidation fills at {w.fill_price:,.2f} "
+             f"(bankruptcy {'none' if w.bankruptcy_price is None else f'{w.bankruptcy_price:,.2f}'}) on {profile.name}"]
+    lines += [f"  {name:<34} {value:>16,.2f} {c}" for name, value in w.rows]
+    lines.append(f"  {'your total loss':<34} {w.trader_total_loss:>16,.2f} {c}  (margin {w.margin:,.2f})")
+    lines.append("Can you lose more than your margin? " + w.describe())
+    return {"text": "\n".join(lines), "json": asdict(w)}
+
+
+def _partial(plan, profile, args):
+    i = _leg(plan, args)
+    from planner.evaluate import evaluate
+
+    ev = evaluate(plan, profile)
+    price = args.price or ev.legs[i].liquidation_price or ev.legs[i].mark_price
+    steps = partial_liquidation(plan, profile, i, price)
+    rule = profile.policies.partial_liquidation
+    lines = [f"{ev.legs[i].symbol} at {price:,.2f} on {profile.name} ({rule.kind}{': ' + rule.description if rule.description else ''})"]
+    if not steps:
+        lines.append("  equity covers maintenance margin at this price: nothing is liquidated")
+    for s in steps:
+        lines.append(f"  step {s.number}: close {s.closed:,.6g}, left {s.left:,.6g}; equity {s.equity:,.2f}, requirement {s.requirement:,.2f} ({s.note})")
+    return {"text": "\n".join(lines), "json": {"price": price, "rule": rule.kind, "steps": [asdict(s) for s in steps]}}
+
+
+def _path(plan, profile, args):
+    if args.path == "flash-crash":
+        path = flash_crash(horizon_hours=plan.horizon_hours)
+    elif args.path == "bleed":
+        path = steady_bleed(horizon_hours=plan.horizon_hours)
+    else:
+        p = Path(args.path)
+        if not p.is_file():
+            raise PlannerError([Problem("--path", "use flash-crash, bleed, or an existing CSV file of time_hours,price")], str(p))
+        if p.stat().st_size > 10 * 1024 * 1024:
+            raise PlannerError([Problem("", "file is over the 10 MB limit")], str(p))
+        path = parse_path_csv(p.read_text(encoding="utf-8", errors="replace"), args.symbol, str(p))
+    r = run_path(plan, profile, path)
+    lines = [f"Path: {path.label} over {path.hours[-1]:g} h"]
+    for i, pos in enumerate(plan.positions):
+        ev = r.liquidations.get(i)
+        lines.append(f"  {i + 1}. {pos.symbol}: " + (f"liquidated at {ev[0]:.2f} h, price {ev[1]:,.2f}" if ev else "survives"))
+    lines.append(f"  equity {r.equity[0]:,.2f} -> {r.equity[-1]:,.2f} {r.currency}; funding paid {r.funding_paid[-1]:,.2f}")
+    return {"text": "\n".join(lines), "json": {"label": path.label, "hours": r.hours, "equity": r.equity, "requirement": r.requirement,
+                                                "liquidations": {str(k): v for k, v in r.liquidations.items()}}}
+
+
+def _event(plan, profile, args):
+    events = bundled_events()
+    preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
+    if preset is None:
+        raise PlannerError([Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill")
+    model = preset.model(args.volatility)
+    r = liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=args.paths, seed=args.seed)
+    lines = [f"{preset.name}: {preset.horizon_hours:g} h, volatility {model.volatility:.0%}/yr, jumps ~{preset.expected_jumps:g} of {preset.typical_move:.1%}",
+             f"  probability of liquidation: {r.probability:.2%} (+/- {r.half_width:.2%}, {r.paths:,} paths, {r.steps} steps, seed {r.seed})"]
+    for i, p in r.per_leg.items():
+        lines.append(f"    {i + 1}. {plan.positions[i].symbol}: {p:.2%}")
+    if r.closed_form is not None:
+        lines.append(f"  closed form (no jumps): {r.closed_form:.2%}")
+    return {"text": "\n".join(lines), "json": asdict(r) | {"event": preset.id}}
+
+
+def _compare(plan, profile, args):
+    rows = compare_profiles(plan, profile, list(bundled_profiles().values()))
+    lines = []
+    for r in rows:
+        lines.append(f"{r.profile_id:<14} {r.status if r.status != 'ok' else ''}  beyond bankruptcy: {r.beyond_bankruptcy}")
+        for l in r.legs:
+            lp = "none" if l["liquidation_price"] is None else f"{l['liquidation_price']:,.2f}"
+            lines.append(f"    {l['symbol']:<16} liq {lp:>12}  IM {l['initial_margin']:,.2f} {l['currency']}  liq fee {l['liquidation_fee']:,.2f}")
+    return {"text": "\n".join(lines), "json": [asdict(r) for r in rows]}
+
+
+def _actions(plan, profile, args):
+    ap = action_plan(plan, profile, settings=ActionSettings())
+    lines = [ap.trigger]
+    for s in ap.steps:
+        after = ", ".join(f"{plan.positions[i].symbol} liq {'none' if p is None else f'{p:,.2f}'}" for i, p in s.liquidation_after.items())
+        lines.append(f"{s.number}. {s.title}\n   {s.detail}" + (f"\n   after: {after}; state {s.state_after}" if after else ""))
+    js = {"trigger": ap.trigger, "in_margin_call": ap.in_margin_call,
+          "steps": [{k: v for k, v in asdict(s).items() if k != "plan_after"} | {"applicable": s.plan_after is not None} for s in ap.steps]}
+    return {"text": "\n".join(lines), "json": js}
+
+
+DRILLS = {"shock": _shock, "gap": _gap, "partial": _partial, "path": _path, "event": _event, "compare": _compare, "actions": _actions}

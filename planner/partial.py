@@ -1,0 +1,94 @@
+"""Partial liquidation: the sequence of reductions a venue makes before (or
+instead of) closing the whole position, at a fixed trigger price.
+
+Rules (profile ``policies.partial_liquidation.kind``):
+
+* ``reduce_to_lower_tier`` (Binance): reduce to the cap of the next lower tier, re-check;
+* ``two_tiers_per_round`` (OKX): from tier 3 up, drop two tiers per round, re-check;
+* ``fraction_then_full`` (Hyperliquid): above ``min_value`` close ``fraction``, wait
+  ``cooldown_seconds``, then the rest if still short;
+* ``increments`` (Deribit): close ``increment_size`` per step until equity covers MM;
+* ``none``: one full liquidation.
+
+At a fixed price closing part of a position turns unrealised into realised
+PnL, so equity only changes by the fee on the closed part; the requirement
+shrinks with the size (and may drop a tier). A position still short of its
+requirement after the partial steps is liquidated in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from planner.evaluate import leg_inputs, leg_requirement, leg_upnl
+from planner.models import Plan
+from planner.profiles import ExchangeProfile
+from planner.tiers import position_value, tier_index, tier_measure
+
+
+@dataclass(frozen=True)
+class Step:
+    """One reduction: size closed and left (formula units), equity and requirement after."""
+
+    number: int
+    closed: float
+    left: float
+    equity: float
+    requirement: float
+    fee: float
+    note: str
+
+
+def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, price: float, max_steps: int = 200) -> list[Step]:
+    """Steps an isolated leg goes through when the mark sits at ``price``.
+
+    Sizes are in formula units (base units for linear, USD for inverse).
+    """
+    leg = leg_inputs(plan, profile)[leg_index]
+    rule = profile.policies.partial_liquidation
+    traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.fees.liquidation
+    equity = leg.collateral + float(leg_upnl(leg, price))
+    q = leg.q
+    steps: list[Step] = []
+
+    def req(size: float) -> float:
+        return float(leg_requirement(replace(leg, q=size), price, traits, taker)) if size > 0 else 0.0
+
+    if equity >= req(q):
+        return steps
+    table = leg.table
+    for n in range(1, max_steps + 1):
+        target = None
+        note = ""
+        j = int(tier_index(tier_measure(q, price, table), table))
+        if rule.kind == "reduce_to_lower_tier" and j > 0:
+            target = _size_at_bound(table.floors[j], price, table) * (1 - 1e-12)
+            note = f"reduce to tier {j} (value below {table.floors[j]:,.6g})"
+        elif rule.kind == "two_tiers_per_round" and j >= 2:
+            target = _size_at_bound(table.floors[j - 1], price, table) * (1 - 1e-12)
+            note = f"drop two tiers, to tier {j - 1}"
+        elif rule.kind == "fraction_then_full" and n == 1 and float(position_value(q, price, table.inverse)) * (1 if not table.inverse else price) > (rule.min_value or 0.0):
+            target = q * (1 - (rule.fraction or 0.2))
+            note = f"close {100 * (rule.fraction or 0.2):.0f} %, then wait {rule.cooldown_seconds or 0:g} s"
+        elif rule.kind == "increments" and rule.increment_size:
+            target = max(q - rule.increment_size, 0.0)
+            note = f"close {rule.increment_size:g} per step"
+        if target is None or target <= 0 or target >= q:
+            fee = liq_fee * float(position_value(q, price, table.inverse))
+            steps.append(Step(n, q, 0.0, equity - fee, 0.0, fee, "full liquidation of the rest"))
+            return steps
+        closed = q - target
+        fee = liq_fee * float(position_value(closed, price, table.inverse))
+        equity -= fee
+        q = target
+        steps.append(Step(n, closed, q, equity, req(q), fee, note))
+        if equity >= req(q):
+            return steps
+    return steps
+
+
+def _size_at_bound(bound: float, price: float, table) -> float:
+    """Size at a tier bound: the bound itself for size tiers, else the size worth ``bound`` at ``price``."""
+    if table.basis == "size":
+        return bound
+    return bound * price if table.inverse else bound / price

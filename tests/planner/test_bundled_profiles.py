@@ -1,0 +1,182 @@
+"""Bundled exchange profiles: presence, published numbers and internal consistency."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.profiles import RULE_TRAITS, bundled_profiles, check_maintenance_amounts
+
+EXPECTED_IDS = {
+    "binance-usdm",
+    "binance-coinm",
+    "bybit-linear",
+    "bybit-inverse",
+    "okx",
+    "deribit",
+    "kraken",
+    "hyperliquid",
+    "dex-generic",
+}
+
+# Symbols each bundled profile must carry. Bybit and OKX only list what a
+# published table was found for (see each profile's notes).
+EXPECTED_SYMBOLS = {
+    "binance-usdm": {"BTCUSDT", "ETHUSDT", "SOLUSDT"},
+    "binance-coinm": {"BTCUSD_PERP", "ETHUSD_PERP", "SOLUSD_PERP"},
+    "bybit-linear": {"BTCUSDT"},
+    "bybit-inverse": {"BTCUSD"},
+    "okx": {"BTC-USDT-SWAP"},
+    "deribit": {"BTC-PERPETUAL", "ETH-PERPETUAL", "BTC_USDC-PERPETUAL", "SOL_USDC-PERPETUAL"},
+    "kraken": {"PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD", "PI_XBTUSD"},
+    "hyperliquid": {"BTC", "ETH", "SOL"},
+    "dex-generic": {"BTC-PERP", "ETH-PERP", "SOL-PERP"},
+}
+
+
+@pytest.fixture(scope="module")
+def profiles():
+    return bundled_profiles()
+
+
+def _tier(profile, symbol, n):
+    return profile.symbols[symbol].tiers[n - 1]
+
+
+def test_all_ids_present(profiles):
+    assert EXPECTED_IDS <= set(profiles)
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED_IDS))
+def test_symbols_present(profiles, pid):
+    assert EXPECTED_SYMBOLS[pid] <= set(profiles[pid].symbols)
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED_IDS))
+def test_sources_and_version(profiles, pid):
+    prof = profiles[pid]
+    assert prof.sources, pid
+    assert all(s.url.startswith("https://") for s in prof.sources)
+    assert prof.version.year >= 2022
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED_IDS))
+def test_maintenance_amounts(profiles, pid):
+    prof = profiles[pid]
+    for sym, spec in prof.symbols.items():
+        if RULE_TRAITS[prof.rule].deduction == "recurrence":
+            assert check_maintenance_amounts(spec.tiers) is None, sym
+        else:
+            assert all(t.maintenance_amount == 0.0 for t in spec.tiers), sym
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED_IDS))
+def test_tiers_monotonic(profiles, pid):
+    for sym, spec in profiles[pid].symbols.items():
+        tiers = spec.tiers
+        assert tiers[0].notional_floor == 0.0
+        for lo, hi in zip(tiers, tiers[1:]):
+            assert lo.notional_cap == pytest.approx(hi.notional_floor), sym
+            assert hi.maintenance_rate >= lo.maintenance_rate, sym
+            assert hi.max_leverage <= lo.max_leverage, sym
+
+
+def test_binance_usdm_numbers(profiles):
+    p = profiles["binance-usdm"]
+    t2 = _tier(p, "BTCUSDT", 2)
+    assert (t2.notional_floor, t2.notional_cap, t2.maintenance_rate, t2.maintenance_amount) == (50_000, 600_000, 0.005, 50)
+    assert _tier(p, "BTCUSDT", 12).maintenance_amount == 421_481_450
+    eth7 = _tier(p, "ETHUSDT", 7)
+    assert (eth7.notional_floor, eth7.notional_cap, eth7.max_leverage, eth7.maintenance_rate) == (65e6, 150e6, 10, 0.05)
+    assert eth7.maintenance_amount == pytest.approx(2_006_450)
+    sol1, sol4 = _tier(p, "SOLUSDT", 1), _tier(p, "SOLUSDT", 4)
+    assert (sol1.notional_cap, sol1.max_leverage, sol1.maintenance_rate) == (20_000, 100, 0.005)
+    assert sol4.maintenance_amount == pytest.approx(8_380)
+
+
+def test_binance_coinm_numbers(profiles):
+    p = profiles["binance-coinm"]
+    btc = p.symbols["BTCUSD_PERP"]
+    assert btc.contract.value == "inverse" and btc.contract_size == 100 and btc.settle == "BTC"
+    # FAQ: a 300 BTC position sits at 12.5 % with a maintenance amount of 11.605 BTC.
+    tier = next(t for t in btc.tiers if t.notional_floor < 300 <= (t.notional_cap or float("inf")))
+    assert tier.maintenance_rate == 0.125
+    assert tier.maintenance_amount == pytest.approx(11.605)
+    sol = p.symbols["SOLUSD_PERP"]
+    assert sol.contract_size == 10 and sol.settle == "SOL"
+    assert (sol.tiers[0].notional_cap, sol.tiers[0].maintenance_rate, sol.tiers[0].max_leverage) == (400, 0.01, 50)
+    assert sol.tiers[-1].notional_cap == 187_200
+
+
+def test_bybit_numbers(profiles):
+    lin = profiles["bybit-linear"].symbols["BTCUSDT"]
+    assert (lin.tiers[0].notional_cap, lin.tiers[0].maintenance_rate, lin.tiers[0].max_leverage) == (2_000_000, 0.005, 100)
+    assert lin.tiers[1].maintenance_amount == pytest.approx(2_000_000 * 0.005)
+    inv = profiles["bybit-inverse"].symbols["BTCUSD"]
+    assert inv.contract_size == 1.0 and inv.settle == "BTC"
+    assert (inv.tiers[0].notional_cap, inv.tiers[0].maintenance_rate) == (150, 0.005)
+
+
+def test_okx_numbers(profiles):
+    p = profiles["okx"]
+    assert (p.fees.maker, p.fees.taker, p.fees.liquidation) == (0.0002, 0.0005, 0.0005)
+    assert p.margin_call_ratio > 1.0
+    btc = p.symbols["BTC-USDT-SWAP"]
+    assert btc.tier_basis == "size" and btc.contract_size == 0.01
+    # 500 contracts x 0.01 BTC
+    assert (btc.tiers[0].notional_cap, btc.tiers[0].maintenance_rate, btc.tiers[0].max_leverage) == (5.0, 0.004, 125)
+
+
+def test_deribit_size_scaled(profiles):
+    p = profiles["deribit"]
+    expect = {
+        "BTC-PERPETUAL": (0.02, 0.01, 0.00005, 10.0, "inverse"),
+        "ETH-PERPETUAL": (0.02, 0.01, 0.000004, 1.0, "inverse"),
+        "BTC_USDC-PERPETUAL": (0.02, 0.01, 0.00005, None, "linear"),
+        "SOL_USDC-PERPETUAL": (0.04, 0.02, 0.000005, None, "linear"),
+    }
+    for sym, (im, mm, slope, cs, kind) in expect.items():
+        spec = p.symbols[sym]
+        ss = spec.size_scaled
+        assert (ss.initial_rate, ss.maintenance_rate, ss.rate_per_unit) == (im, mm, slope), sym
+        assert spec.contract.value == kind
+        if cs is not None:
+            assert spec.contract_size == cs
+        assert len(spec.tiers) == 1 and spec.tiers[0].notional_cap is None
+        assert spec.tiers[0].maintenance_rate == mm
+        assert spec.tiers[0].max_leverage == pytest.approx(1 / im)
+    assert p.funding.accrual == "continuous"
+    assert p.fees.liquidation == 0.0075
+
+
+def test_kraken_numbers(profiles):
+    p = profiles["kraken"]
+    assert p.funding.interval_hours == 1
+    assert p.policies.leftover_margin == "trader"
+    pi = p.symbols["PI_XBTUSD"]
+    assert pi.contract.value == "inverse" and pi.contract_size == 1.0 and pi.settle == "BTC"
+    assert [t.maintenance_rate for t in pi.tiers][:4] == [0.01, 0.02, 0.03, 0.05]
+    assert [t.max_leverage for t in pi.tiers][:4] == [50, 25, 17, 10]
+    assert pi.tiers[0].notional_cap == 500_000
+    assert pi.tiers[-1].notional_cap == 75_000_000
+
+
+def test_hyperliquid_numbers(profiles):
+    p = profiles["hyperliquid"]
+    assert p.funding.price_basis == "oracle" and p.funding.interval_hours == 1
+    assert p.funding.cap_per_interval == 0.04
+    assert p.fees.liquidation == 0.0
+    pl = p.policies.partial_liquidation
+    assert (pl.kind, pl.fraction, pl.cooldown_seconds, pl.min_value) == ("fraction_then_full", 0.2, 30, 100_000)
+    assert {s: spec.tiers[0].max_leverage for s, spec in p.symbols.items()} == {"BTC": 40, "ETH": 25, "SOL": 20}
+    for spec in p.symbols.values():
+        for t in spec.tiers:
+            assert t.maintenance_rate == pytest.approx(1 / (2 * t.max_leverage), abs=1e-15)
+
+
+def test_dex_generic_policies(profiles):
+    p = profiles["dex-generic"]
+    pol = p.policies
+    assert not pol.insurance_fund and not pol.adl and not pol.negative_balance_protection
+    assert pol.leftover_margin == "liquidator"
+    assert "model" in p.notes.lower()
+    assert all(spec.settle == "USDC" for spec in p.symbols.values())
