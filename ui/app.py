@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         win.resize(1600, 1000)
         win.show()
+        app.processEvents()
+        win.default_dock_sizes()
+        app.processEvents()
         win.liquidation_plot.reset_view()
         for _ in range(5):
             app.processEvents()

@@ -60,17 +60,18 @@ class MainWindow(QMainWindow):
         self.positions_table = PositionsTable(doc)
         self.position_form = PositionForm(doc)
         plan_box = QWidget()
+        plan_box.setMinimumWidth(400)
         lay = QVBoxLayout(plan_box)
         lay.addWidget(self.account_panel)
         lay.addWidget(self.positions_table, 1)
         lay.addWidget(self.position_form)
         self.results_panel = ResultsPanel(doc)
+        self.results_panel.setMinimumWidth(400)
         self.funding_panel = FundingPanel(doc)
         self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.LeftDockWidgetArea)
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.RightDockWidgetArea)
         self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.RightDockWidgetArea)
-        self.resizeDocks([self.plan_dock, self.results_dock], [500, 560], Qt.Horizontal)
-        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Vertical)
+        self.default_dock_sizes()
 
         self.status_profile = QLabel()
         self.status_eval = QLabel()
@@ -101,6 +102,11 @@ class MainWindow(QMainWindow):
         if "View" in self._menus:
             self._menus["View"].addAction(dock.toggleViewAction())
         return dock
+
+    def default_dock_sizes(self) -> None:
+        """Plan | plots | results widths that fit 1600 px without clipping the figures."""
+        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Horizontal)
+        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Vertical)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]

@@ -37,7 +37,7 @@ class LiquidationPlot(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(220)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, -10))
+        self.plot.addLegend(offset=(-10, -70))
         pi = self.plot.getPlotItem()
         pi.setMenuEnabled(False)
         self.equity_curve = self.plot.plot(name="Account equity")
@@ -49,7 +49,7 @@ class LiquidationPlot(QWidget):
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
         self.mark_line = pg.InfiniteLine(angle=90, movable=True, label="Mark {value:,.2f}",
-                                         labelOpts={"position": 0.04, "movable": False})
+                                         labelOpts={"position": 0.3, "movable": False})
         self.mark_line.setZValue(20)
         self.mark_line.setHoverPen(pg.mkPen(width=4))
         self.plot.addItem(self.mark_line)
@@ -117,7 +117,7 @@ class LiquidationPlot(QWidget):
         width = hi - lo
         self._grid = np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS)
         self.refresh()
-        self.plot.setXRange(lo, hi, padding=0)
+        self.plot.setXRange(lo, hi, padding=0.04)
         if self.curves is not None:
             sel = (self._grid >= lo) & (self._grid <= hi)
             ys = np.concatenate([self.curves.equity[sel], self.curves.requirement[sel]])

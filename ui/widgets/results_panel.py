@@ -115,7 +115,7 @@ class ResultsPanel(QWidget):
         self.model = ResultsModel(document, self)
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.thresholds = QLabel()
