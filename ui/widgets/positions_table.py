@@ -107,7 +107,7 @@ class PositionsTable(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SingleSelection)
         self.view.setAlternatingRowColors(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.add_btn = QPushButton("Add leg")
@@ -126,6 +126,8 @@ class PositionsTable(QWidget):
         self.del_btn.clicked.connect(self.remove_leg)
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.selectionChangedTo.emit(cur.row()))
         self.model.modelReset.connect(self._reselect)
+        self.model.modelReset.connect(self.view.resizeColumnsToContents)
+        self.view.resizeColumnsToContents()
 
     def current_row(self) -> int:
         r = self.view.currentIndex().row()

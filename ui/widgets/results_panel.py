@@ -115,15 +115,22 @@ class ResultsPanel(QWidget):
         self.model = ResultsModel(document, self)
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        # Interactive, sized on reset only: ResizeToContents would query every cell on every edit.
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.horizontalHeader().setMinimumSectionSize(70)
+        self.model.modelReset.connect(self._fit)
         self.thresholds = QLabel()
         self.thresholds.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.thresholds)
         lay.addWidget(self.view, 1)
+
+    def _fit(self) -> None:
+        self.view.resizeColumnsToContents()
+        self.view.verticalHeader().resizeSections(QHeaderView.ResizeToContents)
 
     def refresh(self) -> None:
         ev = self.document.evaluation
