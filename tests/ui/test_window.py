@@ -61,23 +61,31 @@ def test_drag_mark_line_changes_what_if(window):
     assert not doc.is_dirty()  # what-if is not an edit
 
 
-def test_profile_switch_changes_rule_or_refuses(window):
-    from planner.profiles import bundled_profiles
+def test_profile_switch_changes_rule_and_figures(window):
+    from planner.profiles import get_profile
 
     doc = window.document
-    others = [p for p in bundled_profiles().values() if p.id != doc.profile.id]
-    if not others:
-        # Only one bundled profile so far: an unknown id is refused at the field, plan kept.
-        plan = doc.plan
-        assert not doc.set_profile("no-such-exchange")
-        assert doc.plan == plan and any(p.path == "profile" for p in doc.problems)
-        return
-    target = others[0]
-    ok = doc.set_profile(target.id)
-    if ok:
-        assert doc.evaluation.rule == target.rule and doc.evaluation.profile_id == target.id
-    else:
-        assert doc.problems and doc.draft.profile_id == target.id
+    plan = doc.plan
+    assert [p.symbol for p in plan.positions] == ["BTCUSDT", "ETHUSDT"]
+    bybit = get_profile("bybit-linear")
+    assert "BTCUSDT" in bybit.symbols and "ETHUSDT" not in bybit.symbols
+    # ETHUSDT is not listed on Bybit linear: the problem shows at the field, the plan is kept.
+    assert not doc.set_profile("bybit-linear")
+    assert doc.plan == plan and doc.draft.profile_id == "bybit-linear"
+    assert any(p.path == "positions.1.symbol" and "ETHUSDT" in p.message for p in doc.problems)
+    assert window.positions_table.model.data(window.positions_table.model.index(1, 0), 3)  # tooltip role
+    assert doc.evaluation.rule == "binance"
+    # Remove the ETH leg: the draft now fits Bybit and is evaluated with Bybit's rule.
+    binance_liq = doc.evaluation.legs[0].liquidation_price
+    assert doc.update_plan(funding_rates={"BTCUSDT": 0.0001}) is False  # still the ETH leg
+    assert doc.remove_position(1)
+    assert doc.profile.id == "bybit-linear" and doc.evaluation.rule == "bybit"
+    ev = evaluate(doc.plan, bybit)
+    assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price)
+    assert doc.evaluation.legs[0].liquidation_price != pytest.approx(binance_liq, rel=1e-9)
+    assert "Bybit" in window.status_profile.text() or "bybit" in window.status_profile.text()
+    doc.undo_stack.undo()
+    assert doc.plan == plan and doc.evaluation.rule == "binance"
 
 
 def test_leverage_above_tier_max_is_refused(window):

@@ -81,7 +81,7 @@ class PositionForm(QWidget):
         iso_row = QHBoxLayout()
         iso_row.addWidget(self.isolated, 1)
         iso_row.addWidget(self.margin_btn)
-        form.addRow("Isolated margin", iso_row)
+        form.addRow("Iso. margin", iso_row)
         form.addRow(self.problem)
         for name, spin in (("quantity", self.quantity), ("entry_price", self.entry), ("mark_price", self.mark_),
                            ("leverage", self.leverage)):
