@@ -162,3 +162,47 @@ def test_close_prompts_when_dirty(window, monkeypatch):
     assert not window.close()  # cancelled: the window stays with the edit
     assert asked and window.document.plan.positions[0].quantity == 0.7
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.Discard))
+
+
+def test_equity_plot_matches_funding_curves_and_paths(window):
+    from planner.curves import funding_curves
+
+    doc = window.document
+    window.funding_panel.horizon.setValue(168.0)
+    assert doc.plan.horizon_hours == 168.0
+    c = funding_curves(doc.plan, doc.profile, horizon_hours=168.0, n_points=200)
+    x, y = window.equity_plot.equity_curve.getData()
+    np.testing.assert_allclose(x, c.hours)
+    np.testing.assert_allclose(y, c.equity)
+    sx, _ = window.equity_plot.settlements.getData()
+    np.testing.assert_allclose(sx, c.settlement_hours)
+    window.funding_panel.rates["BTCUSDT"].setValue(0.05)  # percent per interval
+    assert doc.plan.funding_rates["BTCUSDT"] == pytest.approx(0.0005)
+    window.equity_plot.show_path(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), "drill")
+    px, py = window.equity_plot.path_curve.getData()
+    assert list(py) == [1.0, 2.0, 3.0] and window.equity_plot.path_curve.isVisible()
+    window.equity_plot.clear_path()
+    assert not window.equity_plot.path_curve.isVisible()
+
+
+def test_margin_dialog_previews_engine_liquidation(window):
+    from ui.dialogs.margin_adjust import MarginAdjustDialog
+
+    doc = window.document
+    dlg = MarginAdjustDialog(doc, 0, window)
+    dlg.amount.setValue(1000.0)
+    ev = evaluate(dlg.candidate(), doc.profile)
+    from planner.format import fmt_price
+
+    assert fmt_price(ev.legs[0].liquidation_price, doc.profile.symbols["BTCUSDT"].tick_size, 1) in dlg.preview.text()
+    before = doc.evaluation.legs[0].liquidation_price
+    dlg.apply()
+    assert doc.plan.positions[0].added_margin == 1000.0
+    assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price)
+    assert ev.legs[0].liquidation_price < before
+    dlg2 = MarginAdjustDialog(doc, 0, window)
+    dlg2.amount.setValue(-5900.0)  # would leave less than maintenance margin: refused, not applied
+    assert "refused" in dlg2.preview.text()
+    plan = doc.plan
+    dlg2.apply()
+    assert doc.plan == plan
