@@ -56,6 +56,8 @@ _PYDANTIC_HINTS = {
     "list_type": "must be a list",
     "model_type": "must be an object",
     "too_short": "must have at least {min_length} item(s)",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must be at least {min_length} character(s)",
     "too_long": "must have at most {max_length} item(s)",
     "string_pattern_mismatch": "must match {pattern}",
     "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",

@@ -155,7 +155,9 @@ def parse_bybit(data: Any) -> dict[str, list[RawTier]]:
     out: dict[str, list[RawTier]] = {}
     for sym, pairs in by.items():
         rows = []
-        pairs.sort(key=lambda it: float(it[1].get("riskLimitValue", 0) or 0))
+        for i, t in pairs:  # validate before sorting by the cap
+            _num(_need(t, "riskLimitValue", f"result.list.{i}"), f"result.list.{i}.riskLimitValue")
+        pairs.sort(key=lambda it: float(it[1]["riskLimitValue"]))
         floor = 0.0
         for i, t in pairs:
             p = f"result.list.{i}"
