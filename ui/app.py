@@ -101,11 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _shutdown(app, win) -> None:
     """Delete the window while Qt is alive (avoids teardown-order crashes at interpreter exit)."""
-    win.setAttribute(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.WA_DeleteOnClose, False)
+    import gc
+
     win.document.undo_stack.setClean()
     win.hide()
     win.deleteLater()
     app.processEvents()
-    import gc
-
     gc.collect()
