@@ -1,16 +1,110 @@
-"""Placeholder window until the planner window lands."""
+"""``position-planner [PLAN] [--screenshot OUT.png] [--smoke]``: open the planner window."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
+
+ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "position-planner.svg"
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="position-planner", description="Position-risk planner window.")
+    ap.add_argument("plan", nargs="?", help="plan file (*.plan.json); default: the bundled example")
+    ap.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen at 1600x1000, save, exit")
+    ap.add_argument("--smoke", action="store_true", help="exit after the first painted window (start-up timing)")
+    return ap.parse_args(list(argv))
+
+
+def _install_excepthook() -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def hook(kind, value, tb) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        sys.stderr.write(text)
+        app = QApplication.instance()
+        if app is not None and not os.environ.get("POSITION_PLANNER_NO_DIALOG"):
+            box = QMessageBox(QMessageBox.Critical, "Unexpected error",
+                              f"Something went wrong: {value}\n\nThe plan is kept; save your work.")
+            box.setDetailedText(text)
+            box.exec()
+
+    sys.excepthook = hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from planner.errors import PlannerError
+    from planner.files import load_plan
+
+    pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    label = QLabel("Position Planner: the planner window is coming; use the CLI meanwhile.")
-    label.resize(600, 200)
-    label.show()
-    return app.exec()
+    app.setApplicationName("Position Planner")
+    app.setOrganizationName("PositionPlanner")
+    app.setOrganizationDomain("position-planner.local")
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
+    _install_excepthook()
+
+    from ui.document import PlanDocument
+    from ui.main_window import MainWindow
+
+    plan = None
+    if args.plan:
+        try:
+            plan = load_plan(args.plan)
+        except PlannerError as exc:
+            if args.screenshot or args.smoke:
+                sys.stderr.write(exc.describe() + "\n")
+                return 2
+            QMessageBox.critical(None, "Cannot open plan", exc.describe())
+            return 2
+    doc = PlanDocument(plan)
+    if args.plan:
+        doc.path = Path(args.plan)
+    win = MainWindow(doc, restore=not (args.screenshot or args.smoke))
+    if args.screenshot:
+        win.resize(1600, 1000)
+        win.show()
+        app.processEvents()
+        win.default_dock_sizes()
+        app.processEvents()
+        win.liquidation_plot.reset_view()
+        for _ in range(5):
+            app.processEvents()
+        img = win.grab()
+        if not img.save(args.screenshot):
+            sys.stderr.write(f"cannot write {args.screenshot}\n")
+            return 1
+        print(f"{args.screenshot}: {img.width()}x{img.height()}")
+        _shutdown(app, win)
+        return 0
+    win._update_title()
+    win.show()
+    if args.smoke:
+        QTimer.singleShot(0, app.quit)
+    code = app.exec()
+    _shutdown(app, win)
+    return code
+
+
+def _shutdown(app, win) -> None:
+    """Delete the window while Qt is alive (avoids teardown-order crashes at interpreter exit)."""
+    import gc
+
+    win.document.undo_stack.setClean()
+    win.hide()
+    win.deleteLater()
+    app.processEvents()
+    gc.collect()

@@ -1,0 +1,52 @@
+"""GUI fixtures: the main window on the bundled example plan (offscreen)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("pytestqt")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("POSITION_PLANNER_NO_DIALOG", "1")
+
+
+@pytest.fixture
+def example_plan():
+    from planner.files import load_plan
+    from ui.document import EXAMPLE_PLAN
+
+    return load_plan(EXAMPLE_PLAN)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, example_plan, monkeypatch):
+    """MainWindow on the example plan.
+
+    Until the bundled profile lists every symbol of the example (main is
+    adding them), legs on unlisted symbols are dropped so figures exist.
+    """
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    QCoreApplication.setOrganizationName("PositionPlannerTests")
+    QCoreApplication.setApplicationName("tests")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path))
+    from planner.profiles import get_profile
+    from ui.document import PlanDocument
+    from ui.main_window import MainWindow
+
+    plan = example_plan
+    prof = get_profile(plan.profile_id)
+    legs = [p for p in plan.positions if p.symbol in prof.symbols]
+    rates = {k: v for k, v in plan.funding_rates.items() if k in prof.symbols}
+    plan = plan.model_copy(update={"positions": legs, "funding_rates": rates})
+    win = MainWindow(PlanDocument(plan), restore=False)
+    # pytest-qt closes the window before fixtures finalise: answer the
+    # unsaved-changes prompt with "Discard" so teardown never blocks.
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.Discard))
+    qtbot.addWidget(win)
+    win.show()
+    return win

@@ -1,0 +1,246 @@
+"""PlanDocument: the plan being edited, its profile, evaluation, undo stack and file.
+
+Two plans are kept: ``plan`` is the last valid plan (what every figure and
+curve shows) and ``draft`` is the plan as the user typed it, which may have
+problems against its profile (a leverage above the tier maximum, a symbol the
+new profile does not list). Nothing typed is lost; nothing invalid is shown
+as a figure.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from planner.errors import PlannerError, Problem, problems_from_validation
+from planner.evaluate import Evaluation, evaluate
+from planner.files import load_plan, resolve_profile, save_plan
+from planner.models import Account, Plan, Position
+from planner.profiles import ExchangeProfile
+from planner.validation import plan_problems
+
+EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / "btc-10x-isolated.plan.json"
+
+
+class PlanCommand(QUndoCommand):
+    """Swap whole plans: undo restores the exact previous plan."""
+
+    def __init__(self, doc: "PlanDocument", old: Plan, new: Plan, text: str, merge_key: str | None) -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new, self.key = doc, old, new, merge_key
+
+    def id(self) -> int:  # noqa: A003 - Qt API
+        return (zlib.crc32(self.key.encode()) & 0x3FFFFFFF) + 1 if self.key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+        if not isinstance(other, PlanCommand) or other.key != self.key or self.key is None:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc._install(self.new)
+
+    def undo(self) -> None:
+        self.doc._install(self.old)
+
+
+class PlanDocument(QObject):
+    """The open plan: edits go in through methods, figures come out through ``changed``."""
+
+    changed = Signal(object, object)  # plan, evaluation
+    problemsChanged = Signal(list)  # list[Problem]
+    pathChanged = Signal(object)  # Path | None
+    dirtyChanged = Signal(bool)
+    marksChanged = Signal(object)  # dict[str, float]
+
+    def __init__(self, plan: Plan | None = None, user_profiles: dict[str, ExchangeProfile] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.user_profiles: dict[str, ExchangeProfile] = dict(user_profiles or {})
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.path: Path | None = None
+        self.marks: dict[str, float] = {}
+        self.problems: list[Problem] = []
+        self.eval_ms = 0.0
+        self.evaluation: Evaluation | None = None
+        self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
+        self.draft = self.plan
+        self.profile = self._profile_for(self.plan)
+        self._install(self.plan, initial=True)
+
+    # -- reading -----------------------------------------------------------
+    def _profile_for(self, plan: Plan) -> ExchangeProfile:
+        return resolve_profile(plan, self.user_profiles)
+
+    def is_dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def problems_at(self, prefix: str) -> list[Problem]:
+        """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
+        return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
+
+    def check(self, plan: Plan) -> tuple[ExchangeProfile | None, list[Problem]]:
+        """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``)."""
+        try:
+            profile = self._profile_for(plan)
+        except PlannerError as exc:
+            return None, list(exc.problems)
+        return profile, plan_problems(plan, profile)
+
+    # -- editing -----------------------------------------------------------
+    def apply_plan(self, new_plan: Plan, text: str, merge_key: str | None = None) -> bool:
+        """Validate ``new_plan`` and, if it is fine, push it as one undoable edit.
+
+        Consecutive edits with the same ``merge_key`` (keystrokes in one field)
+        merge into one undo step. On problems the draft keeps the new plan, the
+        problems are emitted and the last valid plan stays on show.
+        """
+        self.draft = new_plan
+        profile, problems = self.check(new_plan)
+        if problems or profile is None:
+            self._set_problems(problems)
+            return False
+        if new_plan == self.plan:
+            self._set_problems([])
+            return True
+        self.undo_stack.push(PlanCommand(self, self.plan, new_plan, text, merge_key))
+        return True
+
+    def refuse(self, problems: list[Problem]) -> None:
+        """Report problems of an input that could not even form a plan (draft unchanged)."""
+        self._set_problems(problems)
+
+    def update_position(self, index: int, text: str = "", merge_key: str | None = None, **changes: Any) -> bool:
+        """Change fields of leg ``index`` of the draft (validated field by field)."""
+        base = self.draft
+        try:
+            pos = Position.model_validate({**base.positions[index].model_dump(), **changes})
+        except ValidationError as exc:
+            self.refuse([Problem(f"positions.{index}.{p.path}", p.message) for p in problems_from_validation(exc)])
+            return False
+        positions = list(base.positions)
+        positions[index] = pos
+        if "mark_price" in changes:
+            self.marks.pop(pos.symbol, None)
+        field = ", ".join(changes)
+        return self.apply_plan(base.model_copy(update={"positions": positions}), text or f"Edit leg {index + 1} {field}", merge_key)
+
+    def update_account(self, text: str = "", merge_key: str | None = None, **changes: Any) -> bool:
+        try:
+            acc = Account.model_validate({**self.draft.account.model_dump(), **changes})
+        except ValidationError as exc:
+            self.refuse([Problem(f"account.{p.path}", p.message) for p in problems_from_validation(exc)])
+            return False
+        return self.apply_plan(self.draft.model_copy(update={"account": acc}), text or "Edit account", merge_key)
+
+    def update_plan(self, text: str = "", merge_key: str | None = None, **changes: Any) -> bool:
+        """Change top-level plan fields (funding_rates, horizon_hours, name, ...), validated."""
+        data = {k: getattr(self.draft, k) for k in Plan.model_fields}
+        data.update(changes)
+        try:
+            plan = Plan.model_validate(data)
+        except ValidationError as exc:
+            self.refuse(problems_from_validation(exc))
+            return False
+        return self.apply_plan(plan, text or "Edit plan", merge_key)
+
+    def add_position(self, pos: Position, at: int | None = None) -> bool:
+        positions = list(self.draft.positions)
+        positions.insert(len(positions) if at is None else at, pos)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg")
+
+    def remove_position(self, index: int) -> bool:
+        positions = list(self.draft.positions)
+        gone = positions.pop(index)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg")
+
+    def set_profile(self, profile_id: str) -> bool:
+        """Switch the exchange profile (undoable); positions are kept even if a symbol is not listed."""
+        return self.apply_plan(self.draft.model_copy(update={"profile": profile_id}), f"Switch profile to {profile_id}")
+
+    def set_mark(self, symbol: str, price: float | None) -> None:
+        """What-if mark for ``symbol`` (not undoable); None returns to the plan's mark."""
+        if price is None:
+            self.marks.pop(symbol, None)
+        elif price > 0:
+            self.marks[symbol] = float(price)
+        else:
+            return
+        self._evaluate()
+        self.marksChanged.emit(dict(self.marks))
+        self.changed.emit(self.plan, self.evaluation)
+
+    # -- files -------------------------------------------------------------
+    def load(self, path: str | Path) -> None:
+        """Open a plan file (raises PlannerError with every problem of the file)."""
+        plan = load_plan(path)
+        self.plan = self.draft = plan
+        self.marks = {}
+        self.path = Path(path)
+        self.undo_stack.clear()
+        self._install(plan, initial=True)
+        self.pathChanged.emit(self.path)
+
+    def new(self) -> None:
+        """An empty plan on the current profile."""
+        plan = Plan(profile=self.plan.profile, account=Account(wallet_balance=10000.0), name="Untitled plan")
+        self.plan = self.draft = plan
+        self.marks = {}
+        self.path = None
+        self.undo_stack.clear()
+        self._install(plan, initial=True)
+        self.pathChanged.emit(None)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save the last valid plan (atomic write); returns the path written."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no file name given")
+        save_plan(self.plan, target)
+        self.undo_stack.setClean()
+        if target != self.path:
+            self.path = target
+            self.pathChanged.emit(target)
+        return target
+
+    # -- internals -----------------------------------------------------------
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirtyChanged.emit(not clean)
+
+    def _set_problems(self, problems: list[Problem]) -> None:
+        if problems != self.problems:
+            self.problems = list(problems)
+        self.problemsChanged.emit(self.problems)
+
+    def _install(self, plan: Plan, initial: bool = False) -> None:
+        """Make ``plan`` the shown plan (from a command or a load) and re-evaluate."""
+        profile, problems = self.check(plan)
+        self.draft = plan
+        if profile is not None and not problems:
+            self.plan = plan
+            self.profile = profile
+            self._evaluate()
+        elif initial:
+            # A file that does not fit its profile: show it with its problems, no figures.
+            self.plan = plan
+            if profile is not None:
+                self.profile = profile
+            self.evaluation = None
+        self._set_problems(problems)
+        self.changed.emit(self.plan, self.evaluation)
+
+    def _evaluate(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.evaluation = evaluate(self.plan, self.profile, marks=self.marks or None, validate=False)
+        except PlannerError as exc:
+            self.evaluation = None
+            self._set_problems(list(exc.problems))
+        self.eval_ms = (time.perf_counter() - t0) * 1000.0

@@ -1,0 +1,272 @@
+"""Liquidation plot: account equity and maintenance margin against the selected symbol's mark.
+
+Every number drawn comes from ``planner.curves.price_curves`` and the
+evaluation; this widget only places them. Plot items are created once and
+updated with ``setData``/``setValue`` on every edit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from planner.curves import PriceCurves, default_price_range, price_curves
+from planner.format import fmt_money, fmt_price
+from ui.plots.style import LIGHT, PlotStyle
+
+GRID_POINTS = 2000
+_KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
+_KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "Liq.", "bankruptcy": "Bankr."}
+
+
+class LiquidationPlot(QWidget):
+    """Equity vs mark price, with the draggable what-if mark line."""
+
+    markDragged = Signal(str, float)
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.symbol: str | None = None
+        self.curves: PriceCurves | None = None
+        self.style_ = LIGHT
+        self._grid = np.linspace(1.0, 2.0, GRID_POINTS)
+        self._updating = False
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(220)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.addLegend(offset=(-10, -70))
+        pi = self.plot.getPlotItem()
+        pi.setMenuEnabled(False)
+        self.equity_curve = self.plot.plot(name="Account equity")
+        self.requirement_curve = self.plot.plot(name="Maintenance margin")
+        self._short_top = pg.PlotDataItem(pen=None)
+        self.plot.addItem(self._short_top)
+        self.shortfall = pg.FillBetweenItem(self.equity_curve, self._short_top)
+        self.plot.addItem(self.shortfall)
+        self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self.level_lines: list[pg.InfiniteLine] = []
+        self.mark_line = pg.InfiniteLine(angle=90, movable=True, label="Mark {value:,.2f}",
+                                         labelOpts={"position": 0.3, "movable": False})
+        self.mark_line.setZValue(20)
+        self.mark_line.setHoverPen(pg.mkPen(width=4))
+        self.plot.addItem(self.mark_line)
+        self.mark_line.sigPositionChanged.connect(self._on_mark_moved)
+        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.DashLine))
+        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.DashLine))
+        for item in (self.cross_v, self.cross_h):
+            item.setZValue(5)
+            self.plot.addItem(item, ignoreBounds=True)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
+        self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._layout_labels())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.readout)
+        self.apply_style(LIGHT)
+
+    # -- style -------------------------------------------------------------
+    def apply_style(self, style: PlotStyle) -> None:
+        self.style_ = style
+        self.plot.setBackground(style.background)
+        for name in ("left", "bottom"):
+            ax = self.plot.getAxis(name)
+            ax.setPen(style.foreground)
+            ax.setTextPen(style.foreground)
+        self.equity_curve.setPen(pg.mkPen(style.equity, width=2))
+        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.DashLine))
+        self.shortfall.setBrush(pg.mkBrush(*style.shortfall))
+        self.mark_line.setPen(pg.mkPen(style.mark, width=2))
+        self.mark_line.label.setColor(style.mark)
+        self._restyle_lines()
+
+    def _restyle_lines(self) -> None:
+        for line in self.level_lines:
+            if line.kind:
+                self._style_line(line)
+        for i, (eq, rq) in enumerate(self.iso_curves):
+            c = self.style_.isolated[i % len(self.style_.isolated)]
+            eq.setPen(pg.mkPen(c, width=1.5))
+            rq.setPen(pg.mkPen(c, width=1, style=Qt.DotLine))
+
+    # -- data --------------------------------------------------------------
+    def set_symbol(self, symbol: str | None) -> None:
+        """Show ``symbol`` and reset the zoom to its entry, mark and liquidation prices."""
+        self.symbol = symbol
+        self.reset_view()
+
+    def _mark_of(self, symbol: str) -> float:
+        doc = self.document
+        if symbol in doc.marks:
+            return doc.marks[symbol]
+        return next(p.mark for p in doc.plan.positions if p.symbol == symbol)
+
+    def reset_view(self) -> None:
+        doc = self.document
+        ev = doc.evaluation
+        if self.symbol is None or ev is None or self.symbol not in {p.symbol for p in doc.plan.positions}:
+            self.refresh()
+            return
+        liq = [l.liquidation_price for l in ev.legs if l.symbol == self.symbol]
+        liq += [l.bankruptcy_price for l in ev.legs if l.symbol == self.symbol]
+        lo, hi = default_price_range(doc.plan, doc.profile, self.symbol, liq, doc.marks)
+        width = hi - lo
+        self._grid = np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS)
+        self.refresh()
+        self.plot.setXRange(lo, hi, padding=0.04)
+        if self.curves is not None:
+            sel = (self._grid >= lo) & (self._grid <= hi)
+            ys = np.concatenate([self.curves.equity[sel], self.curves.requirement[sel]])
+            ys = ys[np.isfinite(ys)]
+            if ys.size:
+                y0, y1 = float(ys.min()), float(ys.max())
+                pad = 0.08 * max(y1 - y0, abs(y1) * 0.05, 1e-9)
+                self.plot.setYRange(min(y0, 0.0) - pad, y1 + pad, padding=0)
+
+    def refresh(self) -> None:
+        """Recompute the curves from the document and move every item (no item re-created)."""
+        doc = self.document
+        ev = doc.evaluation
+        self._updating = True
+        try:
+            symbols = {p.symbol for p in doc.plan.positions}
+            if self.symbol is None or ev is None or self.symbol not in symbols or self.symbol not in doc.profile.symbols:
+                self.curves = None
+                for item in (self.equity_curve, self.requirement_curve, self._short_top):
+                    item.setData([], [])
+                self._set_lines([])
+                self.mark_line.hide()
+                return
+            spec = doc.profile.symbols[self.symbol]
+            c = price_curves(doc.plan, doc.profile, self.symbol, self._grid, marks=doc.marks or None)
+            self.curves = c
+            self.equity_curve.setData(c.prices, c.equity)
+            self.requirement_curve.setData(c.prices, c.requirement)
+            self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
+            self._set_iso(c)
+            lines = []
+            for leg in ev.legs:
+                if leg.symbol != self.symbol:
+                    continue
+                s = 1 if leg.side == "long" else -1
+                tag = f"#{leg.index + 1}"
+                for kind, value in (("entry", leg.entry_price), ("margin_call", leg.margin_call_price),
+                                    ("liquidation", leg.liquidation_price), ("bankruptcy", leg.bankruptcy_price)):
+                    if value is not None:
+                        text = f"{_KIND_LABEL[kind]} {tag} {fmt_price(value, spec.tick_size, 0 if kind == 'entry' else s)}"
+                        lines.append((kind, float(value), text))
+            self._set_lines(lines)
+            self.mark_line.show()
+            mark = self._mark_of(self.symbol)
+            if float(self.mark_line.value()) != mark:
+                self.mark_line.setValue(mark)
+            axes = (self.symbol, c.currency, self.style_.foreground)
+            if axes != getattr(self, "_axes", None):
+                self._axes = axes
+                self.mark_line.label.setFormat("Mark {value:,.%df}" % min(4, max(0, _decimals(spec.tick_size))))
+                self.plot.setLabel("bottom", f"{self.symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
+                self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
+            self._layout_labels()
+        finally:
+            self._updating = False
+
+    def _set_iso(self, c: PriceCurves) -> None:
+        while len(self.iso_curves) < len(c.isolated):
+            eq = self.plot.plot(name=None)
+            rq = self.plot.plot(name=None)
+            self.iso_curves.append((eq, rq))
+            self._restyle_lines()
+        for i, (eq, rq) in enumerate(self.iso_curves):
+            if i < len(c.isolated):
+                ic = c.isolated[i]
+                eq.setData(c.prices, ic.equity)
+                rq.setData(c.prices, ic.requirement)
+                eq.show()
+                rq.show()
+            else:
+                eq.hide()
+                rq.hide()
+
+    def _style_line(self, line: pg.InfiniteLine) -> None:
+        color = getattr(self.style_, line.kind)
+        line.setPen(pg.mkPen(color, width=1.5, style=Qt.SolidLine if line.kind == "liquidation" else Qt.DashLine))
+        line.label.setColor(color)
+
+    def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:
+        """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
+        while len(self.level_lines) < len(lines):
+            line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
+            line.kind = ""
+            line.state = None
+            line.level = -1
+            line.setZValue(10)
+            self.plot.addItem(line, ignoreBounds=True)
+            self.level_lines.append(line)
+        for i, line in enumerate(self.level_lines):
+            if i < len(lines):
+                kind, value, text = lines[i]
+                if line.kind != kind:
+                    line.kind = kind
+                    self._style_line(line)
+                if line.state != (value, text):
+                    if line.state is None or line.state[0] != value:
+                        line.setValue(value)
+                    if line.state is None or line.state[1] != text:
+                        line.label.setFormat(text)
+                    line.state = (value, text)
+                if not line.isVisible():
+                    line.show()
+            elif line.isVisible():
+                line.hide()
+
+    def _layout_labels(self) -> None:
+        """Stagger the labels of lines that sit close together so no two overlap."""
+        (x0, x1), _ = self.plot.getViewBox().viewRange()
+        width = max(x1 - x0, 1e-12)
+        shown = sorted((l for l in self.level_lines if l.isVisible()), key=lambda l: l.value())
+        placed: list[tuple[float, int]] = []
+        for line in shown:
+            level = 0
+            used = {lv for (x, lv) in placed if abs(line.value() - x) < 0.16 * width}
+            while level in used:
+                level += 1
+            placed.append((line.value(), level))
+            if line.level != level:
+                line.level = level
+                line.label.setPosition(max(0.12, 0.96 - 0.065 * (level % 12)))
+
+    # -- interaction ---------------------------------------------------------
+    def _on_mark_moved(self, line: pg.InfiniteLine) -> None:
+        if self._updating or self.symbol is None:
+            return
+        value = float(line.value())
+        if value > 0:
+            self.markDragged.emit(self.symbol, value)
+            self.document.set_mark(self.symbol, value)
+
+    def _on_mouse(self, event) -> None:
+        pos = event[0]
+        vb = self.plot.getViewBox()
+        if self.curves is None or not self.plot.sceneBoundingRect().contains(pos):
+            return
+        pt = vb.mapSceneToView(pos)
+        self.cross_v.setValue(pt.x())
+        self.cross_h.setValue(pt.y())
+        c = self.curves
+        i = int(np.clip(np.searchsorted(c.prices, pt.x()), 0, len(c.prices) - 1))
+        spec = self.document.profile.symbols[c.symbol]
+        self.readout.setText(
+            f"{c.symbol} at {fmt_price(float(c.prices[i]), spec.tick_size)}:  equity {fmt_money(float(c.equity[i]), c.currency)}"
+            f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
+            f"   cursor y {fmt_money(pt.y(), c.currency)}"
+        )
+
+
+def _decimals(tick: float) -> int:
+    from planner.format import tick_decimals
+
+    return tick_decimals(tick)

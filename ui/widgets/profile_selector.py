@@ -1,0 +1,58 @@
+"""Exchange-profile selector: bundled plus user profiles, version date, details button."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from planner.profiles import bundled_profiles
+from ui.widgets.problem_marks import mark
+
+
+class ProfileSelector(QWidget):
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.combo = QComboBox()
+        self.combo.setMinimumContentsLength(22)
+        self.version = QLabel()
+        self.details = QPushButton("Profile details…")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Exchange profile:"))
+        lay.addWidget(self.combo, 1)
+        lay.addWidget(self.version)
+        lay.addWidget(self.details)
+        self.reload()
+        self.combo.currentIndexChanged.connect(self._picked)
+        document.changed.connect(lambda *_: self.sync())
+        document.problemsChanged.connect(lambda *_: self.sync())
+
+    def reload(self) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for pid, prof in sorted(bundled_profiles().items()):
+            self.combo.addItem(prof.name, pid)
+        for pid, prof in sorted(self.document.user_profiles.items()):
+            self.combo.addItem(f"{prof.name} (user)", pid)
+        self.combo.blockSignals(False)
+        self.sync()
+
+    def sync(self) -> None:
+        doc = self.document
+        pid = doc.draft.profile_id
+        i = self.combo.findData(pid)
+        if i < 0 and not isinstance(doc.draft.profile, str):
+            self.combo.addItem(f"{doc.draft.profile.name} (in plan)", pid)
+            i = self.combo.count() - 1
+        if i != self.combo.currentIndex():
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(i)
+            self.combo.blockSignals(False)
+        self.version.setText(f"data of {doc.profile.version.isoformat()}")
+        self.version.setToolTip(f"{doc.profile.name}: numbers captured {doc.profile.version.isoformat()}; rule '{doc.profile.rule}'")
+        mark(self.combo, doc.problems_at("profile"), "Exchange whose tiers, fees and liquidation rule are used")
+
+    def _picked(self, index: int) -> None:
+        pid = self.combo.itemData(index)
+        if pid and pid != self.document.draft.profile_id:
+            self.document.set_profile(pid)
