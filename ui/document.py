@@ -23,6 +23,7 @@ from planner.evaluate import Evaluation, evaluate
 from planner.files import load_plan, resolve_profile, save_plan
 from planner.models import Account, Plan, Position
 from planner.profiles import ExchangeProfile
+from planner.snapshots import with_snapshot
 from planner.validation import plan_problems
 
 EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / "btc-10x-isolated.plan.json"
@@ -203,7 +204,8 @@ class PlanDocument(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file name given")
-        save_plan(self.plan, target)
+        # The file carries the profile it was planned on, so it re-opens with the same numbers.
+        save_plan(with_snapshot(self.plan, self.profile), target)
         self.undo_stack.setClean()
         if target != self.path:
             self.path = target

@@ -16,6 +16,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from planner.cli import command_names, main as cli_main
 
+    if args and args[0] == "report":  # needs Qt's PDF writer, so it lives on the ui side
+        from ui.report import main as report_main
+
+        return report_main(args[1:])
+
     if args and (args[0] in command_names() or args[0] in ("--version", "-V")):
         if args[0] == "-V":
             args[0] = "--version"
