@@ -21,8 +21,6 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
         drills.set_context(plan, doc.profile, evaluation)
 
     doc.changed.connect(refresh)
-    if hasattr(doc, "marksChanged"):
-        doc.marksChanged.connect(lambda *_: actions.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None))
     actions.sigApplyPlan.connect(doc.apply_plan)
     drills.sigEquityPath.connect(window.equity_plot.show_path)
     menu = window.menu("Drills")

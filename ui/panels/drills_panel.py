@@ -193,8 +193,9 @@ class DrillsPanel(QWidget):
 
     # -- context ------------------------------------------------------------------
     def set_context(self, plan, profile, evaluation=None) -> None:
-        """A new plan/profile: cancel a stale drill and clear shown results."""
-        self.cancel_worker()
+        """A new plan/profile cancels a stale drill; a what-if mark drag (same plan) lets it finish."""
+        if plan != self.plan or profile is not self.profile:
+            self.cancel_worker()
         self.plan, self.profile, self.evaluation = plan, profile, evaluation
         n = max(1, len(plan.positions)) if plan is not None else 1
         self.gap_leg.setMaximum(n)
