@@ -258,8 +258,9 @@ class DrillsPanel(QWidget):
             steps = partial_liquidation(self.plan, self.profile, i, price)
         except PlannerError as exc:
             return self._fail(exc)
-        _fill(self.partial_table, ["Step", "Closed", "Left", "Equity", "Requirement", "Fee", "Note"],
-              [[str(s.number), f"{s.closed:,.6g}", f"{s.left:,.6g}", fmt_money(s.equity), fmt_money(s.requirement), fmt_money(s.fee), s.note]
+        _fill(self.partial_table, ["Step", "Closed", "Left", "Equity", "Requirement", "Margin ratio", "Fee", "Note"],
+              [[str(s.number), f"{s.closed:,.6g}", f"{s.left:,.6g}", fmt_money(s.equity), fmt_money(s.requirement),
+                fmt_ratio(s.margin_ratio), fmt_money(s.fee), s.note]
                for s in steps])
 
     def run_compare(self) -> None:
