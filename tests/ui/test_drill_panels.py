@@ -166,3 +166,28 @@ def test_window_stays_responsive_while_monte_carlo_runs(window, qtbot):
     assert window.action_panel.result is not None
     drills.cancel_worker()
     assert worker.wait(15000)
+
+
+def test_action_settings_edit_recomputes_and_bad_buffer_is_named(qtbot, profile):
+    from planner.actions import ActionSettings
+
+    plan = _plan(mark=47220.0)
+    panel = ActionPanel()
+    qtbot.addWidget(panel)
+    panel.set_context(plan, profile, evaluate(plan, profile))
+    panel.buffer.setValue(10.0)
+    expected = action_plan(plan, profile, settings=ActionSettings(buffer=0.10))
+    assert panel.result.steps[0].amount == pytest.approx(expected.steps[0].amount)
+    assert panel.tree.topLevelItem(0).text(0) == f"1. {expected.steps[0].title}"
+    panel.buffer.setValue(-5.0)
+    assert "actions.buffer" in panel.header.text() and panel.tree.topLevelItemCount() == 0
+
+
+def test_bad_jump_parameters_are_named(qtbot, profile):
+    plan = _plan(mark=49000.0, wallet=1000.0)
+    panel = DrillsPanel()
+    qtbot.addWidget(panel)
+    panel.set_context(plan, profile, evaluate(plan, profile))
+    panel.event_jumps.setValue(-1.0)
+    panel.run_event()
+    assert "jump_intensity" in panel.error.text() and panel.worker is None

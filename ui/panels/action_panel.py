@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
 
-from planner.actions import ActionPlan, action_plan
+from planner.actions import ActionPlan, ActionSettings, action_plan
 from planner.errors import PlannerError
 from planner.format import fmt_money, fmt_ratio
 
@@ -19,6 +21,16 @@ class ActionPanel(QWidget):
         super().__init__(parent)
         self.result: ActionPlan | None = None
         self.marks: dict[str, float] | None = None
+        self._context: tuple | None = None
+        self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
+        self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
+        self.stop_distance = QDoubleSpinBox(minimum=0.0, maximum=50.0, decimals=1, suffix=" %", value=4.0)
+        form = QFormLayout()
+        form.addRow("Top-up safety buffer", self.buffer)
+        form.addRow("Liquidation distance wanted", self.target_distance)
+        form.addRow("Stop-loss beyond mark", self.stop_distance)
+        for box in (self.buffer, self.target_distance, self.stop_distance):
+            box.valueChanged.connect(self.refresh)
         self.header = QLabel("No plan yet.")
         self.header.setWordWrap(True)
         self.tree = QTreeWidget()
@@ -30,6 +42,7 @@ class ActionPanel(QWidget):
         self.apply_button.clicked.connect(self.apply_selected)
         self.tree.currentItemChanged.connect(self._on_current)
         lay = QVBoxLayout(self)
+        lay.addLayout(form)
         lay.addWidget(self.header)
         lay.addWidget(self.tree, 1)
         row = QHBoxLayout()
@@ -40,9 +53,10 @@ class ActionPanel(QWidget):
     def set_context(self, plan, profile, evaluation=None, marks: dict[str, float] | None = None) -> None:
         """Recompute the action plan (engine) for ``plan`` on ``profile`` at ``marks``."""
         self.marks = marks or None
+        self._context = (plan, profile, evaluation)
         self.tree.clear()
         try:
-            self.result = action_plan(plan, profile, marks=self.marks)
+            self.result = action_plan(plan, profile, marks=self.marks, settings=self.settings())
         except PlannerError as exc:
             self.result = None
             self.header.setText(exc.describe())
@@ -61,6 +75,15 @@ class ActionPanel(QWidget):
             self.tree.addTopLevelItem(item)
         self.tree.resizeColumnToContents(1)
         self._on_current(self.tree.currentItem(), None)
+
+    def settings(self) -> ActionSettings:
+        """The user's knobs (fractions); the engine validates them and names a bad one."""
+        return ActionSettings(buffer=self.buffer.value() / 100.0, target_distance=self.target_distance.value() / 100.0,
+                              stop_distance=self.stop_distance.value() / 100.0)
+
+    def refresh(self, *_) -> None:
+        if self._context is not None:
+            self.set_context(*self._context, marks=self.marks)
 
     def step_at(self, row: int):
         return self.result.steps[row] if self.result is not None else None

@@ -161,6 +161,8 @@ class DrillsPanel(QWidget):
         for key, ev in self.events.items():
             self.event_combo.addItem(ev.name, key)
         self.event_vol = QDoubleSpinBox(minimum=-1000.0, maximum=2000.0, decimals=1, suffix=" %/yr")
+        self.event_jumps = QDoubleSpinBox(minimum=-10.0, maximum=100.0, decimals=2)
+        self.event_jump_size = QDoubleSpinBox(minimum=-100.0, maximum=99.0, decimals=2, suffix=" %")
         self.event_seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=1)
         self.event_paths = QSpinBox(minimum=0, maximum=10_000_000, value=100_000, singleStep=10_000)
         self.event_combo.currentIndexChanged.connect(self._preset_changed)
@@ -179,6 +181,8 @@ class DrillsPanel(QWidget):
         row.addWidget(self.cancel_button)
         form.addRow("Event", self.event_combo)
         form.addRow("Volatility", self.event_vol)
+        form.addRow("Jumps expected in horizon", self.event_jumps)
+        form.addRow("Jump size (1 s.d.)", self.event_jump_size)
         form.addRow("Seed", self.event_seed)
         form.addRow("Paths", self.event_paths)
         form.addRow(row)
@@ -282,7 +286,10 @@ class DrillsPanel(QWidget):
     def _preset_changed(self, *_):
         key = self.event_combo.currentData()
         if key in self.events:
-            self.event_vol.setValue(self.events[key].volatility * 100.0)
+            ev = self.events[key]
+            self.event_vol.setValue(ev.volatility * 100.0)
+            self.event_jumps.setValue(ev.expected_jumps)
+            self.event_jump_size.setValue(ev.typical_move * 100.0)
 
     def _start(self, job, on_done) -> None:
         self.cancel_worker()
@@ -324,6 +331,7 @@ class DrillsPanel(QWidget):
         plan, profile = self.plan, self.profile
         vol, seed, paths = self.event_vol.value() / 100.0, self.event_seed.value(), self.event_paths.value()
         try:
+            preset = preset.model_copy(update={"expected_jumps": self.event_jumps.value(), "typical_move": self.event_jump_size.value() / 100.0})
             model = preset.model(volatility=vol)
             from planner.montecarlo import _check
             _check(paths, 24, preset.horizon_hours, model)
