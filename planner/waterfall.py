@@ -22,7 +22,7 @@ from planner.models import Plan
 from planner.profiles import ExchangeProfile
 from planner.tiers import position_value
 
-__all__ = ["Slippage", "Waterfall", "gap_waterfall"]
+__all__ = ["Slippage", "Waterfall", "gap_waterfall", "parse_depth_levels"]
 
 
 # ---------------------------------------------------------------------------
@@ -199,3 +199,34 @@ def _cross_margin_behind(ev: Evaluation, i: int, plan: Plan, profile: ExchangePr
     me = ev.legs[i]
     others = [l for l in ev.legs if l.margin_mode == "cross" and l.settle == me.settle and l.index != i]
     return me.collateral + sum(l.unrealized_pnl - l.maintenance_margin for l in others)
+
+
+def parse_depth_levels(text: str, source: str = "depth profile") -> Slippage:
+    """Order-book depth typed as lines ``percent_away,notional`` (e.g. ``0.5,250000``) -> a depth :class:`Slippage`.
+
+    Percent away from the trigger price (0.5 = 0.5 %), notional in quote
+    currency available at that distance. Blank lines and ``#`` comments are
+    skipped; a header line of words is allowed. Errors name the line.
+    """
+    levels: list[tuple[float, float]] = []
+    problems: list[Problem] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace(";", ",").split(",")]
+        try:
+            away, notional = (float(p) for p in parts)
+        except ValueError:
+            if not levels and not problems and not any(ch.isdigit() for ch in line):
+                continue  # header
+            problems.append(Problem(f"line {n}", f"expected 'percent_away,notional' with two numbers (got {raw.strip()!r})"))
+            continue
+        levels.append((away / 100.0, notional))
+    if not levels and not problems:
+        problems.append(Problem("depth", "no levels given; one line per level: percent_away,notional"))
+    slip = Slippage(levels=tuple(levels))
+    problems += [Problem(p.path.replace("slippage.levels.", "level "), p.message) for p in slip.problems()]
+    if problems:
+        raise PlannerError(problems, source)
+    return slip

@@ -82,3 +82,16 @@ def test_sum_exact_and_more_slippage_never_cheaper(price: float, slip: float, fu
     _sums(a)
     assert b.total_loss >= a.total_loss
     assert a.trader_total_loss <= a.margin + 1e-9  # negative-balance protection
+
+
+def test_depth_text_parses_and_names_bad_lines() -> None:
+    from planner.waterfall import parse_depth_levels
+
+    slip = parse_depth_levels("percent_away,notional\n0,20000\n1,20000\n# deep\n2,1e9\n")
+    assert slip.levels == ((0.0, 20000.0), (0.01, 20000.0), (0.02, 1e9))
+    assert slip.fill_price(44000.0, 1, 44000.0) == pytest.approx(43720.0)
+    with pytest.raises(PlannerError) as exc:
+        parse_depth_levels("0,100\n1,abc\n")
+    assert "line 2" in exc.value.describe()
+    with pytest.raises(PlannerError, match="level 1"):
+        parse_depth_levels("1,100\n0.5,100\n")

@@ -191,3 +191,20 @@ def test_bad_jump_parameters_are_named(qtbot, profile):
     panel.event_jumps.setValue(-1.0)
     panel.run_event()
     assert "jump_intensity" in panel.error.text() and panel.worker is None
+
+
+def test_gap_tab_depth_profile(qtbot, profile):
+    from planner.waterfall import parse_depth_levels
+
+    plan = _plan(mark=50000.0, wallet=2000.0)
+    panel = DrillsPanel()
+    qtbot.addWidget(panel)
+    panel.set_context(plan, profile, evaluate(plan, profile))
+    panel.gap_model.setCurrentIndex(1)
+    panel.gap_depth.setPlainText("0,2000\n0.5,3000\n2,1e9\n")
+    panel.run_gap()
+    w = gap_waterfall(plan, profile, 0, gap_beyond=0.02, slippage=parse_depth_levels("0,2000\n0.5,3000\n2,1e9\n"))
+    assert panel.gap_answer.text() == w.describe()
+    panel.gap_depth.setPlainText("0,2000\nx,y\n")
+    panel.run_gap()
+    assert "line 2" in panel.error.text()

@@ -20,6 +20,7 @@ from planner.partial import partial_liquidation
 from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
 from planner.profiles import bundled_profiles
 from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.waterfall import parse_depth_levels
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -118,13 +119,20 @@ class DrillsPanel(QWidget):
         self.gap_leg = QSpinBox(minimum=1, maximum=500)
         self.gap_beyond = QDoubleSpinBox(minimum=0.0, maximum=99.0, decimals=2, suffix=" %", value=2.0)
         self.gap_slip = QDoubleSpinBox(minimum=0.0, maximum=99.0, decimals=2, suffix=" %", value=1.0)
+        self.gap_model = QComboBox()
+        self.gap_model.addItems(["Fixed slippage", "Order-book depth"])
+        self.gap_depth = QPlainTextEdit()
+        self.gap_depth.setPlaceholderText("percent_away,notional\n0,200000\n0.5,500000\n1,2000000")
+        self.gap_depth.setMaximumHeight(80)
         self.gap_run = QPushButton("Run gap")
         self.gap_run.clicked.connect(self.run_gap)
         self.gap_answer = QLabel()
         self.gap_answer.setWordWrap(True)
         form.addRow("Leg", self.gap_leg)
         form.addRow("Gap past liquidation", self.gap_beyond)
+        form.addRow("Slippage model", self.gap_model)
         form.addRow("Fill slippage", self.gap_slip)
+        form.addRow("Depth levels", self.gap_depth)
         form.addRow(self.gap_run)
         form.addRow(self.gap_answer)
 
@@ -239,8 +247,12 @@ class DrillsPanel(QWidget):
         if not self._ready():
             return
         try:
+            if self.gap_model.currentIndex() == 1:
+                slip = parse_depth_levels(self.gap_depth.toPlainText())
+            else:
+                slip = Slippage(fixed=self.gap_slip.value() / 100.0)
             w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0,
-                              slippage=Slippage(fixed=self.gap_slip.value() / 100.0))
+                              slippage=slip)
         except PlannerError as exc:
             return self._fail(exc)
         _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v)] for name, v in w.rows])
