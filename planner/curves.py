@@ -146,9 +146,9 @@ def funding_curves(
     """Account equity over ``horizon_hours`` as funding accrues (positive rate: longs pay)."""
     horizon = float(horizon_hours if horizon_hours is not None else plan.horizon_hours)
     ccy = currency or profile.settle_currency
-    legs = [l for l in leg_inputs(plan, profile, marks) if l.spec.settle == ccy]
-    traits, taker = profile.traits, profile.fees.taker
     all_legs = leg_inputs(plan, profile, marks)
+    legs = [l for l in all_legs if l.spec.settle == ccy]
+    traits, taker = profile.traits, profile.fees.taker
     cw = cross_wallet(plan, profile, all_legs, ccy)
     schedules = {}
     pays = []

@@ -368,11 +368,43 @@ def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> fl
     return _opt(float(p[0]))
 
 
+@dataclass(frozen=True)
+class SymbolStack:
+    """Legs of one symbol stacked as columns (shape (L, 1)) for grid evaluation."""
+
+    table: TierTable
+    s: np.ndarray
+    q: np.ndarray
+    entry: np.ndarray
+    mark: np.ndarray
+
+    @classmethod
+    def of(cls, legs: list[LegInput]) -> "SymbolStack":
+        col = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
+        return cls(legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs]))
+
+    def upnl(self, prices: np.ndarray) -> np.ndarray:
+        """Summed uPnL at each price of ``prices`` (shape (G,) shared, or (L, G) per leg)."""
+        return unrealized_pnl(self.s, self.q, self.entry, prices, self.table.inverse).sum(axis=0)
+
+    def requirement(self, prices: np.ndarray, traits: RuleTraits, taker: float) -> np.ndarray:
+        """Summed maintenance margin (+ reserved close fee) at each price."""
+        basis = self.entry if traits.mm_price_basis == "entry" else prices
+        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=float))
+        if traits.close_fee_reserved:
+            mm = mm + taker * position_value(self.q, prices, self.table.inverse)
+        return np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+
+    def close_fees(self, prices: np.ndarray, fee: float) -> np.ndarray:
+        return (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
+
+
 def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, cache):
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
     Several legs of one symbol in one wallet (hedge mode) move together, so
-    their common root is solved numerically once per direction and cached.
+    their common root is solved numerically (all legs of the symbol stacked as
+    arrays) once per direction and cached.
     """
     same = [o for o in group if o.pos.symbol == l.pos.symbol]
     others = [o for o in group if o.pos.symbol != l.pos.symbol]
@@ -384,24 +416,19 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
             collateral = wallet + upnl_others - m * req_others
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
-        else:
-            key = (l.spec.settle, l.pos.symbol, l.s, m)
-            if key in cache:
-                out.append(cache[key])
-                continue
-
-            def f(price, m=m):
-                eq = wallet + upnl_others + sum(leg_upnl(o, price) for o in same)
-                if m == 0.0:
-                    req = sum(fee_res * position_value(o.q, price, o.table.inverse) for o in same)
-                else:
-                    req = m * (req_others + sum(leg_requirement(o, price, traits, taker) for o in same))
-                return eq - req
-            p = find_roots_near(f, l.mark, down=l.s > 0)
-            cache[key] = _opt(p)
-            out.append(cache[key])
+            out.append(_opt(p))
             continue
-        out.append(_opt(p))
+        key = (l.spec.settle, l.pos.symbol, l.s, m)
+        if key not in cache:
+            stack = cache.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
+
+            def f(price, m=m, stack=stack):
+                eq = wallet + upnl_others + stack.upnl(price)
+                if m == 0.0:
+                    return eq - stack.close_fees(price, fee_res)
+                return eq - m * (req_others + stack.requirement(price, traits, taker))
+            cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))
+        out.append(cache[key])
     return tuple(out)
 
 
@@ -419,14 +446,21 @@ def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_
     if cross:
         cross_eq0 = cwallet
 
-        def f(mult):
-            mult = np.asarray(mult, dtype=float)
-            eq = cross_eq0 + sum(leg_upnl(l, l.mark * mult) for l in cross)
-            rq = sum(leg_requirement(l, l.mark * mult, traits, taker) for l in cross)
-            return eq - rq
+        by_symbol: dict[str, list[LegInput]] = {}
+        for l in cross:
+            by_symbol.setdefault(l.pos.symbol, []).append(l)
+        stacks = [SymbolStack.of(ls) for ls in by_symbol.values()]
 
-        d = find_roots_near(f, 1.0, down=True, span=1e4)
-        u = find_roots_near(f, 1.0, down=False, span=1e4)
+        def f(mult):
+            mult = np.asarray(mult, dtype=float)[None, :]
+            total = np.full(mult.shape[1], cross_eq0)
+            for st in stacks:
+                prices = st.mark * mult
+                total += st.upnl(prices) - st.requirement(prices, traits, taker)
+            return total
+
+        d = find_roots_near(f, 1.0, down=True, span=1e4, n_grid=401)
+        u = find_roots_near(f, 1.0, down=False, span=1e4, n_grid=401)
         down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
         up = u - 1.0 if math.isfinite(u) and u < 1e4 * 0.999 else None
     cross_upnl = sum(upnl_at_mark[l.index] for l in cross)

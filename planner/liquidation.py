@@ -262,7 +262,7 @@ def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 
     return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
 
 
-def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 4) -> float:
+def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 3) -> float:
     """Nearest root of a scalar function of price on one side of ``ref``; nan if none.
 
     Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``)

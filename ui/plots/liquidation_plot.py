@@ -148,17 +148,18 @@ class LiquidationPlot(QWidget):
             self.requirement_curve.setData(c.prices, c.requirement)
             self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
             self._set_iso(c)
-            lines = []
+            # Legs that share a level (hedged cross legs share one liquidation price) share one line.
+            merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
             for leg in ev.legs:
                 if leg.symbol != self.symbol:
                     continue
                 s = 1 if leg.side == "long" else -1
-                tag = f"#{leg.index + 1}"
                 for kind, value in (("entry", leg.entry_price), ("margin_call", leg.margin_call_price),
                                     ("liquidation", leg.liquidation_price), ("bankruptcy", leg.bankruptcy_price)):
                     if value is not None:
-                        text = f"{_KIND_LABEL[kind]} {tag} {fmt_price(value, spec.tick_size, 0 if kind == 'entry' else s)}"
-                        lines.append((kind, float(value), text))
+                        shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
+                        merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
+            lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
             self._set_lines(lines)
             self.mark_line.show()
             mark = self._mark_of(self.symbol)
