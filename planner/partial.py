@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from planner.evaluate import leg_inputs, leg_requirement, leg_upnl
+from planner.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
 from planner.models import Plan
 from planner.profiles import ExchangeProfile
 from planner.tiers import position_value, tier_index, tier_measure
@@ -37,6 +37,7 @@ class Step:
     requirement: float
     fee: float
     note: str
+    margin_ratio: float | None = None  # after the step, in the profile's convention (planner.evaluate.margin_ratio)
 
 
 def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, price: float, max_steps: int = 200) -> list[Step]:
@@ -71,17 +72,18 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
             target = q * (1 - (rule.fraction or 0.2))
             note = f"close {100 * (rule.fraction or 0.2):.0f} %, then wait {rule.cooldown_seconds or 0:g} s"
         elif rule.kind == "increments" and rule.increment_size:
-            target = max(q - rule.increment_size, 0.0)
-            note = f"close {rule.increment_size:g} per step"
+            # increment_size is in contracts (Deribit: 200 contracts of 10 USD); formula units = contracts x contract size.
+            target = max(q - rule.increment_size * leg.spec.contract_size, 0.0)
+            note = f"close {rule.increment_size:g} contracts per step"
         if target is None or target <= 0 or target >= q:
             fee = liq_fee * float(position_value(q, price, table.inverse))
-            steps.append(Step(n, q, 0.0, equity - fee, 0.0, fee, "full liquidation of the rest"))
+            steps.append(Step(n, q, 0.0, equity - fee, 0.0, fee, "full liquidation of the rest", None))
             return steps
         closed = q - target
         fee = liq_fee * float(position_value(closed, price, table.inverse))
         equity -= fee
         q = target
-        steps.append(Step(n, closed, q, equity, req(q), fee, note))
+        steps.append(Step(n, closed, q, equity, req(q), fee, note, margin_ratio(equity, req(q), traits.margin_ratio)))
         if equity >= req(q):
             return steps
     return steps

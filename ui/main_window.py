@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_eval)
 
         self._build_menus()
+        from ui.panels import install_drill_panels  # drills + action plan docks
+
+        install_drill_panels(self)
         doc.changed.connect(self._on_changed)
         doc.pathChanged.connect(lambda *_: self._update_title())
         doc.dirtyChanged.connect(self.setWindowModified)

@@ -1,0 +1,74 @@
+"""Monte Carlo: closed form with drift, bridge correction at coarse steps, chunked memory, monotonic in volatility."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
+from planner.models import Plan
+from planner.profiles import get_profile
+
+
+@pytest.mark.parametrize("barrier,vol,drift", [(93.0, 0.7, 1.5), (108.0, 0.6, -2.0)])
+def test_closed_form_with_drift(barrier: float, vol: float, drift: float) -> None:
+    model = MarketModel(volatility=vol, drift=drift)
+    t0 = time.perf_counter()
+    p, _, n, _ = single_barrier_mc(100.0, barrier, model=model, horizon_hours=48.0, steps=48, paths=100_000, seed=11)
+    cf = barrier_hit_probability(100.0, barrier, vol, drift, 48.0 / 8760)
+    assert abs(p - cf) <= 0.005, (p, cf)
+    assert n == 100_000 and time.perf_counter() - t0 < 10
+
+
+def test_bridge_correction_catches_hits_between_coarse_steps() -> None:
+    """At 8 steps a day the discrete minimum misses crossings; the bridge term restores the closed form."""
+    model = MarketModel(volatility=0.8)
+    cf = barrier_hit_probability(100.0, 95.0, 0.8, 0.0, 24 / 8760)
+    raw, *_ = single_barrier_mc(100.0, 95.0, model=model, horizon_hours=24, steps=8, paths=100_000, seed=5, bridge=False)
+    fixed, *_ = single_barrier_mc(100.0, 95.0, model=model, horizon_hours=24, steps=8, paths=100_000, seed=5)
+    assert cf - raw > 0.02  # the discrete check alone is biased low by > 2 pp
+    assert abs(fixed - cf) <= 0.005
+
+
+def test_memory_stays_bounded_by_the_chunk() -> None:
+    model = MarketModel(volatility=0.6)
+    tracemalloc.start()
+    single_barrier_mc(100.0, 95.0, model=model, horizon_hours=24, steps=96, paths=400_000, seed=1, chunk=8192)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 60e6  # a few chunk-sized arrays, independent of the 400,000 paths
+
+
+def test_cross_plan_seeded_and_reproducible() -> None:
+    prof = get_profile("binance-usdm")
+    plan = Plan.model_validate({
+        "profile": "binance-usdm", "account": {"wallet_balance": 4000.0},
+        "positions": [
+            {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 50000.0, "leverage": 20, "margin_mode": "cross"},
+            {"symbol": "ETHUSDT", "side": "long", "quantity": 5.0, "entry_price": 3000.0, "leverage": 20, "margin_mode": "cross"},
+        ],
+    })
+    a = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=9)
+    b = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=9)
+    c = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=10)
+    assert a.probability == b.probability and a.probability != c.probability
+    assert 0.0 < a.probability < 1.0 and abs(a.probability - c.probability) < 4 * a.half_width + 1e-9
+
+
+@settings(max_examples=50, deadline=None)
+@given(barrier=st.floats(50.0, 99.0), v1=st.floats(0.05, 3.0), dv=st.floats(0.01, 1.0), hours=st.floats(1.0, 720.0))
+def test_closed_form_monotonic_in_volatility(barrier: float, v1: float, dv: float, hours: float) -> None:
+    """Zero drift: the chance of touching a lower barrier never falls as volatility rises."""
+    p1 = barrier_hit_probability(100.0, barrier, v1, 0.0, hours / 8760)
+    p2 = barrier_hit_probability(100.0, barrier, v1 + dv, 0.0, hours / 8760)
+    assert 0.0 <= p1 <= p2 + 1e-12 <= 1.0 + 1e-12
+
+
+def test_monte_carlo_monotonic_in_volatility() -> None:
+    probs = [single_barrier_mc(100.0, 95.0, model=MarketModel(volatility=v), horizon_hours=24, steps=48, paths=20000, seed=2)[0]
+             for v in (0.3, 0.6, 0.9, 1.2)]
+    assert probs == sorted(probs) and probs[-1] - probs[0] > 0.2

@@ -1,0 +1,33 @@
+"""Drill and action-plan panels, installed into the main window as docks."""
+
+from __future__ import annotations
+
+from ui.panels.action_panel import ActionPanel
+from ui.panels.drills_panel import DrillsPanel
+
+__all__ = ["ActionPanel", "DrillsPanel", "install_drill_panels"]
+
+
+def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
+    """Add the Action plan and Drills docks to ``window`` and wire them to its document."""
+    doc = window.document
+    actions, drills = ActionPanel(), DrillsPanel()
+    window.action_panel, window.drills_panel = actions, drills
+    actions_dock = window.add_panel_dock("Action plan", actions)
+    drills_dock = window.add_panel_dock("Drills", drills)
+
+    def refresh(plan, evaluation) -> None:
+        actions.set_context(plan, doc.profile, evaluation, marks=dict(doc.marks) or None)
+        drills.set_context(plan, doc.profile, evaluation)
+
+    doc.changed.connect(refresh)
+    actions.sigApplyPlan.connect(doc.apply_plan)
+    drills.sigEquityPath.connect(window.equity_plot.show_path)
+    menu = window.menu("Drills")
+    for title, index in (("Shock", 0), ("Gap / slippage", 1), ("Partial liquidation", 2), ("Price path", 3), ("Event drill", 4), ("Profile comparison", 5)):
+        act = menu.addAction(title)
+        act.triggered.connect(lambda _=False, i=index: (drills_dock.show(), drills_dock.raise_(), drills.tabs.setCurrentIndex(i)))
+    act = menu.addAction("Action plan")
+    act.triggered.connect(lambda _=False: (actions_dock.show(), actions_dock.raise_()))
+    refresh(doc.plan, doc.evaluation)
+    return actions, drills

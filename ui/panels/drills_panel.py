@@ -1,0 +1,389 @@
+"""What-if drills panel: renders planner.scenarios / partial / paths / montecarlo results (no math here).
+
+Monte Carlo and path drills run on a QThread worker with a progress bar and
+Cancel; a new context (an edit) cancels the stale worker.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
+    QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from planner.errors import PlannerError
+from planner.events import bundled_events
+from planner.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.montecarlo import liquidation_probability
+from planner.partial import partial_liquidation
+from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
+from planner.profiles import bundled_profiles
+from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.waterfall import parse_depth_levels
+
+
+def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
+    table.clear()
+    table.setColumnCount(len(headers))
+    table.setRowCount(len(rows))
+    table.setHorizontalHeaderLabels(headers)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.resizeColumnsToContents()
+
+
+class DrillWorker(QThread):
+    """Runs ``job(progress)`` off the GUI thread; ``cancel()`` makes the next progress callback return False."""
+
+    progressed = Signal(float)
+    finishedWith = Signal(object, object)  # result, error text | None
+
+    def __init__(self, job, parent=None) -> None:
+        super().__init__(parent)
+        self._job = job
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _progress(self, fraction: float) -> bool:
+        self.progressed.emit(float(fraction))
+        return not self._cancelled
+
+    def run(self) -> None:  # noqa: D401 - Qt API
+        try:
+            result = self._job(self._progress)
+        except PlannerError as exc:
+            self.finishedWith.emit(None, exc.describe())
+        except Exception as exc:  # pragma: no cover - reported, never raised into Qt
+            self.finishedWith.emit(None, f"drill failed: {exc}")
+        else:
+            self.finishedWith.emit(result, None)
+
+
+class DrillsPanel(QWidget):
+    """Tabs: shock, gap/slippage waterfall, partial liquidation, price path, event drill, profile comparison."""
+
+    sigEquityPath = Signal(object, object, str)  # hours, equity, label
+    mcFinished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plan = self.profile = self.evaluation = None
+        self.worker: DrillWorker | None = None
+        self._old_workers: list[DrillWorker] = []
+        self.tabs = QTabWidget()
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.error)
+        self._build_shock()
+        self._build_gap()
+        self._build_partial()
+        self._build_path()
+        self._build_event()
+        self._build_compare()
+
+    # -- building -----------------------------------------------------------------
+    def _tab(self, title: str) -> tuple[QWidget, QFormLayout, QTableWidget]:
+        w = QWidget()
+        form = QFormLayout()
+        table = QTableWidget()
+        v = QVBoxLayout(w)
+        v.addLayout(form)
+        v.addWidget(table, 1)
+        self.tabs.addTab(w, title)
+        return w, form, table
+
+    def _build_shock(self) -> None:
+        _, form, self.shock_table = self._tab("Shock")
+        self.shock_move = QDoubleSpinBox(minimum=-500.0, maximum=1000.0, decimals=2, suffix=" %", value=-10.0)
+        self.shock_run = QPushButton("Run shock")
+        self.shock_run.clicked.connect(self.run_shock)
+        form.addRow("Move of every mark", self.shock_move)
+        form.addRow(self.shock_run)
+        self.shock_summary = QLabel()
+        self.shock_summary.setWordWrap(True)
+        form.addRow(self.shock_summary)
+
+    def _build_gap(self) -> None:
+        _, form, self.gap_table = self._tab("Gap / slippage")
+        self.gap_leg = QSpinBox(minimum=1, maximum=500)
+        self.gap_beyond = QDoubleSpinBox(minimum=0.0, maximum=99.0, decimals=2, suffix=" %", value=2.0)
+        self.gap_slip = QDoubleSpinBox(minimum=0.0, maximum=99.0, decimals=2, suffix=" %", value=1.0)
+        self.gap_model = QComboBox()
+        self.gap_model.addItems(["Fixed slippage", "Order-book depth"])
+        self.gap_depth = QPlainTextEdit()
+        self.gap_depth.setPlaceholderText("percent_away,notional\n0,200000\n0.5,500000\n1,2000000")
+        self.gap_depth.setMaximumHeight(80)
+        self.gap_run = QPushButton("Run gap")
+        self.gap_run.clicked.connect(self.run_gap)
+        self.gap_answer = QLabel()
+        self.gap_answer.setWordWrap(True)
+        form.addRow("Leg", self.gap_leg)
+        form.addRow("Gap past liquidation", self.gap_beyond)
+        form.addRow("Slippage model", self.gap_model)
+        form.addRow("Fill slippage", self.gap_slip)
+        form.addRow("Depth levels", self.gap_depth)
+        form.addRow(self.gap_run)
+        form.addRow(self.gap_answer)
+
+    def _build_partial(self) -> None:
+        _, form, self.partial_table = self._tab("Partial liquidation")
+        self.partial_leg = QSpinBox(minimum=1, maximum=500)
+        self.partial_price = QDoubleSpinBox(minimum=0.0, maximum=1e9, decimals=2)
+        self.partial_run = QPushButton("Run steps")
+        self.partial_run.clicked.connect(self.run_partial)
+        form.addRow("Leg", self.partial_leg)
+        form.addRow("Mark at (0 = liquidation price)", self.partial_price)
+        form.addRow(self.partial_run)
+
+    def _build_path(self) -> None:
+        _, form, self.path_table = self._tab("Price path")
+        self.path_kind = QComboBox()
+        self.path_kind.addItems(["Flash crash", "Steady bleed", "Custom CSV"])
+        self.path_csv = QPlainTextEdit()
+        self.path_csv.setPlaceholderText("time_hours,price\n0,60000\n1,57000\n...")
+        self.path_csv.setMaximumHeight(90)
+        self.path_run = QPushButton("Run path")
+        self.path_run.clicked.connect(self.run_path)
+        self.path_summary = QLabel()
+        self.path_summary.setWordWrap(True)
+        form.addRow("Path", self.path_kind)
+        form.addRow("CSV", self.path_csv)
+        form.addRow(self.path_run)
+        form.addRow(self.path_summary)
+
+    def _build_event(self) -> None:
+        _, form, self.event_table = self._tab("Event drill")
+        self.events = bundled_events()
+        self.event_combo = QComboBox()
+        for key, ev in self.events.items():
+            self.event_combo.addItem(ev.name, key)
+        self.event_vol = QDoubleSpinBox(minimum=-1000.0, maximum=2000.0, decimals=1, suffix=" %/yr")
+        self.event_jumps = QDoubleSpinBox(minimum=-10.0, maximum=100.0, decimals=2)
+        self.event_jump_size = QDoubleSpinBox(minimum=-100.0, maximum=99.0, decimals=2, suffix=" %")
+        self.event_seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=1)
+        self.event_paths = QSpinBox(minimum=0, maximum=10_000_000, value=100_000, singleStep=10_000)
+        self.event_combo.currentIndexChanged.connect(self._preset_changed)
+        self._preset_changed()
+        self.mc_run = QPushButton("Run Monte Carlo")
+        self.mc_run.clicked.connect(self.run_event)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_worker)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.mc_summary = QLabel()
+        self.mc_summary.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.mc_run)
+        row.addWidget(self.cancel_button)
+        form.addRow("Event", self.event_combo)
+        form.addRow("Volatility", self.event_vol)
+        form.addRow("Jumps expected in horizon", self.event_jumps)
+        form.addRow("Jump size (1 s.d.)", self.event_jump_size)
+        form.addRow("Seed", self.event_seed)
+        form.addRow("Paths", self.event_paths)
+        form.addRow(row)
+        form.addRow(self.progress)
+        form.addRow(self.mc_summary)
+
+    def _build_compare(self) -> None:
+        _, form, self.compare_table = self._tab("Profiles")
+        self.compare_run = QPushButton("Compare all bundled profiles")
+        self.compare_run.clicked.connect(self.run_compare)
+        form.addRow(self.compare_run)
+
+    # -- context ------------------------------------------------------------------
+    def set_context(self, plan, profile, evaluation=None) -> None:
+        """A new plan/profile cancels a stale drill; a what-if mark drag (same plan) lets it finish."""
+        if plan != self.plan or profile is not self.profile:
+            self.cancel_worker()
+        self.plan, self.profile, self.evaluation = plan, profile, evaluation
+        n = max(1, len(plan.positions)) if plan is not None else 1
+        self.gap_leg.setMaximum(n)
+        self.partial_leg.setMaximum(n)
+        self.error.setText("")
+
+    def _ready(self) -> bool:
+        if self.plan is None or self.profile is None or not self.plan.positions:
+            self.error.setText("No positions to drill.")
+            return False
+        self.error.setText("")
+        return True
+
+    def _fail(self, exc: PlannerError) -> None:
+        self.error.setText(exc.describe())
+
+    # -- synchronous drills -----------------------------------------------------------
+    def run_shock(self) -> None:
+        if not self._ready():
+            return
+        try:
+            r = shock(self.plan, self.profile, move=self.shock_move.value() / 100.0)
+        except PlannerError as exc:
+            return self._fail(exc)
+        rows = []
+        for leg in r.legs:
+            rows.append([f"{leg.index + 1} {leg.symbol}", fmt_price(leg.mark_price), fmt_money(leg.unrealized_pnl, leg.settle),
+                         fmt_money(leg.equity, leg.settle), fmt_ratio(leg.margin_ratio), leg.state,
+                         "yes" if leg.index in r.liquidated else "no"])
+        _fill(self.shock_table, ["Leg", "Mark", "uPnL", "Equity", "Margin ratio", "State", "Liquidated"], rows)
+        order = ", ".join(str(i + 1) for i in r.cross_close_order) or "none"
+        a = r.account
+        self.shock_summary.setText(f"Account equity {fmt_money(a.equity, a.currency)}, ratio {fmt_ratio(a.margin_ratio)} ({a.state}); "
+                                   f"cross legs closed first: {order}")
+
+    def run_gap(self) -> None:
+        if not self._ready():
+            return
+        try:
+            if self.gap_model.currentIndex() == 1:
+                slip = parse_depth_levels(self.gap_depth.toPlainText())
+            else:
+                slip = Slippage(fixed=self.gap_slip.value() / 100.0)
+            w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0,
+                              slippage=slip)
+        except PlannerError as exc:
+            return self._fail(exc)
+        _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v)] for name, v in w.rows])
+        self.gap_answer.setText(w.describe())
+
+    def run_partial(self) -> None:
+        if not self._ready():
+            return
+        i = self.partial_leg.value() - 1
+        price = self.partial_price.value()
+        try:
+            if price <= 0:
+                from planner.evaluate import evaluate
+                lp = evaluate(self.plan, self.profile).legs[i].liquidation_price
+                if lp is None:
+                    self.error.setText("This leg has no liquidation price; enter a mark to test.")
+                    return
+                price = lp
+            steps = partial_liquidation(self.plan, self.profile, i, price)
+        except PlannerError as exc:
+            return self._fail(exc)
+        _fill(self.partial_table, ["Step", "Closed", "Left", "Equity", "Requirement", "Margin ratio", "Fee", "Note"],
+              [[str(s.number), f"{s.closed:,.6g}", f"{s.left:,.6g}", fmt_money(s.equity), fmt_money(s.requirement),
+                fmt_ratio(s.margin_ratio), fmt_money(s.fee), s.note]
+               for s in steps])
+
+    def run_compare(self) -> None:
+        if not self._ready():
+            return
+        try:
+            rows = compare_profiles(self.plan, self.profile, list(bundled_profiles().values()))
+        except PlannerError as exc:
+            return self._fail(exc)
+        out = []
+        for row in rows:
+            legs = "; ".join(
+                f"{d['symbol']}: liq {fmt_price(d['liquidation_price'])}, IM {fmt_money(d['initial_margin'], d['currency'])}, "
+                f"liq. fee {fmt_money(d['liquidation_fee'], d['currency'])}" for d in row.legs)
+            out.append([row.profile_name, row.status, legs, row.beyond_bankruptcy])
+        _fill(self.compare_table, ["Profile", "Status", "Legs", "Beyond bankruptcy"], out)
+
+    # -- threaded drills ----------------------------------------------------------------
+    def _preset_changed(self, *_):
+        key = self.event_combo.currentData()
+        if key in self.events:
+            ev = self.events[key]
+            self.event_vol.setValue(ev.volatility * 100.0)
+            self.event_jumps.setValue(ev.expected_jumps)
+            self.event_jump_size.setValue(ev.typical_move * 100.0)
+
+    def _start(self, job, on_done) -> None:
+        self.cancel_worker()
+        w = DrillWorker(job, self)
+        w.progressed.connect(lambda f, w=w: self.progress.setValue(int(f * 1000)) if w is self.worker else None)
+        w.finishedWith.connect(lambda res, err, w=w: self._done(w, res, err, on_done))
+        self.worker = w
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        w.start()
+
+    def _done(self, w: DrillWorker, result, err, on_done) -> None:
+        if w is not self.worker:  # a stale worker finishing after an edit
+            return
+        self.worker = None
+        self.cancel_button.setEnabled(False)
+        if err:
+            self.error.setText(err)
+            return
+        on_done(result)
+
+    def cancel_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self._old_workers = [o for o in self._old_workers if o.isRunning()] + [self.worker]
+            self.worker = None
+        self.cancel_button.setEnabled(False) if hasattr(self, "cancel_button") else None
+
+    def wait_idle(self, ms: int = 30000) -> None:
+        """Test/close helper: wait for every worker thread to end."""
+        for w in self._old_workers + ([self.worker] if self.worker else []):
+            w.wait(ms)
+
+    def run_event(self) -> None:
+        if not self._ready():
+            return
+        key = self.event_combo.currentData()
+        preset = self.events[key]
+        plan, profile = self.plan, self.profile
+        vol, seed, paths = self.event_vol.value() / 100.0, self.event_seed.value(), self.event_paths.value()
+        try:
+            preset = preset.model_copy(update={"expected_jumps": self.event_jumps.value(), "typical_move": self.event_jump_size.value() / 100.0})
+            model = preset.model(volatility=vol)
+            from planner.montecarlo import _check
+            _check(paths, 24, preset.horizon_hours, model)
+        except PlannerError as exc:
+            return self._fail(exc)
+
+        def job(progress):
+            return liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress)
+
+        self._start(job, self._show_mc)
+
+    def _show_mc(self, r) -> None:
+        self.progress.setValue(1000)
+        text = f"P(liquidation within {r.horizon_hours:g} h) = {fmt_pct(r.probability)} ± {fmt_pct(r.half_width)} ({r.paths:,} paths, seed {r.seed})"
+        if r.closed_form is not None:
+            text += f"; closed form without jumps {fmt_pct(r.closed_form)}"
+        if r.cancelled:
+            text += " — cancelled, partial estimate"
+        self.mc_summary.setText(text)
+        _fill(self.event_table, ["Leg", "P(liquidated)"], [[str(i + 1), fmt_pct(p)] for i, p in sorted(r.per_leg.items())])
+        self.mcFinished.emit(r)
+
+    def run_path(self) -> None:
+        if not self._ready():
+            return
+        plan, profile = self.plan, self.profile
+        try:
+            kind = self.path_kind.currentIndex()
+            if kind == 0:
+                path = flash_crash(horizon_hours=plan.horizon_hours)
+            elif kind == 1:
+                path = steady_bleed(horizon_hours=plan.horizon_hours)
+            else:
+                path = parse_path_csv(self.path_csv.toPlainText())
+        except PlannerError as exc:
+            return self._fail(exc)
+        self._start(lambda progress: run_path(plan, profile, path), lambda r: self._show_path(r, path.label))
+
+    def _show_path(self, r, label: str) -> None:
+        self.progress.setValue(1000)
+        ev = "; ".join(f"leg {i + 1} liquidated at {h:.2f} h, price {fmt_price(p)}" for i, (h, p) in sorted(r.liquidations.items()))
+        self.path_summary.setText(ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}")
+        self.sigEquityPath.emit(r.hours, r.equity, label)
