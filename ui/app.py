@@ -70,10 +70,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             QMessageBox.critical(None, "Cannot open plan", exc.describe())
             return 2
-    doc = PlanDocument(plan)
-    if args.plan:
+    from planner.user_profiles import load_user_profiles
+
+    recovered_from = None
+    restored = False
+    if not (args.screenshot or args.smoke):
+        from ui.file_features import offer_recovery
+
+        recovered = offer_recovery(None)
+        if recovered is not None:
+            (plan, recovered_from), restored = recovered, True
+    doc = PlanDocument(plan, user_profiles=load_user_profiles())
+    if recovered_from:
+        doc.path = Path(recovered_from)
+    elif args.plan:
         doc.path = Path(args.plan)
     win = MainWindow(doc, restore=not (args.screenshot or args.smoke))
+    if restored:
+        doc.undo_stack.resetClean()  # restored work is unsaved until the user saves it
     if args.screenshot:
         win.resize(1600, 1000)
         win.show()

@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
         from ui.panels import install_drill_panels  # drills + action plan docks
 
         install_drill_panels(self)
+        from ui.file_features import install_file_features
+
+        install_file_features(self)
         doc.changed.connect(self._on_changed)
         doc.pathChanged.connect(lambda *_: self._update_title())
         doc.dirtyChanged.connect(self.setWindowModified)
@@ -309,4 +312,5 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.autosave.stop()  # a deliberate close leaves nothing to recover
         event.accept()

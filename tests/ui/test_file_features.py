@@ -1,0 +1,193 @@
+"""Autosave and recovery with a killed GUI process, snapshot check, exports,
+tier import and the profile editor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from planner.evaluate import evaluate
+from planner.exports import positions_csv
+from planner.files import load_plan
+from planner.recovery import recoverable_sessions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, data_dir):
+    from ui.document import PlanDocument
+    from ui.main_window import MainWindow
+
+    win = MainWindow(PlanDocument(), restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.document.undo_stack.setClean()
+
+
+GUI_EDIT_AND_WAIT = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from ui.document import PlanDocument
+from ui.main_window import MainWindow
+win = MainWindow(PlanDocument(), restore=False)
+win.autosave.timer.setInterval(300)
+win.show()
+win.document.update_position(0, "edit", entry_price=51234.5)
+t0 = time.time()
+while time.time() - t0 < 1.5:
+    app.processEvents()
+    time.sleep(0.02)
+print("edited", flush=True)
+while True:
+    app.processEvents()
+    time.sleep(0.05)
+"""
+
+
+def test_autosave_recovers_after_kill_9_of_the_app(data_dir) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "POSITION_PLANNER_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen([sys.executable, "-c", GUI_EDIT_AND_WAIT], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "edited"
+        assert recoverable_sessions() == []  # the session is alive: nothing to offer yet
+    finally:
+        proc.kill()  # SIGKILL mid-session
+        proc.wait()
+    found = recoverable_sessions()
+    assert len(found) == 1
+    assert found[0].plan.positions[0].entry_price == 51234.5
+
+
+def test_autosave_tick_writes_only_when_dirty(window, data_dir) -> None:
+    auto = window.autosave
+    auto.tick()
+    assert auto.last_written is None
+    window.document.update_position(0, "edit", quantity=2.0)
+    auto.tick()
+    assert auto.last_written is not None and auto.last_written.exists()
+    window.document.undo_stack.setClean()
+    assert not auto.last_written.exists()  # saved: the recovery copy goes
+
+
+class FakeBox:
+    """Stands in for QMessageBox: records the text and presses the first added button."""
+
+    AcceptRole = RejectRole = DestructiveRole = 0
+    shown: list[str] = []
+
+    def __init__(self, *a, **k) -> None:
+        self._buttons = []
+
+    def setWindowTitle(self, t) -> None: ...
+    def setInformativeText(self, t) -> None: ...
+    def setDetailedText(self, t) -> None: ...
+
+    def setText(self, t) -> None:
+        FakeBox.shown.append(t)
+
+    def addButton(self, text, role):
+        self._buttons.append(text)
+        return text
+
+    def exec(self) -> int:
+        return 0
+
+    def clickedButton(self):
+        return self._buttons[0]
+
+
+def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatch) -> None:
+    from planner.files import save_plan
+    from planner.profiles import ExchangeProfile
+    from ui import file_features
+
+    doc = window.document
+    path = tmp_path / "p.plan.json"
+    doc.save(path)
+    saved = load_plan(path)
+    assert isinstance(saved.profile, ExchangeProfile) and saved.profile == doc.profile
+    # The bundled profile "changed" after saving: the saved copy has another liquidation fee.
+    old = saved.profile.model_copy(update={"fees": saved.profile.fees.model_copy(update={"liquidation": 0.02})})
+    save_plan(saved.model_copy(update={"profile": old}), path)
+    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
+    FakeBox.shown.clear()
+    assert window.open_path(path)
+    assert "saved with an older copy" in FakeBox.shown[-1]
+    assert doc.plan.profile == "binance-usdm"  # switched to the current profile (undoable)
+    doc.undo_stack.undo()
+    assert doc.plan.profile == old
+
+
+def test_offer_recovery_restores_and_cleans(window, data_dir, monkeypatch) -> None:
+    from planner.recovery import write_autosave
+    from ui import file_features
+
+    plan = load_plan(ROOT / "resources/examples/btc-10x-isolated.plan.json").model_copy(update={"name": "crashed work"})
+    write_autosave(plan, "/tmp/x.plan.json", pid=999999)  # a pid that is not running
+    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
+    got = file_features.offer_recovery(window)
+    assert got is not None and got[0].name == "crashed work" and got[1] == "/tmp/x.plan.json"
+    assert recoverable_sessions() == []
+
+
+def test_exports(window, tmp_path) -> None:
+    from ui import file_features
+
+    doc = window.document
+    csv_path = file_features.export_positions_csv(window, tmp_path / "pos.csv")
+    assert csv_path.read_text() == positions_csv(evaluate(doc.plan, doc.profile))
+    grid = file_features.export_grid_csv(window, tmp_path / "grid.csv")
+    assert len(grid.read_text().splitlines()) == 2001
+    pngs = file_features.export_plot_pngs(window, tmp_path)
+    assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png"]
+    pdf = file_features.export_report(window, tmp_path / "r.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
+
+
+def test_report_command(tmp_path) -> None:
+    out = tmp_path / "report.pdf"
+    res = subprocess.run([sys.executable, "-m", "ui", "report", "resources/examples/btc-10x-isolated.plan.json", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"
+    bad = subprocess.run([sys.executable, "-m", "ui", "report", str(tmp_path / "missing.plan.json"), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    assert bad.returncode == 2 and "file not found" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_import_tiers_dialog_saves_user_profile(window, data_dir) -> None:
+    from ui import file_features
+
+    updated = file_features.import_tiers_dialog(window, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
+    assert updated is not None
+    assert (data_dir / "profiles" / "binance-usdm.json").exists()
+    assert window.document.user_profiles["binance-usdm"].version == updated.version
+
+
+def test_profile_editor_validates(window) -> None:
+    from ui.dialogs.profile_editor import ProfileEditor
+
+    dlg = ProfileEditor(window.document.profile, window)
+    dlg.table.item(1, 4).setText("12345")  # a maintenance amount off the recurrence
+    assert dlg.build() is None
+    assert "maintenance_amount does not follow the recurrence" in dlg.error.text()
+    dlg._recompute()
+    prof = dlg.build()
+    assert prof is not None and prof.symbols["BTCUSDT"].tiers == window.document.profile.symbols["BTCUSDT"].tiers
+    dlg.table.item(2, 0).setText("abc")
+    assert dlg.build() is None and "is not a number" in dlg.error.text()
