@@ -16,9 +16,22 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
     actions_dock = window.add_panel_dock("Action plan", actions)
     drills_dock = window.add_panel_dock("Drills", drills)
 
+    from PySide6.QtCore import QTimer
+
+    def refresh_actions() -> None:
+        actions.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
+
+    # The action plan re-evaluates the account a few dozen times (~50-100 ms), so it follows
+    # an edit once typing pauses instead of slowing every keystroke and mark drag.
+    timer = QTimer(window)
+    timer.setSingleShot(True)
+    timer.setInterval(300)
+    timer.timeout.connect(refresh_actions)
+    window.flush_action_plan = lambda: (timer.stop(), refresh_actions())
+
     def refresh(plan, evaluation) -> None:
-        actions.set_context(plan, doc.profile, evaluation, marks=dict(doc.marks) or None)
         drills.set_context(plan, doc.profile, evaluation)
+        timer.start()
 
     doc.changed.connect(refresh)
     actions.sigApplyPlan.connect(doc.apply_plan)
@@ -29,5 +42,6 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
         act.triggered.connect(lambda _=False, i=index: (drills_dock.show(), drills_dock.raise_(), drills.tabs.setCurrentIndex(i)))
     act = menu.addAction("Action plan")
     act.triggered.connect(lambda _=False: (actions_dock.show(), actions_dock.raise_()))
-    refresh(doc.plan, doc.evaluation)
+    drills.set_context(doc.plan, doc.profile, doc.evaluation)
+    refresh_actions()
     return actions, drills
