@@ -15,6 +15,10 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
     window.action_panel, window.drills_panel = actions, drills
     actions_dock = window.add_panel_dock("Action plan", actions)
     drills_dock = window.add_panel_dock("Drills", drills)
+    # Share the space under Results as tabs, so the figures keep their room.
+    window.tabifyDockWidget(window.funding_dock, actions_dock)
+    window.tabifyDockWidget(actions_dock, drills_dock)
+    window.funding_dock.raise_()
 
     from PySide6.QtCore import QTimer
 

@@ -64,7 +64,14 @@ class ActionPanel(QWidget):
             return
         self.header.setText(self.result.trigger)
         for step in self.result.steps:
-            amount = "" if step.amount is None else fmt_money(step.amount, step.currency)
+            if step.amount is None:
+                amount = ""
+            elif step.currency == "price":
+                amount = f"at {step.amount:,.2f}"
+            elif step.currency == "x":
+                amount = f"{step.amount:g}x"
+            else:
+                amount = fmt_money(step.amount, step.currency)
             ratio = "" if step.ratio_after is None else fmt_ratio(step.ratio_after)
             item = QTreeWidgetItem([f"{step.number}. {step.title}", amount, ratio, step.state_after or ""])
             item.setToolTip(0, step.detail)

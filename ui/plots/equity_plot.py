@@ -88,6 +88,24 @@ class EquityPlot(QWidget):
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
         self.info.setText(f"Funding over {doc.plan.horizon_hours:g} h: {fmt_money(-paid, c.currency)} to the account; {note}.")
         self.plot.setXRange(0.0, doc.plan.horizon_hours, padding=0.02)
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """Fit the y axis to equity, requirement and any drawn path."""
+        parts = []
+        if self.curves is not None:
+            parts += [self.curves.equity, self.curves.requirement]
+        px = self.path_curve.getData()[1]
+        if px is not None and len(px) and self.path_curve.isVisible():
+            parts.append(np.asarray(px, dtype=float))
+        if not parts:
+            return
+        ys = np.concatenate(parts)
+        ys = ys[np.isfinite(ys)]
+        if ys.size:
+            lo, hi = float(ys.min()), float(ys.max())
+            pad = 0.08 * max(hi - lo, abs(hi) * 0.002, 1e-9)
+            self.plot.setYRange(lo - pad, hi + pad, padding=0)
 
     def show_path(self, hours, equity, label: str) -> None:
         """Draw a price-path equity curve (drills)."""
@@ -98,6 +116,7 @@ class EquityPlot(QWidget):
             legend.removeItem(self.path_curve)
             legend.addItem(self.path_curve, label)
         self.path_curve.show()
+        self._fit_y()
 
     def clear_path(self) -> None:
         self.path_curve.setData([], [])

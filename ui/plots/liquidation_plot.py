@@ -181,11 +181,18 @@ class LiquidationPlot(QWidget):
             rq = self.plot.plot(name=None)
             self.iso_curves.append((eq, rq))
             self._restyle_lines()
+        legend = self.plot.getPlotItem().legend
         for i, (eq, rq) in enumerate(self.iso_curves):
             if i < len(c.isolated):
                 ic = c.isolated[i]
                 eq.setData(c.prices, ic.equity)
                 rq.setData(c.prices, ic.requirement)
+                name = f"#{ic.index + 1} isolated equity"
+                if legend is not None and eq.opts.get("name") != name:
+                    if eq.opts.get("name"):
+                        legend.removeItem(eq)
+                    eq.opts["name"] = name
+                    legend.addItem(eq, name)
                 eq.show()
                 rq.show()
             else:
