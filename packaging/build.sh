@@ -17,8 +17,6 @@ if [ ! -x "$BUILD/venv/bin/python" ]; then
 fi
 "$BUILD/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT[package]"
 
-rm -rf "$BUILD/licenses"
-"$BUILD/venv/bin/python" "$PKG/collect_licenses.py" "$BUILD/licenses"
 "$BUILD/venv/bin/python" "$PKG/make_icons.py"
 
 rm -rf "$DIST/position-planner"
@@ -26,16 +24,8 @@ rm -rf "$DIST/position-planner"
     --distpath "$DIST" --workpath "$BUILD/work" "$PKG/position-planner.spec")
 
 BUNDLE="$DIST/position-planner"
-# Trim what the app never loads: Qt translations and QML; keep platforms (offscreen, xcb, wayland),
-# imageformats, iconengines, printsupport and styles.
-QT="$BUNDLE/_internal/PySide6/Qt"
-rm -rf "$QT/translations" "$QT/qml" 2>/dev/null || true
-for plugdir in "$QT/plugins"/*; do
-  case "$(basename "$plugdir")" in
-    platforms|imageformats|iconengines|printsupport|styles|platformthemes|xcbglintegrations|wayland-*|egldeviceintegrations|generic) ;;
-    *) rm -rf "$plugdir" ;;
-  esac
-done
+# Unused Qt modules, plugins, translations and the libraries only they need are
+# left out by the spec; it also writes licenses/ next to the executable.
 
 # Debug symbols (libpython from pyenv, OpenBLAS) are dead weight in an installer.
 if command -v strip >/dev/null 2>&1; then
@@ -58,7 +48,7 @@ ln -s /opt/position-planner/position-planner "$DEBROOT/usr/bin/position-planner"
 cp "$PKG/linux/position-planner.desktop" "$DEBROOT/usr/share/applications/"
 cp "$ROOT/resources/icons/position-planner-256.png" "$DEBROOT/usr/share/icons/hicolor/256x256/apps/position-planner.png"
 cp "$ROOT/resources/icons/position-planner.svg" "$DEBROOT/usr/share/icons/hicolor/scalable/apps/position-planner.svg"
-cp -a "$BUILD/licenses" "$DEBROOT/usr/share/doc/position-planner/licenses"
+cp -a "$BUNDLE/licenses" "$DEBROOT/usr/share/doc/position-planner/licenses"
 cat > "$DEBROOT/usr/share/doc/position-planner/copyright" <<COPY
 Position Planner $VERSION, MIT license. Bundled third-party software: see licenses/NOTICE.md.
 COPY
@@ -71,7 +61,7 @@ Priority: optional
 Architecture: $ARCH_DEB
 Installed-Size: $SIZE_KB
 Depends: libc6 (>= 2.34), libgl1, libegl1, libxcb1, libxkbcommon0, libfontconfig1, libdbus-1-3, fontconfig-config, fonts-dejavu-core | fonts-freefont-ttf
-Recommends: libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, libxcb-render-util0, libxcb-xkb1, libxkbcommon-x11-0, libxcb-shape0, libxcb-randr0
+Recommends: libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, libxcb-render-util0, libxcb-xkb1, libxkbcommon-x11-0, libxcb-shape0, libxcb-randr0, libwayland-client0, libwayland-cursor0, libwayland-egl1
 Maintainer: Position Planner developers <dev@position-planner.local>
 Description: Desktop position-risk planner for crypto futures
  Plan leveraged futures positions offline: liquidation, bankruptcy and

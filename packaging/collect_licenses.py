@@ -1,41 +1,109 @@
-"""Copy the license files of every bundled library from its installed dist-info.
+"""Copy the license texts of every bundled library into one folder.
 
 ``python packaging/collect_licenses.py OUT_DIR`` (run with the build environment's
-Python). Texts are taken from the installed packages, never typed by hand.
+Python, so the versions are the bundled ones). Texts come from the installed
+packages' metadata (``*.dist-info/licenses``, or license files listed in RECORD),
+never typed by hand. Two exceptions, both copied verbatim from a file shipped by
+someone else rather than written here:
+
+* PySide6-Essentials and shiboken6 wheels carry no license file, so the LGPL-3.0
+  and GPL-3.0 texts (the LGPL requires both) are taken from ``packaging/licenses/``
+  (copies of Debian base-files' ``/usr/share/common-licenses/LGPL-3`` and ``GPL-3``).
+* The Python interpreter's own license comes from the standard library's
+  ``LICENSE.txt`` of the Python that builds the bundle.
+
+Exit status 1 if a bundled library ends up with no license text.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+# Distributions whose code is in the bundle (runtime dependencies and theirs, plus
+# PyInstaller's bootloader).
 DISTS = ["PySide6_Essentials", "shiboken6", "pyqtgraph", "pydantic", "pydantic_core", "numpy", "platformdirs",
          "typing_extensions", "annotated_types", "typing_inspection", "pyinstaller"]
+# Texts added for distributions whose wheels ship none (see the module docstring).
+EXTRA_TEXTS = {
+    "PySide6_Essentials": ["LGPL-3.0.txt", "GPL-3.0.txt"],
+    "shiboken6": ["LGPL-3.0.txt", "GPL-3.0.txt"],
+}
+KEYWORDS = ("LICENSE", "LICENCE", "COPYING", "NOTICE")
 
 
-def main() -> int:
-    out = Path(sys.argv[1])
+def _license_files(dist: metadata.Distribution) -> list[tuple[str, Path]]:
+    """(name in the output folder, source path) of each license file of ``dist``."""
+    found = []
+    for f in dist.files or []:
+        parts = f.parts
+        if "licenses" in parts and ".dist-info" in "".join(parts[:1]):
+            rel = "__".join(parts[parts.index("licenses") + 1:])
+        elif any(k in f.name.upper() for k in KEYWORDS):
+            rel = "__".join(parts[-2:]) if len(parts) > 1 else f.name
+        else:
+            continue
+        src = Path(str(f.locate()))
+        if src.is_file():
+            found.append((rel.replace(" ", "_"), src))
+    return found
+
+
+def collect(out: Path) -> list[str]:
+    """Fill ``out``; return the names of distributions left without any license text."""
     out.mkdir(parents=True, exist_ok=True)
-    missing = []
+    bare = []
     for name in DISTS:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            missing.append(name)
+            bare.append(f"{name} (not installed)")
             continue
-        files = [f for f in (dist.files or []) if any(k in f.name.upper() for k in ("LICENSE", "COPYING", "NOTICE", "LICENCE"))]
         target = out / f"{dist.metadata['Name']}-{dist.version}"
         target.mkdir(exist_ok=True)
-        for f in files:
-            src = Path(str(f.locate()))
-            if src.is_file():
-                shutil.copy(src, target / f"{f.parent.name}-{f.name}" if f.parent.name not in ("", ".") else target / f.name)
-        license_field = dist.metadata.get("License-Expression") or dist.metadata.get("License") or ""
-        (target / "METADATA-license.txt").write_text(f"{dist.metadata['Name']} {dist.version}\nLicense: {license_field[:500]}\n")
-    shutil.copy(Path(__file__).parent / "licenses" / "NOTICE.md", out / "NOTICE.md")
-    print(f"licenses of {len(DISTS) - len(missing)} libraries in {out}" + (f" (not installed: {', '.join(missing)})" if missing else ""))
+        copied = 0
+        seen: set[bytes] = set()
+        for rel, src in _license_files(dist):
+            data = src.read_bytes()
+            if data in seen:  # the same file listed twice (package folder and dist-info)
+                continue
+            seen.add(data)
+            shutil.copy(src, target / rel)
+            copied += 1
+        for text in EXTRA_TEXTS.get(name, []):
+            shutil.copy(HERE / "licenses" / text, target / text)
+            copied += 1
+        expr = dist.metadata.get("License-Expression") or dist.metadata.get("License") or "see the texts"
+        (target / "SUMMARY.txt").write_text(
+            f"{dist.metadata['Name']} {dist.version}\nLicense: {expr.strip()[:300]}\n"
+            f"Home: {dist.metadata.get('Home-page') or ''}\n", encoding="utf-8")
+        if copied == 0:
+            bare.append(name)
+    py_license = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
+    py_dir = out / f"Python-{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    py_dir.mkdir(exist_ok=True)
+    if py_license.is_file():
+        shutil.copy(py_license, py_dir / "LICENSE.txt")
+    else:
+        bare.append("Python")
+    shutil.copy(HERE / "licenses" / "NOTICE.md", out / "NOTICE.md")
+    return bare
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print("usage: collect_licenses.py OUT_DIR", file=sys.stderr)
+        return 2
+    out = Path(sys.argv[1])
+    bare = collect(out)
+    if bare:
+        print(f"no license text found for: {', '.join(bare)}", file=sys.stderr)
+        return 1
+    print(f"license texts of {len(DISTS)} libraries and Python in {out}")
     return 0
 
 

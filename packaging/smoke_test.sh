@@ -13,12 +13,19 @@ trap 'rm -rf "$TMP"' EXIT
 dpkg-deb -x "$DEB" "$TMP/root"
 APP="$TMP/root/opt/position-planner/position-planner"
 [ -L "$TMP/root/usr/bin/position-planner" ] || { echo "FAIL: /usr/bin/position-planner missing"; exit 1; }
+[ "$(readlink "$TMP/root/usr/bin/position-planner")" = /opt/position-planner/position-planner ] || { echo "FAIL: /usr/bin symlink target"; exit 1; }
 [ -f "$TMP/root/usr/share/applications/position-planner.desktop" ] || { echo "FAIL: desktop entry missing"; exit 1; }
+[ -f "$TMP/root/usr/share/icons/hicolor/256x256/apps/position-planner.png" ] || { echo "FAIL: icon missing"; exit 1; }
+for lic in NOTICE.md PySide6_Essentials-*/LGPL-3.0.txt PySide6_Essentials-*/GPL-3.0.txt numpy-*/LICENSE.txt pydantic-*/LICENSE; do
+  ls "$TMP/root/usr/share/doc/position-planner/licenses/"$lic >/dev/null 2>&1 || { echo "FAIL: license $lic missing in /usr/share/doc"; exit 1; }
+  ls "$TMP/root/opt/position-planner/licenses/"$lic >/dev/null 2>&1 || { echo "FAIL: license $lic missing next to the executable"; exit 1; }
+done
 export QT_QPA_PLATFORM=offscreen
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 EXAMPLE="$TMP/root/opt/position-planner/_internal/resources/examples/btc-10x-isolated.plan.json"
 
-t0=$(date +%s.%N); "$APP" --version; t1=$(date +%s.%N)
+now() { date +%s.%N; }
+t0=$(now); "$APP" --version; t1=$(now)
 "$APP" evaluate "$EXAMPLE" --json > "$TMP/bundle.json"
 (cd "$ROOT" && "$PY" -m planner evaluate resources/examples/btc-10x-isolated.plan.json --json) > "$TMP/source.json"
 "$PY" - "$TMP/bundle.json" "$TMP/source.json" <<'PYEOF'
@@ -30,7 +37,7 @@ for x, y in zip(a["positions"], b["positions"]):
 assert a["account"] == b["account"]
 print(f"figures identical to the source tree ({len(a['positions'])} legs)")
 PYEOF
-t2=$(date +%s.%N); "$APP" --screenshot "$TMP/shot.png" "$EXAMPLE"; t3=$(date +%s.%N)
+t2=$(now); "$APP" --screenshot "$TMP/shot.png" "$EXAMPLE"; t3=$(now)
 "$PY" - "$TMP/shot.png" <<'PYEOF'
 import struct, sys
 head = open(sys.argv[1], "rb").read(24)
@@ -40,6 +47,17 @@ assert (w, h) == (1600, 1000), (w, h)
 print(f"screenshot {w}x{h} written")
 PYEOF
 "$APP" drill "$EXAMPLE" --scenario gap > /dev/null
-echo "installed size: $(du -sh "$TMP/root/opt/position-planner" | cut -f1); deb $(du -h "$DEB" | cut -f1)"
-echo "cold start --version: $(echo "$t1 - $t0" | bc) s; --screenshot: $(echo "$t3 - $t2" | bc) s"
+"$APP" report "$EXAMPLE" --out "$TMP/report.pdf" > /dev/null
+head -c 5 "$TMP/report.pdf" | grep -q "%PDF-" || { echo "FAIL: report is not a PDF"; exit 1; }
+echo "drill and PDF report ran"
+
+# The .tar.gz: unpack and run from the folder (no install).
+TAR="$(ls -t "$DIST"/position-planner-*-linux-*.tar.gz | head -1)"
+mkdir "$TMP/tar" && tar -C "$TMP/tar" -xzf "$TAR"
+[ "$("$TMP/tar/position-planner/position-planner" --version)" = "$("$APP" --version)" ] || { echo "FAIL: tar.gz --version"; exit 1; }
+echo ".tar.gz folder runs"
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+echo "installed size: $(du -sh "$TMP/root/opt/position-planner" | cut -f1); deb $(du -h "$DEB" | cut -f1); tar.gz $(du -h "$TAR" | cut -f1)"
+echo "first start after unpacking: --version $(secs "$t0" "$t1") s; --screenshot $(secs "$t2" "$t3") s"
 echo "SMOKE TEST PASSED"
