@@ -42,11 +42,16 @@ tar -C "$DIST" -czf "$TAR" position-planner
 DEBROOT="$BUILD/deb"
 rm -rf "$DEBROOT"
 mkdir -p "$DEBROOT/DEBIAN" "$DEBROOT/opt" "$DEBROOT/usr/bin" "$DEBROOT/usr/share/applications" \
-         "$DEBROOT/usr/share/icons/hicolor/256x256/apps" "$DEBROOT/usr/share/icons/hicolor/scalable/apps" "$DEBROOT/usr/share/doc/position-planner"
+         "$DEBROOT/usr/share/icons/hicolor/scalable/apps" "$DEBROOT/usr/share/doc/position-planner" \
+         "$DEBROOT/usr/share/mime/packages"
 cp -a "$BUNDLE" "$DEBROOT/opt/position-planner"
 ln -s /opt/position-planner/position-planner "$DEBROOT/usr/bin/position-planner"
 cp "$PKG/linux/position-planner.desktop" "$DEBROOT/usr/share/applications/"
-cp "$ROOT/resources/icons/position-planner-256.png" "$DEBROOT/usr/share/icons/hicolor/256x256/apps/position-planner.png"
+for s in 16 32 48 64 128 256 512; do
+  mkdir -p "$DEBROOT/usr/share/icons/hicolor/${s}x${s}/apps"
+  cp "$ROOT/resources/icons/position-planner-$s.png" "$DEBROOT/usr/share/icons/hicolor/${s}x${s}/apps/position-planner.png"
+done
+cp "$PKG/linux/position-planner.xml" "$DEBROOT/usr/share/mime/packages/position-planner.xml"
 cp "$ROOT/resources/icons/position-planner.svg" "$DEBROOT/usr/share/icons/hicolor/scalable/apps/position-planner.svg"
 cp -a "$BUNDLE/licenses" "$DEBROOT/usr/share/doc/position-planner/licenses"
 cat > "$DEBROOT/usr/share/doc/position-planner/copyright" <<COPY

@@ -8,7 +8,9 @@ someone else rather than written here:
 
 * PySide6-Essentials and shiboken6 wheels carry no license file, so the LGPL-3.0
   and GPL-3.0 texts (the LGPL requires both) are taken from ``packaging/licenses/``
-  (copies of Debian base-files' ``/usr/share/common-licenses/LGPL-3`` and ``GPL-3``).
+  (copies of Debian base-files' ``/usr/share/common-licenses/LGPL-3`` and ``GPL-3``),
+  with the ICU notice for the ``libicu*`` the wheel bundles (Debian's libicu72
+  ``copyright`` file: ICU's MIT-style Unicode license).
 * The Python interpreter's own license comes from the standard library's
   ``LICENSE.txt`` of the Python that builds the bundle.
 
@@ -30,7 +32,7 @@ DISTS = ["PySide6_Essentials", "shiboken6", "pyqtgraph", "pydantic", "pydantic_c
          "typing_extensions", "annotated_types", "typing_inspection", "pyinstaller"]
 # Texts added for distributions whose wheels ship none (see the module docstring).
 EXTRA_TEXTS = {
-    "PySide6_Essentials": ["LGPL-3.0.txt", "GPL-3.0.txt"],
+    "PySide6_Essentials": ["LGPL-3.0.txt", "GPL-3.0.txt", "ICU-copyright.txt"],
     "shiboken6": ["LGPL-3.0.txt", "GPL-3.0.txt"],
 }
 KEYWORDS = ("LICENSE", "LICENCE", "COPYING", "NOTICE")

@@ -1,8 +1,15 @@
 ; Inno Setup script for the Windows installer (NOT built or tested here; see packaging/README.md).
-; Build on Windows after `pyinstaller packaging\position-planner.spec --distpath packaging\dist`:
-;   iscc packaging\windows\position-planner.iss
+; Build on Windows (see .github/workflows/installers.yml) from the repository root:
+;   python packaging\make_icons.py
+;   python -m PyInstaller --noconfirm --distpath packaging\dist --workpath packaging\build\work packaging\position-planner.spec
+;   iscc /DAppVersion=0.1.0 packaging\windows\position-planner.iss
+; The bundle folder holds position-planner.exe (console: CLI sub-commands, put on PATH)
+; and position-planner-gui.exe (windowed: the Start menu and desktop shortcuts), plus
+; licenses\ with the third-party license texts.
 #define AppName "Position Planner"
-#define AppVersion "0.1.0"
+#ifndef AppVersion
+  #define AppVersion "0.1.0"
+#endif
 #define Bundle "..\dist\position-planner"
 
 [Setup]
@@ -19,14 +26,16 @@ Compression=lzma2
 SolidCompression=yes
 ArchitecturesInstallIn64BitMode=x64compatible
 ChangesEnvironment=yes
+UninstallDisplayIcon={app}\position-planner-gui.exe
 LicenseFile=..\licenses\NOTICE.md
 
 [Files]
 Source: "{#Bundle}\*"; DestDir: "{app}"; Flags: recursesubdirs createallsubdirs ignoreversion
 
 [Icons]
-Name: "{group}\Position Planner"; Filename: "{app}\position-planner.exe"
-Name: "{autodesktop}\Position Planner"; Filename: "{app}\position-planner.exe"; Tasks: desktopicon
+Name: "{group}\Position Planner"; Filename: "{app}\position-planner-gui.exe"
+Name: "{group}\Third-party licenses"; Filename: "{app}\licenses\NOTICE.md"
+Name: "{autodesktop}\Position Planner"; Filename: "{app}\position-planner-gui.exe"; Tasks: desktopicon
 
 [Tasks]
 Name: "desktopicon"; Description: "Create a desktop icon"; Flags: unchecked
