@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.models import Plan  # noqa: E402
-from planner.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc  # noqa: E402
-from planner.profiles import get_profile  # noqa: E402
+from planner.model.plan import Plan  # noqa: E402
+from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc  # noqa: E402
+from planner.io.registry import get_profile  # noqa: E402
 
 PRICES = {"BTCUSDT": 60000.0, "ETHUSDT": 3000.0, "SOLUSDT": 150.0}
 

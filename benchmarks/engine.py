@@ -19,11 +19,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.curves import price_curves  # noqa: E402
-from planner.liquidation import liquidation_price  # noqa: E402
-from planner.models import Plan  # noqa: E402
-from planner.profiles import get_profile  # noqa: E402
-from planner.tiers import TierTable  # noqa: E402
+from planner.engine.curves import price_curves  # noqa: E402
+from planner.engine.liquidation import liquidation_price  # noqa: E402
+from planner.model.plan import Plan  # noqa: E402
+from planner.io.registry import get_profile  # noqa: E402
+from planner.engine.tiers import TierTable  # noqa: E402
 
 N_POSITIONS = 1_000_000
 N_SCALAR = 100_000

@@ -24,8 +24,8 @@ N_EDITS = 500
 
 def twenty_leg_plan(example):
     """20 cross legs on the symbols the example's profile lists (alternating sides and sizes)."""
-    from planner.models import Position
-    from planner.profiles import get_profile
+    from planner.model.plan import Position
+    from planner.io.registry import get_profile
 
     prof = get_profile(example.profile_id)
     symbols = sorted(prof.symbols)
@@ -84,7 +84,7 @@ def _window(plan):
 
 def _usable(plan):
     """Legs whose symbol the profile lists (the bundled profile may still be partial)."""
-    from planner.profiles import get_profile
+    from planner.io.registry import get_profile
 
     prof = get_profile(plan.profile_id)
     return plan.model_copy(update={"positions": [p for p in plan.positions if p.symbol in prof.symbols],
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    from planner.files import load_plan
+    from planner.io.plan_files import load_plan
     from ui.document import EXAMPLE_PLAN
 
     pg.setConfigOptions(antialias=True)

@@ -1,5 +1,5 @@
 """``python -m planner``: the headless command line."""
 
-from planner.cli import main
+from planner.cli.main import main
 
 raise SystemExit(main())

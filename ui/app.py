@@ -45,8 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from planner.errors import PlannerError
-    from planner.files import load_plan
+    from planner.model.errors import PlannerError
+    from planner.io.plan_files import load_plan
 
     pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             QMessageBox.critical(None, "Cannot open plan", exc.describe())
             return 2
-    from planner.user_profiles import load_user_profiles
+    from planner.io.user_profiles import load_user_profiles
 
     recovered_from = None
     restored = False

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from planner.errors import PlannerError, Problem, problems_from_validation
-from planner.evaluate import Evaluation, evaluate
-from planner.files import load_plan, resolve_profile, save_plan
-from planner.models import Account, Plan, Position
-from planner.profiles import ExchangeProfile
-from planner.snapshots import with_snapshot
-from planner.validation import plan_problems
+from planner.model.errors import PlannerError, Problem, problems_from_validation
+from planner.engine.evaluate import Evaluation, evaluate
+from planner.io.plan_files import load_plan, resolve_profile, save_plan
+from planner.model.plan import Account, Plan, Position
+from planner.model.profile import ExchangeProfile
+from planner.drills.snapshots import with_snapshot
+from planner.engine.validation import plan_problems
 
 EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / "btc-10x-isolated.plan.json"
 

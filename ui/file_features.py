@@ -12,12 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from planner.atomic import atomic_write_text
-from planner.curves import default_price_range, price_curves
-from planner.errors import PlannerError
-from planner.exports import positions_csv, price_grid_csv
-from planner.recovery import discard_autosave, recoverable_sessions, write_autosave
-from planner.snapshots import snapshot_drift
+from planner.io.atomic import atomic_write_text
+from planner.engine.curves import default_price_range, price_curves
+from planner.model.errors import PlannerError
+from planner.present.exports import positions_csv, price_grid_csv
+from planner.io.recovery import discard_autosave, recoverable_sessions, write_autosave
+from planner.drills.snapshots import snapshot_drift
 
 AUTOSAVE_MS = 3000
 
@@ -173,8 +173,8 @@ def _grid(doc, symbol):
 
 def import_tiers_dialog(window, path: str | None = None, save: bool | None = None):
     """Choose a saved exchange response, show the tier changes, save as a user profile."""
-    from planner.importers import apply_tiers, import_tiers, tier_changes
-    from planner.user_profiles import load_user_profiles, save_user_profile
+    from planner.io.importers import apply_tiers, import_tiers, tier_changes
+    from planner.io.user_profiles import load_user_profiles, save_user_profile
 
     doc = window.document
     if path is None:
@@ -214,7 +214,7 @@ def _reload_profiles(window, user: dict) -> None:
 
 def edit_profile_dialog(window) -> None:
     from ui.dialogs.profile_editor import ProfileEditor
-    from planner.user_profiles import load_user_profiles, save_user_profile
+    from planner.io.user_profiles import load_user_profiles, save_user_profile
 
     dlg = ProfileEditor(window.document.profile, window)
     if dlg.exec() and dlg.result_profile is not None:

@@ -1,6 +1,6 @@
 """Console entry point ``position-planner``.
 
-Routes to the headless CLI (``planner.cli``) when the first argument is a
+Routes to the headless CLI (``planner.cli.main``) when the first argument is a
 sub-command or ``--version``; otherwise opens the window (``ui.app``). Qt is
 imported only on the window path, so CLI commands start fast and work
 without a display.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from planner.cli import command_names, main as cli_main
+    from planner.cli.main import command_names, main as cli_main
 
     if args and args[0] == "report":  # needs Qt's PDF writer, so it lives on the ui side
         from ui.report import main as report_main

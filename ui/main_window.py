@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget,
 )
 
-from planner.errors import PlannerError
-from planner.models import Plan
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
 from ui.dialogs.about import show_about
 from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.document import PlanDocument
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         ProfileDetailsDialog(self.document.profile, self).exec()
 
     def show_formulas(self) -> None:
-        from planner.profiles import RULE_TRAITS
+        from planner.model.profile import RULE_TRAITS
 
         p = self.document.profile
         rows = "".join(f"<li>{'<b>' if r == p.rule else ''}{r}: {t.formula}{'</b>' if r == p.rule else ''}</li>"

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from planner.actions import action_plan
-from planner.errors import PlannerError
-from planner.evaluate import Evaluation
-from planner.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
-from planner.glossary import FIGURES
-from planner.scenarios import Slippage, gap_waterfall
+from planner.drills.actions import action_plan
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import Evaluation
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.glossary import FIGURES
+from planner.drills.scenarios import Slippage, gap_waterfall
 
 
 def _esc(x) -> str:
@@ -130,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from planner.cli import load_and_resolve
-    from planner.validation import check_plan
+    from planner.cli.main import load_and_resolve
+    from planner.engine.validation import check_plan
 
     try:
         plan, profile = load_and_resolve(args.plan)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.actions import action_plan
-from planner.evaluate import evaluate
-from planner.models import Plan
-from planner.profiles import get_profile
+from planner.drills.actions import action_plan
+from planner.engine.evaluate import evaluate
+from planner.model.plan import Plan
+from planner.io.registry import get_profile
 
 
 def _cross_plan(wallet: float = 3000.0) -> Plan:

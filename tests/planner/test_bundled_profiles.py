@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.profiles import RULE_TRAITS, bundled_profiles, check_maintenance_amounts
+from planner.model.profile import RULE_TRAITS, check_maintenance_amounts
+from planner.io.registry import bundled_profiles
 
 EXPECTED_IDS = {
     "binance-usdm",

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.actions import ActionSettings, action_plan
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.events import EventPreset, load_event_file
-from planner.models import Plan
-from planner.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
-from planner.partial import partial_liquidation
-from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.profiles import get_profile
-from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.drills.actions import ActionSettings, action_plan
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.drills.events import EventPreset, load_event_file
+from planner.model.plan import Plan
+from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
+from planner.drills.partial import partial_liquidation
+from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
+from planner.io.registry import get_profile
+from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
 
 
 def plan_on(profile_id: str, symbol: str, *, side="long", q=1.0, e=50000.0, lev=10.0, mode="isolated", wallet=20000.0, **extra) -> Plan:
@@ -255,7 +255,7 @@ def test_action_settings_validated() -> None:
 
 
 def test_compare_profiles_lists_every_profile() -> None:
-    from planner.profiles import bundled_profiles
+    from planner.io.registry import bundled_profiles
 
     plan = plan_on("binance-usdm", "BTCUSDT")
     rows = compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))

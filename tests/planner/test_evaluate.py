@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from planner.curves import funding_curves, price_curves
-from planner.errors import PlannerError
-from planner.evaluate import average_entry, evaluate, target_price
-from planner.models import Plan
-from planner.profiles import ExchangeProfile, get_profile
+from planner.engine.curves import funding_curves, price_curves
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import average_entry, evaluate, target_price
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.io.registry import get_profile
 
 BTC_TIERS = get_profile("binance-usdm").symbols["BTCUSDT"].model_dump(mode="json")
 

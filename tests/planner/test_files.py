@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.atomic import atomic_write_text
-from planner.curves import price_curves
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.exports import positions_csv, price_grid_csv
-from planner.files import load_plan, plan_to_json, resolve_profile, save_plan
-from planner.importers import apply_tiers, detect_format, import_tiers, tier_changes
-from planner.profiles import get_profile
+from planner.io.atomic import atomic_write_text
+from planner.engine.curves import price_curves
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.present.exports import positions_csv, price_grid_csv
+from planner.io.plan_files import load_plan, plan_to_json, resolve_profile, save_plan
+from planner.io.importers import apply_tiers, detect_format, import_tiers, tier_changes
+from planner.io.registry import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.plan.json"))
@@ -108,12 +108,12 @@ def test_autosave_and_recovery_after_kill(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from planner.recovery import discard_autosave, recoverable_sessions
+    from planner.io.recovery import discard_autosave, recoverable_sessions
 
     code = (
         "import sys, time\n"
-        "from planner.files import load_plan\n"
-        "from planner.recovery import write_autosave\n"
+        "from planner.io.plan_files import load_plan\n"
+        "from planner.io.recovery import write_autosave\n"
         f"plan = load_plan({str(EXAMPLES[0])!r})\n"
         "edited = plan.model_copy(update={'name': 'edited before the crash'})\n"
         "write_autosave(edited, original_path='/tmp/orig.plan.json')\n"
@@ -134,7 +134,7 @@ def test_autosave_and_recovery_after_kill(tmp_path: Path) -> None:
 
 
 def test_user_profiles_shadow_bundled_and_bad_files_reported(user_data: Path) -> None:
-    from planner.user_profiles import load_user_profiles, load_user_profiles_with_problems, save_user_profile
+    from planner.io.user_profiles import load_user_profiles, load_user_profiles_with_problems, save_user_profile
 
     prof = get_profile("binance-usdm")
     mine = prof.model_copy(update={"name": "my binance"})

@@ -15,12 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.files import load_plan, load_profile_file, plan_from_data, resolve_profile
-from planner.importers import import_tiers
-from planner.profiles import get_profile
-from planner.validation import plan_problems
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.io.plan_files import load_plan, plan_from_data, resolve_profile
+from planner.io.registry import load_profile_file
+from planner.io.importers import import_tiers
+from planner.io.registry import get_profile
+from planner.engine.validation import plan_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FILES = (
@@ -139,7 +140,7 @@ def test_main_flows_make_no_network_connection(monkeypatch, capsys, tmp_path) ->
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(tmp_path))
-    from planner.cli import main
+    from planner.cli.main import main
 
     example = str(ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json")
     assert main(["evaluate", example, "--json"]) == 0

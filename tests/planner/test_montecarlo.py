@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
-from planner.models import Plan
-from planner.profiles import get_profile
+from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
+from planner.model.plan import Plan
+from planner.io.registry import get_profile
 
 
 @pytest.mark.parametrize("barrier,vol,drift", [(93.0, 0.7, 1.5), (108.0, 0.6, -2.0)])

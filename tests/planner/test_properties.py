@@ -16,9 +16,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from planner.liquidation import bankruptcy_price, price_at_level
-from planner.profiles import RULE_TRAITS, Tier, rebuild_maintenance_amounts
-from planner.tiers import TierTable, maintenance_margin, position_value
+from planner.engine.liquidation import bankruptcy_price, price_at_level
+from planner.model.profile import RULE_TRAITS, Tier, rebuild_maintenance_amounts
+from planner.engine.tiers import TierTable, maintenance_margin, position_value
 
 settings.register_profile("planner", deadline=None, max_examples=150)
 settings.load_profile("planner")

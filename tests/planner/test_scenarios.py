@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.models import Plan
-from planner.partial import partial_liquidation
-from planner.paths import parse_path_csv
-from planner.profiles import bundled_profiles, get_profile
-from planner.scenarios import compare_profiles, shock
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.model.plan import Plan
+from planner.drills.partial import partial_liquidation
+from planner.drills.paths import parse_path_csv
+from planner.io.registry import bundled_profiles, get_profile
+from planner.drills.scenarios import compare_profiles, shock
 
 
 def _cross_two_legs() -> Plan:

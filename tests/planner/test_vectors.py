@@ -14,18 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.evaluate import target_price
-from planner.format import round_price_safe
-from planner.funding import funding_payment, funding_rate_from_premium
-from planner.liquidation import bankruptcy_price, price_at_level
-from planner.profiles import Tier, rebuild_maintenance_amounts
-from planner.tiers import (
-    TierTable,
-    initial_margin_rate,
-    maintenance_margin,
-    maintenance_rate_amount,
-    tier_index,
-)
+from planner.engine.evaluate import target_price
+from planner.present.format import round_price_safe
+from planner.engine.funding import funding_payment, funding_rate_from_premium
+from planner.engine.liquidation import bankruptcy_price, price_at_level
+from planner.model.profile import Tier, rebuild_maintenance_amounts
+from planner.engine.tiers import TierTable, initial_margin_rate, maintenance_margin, maintenance_rate_amount, tier_index
 
 DATA = json.loads((Path(__file__).parent.parent / "data" / "vectors-public.json").read_text())
 VECTORS = {v["id"]: v for v in DATA["vectors"]}

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import PlannerError
-from planner.models import Plan
-from planner.profiles import get_profile
-from planner.waterfall import Slippage, gap_waterfall
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
+from planner.io.registry import get_profile
+from planner.drills.waterfall import Slippage, gap_waterfall
 
 
 def plan_on(profile_id: str, symbol: str, lev: float = 10.0) -> Plan:
@@ -85,7 +85,7 @@ def test_sum_exact_and_more_slippage_never_cheaper(price: float, slip: float, fu
 
 
 def test_depth_text_parses_and_names_bad_lines() -> None:
-    from planner.waterfall import parse_depth_levels
+    from planner.drills.waterfall import parse_depth_levels
 
     slip = parse_depth_levels("percent_away,notional\n0,20000\n1,20000\n# deep\n2,1e9\n")
     assert slip.levels == ((0.0, 20000.0), (0.01, 20000.0), (0.02, 1e9))

@@ -13,7 +13,7 @@ os.environ.setdefault("POSITION_PLANNER_NO_DIALOG", "1")
 
 @pytest.fixture
 def example_plan():
-    from planner.files import load_plan
+    from planner.io.plan_files import load_plan
     from ui.document import EXAMPLE_PLAN
 
     return load_plan(EXAMPLE_PLAN)
@@ -32,7 +32,7 @@ def window(qtbot, tmp_path, example_plan, monkeypatch):
     QCoreApplication.setApplicationName("tests")
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path))
-    from planner.profiles import get_profile
+    from planner.io.registry import get_profile
     from ui.document import PlanDocument
     from ui.main_window import MainWindow
 

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from planner.actions import action_plan
-from planner.evaluate import evaluate
-from planner.models import Account, Plan, Position
-from planner.montecarlo import liquidation_probability
-from planner.profiles import get_profile
-from planner.scenarios import Slippage, gap_waterfall, shock
+from planner.drills.actions import action_plan
+from planner.engine.evaluate import evaluate
+from planner.model.plan import Account, Plan, Position
+from planner.drills.montecarlo import liquidation_probability
+from planner.io.registry import get_profile
+from planner.drills.scenarios import Slippage, gap_waterfall, shock
 from ui.panels import ActionPanel, DrillsPanel
 
 
@@ -169,7 +169,7 @@ def test_window_stays_responsive_while_monte_carlo_runs(window, qtbot):
 
 
 def test_action_settings_edit_recomputes_and_bad_buffer_is_named(qtbot, profile):
-    from planner.actions import ActionSettings
+    from planner.drills.actions import ActionSettings
 
     plan = _plan(mark=47220.0)
     panel = ActionPanel()
@@ -194,7 +194,7 @@ def test_bad_jump_parameters_are_named(qtbot, profile):
 
 
 def test_gap_tab_depth_profile(qtbot, profile):
-    from planner.waterfall import parse_depth_levels
+    from planner.drills.waterfall import parse_depth_levels
 
     plan = _plan(mark=50000.0, wallet=2000.0)
     panel = DrillsPanel()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from planner.evaluate import evaluate
-from planner.exports import positions_csv
-from planner.files import load_plan
-from planner.recovery import recoverable_sessions
+from planner.engine.evaluate import evaluate
+from planner.present.exports import positions_csv
+from planner.io.plan_files import load_plan
+from planner.io.recovery import recoverable_sessions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,8 +112,8 @@ class FakeBox:
 
 
 def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatch) -> None:
-    from planner.files import save_plan
-    from planner.profiles import ExchangeProfile
+    from planner.io.plan_files import save_plan
+    from planner.model.profile import ExchangeProfile
     from ui import file_features
 
     doc = window.document
@@ -134,7 +134,7 @@ def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatc
 
 
 def test_offer_recovery_restores_and_cleans(window, data_dir, monkeypatch) -> None:
-    from planner.recovery import write_autosave
+    from planner.io.recovery import write_autosave
     from ui import file_features
 
     plan = load_plan(ROOT / "resources/examples/btc-10x-isolated.plan.json").model_copy(update={"name": "crashed work"})

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.curves import price_curves
-from planner.evaluate import evaluate
+from planner.engine.curves import price_curves
+from planner.engine.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_drag_mark_line_changes_what_if(window):
 
 
 def test_profile_switch_changes_rule_and_figures(window):
-    from planner.profiles import get_profile
+    from planner.io.registry import get_profile
 
     doc = window.document
     plan = doc.plan
@@ -165,7 +165,7 @@ def test_close_prompts_when_dirty(window, monkeypatch):
 
 
 def test_equity_plot_matches_funding_curves_and_paths(window):
-    from planner.curves import funding_curves
+    from planner.engine.curves import funding_curves
 
     doc = window.document
     window.funding_panel.horizon.setValue(168.0)
@@ -192,7 +192,7 @@ def test_margin_dialog_previews_engine_liquidation(window):
     dlg = MarginAdjustDialog(doc, 0, window)
     dlg.amount.setValue(1000.0)
     ev = evaluate(dlg.candidate(), doc.profile)
-    from planner.format import fmt_price
+    from planner.present.format import fmt_price
 
     assert fmt_price(ev.legs[0].liquidation_price, doc.profile.symbols["BTCUSDT"].tick_size, 1) in dlg.preview.text()
     before = doc.evaluation.legs[0].liquidation_price

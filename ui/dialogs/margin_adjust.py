@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.format import fmt_money, fmt_price
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.present.format import fmt_money, fmt_price
 
 
 class MarginAdjustDialog(QDialog):

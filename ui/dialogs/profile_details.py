@@ -6,7 +6,7 @@ import html
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget
 
-from planner.profiles import RULE_TRAITS, ExchangeProfile
+from planner.model.profile import RULE_TRAITS, ExchangeProfile
 
 
 def profile_summary_html(p: ExchangeProfile) -> str:

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
 )
 from pydantic import ValidationError
 
-from planner.errors import problems_from_validation
-from planner.profiles import ExchangeProfile, Tier, rebuild_maintenance_amounts
+from planner.model.errors import problems_from_validation
+from planner.model.profile import ExchangeProfile, Tier, rebuild_maintenance_amounts
 
 COLUMNS = ["floor", "cap (empty = none)", "max leverage", "MM rate", "MM amount"]
 

@@ -1,4 +1,4 @@
-"""Margin-call action plan panel: lists planner.actions steps; "Apply" emits the modified plan (no math here)."""
+"""Margin-call action plan panel: lists planner.drills.actions steps; "Apply" emits the modified plan (no math here)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from planner.actions import ActionPlan, ActionSettings, action_plan
-from planner.errors import PlannerError
-from planner.format import fmt_money, fmt_ratio
+from planner.drills.actions import ActionPlan, ActionSettings, action_plan
+from planner.model.errors import PlannerError
+from planner.present.format import fmt_money, fmt_ratio
 
 
 class ActionPanel(QWidget):

@@ -1,4 +1,4 @@
-"""What-if drills panel: renders planner.scenarios / partial / paths / montecarlo results (no math here).
+"""What-if drills panel: renders planner.drills.scenarios / partial / paths / montecarlo results (no math here).
 
 Monte Carlo and path drills run on a QThread worker with a progress bar and
 Cancel; a new context (an edit) cancels the stale worker.
@@ -12,15 +12,15 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from planner.errors import PlannerError
-from planner.events import bundled_events
-from planner.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
-from planner.montecarlo import liquidation_probability
-from planner.partial import partial_liquidation
-from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.profiles import bundled_profiles
-from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
-from planner.waterfall import parse_depth_levels
+from planner.model.errors import PlannerError
+from planner.drills.events import bundled_events
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.drills.montecarlo import liquidation_probability
+from planner.drills.partial import partial_liquidation
+from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
+from planner.io.registry import bundled_profiles
+from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.drills.waterfall import parse_depth_levels
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -265,7 +265,7 @@ class DrillsPanel(QWidget):
         price = self.partial_price.value()
         try:
             if price <= 0:
-                from planner.evaluate import evaluate
+                from planner.engine.evaluate import evaluate
                 lp = evaluate(self.plan, self.profile).legs[i].liquidation_price
                 if lp is None:
                     self.error.setText("This leg has no liquidation price; enter a mark to test.")
@@ -345,7 +345,7 @@ class DrillsPanel(QWidget):
         try:
             preset = preset.model_copy(update={"expected_jumps": self.event_jumps.value(), "typical_move": self.event_jump_size.value() / 100.0})
             model = preset.model(volatility=vol)
-            from planner.montecarlo import _check
+            from planner.drills.montecarlo import _check
             _check(paths, 24, preset.horizon_hours, model)
         except PlannerError as exc:
             return self._fail(exc)

@@ -1,4 +1,4 @@
-"""Equity plot: account equity over time under funding accrual (planner.curves.funding_curves)."""
+"""Equity plot: account equity over time under funding accrual (planner.engine.curves.funding_curves)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from planner.curves import FundingCurves, funding_curves
-from planner.format import fmt_money
+from planner.engine.curves import FundingCurves, funding_curves
+from planner.present.format import fmt_money
 from ui.plots.style import LIGHT, PlotStyle
 
 

@@ -1,6 +1,6 @@
 """Liquidation plot: account equity and maintenance margin against the selected symbol's mark.
 
-Every number drawn comes from ``planner.curves.price_curves`` and the
+Every number drawn comes from ``planner.engine.curves.price_curves`` and the
 evaluation; this widget only places them. Plot items are created once and
 updated with ``setData``/``setValue`` on every edit.
 """
@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from planner.curves import PriceCurves, default_price_range, price_curves
-from planner.format import fmt_money, fmt_price
+from planner.engine.curves import PriceCurves, default_price_range, price_curves
+from planner.present.format import fmt_money, fmt_price
 from ui.plots.style import LIGHT, PlotStyle
 
 GRID_POINTS = 2000
@@ -275,6 +275,6 @@ class LiquidationPlot(QWidget):
 
 
 def _decimals(tick: float) -> int:
-    from planner.format import tick_decimals
+    from planner.present.format import tick_decimals
 
     return tick_decimals(tick)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from planner.enums import MarginMode
-from planner.models import MAX_BALANCE
+from planner.model.enums import MarginMode
+from planner.model.plan import MAX_BALANCE
 from ui.widgets.problem_marks import mark
 
 

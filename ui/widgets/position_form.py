@@ -8,10 +8,10 @@ from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget,
 )
 
-from planner.enums import MarginMode, Side
-from planner.models import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
-from planner.tiers import TierTable, max_leverage_at
-from planner.validation import formula_quantity
+from planner.model.enums import MarginMode, Side
+from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity
 from ui.widgets.problem_marks import mark
 
 _TIPS = {
@@ -103,7 +103,7 @@ class PositionForm(QWidget):
         if self._syncing or self.row < 0 or self.row >= len(self.document.draft.positions):
             return
         if field in ("quantity", "entry_price", "mark_price", "leverage") and value == 0.0:
-            from planner.errors import Problem
+            from planner.model.errors import Problem
             self.document.refuse([Problem(f"positions.{self.row}.{field}", "must be greater than 0")])
             return
         label = field.replace("_", " ")

@@ -6,8 +6,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
-from planner.enums import MarginMode, Side
-from planner.models import Position
+from planner.model.enums import MarginMode, Side
+from planner.model.plan import Position
 
 COLUMNS = [
     ("symbol", "Symbol"), ("side", "Side"), ("quantity", "Quantity"), ("entry_price", "Entry"),

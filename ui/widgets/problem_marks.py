@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from planner.errors import Problem
+from planner.model.errors import Problem
 
 _BAD = "border: 2px solid #e03131; border-radius: 3px;"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from planner.profiles import bundled_profiles
+from planner.io.registry import bundled_profiles
 from ui.widgets.problem_marks import mark
 
 

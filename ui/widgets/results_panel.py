@@ -6,8 +6,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from planner.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
-from planner.glossary import FIGURES, explain
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.glossary import FIGURES, explain
 
 LEG_ROWS = [
     "state", "liquidation_price", "distance_to_liquidation", "distance_to_liquidation_price", "margin_call_price",

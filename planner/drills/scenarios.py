@@ -1,7 +1,7 @@
 """What-if drills: instant shocks and the side-by-side profile comparison.
 
-The gap/slippage loss waterfall lives in :mod:`planner.waterfall` (re-exported
-here). All figures come from :func:`planner.evaluate.evaluate`; this module
+The gap/slippage loss waterfall lives in :mod:`planner.drills.waterfall` (re-exported
+here). All figures come from :func:`planner.engine.evaluate.evaluate`; this module
 only moves prices.
 Money is in the leg's settlement currency; a *loss* is a positive number.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from planner.errors import PlannerError, Problem
-from planner.evaluate import AccountResult, Evaluation, LegResult, evaluate, leg_inputs, leg_upnl
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
-from planner.tiers import position_value
-from planner.waterfall import Slippage, Waterfall, gap_waterfall
+from planner.model.errors import PlannerError, Problem
+from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate, leg_inputs, leg_upnl
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.engine.tiers import position_value
+from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 
 __all__ = ["ComparisonRow", "ShockResult", "Slippage", "Waterfall", "compare_profiles", "gap_waterfall", "map_symbol", "shock", "shock_marks"]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.errors import PlannerError
-from planner.evaluate import evaluate
-from planner.models import Plan
-from planner.profiles import ExchangeProfile, get_profile
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import evaluate
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.io.registry import get_profile
 
 
 def with_snapshot(plan: Plan, profile: ExchangeProfile) -> Plan:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from planner.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
-from planner.tiers import position_value, tier_index, tier_measure
+from planner.engine.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.engine.tiers import position_value, tier_index, tier_measure
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Step:
     requirement: float
     fee: float
     note: str
-    margin_ratio: float | None = None  # after the step, in the profile's convention (planner.evaluate.margin_ratio)
+    margin_ratio: float | None = None  # after the step, in the profile's convention (planner.engine.evaluate.margin_ratio)
 
 
 def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, price: float, max_steps: int = 200) -> list[Step]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner._types import FloatArray
-from planner.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.funding import accrued, funding_payment, settlement_schedule, symbol_interval_hours
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
+from planner.model.arrays import FloatArray
+from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.funding import accrued, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner._types import ArrayLike, FloatArray, IntArray
-from planner.enums import ContractKind
-from planner.profiles import SymbolSpec, Tier
+from planner.model.arrays import ArrayLike, FloatArray, IntArray
+from planner.model.enums import ContractKind
+from planner.model.profile import SymbolSpec, Tier
 
 
 @dataclass(frozen=True)

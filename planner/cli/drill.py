@@ -8,15 +8,15 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-from planner.actions import ActionSettings, action_plan
-from planner.errors import PlannerError, Problem
-from planner.events import bundled_events, load_event_file
-from planner.montecarlo import MarketModel, liquidation_probability
-from planner.partial import partial_liquidation
-from planner.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.profiles import bundled_profiles
-from planner.scenarios import Slippage, compare_profiles, gap_waterfall, shock
-from planner.validation import check_plan
+from planner.drills.actions import ActionSettings, action_plan
+from planner.model.errors import PlannerError, Problem
+from planner.drills.events import bundled_events, load_event_file
+from planner.drills.montecarlo import MarketModel, liquidation_probability
+from planner.drills.partial import partial_liquidation
+from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
+from planner.io.registry import bundled_profiles
+from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.engine.validation import check_plan
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(path: str):
-    from planner.cli import load_and_resolve
+    from planner.cli.main import load_and_resolve
 
     plan, profile = load_and_resolve(path)
     check_plan(plan, profile, source=path)
@@ -106,7 +106,7 @@ def _gap(plan, profile, args):
 
 def _partial(plan, profile, args):
     i = _leg(plan, args)
-    from planner.evaluate import evaluate
+    from planner.engine.evaluate import evaluate
 
     ev = evaluate(plan, profile)
     price = args.price or ev.legs[i].liquidation_price or ev.legs[i].mark_price

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from planner.curves import PriceCurves
-from planner.evaluate import Evaluation
+from planner.engine.curves import PriceCurves
+from planner.engine.evaluate import Evaluation
 
 POSITION_COLUMNS = [
     "index", "symbol", "side", "margin_mode", "quantity", "entry_price", "mark_price", "leverage", "settle",

@@ -18,22 +18,13 @@ from typing import Literal
 
 import numpy as np
 
-from planner.enums import MarginMode
-from planner.funding import funding_payment, symbol_interval_hours
-from planner.liquidation import find_roots_near, price_at_level
-from planner.models import Plan, Position
-from planner.profiles import ExchangeProfile, RuleTraits, SymbolSpec
-from planner.tiers import (
-    TierTable,
-    maintenance_margin,
-    maintenance_rate_amount,
-    max_leverage_at,
-    max_value_for_leverage,
-    position_value,
-    tier_index,
-    tier_measure,
-)
-from planner.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+from planner.model.enums import MarginMode
+from planner.engine.funding import funding_payment, symbol_interval_hours
+from planner.engine.liquidation import find_roots_near, price_at_level
+from planner.model.plan import Plan, Position
+from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
+from planner.engine.tiers import TierTable, maintenance_margin, maintenance_rate_amount, max_leverage_at, max_value_for_leverage, position_value, tier_index, tier_measure
+from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
 
 State = Literal["safe", "margin_call", "liquidation"]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from planner.enums import MarginMode
-from planner.errors import PlannerError, Problem
-from planner.models import Plan, Position
-from planner.profiles import ExchangeProfile, SymbolSpec
-from planner.tiers import TierTable, max_leverage_at, maintenance_margin, position_value, tier_index, tier_measure
+from planner.model.enums import MarginMode
+from planner.model.errors import PlannerError, Problem
+from planner.model.plan import Plan, Position
+from planner.model.profile import ExchangeProfile, SymbolSpec
+from planner.engine.tiers import TierTable, max_leverage_at, maintenance_margin, position_value, tier_index, tier_measure
 
 
 def formula_quantity(pos: Position, spec: SymbolSpec) -> float:

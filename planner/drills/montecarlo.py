@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.errors import PlannerError, Problem
-from planner.evaluate import Evaluation, evaluate, leg_inputs, leg_requirement, leg_upnl, cross_wallet
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
+from planner.model.errors import PlannerError, Problem
+from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_requirement, leg_upnl, cross_wallet
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 
 HOURS_PER_YEAR = 24.0 * 365.0
 

@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from planner.enums import ContractKind
+from planner.model.enums import ContractKind
 
 RuleName = Literal["binance", "bybit", "okx", "deribit", "kraken", "hyperliquid", "dex"]
 
@@ -292,53 +292,3 @@ def check_maintenance_amounts(tiers: list[Tier], rel_tol: float = 1e-6) -> tuple
         if abs(given - t.maintenance_amount) > rel_tol * max(1.0, abs(t.maintenance_amount)):
             return i, t.maintenance_amount
     return None
-
-
-# ---------------------------------------------------------------------------
-# Registry
-# ---------------------------------------------------------------------------
-
-MAX_PROFILE_BYTES = 10 * 1024 * 1024
-
-
-def bundled_profile_dir() -> Path:
-    """Folder of the profiles shipped with the app."""
-    return Path(str(resources.files("resources") / "profiles"))
-
-
-@lru_cache(maxsize=1)
-def bundled_profiles() -> dict[str, ExchangeProfile]:
-    """All bundled profiles by id (validated once, cached)."""
-    from planner.files import load_profile_file
-
-    out: dict[str, ExchangeProfile] = {}
-    for path in sorted(bundled_profile_dir().glob("*.json")):
-        prof = load_profile_file(path)
-        out[prof.id] = prof
-    return out
-
-
-def get_profile(profile_id: str, extra: dict[str, ExchangeProfile] | None = None) -> ExchangeProfile:
-    """Look a profile up by id among user profiles (``extra``) then bundled ones.
-
-    Raises
-    ------
-    KeyError with a message listing the known ids.
-    """
-    if extra and profile_id in extra:
-        return extra[profile_id]
-    table = bundled_profiles()
-    if profile_id in table:
-        return table[profile_id]
-    known = sorted(set(table) | set(extra or {}))
-    raise KeyError(f"unknown profile '{profile_id}'; known profiles: {', '.join(known)}")
-
-
-def profile_json_schema() -> dict:
-    """JSON Schema of the profile file format."""
-    return ExchangeProfile.model_json_schema()
-
-
-def dump_profile(profile: ExchangeProfile) -> str:
-    """Serialise a profile as the JSON its files hold."""
-    return json.dumps(profile.model_dump(mode="json", exclude_none=True), indent=2) + "\n"

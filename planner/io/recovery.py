@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.atomic import atomic_write_text
-from planner.errors import PlannerError
-from planner.files import plan_from_data, read_json_file
-from planner.models import Plan
-from planner.userdata import sub_dir
+from planner.io.atomic import atomic_write_text
+from planner.model.errors import PlannerError
+from planner.io.plan_files import plan_from_data
+from planner.io.jsonread import read_json_file
+from planner.model.plan import Plan
+from planner.io.userdata import sub_dir
 
 FORMAT = "position-plan-autosave"
 

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from planner.enums import ContractKind, MarginMode, Side
-from planner.profiles import ExchangeProfile
+from planner.model.enums import ContractKind, MarginMode, Side
+from planner.model.profile import ExchangeProfile
 
 __all__ = ["Account", "ContractKind", "MarginMode", "Plan", "Position", "Side", "PLAN_FORMAT", "PLAN_VERSION"]
 

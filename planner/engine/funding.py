@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner._types import ArrayLike, FloatArray
-from planner.profiles import ExchangeProfile, FundingSpec
+from planner.model.arrays import ArrayLike, FloatArray
+from planner.model.profile import ExchangeProfile, FundingSpec
 
 
 def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike, inverse: bool) -> FloatArray:

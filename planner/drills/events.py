@@ -1,7 +1,7 @@
 """Event presets (CPI, FOMC, weekend, listing): the move distribution a drill uses.
 
 Data lives in ``resources/events/*.json`` with its public sources. A preset
-turns into a :class:`planner.montecarlo.MarketModel`: diffusion at
+turns into a :class:`planner.drills.montecarlo.MarketModel`: diffusion at
 ``volatility`` plus, for a scheduled release, on average ``expected_jumps``
 log-jumps of standard deviation ``typical_move`` within the horizon.
 """
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.errors import PlannerError, problems_from_validation
-from planner.files import read_json_file
-from planner.montecarlo import HOURS_PER_YEAR, MarketModel
-from planner.profiles import Source
+from planner.model.errors import PlannerError, problems_from_validation
+from planner.io.jsonread import read_json_file
+from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel
+from planner.model.profile import Source
 
 
 class EventPreset(BaseModel):

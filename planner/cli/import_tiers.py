@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planner.atomic import atomic_write_text
-from planner.importers import apply_tiers, import_tiers, tier_changes
-from planner.profiles import dump_profile
+from planner.io.atomic import atomic_write_text
+from planner.io.importers import apply_tiers, import_tiers, tier_changes
+from planner.io.registry import dump_profile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from planner.cli import _lookup_profile
+    from planner.cli.main import _lookup_profile
 
     profile = _lookup_profile(args.profile)
     fmt, tiers = import_tiers(args.file, profile, args.symbol)
@@ -39,7 +39,7 @@ def run_import(args: argparse.Namespace) -> int:
         atomic_write_text(args.out, dump_profile(updated))
         print(f"saved {args.out}")
     else:
-        from planner.user_profiles import save_user_profile
+        from planner.io.user_profiles import save_user_profile
 
         path = save_user_profile(updated)
         print(f"saved user profile {path} (it now shadows the bundled '{profile.id}')")

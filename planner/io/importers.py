@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.errors import PlannerError, Problem, problems_from_validation
-from planner.files import read_json_file
-from planner.profiles import ExchangeProfile, SymbolSpec, Tier, rebuild_maintenance_amounts
+from planner.model.errors import PlannerError, Problem, problems_from_validation
+from planner.io.jsonread import read_json_file
+from planner.model.profile import ExchangeProfile, SymbolSpec, Tier, rebuild_maintenance_amounts
 
 RawTier = dict[str, float | None]
 

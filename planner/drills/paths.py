@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.errors import PlannerError, Problem
-from planner.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.funding import funding_payment, settlement_schedule, symbol_interval_hours
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
+from planner.model.errors import PlannerError, Problem
+from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 
 
 @dataclass(frozen=True)

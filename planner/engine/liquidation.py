@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner._types import ArrayLike, FloatArray, IntArray
-from planner.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
+from planner.model.arrays import ArrayLike, FloatArray, IntArray
+from planner.engine.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
 
 
 #: Roots beyond this are rounding artefacts, not prices (1,000x the largest accepted input price).

@@ -1,7 +1,7 @@
 """Plain-language explanations of every figure the planner shows.
 
 Qt-free so the window (tooltips), the CLI and the report share one wording.
-``FIGURES`` maps a figure name (the :class:`planner.evaluate.LegResult` /
+``FIGURES`` maps a figure name (the :class:`planner.engine.evaluate.LegResult` /
 ``AccountResult`` attribute) to a short label, its unit kind and an
 explanation. :func:`explain` joins the explanation with the exchange rule that
 produced the number.

@@ -2,7 +2,7 @@
 
 Every step carries the plan it would produce (``plan_after``, ``None`` for
 advice that changes nothing) and the figures after it, computed by
-re-evaluating that plan with :func:`planner.evaluate.evaluate`, never by
+re-evaluating that plan with :func:`planner.engine.evaluate.evaluate`, never by
 re-deriving them. Money in the settlement currency; ratios in the exchange's
 own meaning (``Evaluation.thresholds``).
 """
@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from planner.curves import funding_curves
-from planner.errors import PlannerError, Problem
-from planner.evaluate import Evaluation, LegResult, average_entry, evaluate, leg_inputs, leg_requirement, leg_upnl
-from planner.models import MarginMode, Plan
-from planner.profiles import ExchangeProfile
-from planner.scenarios import Slippage
-from planner.tiers import position_value
+from planner.engine.curves import funding_curves
+from planner.model.errors import PlannerError, Problem
+from planner.engine.evaluate import Evaluation, LegResult, average_entry, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.model.plan import MarginMode, Plan
+from planner.model.profile import ExchangeProfile
+from planner.drills.scenarios import Slippage
+from planner.engine.tiers import position_value
 
 HOURS_PER_YEAR = 24.0 * 365.0
 

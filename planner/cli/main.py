@@ -14,16 +14,17 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from planner import __version__
-from planner.errors import PlannerError
-from planner.evaluate import Evaluation, evaluate
-from planner.files import load_plan, resolve_profile
-from planner.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
-from planner.models import Plan
-from planner.validation import check_plan
-from planner.profiles import ExchangeProfile, bundled_profiles, dump_profile, get_profile, profile_json_schema
+from planner.model.errors import PlannerError
+from planner.engine.evaluate import Evaluation, evaluate
+from planner.io.plan_files import load_plan, resolve_profile
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.model.plan import Plan
+from planner.engine.validation import check_plan
+from planner.model.profile import ExchangeProfile
+from planner.io.registry import bundled_profiles, dump_profile, get_profile, profile_json_schema
 
 #: Sub-commands that live in their own modules; each exposes ``register(subparsers)``.
-EXTRA_COMMAND_MODULES: list[str] = ["planner.cli_drill", "planner.cli_import"]
+EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
 
 EXIT_BAD_INPUT = 2
 
@@ -45,7 +46,7 @@ def load_and_resolve(path: str) -> tuple[Plan, ExchangeProfile]:
 
 def _user_profiles() -> dict[str, ExchangeProfile]:
     try:
-        from planner.user_profiles import load_user_profiles
+        from planner.io.user_profiles import load_user_profiles
     except ImportError:
         return {}
     return load_user_profiles()
@@ -113,7 +114,7 @@ def _lookup_profile(profile_id: str) -> ExchangeProfile:
 
 
 def _cli_error(message: str) -> PlannerError:
-    from planner.errors import Problem
+    from planner.model.errors import Problem
 
     return PlannerError([Problem("", message)])
 

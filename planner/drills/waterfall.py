@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from planner.errors import PlannerError, Problem
-from planner.evaluate import Evaluation, evaluate, leg_inputs, leg_upnl
-from planner.models import Plan
-from planner.profiles import ExchangeProfile
-from planner.tiers import position_value
+from planner.model.errors import PlannerError, Problem
+from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_upnl
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.engine.tiers import position_value
 
 __all__ = ["Slippage", "Waterfall", "gap_waterfall", "parse_depth_levels"]
 

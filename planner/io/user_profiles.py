@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planner.atomic import atomic_write_text
-from planner.errors import PlannerError, Problem
-from planner.files import load_profile_file
-from planner.profiles import ExchangeProfile, dump_profile
-from planner.userdata import sub_dir
+from planner.io.atomic import atomic_write_text
+from planner.model.errors import PlannerError, Problem
+from planner.io.registry import load_profile_file
+from planner.model.profile import ExchangeProfile
+from planner.io.registry import dump_profile
+from planner.io.userdata import sub_dir
 
 
 def user_profile_dir() -> Path:

@@ -1,0 +1,1 @@
+"""The margin engine: tiers, liquidation solver, evaluation, curves, funding, validation."""
