@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench screenshot clean
+.PHONY: run test check format bench screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Lint, format, types and import layers; .ci/run runs this before the tests.
+check: $(STAMP)
+	$(BIN)/ruff check planner ui tests benchmarks packaging/*.py
+	$(BIN)/ruff format --check planner ui tests benchmarks packaging/*.py
+	$(BIN)/mypy planner ui
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix planner ui tests benchmarks packaging/*.py
+	$(BIN)/ruff format planner ui tests benchmarks packaging/*.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.model.plan import Plan  # noqa: E402
-from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc  # noqa: E402
-from planner.io.registry import get_profile  # noqa: E402
+from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
+from planner.io.registry import get_profile
+from planner.model.plan import Plan
 
 PRICES = {"BTCUSDT": 60000.0, "ETHUSDT": 3000.0, "SOLUSDT": 150.0}
 
@@ -28,9 +28,20 @@ def ten_leg_cross_plan() -> Plan:
     for i in range(10):
         sym = syms[i % 3]
         e = PRICES[sym] * (1 + 0.01 * (i - 5))
-        legs.append({"symbol": sym, "side": "long" if i % 5 else "short", "quantity": 20000.0 / e, "entry_price": e,
-                     "mark_price": PRICES[sym], "leverage": 10, "margin_mode": "cross"})
-    return Plan.model_validate({"name": "10-leg cross", "profile": "binance-usdm", "account": {"wallet_balance": 12000.0}, "positions": legs})
+        legs.append(
+            {
+                "symbol": sym,
+                "side": "long" if i % 5 else "short",
+                "quantity": 20000.0 / e,
+                "entry_price": e,
+                "mark_price": PRICES[sym],
+                "leverage": 10,
+                "margin_mode": "cross",
+            }
+        )
+    return Plan.model_validate(
+        {"name": "10-leg cross", "profile": "binance-usdm", "account": {"wallet_balance": 12000.0}, "positions": legs}
+    )
 
 
 def main() -> int:
@@ -41,7 +52,7 @@ def main() -> int:
     # 1. One leg: 100,000 paths x 1,440 one-minute steps over a day, with memory tracked.
     tracemalloc.start()
     t0 = time.perf_counter()
-    p, hw, n, _ = single_barrier_mc(100.0, 95.0, model=model, horizon_hours=24.0, steps=1440, paths=100_000, seed=11)
+    p, _hw, _n, _ = single_barrier_mc(100.0, 95.0, model=model, horizon_hours=24.0, steps=1440, paths=100_000, seed=11)
     one_s = time.perf_counter() - t0
     peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
@@ -54,8 +65,16 @@ def main() -> int:
     plan = ten_leg_cross_plan()
     prof = get_profile("binance-usdm")
     t0 = time.perf_counter()
-    r = liquidation_probability(plan, prof, model=MarketModel(volatility=0.8, correlation=0.7), horizon_hours=72.0,
-                                paths=400_000, steps=96, seed=3, target_half_width=0.005)
+    r = liquidation_probability(
+        plan,
+        prof,
+        model=MarketModel(volatility=0.8, correlation=0.7),
+        horizon_hours=72.0,
+        paths=400_000,
+        steps=96,
+        seed=3,
+        target_half_width=0.005,
+    )
     mc10 = time.perf_counter() - t0
     out = {
         "mc_path_steps_per_s": 100_000 * 1440 / one_s,

@@ -19,11 +19,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.engine.curves import price_curves  # noqa: E402
-from planner.engine.liquidation import liquidation_price  # noqa: E402
-from planner.model.plan import Plan  # noqa: E402
-from planner.io.registry import get_profile  # noqa: E402
-from planner.engine.tiers import TierTable  # noqa: E402
+from planner.engine.curves import price_curves
+from planner.engine.liquidation import liquidation_price
+from planner.engine.tiers import TierTable
+from planner.io.registry import get_profile
+from planner.model.plan import Plan
 
 N_POSITIONS = 1_000_000
 N_SCALAR = 100_000
@@ -72,7 +72,10 @@ def bench_vectorised(table: TierTable, arrays: tuple[np.ndarray, ...], repeats: 
 
 
 def bench_scalar(table: TierTable, arrays: tuple[np.ndarray, ...], n: int) -> tuple[float, list[float]]:
-    tiers = [{"minNotional": f, "mmr": r, "cum": c} for f, r, c in zip(table.floors.tolist(), table.mmr.tolist(), table.cum.tolist())]
+    tiers = [
+        {"minNotional": f, "mmr": r, "cum": c}
+        for f, r, c in zip(table.floors.tolist(), table.mmr.tolist(), table.cum.tolist(), strict=False)
+    ]
     s, q, e, m = (a[:n].tolist() for a in arrays)
     t0 = time.perf_counter()
     out = [scalar_liquidation(s[i], q[i], e[i], m[i], tiers) for i in range(n)]
@@ -87,11 +90,20 @@ def cross_plan(n_legs: int = 20) -> Plan:
     for i in range(n_legs):
         sym = symbols[i % len(symbols)]
         entry = {"BTCUSDT": 60000.0, "ETHUSDT": 3000.0, "SOLUSDT": 150.0}.get(sym, 100.0)
-        legs.append({
-            "symbol": sym, "side": "long" if i % 3 else "short", "quantity": float(rng.uniform(0.1, 2.0)) * 60000.0 / entry / 10,
-            "entry_price": entry, "mark_price": entry * float(rng.uniform(0.97, 1.03)), "leverage": 10, "margin_mode": "cross",
-        })
-    return Plan.model_validate({"name": "20-leg cross", "profile": "binance-usdm", "account": {"wallet_balance": 200000.0}, "positions": legs})
+        legs.append(
+            {
+                "symbol": sym,
+                "side": "long" if i % 3 else "short",
+                "quantity": float(rng.uniform(0.1, 2.0)) * 60000.0 / entry / 10,
+                "entry_price": entry,
+                "mark_price": entry * float(rng.uniform(0.97, 1.03)),
+                "leverage": 10,
+                "margin_mode": "cross",
+            }
+        )
+    return Plan.model_validate(
+        {"name": "20-leg cross", "profile": "binance-usdm", "account": {"wallet_balance": 200000.0}, "positions": legs}
+    )
 
 
 def bench_cross_curves(repeats: int = 200) -> float:
@@ -129,8 +141,12 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"vectorised liquidation price, 12-tier BTCUSDT table: {result['liq_positions_per_s']:,.0f} positions/s ({args.n:,} positions)")
-        print(f"plain Python loop of the same closed form:           {result['scalar_loop_positions_per_s']:,.0f} positions/s ({n_scalar:,} positions)")
+        print(
+            f"vectorised liquidation price, 12-tier BTCUSDT table: {result['liq_positions_per_s']:,.0f} positions/s ({args.n:,} positions)"
+        )
+        print(
+            f"plain Python loop of the same closed form:           {result['scalar_loop_positions_per_s']:,.0f} positions/s ({n_scalar:,} positions)"
+        )
         print(f"speed-up: {result['speedup']:.0f}x (max relative difference {diff:.1e})")
         print(f"cross account, 20 legs, 2,000-point equity + MM curves: {result['cross20_curve_ms']:.3f} ms per evaluation")
     return 0

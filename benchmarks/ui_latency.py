@@ -24,8 +24,8 @@ N_EDITS = 500
 
 def twenty_leg_plan(example):
     """20 cross legs on the symbols the example's profile lists (alternating sides and sizes)."""
-    from planner.model.plan import Position
     from planner.io.registry import get_profile
+    from planner.model.plan import Position
 
     prof = get_profile(example.profile_id)
     symbols = sorted(prof.symbols)
@@ -36,10 +36,18 @@ def twenty_leg_plan(example):
         price = base.get(sym, 100.0) * (1 + 0.004 * (i - 10))
         spec = prof.symbols[sym]
         qty = 0.05 + 0.01 * i if spec.contract.value == "linear" else 100.0 + 10 * i
-        legs.append(Position(symbol=sym, side="long" if i % 3 else "short", quantity=qty, entry_price=round(price, 1),
-                             leverage=5, margin_mode="cross"))
-    return example.model_copy(update={"positions": legs, "funding_rates": {s: 0.0001 for s in symbols[:20]},
-                                      "account": example.account.model_copy(update={"wallet_balance": 500000.0})})
+        legs.append(
+            Position(
+                symbol=sym, side="long" if i % 3 else "short", quantity=qty, entry_price=round(price, 1), leverage=5, margin_mode="cross"
+            )
+        )
+    return example.model_copy(
+        update={
+            "positions": legs,
+            "funding_rates": {s: 0.0001 for s in symbols[:20]},
+            "account": example.account.model_copy(update={"wallet_balance": 500000.0}),
+        }
+    )
 
 
 def _edits(win, app, n: int) -> list[float]:
@@ -69,7 +77,7 @@ def _drags(win, app, n: int) -> list[float]:
 
 def _pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def _window(plan):
@@ -87,16 +95,25 @@ def _usable(plan):
     from planner.io.registry import get_profile
 
     prof = get_profile(plan.profile_id)
-    return plan.model_copy(update={"positions": [p for p in plan.positions if p.symbol in prof.symbols],
-                                   "funding_rates": {k: v for k, v in plan.funding_rates.items() if k in prof.symbols}})
+    return plan.model_copy(
+        update={
+            "positions": [p for p in plan.positions if p.symbol in prof.symbols],
+            "funding_rates": {k: v for k, v in plan.funding_rates.items() if k in prof.symbols},
+        }
+    )
 
 
 def cold_start(runs: int = 5) -> float:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ui", "--smoke"], cwd=ROOT, check=True, capture_output=True,
-                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        subprocess.run(
+            [sys.executable, "-m", "ui", "--smoke"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
         out.append(time.perf_counter() - t0)
     return statistics.median(out)
 

@@ -28,8 +28,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Distributions whose code is in the bundle (runtime dependencies and theirs, plus
 # PyInstaller's bootloader).
-DISTS = ["PySide6_Essentials", "shiboken6", "pyqtgraph", "pydantic", "pydantic_core", "numpy", "platformdirs",
-         "typing_extensions", "annotated_types", "typing_inspection", "pyinstaller"]
+DISTS = [
+    "PySide6_Essentials",
+    "shiboken6",
+    "pyqtgraph",
+    "pydantic",
+    "pydantic_core",
+    "numpy",
+    "platformdirs",
+    "typing_extensions",
+    "annotated_types",
+    "typing_inspection",
+    "pyinstaller",
+]
 # Texts added for distributions whose wheels ship none (see the module docstring).
 EXTRA_TEXTS = {
     "PySide6_Essentials": ["LGPL-3.0.txt", "GPL-3.0.txt", "ICU-copyright.txt"],
@@ -44,7 +55,7 @@ def _license_files(dist: metadata.Distribution) -> list[tuple[str, Path]]:
     for f in dist.files or []:
         parts = f.parts
         if "licenses" in parts and ".dist-info" in "".join(parts[:1]):
-            rel = "__".join(parts[parts.index("licenses") + 1:])
+            rel = "__".join(parts[parts.index("licenses") + 1 :])
         elif any(k in f.name.upper() for k in KEYWORDS):
             rel = "__".join(parts[-2:]) if len(parts) > 1 else f.name
         else:
@@ -81,8 +92,9 @@ def collect(out: Path) -> list[str]:
             copied += 1
         expr = dist.metadata.get("License-Expression") or dist.metadata.get("License") or "see the texts"
         (target / "SUMMARY.txt").write_text(
-            f"{dist.metadata['Name']} {dist.version}\nLicense: {expr.strip()[:300]}\n"
-            f"Home: {dist.metadata.get('Home-page') or ''}\n", encoding="utf-8")
+            f"{dist.metadata['Name']} {dist.version}\nLicense: {expr.strip()[:300]}\nHome: {dist.metadata.get('Home-page') or ''}\n",
+            encoding="utf-8",
+        )
         if copied == 0:
             bare.append(name)
     py_license = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
-from PySide6.QtSvg import QSvgRenderer  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = ROOT / "resources" / "icons" / "position-planner.svg"
@@ -37,7 +37,7 @@ def write_ico(path: Path, pngs: list[Path]) -> bool:
     offset = 6 + 16 * len(blobs)
     header = struct.pack("<HHH", 0, 1, len(blobs))
     entries = b""
-    for size, blob in zip(sizes, blobs):
+    for size, blob in zip(sizes, blobs, strict=False):
         dim = 0 if size >= 256 else size  # 0 means 256 in an ICO directory entry
         entries += struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(blob), offset)
         offset += len(blob)

@@ -22,8 +22,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json"
-LEG_KEYS = ("liquidation_price", "bankruptcy_price", "margin_call_price", "initial_margin", "maintenance_margin",
-            "margin_ratio", "unrealized_pnl")
+LEG_KEYS = (
+    "liquidation_price",
+    "bankruptcy_price",
+    "margin_call_price",
+    "initial_margin",
+    "maintenance_margin",
+    "margin_ratio",
+    "unrealized_pnl",
+)
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -55,11 +62,10 @@ def main() -> int:
     print(f"--version: {version} ({t_version:.2f} s)")
 
     bundle = json.loads(_run([app, "evaluate", plan, "--json"], env)[0].stdout)
-    source = json.loads(_run([sys.executable, "-m", "planner", "evaluate", plan, "--json"],
-                             dict(env, PYTHONPATH=str(ROOT)))[0].stdout)
+    source = json.loads(_run([sys.executable, "-m", "planner", "evaluate", plan, "--json"], dict(env, PYTHONPATH=str(ROOT)))[0].stdout)
     if len(bundle["positions"]) != len(source["positions"]) or not bundle["positions"]:
         raise SystemExit("FAIL: leg count differs from the source tree")
-    for i, (got, want) in enumerate(zip(bundle["positions"], source["positions"]), start=1):
+    for i, (got, want) in enumerate(zip(bundle["positions"], source["positions"], strict=False), start=1):
         for key in LEG_KEYS:
             if got.get(key) != want.get(key):
                 raise SystemExit(f"FAIL: leg {i} {key}: bundle {got.get(key)} != source {want.get(key)}")

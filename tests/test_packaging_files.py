@@ -41,12 +41,26 @@ def test_spec_excludes_unused_qt_and_keeps_what_pyqtgraph_needs() -> None:
     excludes = re.search(r"EXCLUDES = \[(.*?)\]", SPEC, re.S)
     assert excludes
     names = set(re.findall(r'"([\w.]+)"', excludes.group(1)))
-    for mod in ("PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.Qt3DCore",
-                "PySide6.QtMultimedia", "PySide6.QtCharts", "PySide6.QtDataVisualization", "PySide6.QtNetwork",
-                "PySide6.QtTest"):
+    for mod in (
+        "PySide6.QtWebEngineCore",
+        "PySide6.QtQml",
+        "PySide6.QtQuick",
+        "PySide6.Qt3DCore",
+        "PySide6.QtMultimedia",
+        "PySide6.QtCharts",
+        "PySide6.QtDataVisualization",
+        "PySide6.QtNetwork",
+        "PySide6.QtTest",
+    ):
         assert mod in names, mod
-    for needed in ("PySide6.QtWidgets", "PySide6.QtGui", "PySide6.QtSvg", "PySide6.QtPrintSupport",
-                   "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets"):
+    for needed in (
+        "PySide6.QtWidgets",
+        "PySide6.QtGui",
+        "PySide6.QtSvg",
+        "PySide6.QtPrintSupport",
+        "PySide6.QtOpenGL",
+        "PySide6.QtOpenGLWidgets",
+    ):
         assert needed not in names, needed
     hidden = re.search(r"hiddenimports=\[(.*?)\]", SPEC, re.S)
     assert hidden and "PySide6.QtOpenGLWidgets" in hidden.group(1)  # pyqtgraph imports it dynamically
@@ -92,8 +106,7 @@ def test_build_script_makes_deb_and_targz_with_the_documented_layout() -> None:
     assert "/usr/share/doc/position-planner/licenses" in text
     depends = re.search(r"^Depends: (.*)$", text, re.M)
     assert depends
-    for dep in ("libc6 (>= 2.34)", "libgl1", "libegl1", "libxcb1", "fontconfig-config",
-                "fonts-dejavu-core | fonts-freefont-ttf"):
+    for dep in ("libc6 (>= 2.34)", "libgl1", "libegl1", "libxcb1", "fontconfig-config", "fonts-dejavu-core | fonts-freefont-ttf"):
         assert dep in depends.group(1), dep
 
 

@@ -28,8 +28,9 @@ def _install_excepthook() -> None:
         sys.stderr.write(text)
         app = QApplication.instance()
         if app is not None and not os.environ.get("POSITION_PLANNER_NO_DIALOG"):
-            box = QMessageBox(QMessageBox.Critical, "Unexpected error",
-                              f"Something went wrong: {value}\n\nThe plan is kept; save your work.")
+            box = QMessageBox(
+                QMessageBox.Critical, "Unexpected error", f"Something went wrong: {value}\n\nThe plan is kept; save your work."
+            )
             box.setDetailedText(text)
             box.exec()
 
@@ -45,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from planner.model.errors import PlannerError
     from planner.io.plan_files import load_plan
+    from planner.model.errors import PlannerError
 
     pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])

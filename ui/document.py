@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from planner.model.errors import PlannerError, Problem, problems_from_validation
+from planner.drills.snapshots import with_snapshot
 from planner.engine.evaluate import Evaluation, evaluate
+from planner.engine.validation import plan_problems
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
+from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile
-from planner.drills.snapshots import with_snapshot
-from planner.engine.validation import plan_problems
 
 EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / "btc-10x-isolated.plan.json"
 
@@ -32,14 +32,14 @@ EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / 
 class PlanCommand(QUndoCommand):
     """Swap whole plans: undo restores the exact previous plan."""
 
-    def __init__(self, doc: "PlanDocument", old: Plan, new: Plan, text: str, merge_key: str | None) -> None:
+    def __init__(self, doc: PlanDocument, old: Plan, new: Plan, text: str, merge_key: str | None) -> None:
         super().__init__(text)
         self.doc, self.old, self.new, self.key = doc, old, new, merge_key
 
-    def id(self) -> int:  # noqa: A003 - Qt API
+    def id(self) -> int:
         return (zlib.crc32(self.key.encode()) & 0x3FFFFFFF) + 1 if self.key else -1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, PlanCommand) or other.key != self.key or self.key is None:
             return False
         self.new = other.new
@@ -61,7 +61,9 @@ class PlanDocument(QObject):
     dirtyChanged = Signal(bool)
     marksChanged = Signal(object)  # dict[str, float]
 
-    def __init__(self, plan: Plan | None = None, user_profiles: dict[str, ExchangeProfile] | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, plan: Plan | None = None, user_profiles: dict[str, ExchangeProfile] | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.user_profiles: dict[str, ExchangeProfile] = dict(user_profiles or {})
         self.undo_stack = QUndoStack(self)

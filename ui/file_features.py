@@ -12,12 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from planner.io.atomic import atomic_write_text
+from planner.drills.snapshots import snapshot_drift
 from planner.engine.curves import default_price_range, price_curves
+from planner.io.atomic import atomic_write_text
+from planner.io.recovery import discard_autosave, recoverable_sessions, write_autosave
 from planner.model.errors import PlannerError
 from planner.present.exports import positions_csv, price_grid_csv
-from planner.io.recovery import discard_autosave, recoverable_sessions, write_autosave
-from planner.drills.snapshots import snapshot_drift
 
 AUTOSAVE_MS = 3000
 
@@ -83,7 +83,9 @@ def check_snapshot(window) -> None:
         return
     lines = [f"<p>This plan was saved with an older copy of <b>{drift.current.name}</b>; the numbers below use the saved copy.</p>"]
     if drift.figures:
-        lines.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>leg</th><th>figure</th><th>saved profile</th><th>current profile</th></tr>")
+        lines.append(
+            "<table border='1' cellspacing='0' cellpadding='3'><tr><th>leg</th><th>figure</th><th>saved profile</th><th>current profile</th></tr>"
+        )
         for leg, name, a, b in drift.figures[:20]:
             fa = "none" if a is None else f"{a:,.2f}"
             fb = "none" if b is None else f"{b:,.2f}"
@@ -103,6 +105,7 @@ def check_snapshot(window) -> None:
 # ---------------------------------------------------------------------------
 # Exports
 # ---------------------------------------------------------------------------
+
 
 def _ask_path(window, title: str, default: str, filt: str) -> Path | None:
     path, _ = QFileDialog.getSaveFileName(window, title, str(Path.home() / default), filt)
@@ -171,6 +174,7 @@ def _grid(doc, symbol):
 # Profiles: import tiers, edit
 # ---------------------------------------------------------------------------
 
+
 def import_tiers_dialog(window, path: str | None = None, save: bool | None = None):
     """Choose a saved exchange response, show the tier changes, save as a user profile."""
     from planner.io.importers import apply_tiers, import_tiers, tier_changes
@@ -178,7 +182,9 @@ def import_tiers_dialog(window, path: str | None = None, save: bool | None = Non
 
     doc = window.document
     if path is None:
-        path, _ = QFileDialog.getOpenFileName(window, "Import tiers (Binance, ccxt, OKX or Bybit JSON)", str(Path.home()), "JSON (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            window, "Import tiers (Binance, ccxt, OKX or Bybit JSON)", str(Path.home()), "JSON (*.json);;All files (*)"
+        )
         if not path:
             return None
     try:
@@ -193,8 +199,13 @@ def import_tiers_dialog(window, path: str | None = None, save: bool | None = Non
         lines.append(f"{sym}: {'no changes' if not ch else ''}")
         lines += [f"    {c}" for c in ch]
     if save is None:
-        ans = QMessageBox.question(window, f"Import {fmt} tiers into {doc.profile.id}",
-                                   "Changes against the current profile:\n\n" + "\n".join(lines) + "\n\nSave as a user profile (it then replaces the bundled one)?")
+        ans = QMessageBox.question(
+            window,
+            f"Import {fmt} tiers into {doc.profile.id}",
+            "Changes against the current profile:\n\n"
+            + "\n".join(lines)
+            + "\n\nSave as a user profile (it then replaces the bundled one)?",
+        )
         save = ans == QMessageBox.Yes
     if not save:
         return None
@@ -213,8 +224,8 @@ def _reload_profiles(window, user: dict) -> None:
 
 
 def edit_profile_dialog(window) -> None:
-    from ui.dialogs.profile_editor import ProfileEditor
     from planner.io.user_profiles import load_user_profiles, save_user_profile
+    from ui.dialogs.profile_editor import ProfileEditor
 
     dlg = ProfileEditor(window.document.profile, window)
     if dlg.exec() and dlg.result_profile is not None:

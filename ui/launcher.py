@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from planner.cli.main import command_names, main as cli_main
+    from planner.cli.main import command_names
+    from planner.cli.main import main as cli_main
 
     if args and args[0] == "report":  # needs Qt's PDF writer, so it lives on the ui side
         from ui.report import main as report_main

@@ -7,7 +7,16 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
 from planner.model.errors import PlannerError
@@ -220,17 +229,18 @@ class MainWindow(QMainWindow):
         from planner.model.profile import RULE_TRAITS
 
         p = self.document.profile
-        rows = "".join(f"<li>{'<b>' if r == p.rule else ''}{r}: {t.formula}{'</b>' if r == p.rule else ''}</li>"
-                       for r, t in RULE_TRAITS.items())
-        QMessageBox.information(self, "Formulas used",
-                                f"<p>Current profile: {p.name} (rule <b>{p.rule}</b>).</p><ul>{rows}</ul>")
+        rows = "".join(
+            f"<li>{'<b>' if r == p.rule else ''}{r}: {t.formula}{'</b>' if r == p.rule else ''}</li>" for r, t in RULE_TRAITS.items()
+        )
+        QMessageBox.information(self, "Formulas used", f"<p>Current profile: {p.name} (rule <b>{p.rule}</b>).</p><ul>{rows}</ul>")
 
     # -- files ------------------------------------------------------------------
     def maybe_save(self) -> bool:
         if not self.document.is_dirty():
             return True
-        ans = QMessageBox.question(self, "Unsaved changes", "The plan has unsaved changes. Save them?",
-                                   QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+        ans = QMessageBox.question(
+            self, "Unsaved changes", "The plan has unsaved changes. Save them?", QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel
+        )
         if ans == QMessageBox.Save:
             return self.file_save()
         return ans == QMessageBox.Discard
@@ -306,7 +316,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         if not self.maybe_save():
             event.ignore()
             return

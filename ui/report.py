@@ -11,15 +11,15 @@ import html
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from planner.drills.actions import action_plan
-from planner.model.errors import PlannerError
+from planner.drills.scenarios import Slippage, gap_waterfall
 from planner.engine.evaluate import Evaluation
+from planner.model.errors import PlannerError
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
-from planner.drills.scenarios import Slippage, gap_waterfall
 
 
 def _esc(x) -> str:
@@ -29,7 +29,7 @@ def _esc(x) -> str:
 def report_html(doc, plot_images: list[str]) -> str:
     """The report body (HTML for QTextDocument); images are file paths."""
     plan, profile, ev = doc.plan, doc.profile, doc.evaluation
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f"<h1>{_esc(plan.name)}</h1>",
         f"<p>Position Planner report, {now}. Profile <b>{_esc(profile.name)}</b> ({_esc(profile.id)}), numbers of "
@@ -40,12 +40,16 @@ def report_html(doc, plot_images: list[str]) -> str:
         parts.append("<p>What-if marks: " + ", ".join(f"{_esc(k)} {v:,.2f}" for k, v in doc.marks.items()) + "</p>")
     parts.append(_legs_table(plan, profile, ev))
     if ev is not None:
-        parts.append("<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'>"
-                     "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr>")
+        parts.append(
+            "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'>"
+            "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr>"
+        )
         for a in ev.accounts:
-            parts.append(f"<tr><td>{a.currency}</td><td>{fmt_money(a.wallet_balance, a.currency)}</td><td>{fmt_money(a.equity, a.currency)}</td>"
-                         f"<td>{fmt_money(a.maintenance_margin, a.currency)}</td><td>{fmt_ratio(a.margin_ratio)}</td><td>{a.state}</td>"
-                         f"<td>{fmt_pct(a.cross_liquidation_move_down)} / {fmt_pct(a.cross_liquidation_move_up)}</td></tr>")
+            parts.append(
+                f"<tr><td>{a.currency}</td><td>{fmt_money(a.wallet_balance, a.currency)}</td><td>{fmt_money(a.equity, a.currency)}</td>"
+                f"<td>{fmt_money(a.maintenance_margin, a.currency)}</td><td>{fmt_ratio(a.margin_ratio)}</td><td>{a.state}</td>"
+                f"<td>{fmt_pct(a.cross_liquidation_move_down)} / {fmt_pct(a.cross_liquidation_move_up)}</td></tr>"
+            )
         parts.append("</table>")
     for path in plot_images:
         parts.append(f"<p><img src='{_esc(path)}' width='640'></p>")
@@ -76,15 +80,48 @@ def report_html(doc, plot_images: list[str]) -> str:
 def _legs_table(plan, profile, ev: Evaluation | None) -> str:
     if ev is None:
         return "<p><b>No figures: the plan has problems against its profile.</b></p>"
-    head = ["#", "symbol", "side", "mode", "qty", "entry", "mark", "lev", "liquidation", "bankruptcy", "margin call", "to liq", "IM", "MM", "ratio", "uPnL", "state"]
+    head = [
+        "#",
+        "symbol",
+        "side",
+        "mode",
+        "qty",
+        "entry",
+        "mark",
+        "lev",
+        "liquidation",
+        "bankruptcy",
+        "margin call",
+        "to liq",
+        "IM",
+        "MM",
+        "ratio",
+        "uPnL",
+        "state",
+    ]
     rows = ["<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for l in ev.legs:
         tick = profile.symbols[l.symbol].tick_size
         s = 1 if l.side == "long" else -1
-        cells = [l.index + 1, l.symbol, l.side, l.margin_mode, f"{l.quantity:g}", fmt_price(l.entry_price, tick), fmt_price(l.mark_price, tick),
-                 f"{l.leverage:g}x", fmt_price(l.liquidation_price, tick, s), fmt_price(l.bankruptcy_price, tick, s),
-                 fmt_price(l.margin_call_price, tick, s), fmt_pct(l.distance_to_liquidation), fmt_money(l.initial_margin, l.settle),
-                 fmt_money(l.maintenance_margin, l.settle), fmt_ratio(l.margin_ratio), fmt_money(l.unrealized_pnl, l.settle), l.state]
+        cells = [
+            l.index + 1,
+            l.symbol,
+            l.side,
+            l.margin_mode,
+            f"{l.quantity:g}",
+            fmt_price(l.entry_price, tick),
+            fmt_price(l.mark_price, tick),
+            f"{l.leverage:g}x",
+            fmt_price(l.liquidation_price, tick, s),
+            fmt_price(l.bankruptcy_price, tick, s),
+            fmt_price(l.margin_call_price, tick, s),
+            fmt_pct(l.distance_to_liquidation),
+            fmt_money(l.initial_margin, l.settle),
+            fmt_money(l.maintenance_margin, l.settle),
+            fmt_ratio(l.margin_ratio),
+            fmt_money(l.unrealized_pnl, l.settle),
+            l.state,
+        ]
         rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
     rows.append("</table>")
     return "".join(rows)
@@ -139,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlannerError as exc:
         print(f"position-planner: error: {exc.describe()}", file=sys.stderr)
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     from ui.document import PlanDocument
     from ui.main_window import MainWindow
 

@@ -21,11 +21,20 @@ def dark_palette() -> QPalette:
     p = QPalette()
     base, alt, text = QColor(30, 32, 36), QColor(42, 45, 50), QColor(225, 228, 232)
     for role, color in (
-        (QPalette.Window, alt), (QPalette.WindowText, text), (QPalette.Base, base), (QPalette.AlternateBase, alt),
-        (QPalette.ToolTipBase, QColor(50, 54, 60)), (QPalette.ToolTipText, text), (QPalette.Text, text),
-        (QPalette.Button, alt), (QPalette.ButtonText, text), (QPalette.BrightText, QColor(255, 90, 90)),
-        (QPalette.Highlight, QColor(52, 120, 200)), (QPalette.HighlightedText, QColor(255, 255, 255)),
-        (QPalette.Link, QColor(110, 170, 255)), (QPalette.PlaceholderText, QColor(140, 144, 150)),
+        (QPalette.Window, alt),
+        (QPalette.WindowText, text),
+        (QPalette.Base, base),
+        (QPalette.AlternateBase, alt),
+        (QPalette.ToolTipBase, QColor(50, 54, 60)),
+        (QPalette.ToolTipText, text),
+        (QPalette.Text, text),
+        (QPalette.Button, alt),
+        (QPalette.ButtonText, text),
+        (QPalette.BrightText, QColor(255, 90, 90)),
+        (QPalette.Highlight, QColor(52, 120, 200)),
+        (QPalette.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.Link, QColor(110, 170, 255)),
+        (QPalette.PlaceholderText, QColor(140, 144, 150)),
     ):
         p.setColor(role, color)
     p.setColor(QPalette.Disabled, QPalette.Text, QColor(120, 120, 120))

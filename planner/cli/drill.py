@@ -9,14 +9,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from planner.drills.actions import ActionSettings, action_plan
-from planner.model.errors import PlannerError, Problem
 from planner.drills.events import bundled_events, load_event_file
-from planner.drills.montecarlo import MarketModel, liquidation_probability
+from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.io.registry import bundled_profiles
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
 from planner.engine.validation import check_plan
+from planner.io.registry import bundled_profiles
+from planner.model.errors import PlannerError, Problem
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
@@ -81,23 +81,40 @@ def _shock(plan, profile, args):
     r = shock(plan, profile, move=args.move)
     lines = [f"Every mark moves {args.move:+.2%}"]
     for l in r.legs:
-        lines.append(f"  {l.index + 1}. {l.symbol} {l.side} {l.margin_mode}: mark {l.mark_price:,.2f}, equity {l.equity:,.2f} {l.settle}, "
-                     f"ratio {'n/a' if l.margin_ratio is None else f'{l.margin_ratio:.2%}'}, {l.state}")
+        lines.append(
+            f"  {l.index + 1}. {l.symbol} {l.side} {l.margin_mode}: mark {l.mark_price:,.2f}, equity {l.equity:,.2f} {l.settle}, "
+            f"ratio {'n/a' if l.margin_ratio is None else f'{l.margin_ratio:.2%}'}, {l.state}"
+        )
     a = r.account
     lines.append(f"  account: equity {a.equity:,.2f} {a.currency}, requirement {a.maintenance_margin:,.2f}, state {a.state}")
     if r.cross_close_order:
         lines.append("  a cross liquidation closes, in order: " + ", ".join(f"{i + 1}. {r.legs[i].symbol}" for i in r.cross_close_order))
-    js = {"move": args.move, "marks": r.marks, "liquidated": r.liquidated, "cross_close_order": r.cross_close_order, **r.evaluation.to_dict()}
+    js = {
+        "move": args.move,
+        "marks": r.marks,
+        "liquidated": r.liquidated,
+        "cross_close_order": r.cross_close_order,
+        **r.evaluation.to_dict(),
+    }
     return {"text": "\n".join(lines), "json": js}
 
 
 def _gap(plan, profile, args):
     i = _leg(plan, args)
-    w = gap_waterfall(plan, profile, i, gap_price=args.gap_price, gap_beyond=args.gap_beyond,
-                      slippage=Slippage(fixed=args.slippage), insurance_fund_capacity=args.insurance_fund)
+    w = gap_waterfall(
+        plan,
+        profile,
+        i,
+        gap_price=args.gap_price,
+        gap_beyond=args.gap_beyond,
+        slippage=Slippage(fixed=args.slippage),
+        insurance_fund_capacity=args.insurance_fund,
+    )
     c = w.currency
-    lines = [f"{w.symbol}: price gaps to {w.trigger_price:,.2f}, liquidation fills at {w.fill_price:,.2f} "
-             f"(bankruptcy {'none' if w.bankruptcy_price is None else f'{w.bankruptcy_price:,.2f}'}) on {profile.name}"]
+    lines = [
+        f"{w.symbol}: price gaps to {w.trigger_price:,.2f}, liquidation fills at {w.fill_price:,.2f} "
+        f"(bankruptcy {'none' if w.bankruptcy_price is None else f'{w.bankruptcy_price:,.2f}'}) on {profile.name}"
+    ]
     lines += [f"  {name:<34} {value:>16,.2f} {c}" for name, value in w.rows]
     lines.append(f"  {'your total loss':<34} {w.trader_total_loss:>16,.2f} {c}  (margin {w.margin:,.2f})")
     lines.append("Can you lose more than your margin? " + w.describe())
@@ -116,7 +133,9 @@ def _partial(plan, profile, args):
     if not steps:
         lines.append("  equity covers maintenance margin at this price: nothing is liquidated")
     for s in steps:
-        lines.append(f"  step {s.number}: close {s.closed:,.6g}, left {s.left:,.6g}; equity {s.equity:,.2f}, requirement {s.requirement:,.2f} ({s.note})")
+        lines.append(
+            f"  step {s.number}: close {s.closed:,.6g}, left {s.left:,.6g}; equity {s.equity:,.2f}, requirement {s.requirement:,.2f} ({s.note})"
+        )
     return {"text": "\n".join(lines), "json": {"price": price, "rule": rule.kind, "steps": [asdict(s) for s in steps]}}
 
 
@@ -138,19 +157,31 @@ def _path(plan, profile, args):
         ev = r.liquidations.get(i)
         lines.append(f"  {i + 1}. {pos.symbol}: " + (f"liquidated at {ev[0]:.2f} h, price {ev[1]:,.2f}" if ev else "survives"))
     lines.append(f"  equity {r.equity[0]:,.2f} -> {r.equity[-1]:,.2f} {r.currency}; funding paid {r.funding_paid[-1]:,.2f}")
-    return {"text": "\n".join(lines), "json": {"label": path.label, "hours": r.hours, "equity": r.equity, "requirement": r.requirement,
-                                                "liquidations": {str(k): v for k, v in r.liquidations.items()}}}
+    return {
+        "text": "\n".join(lines),
+        "json": {
+            "label": path.label,
+            "hours": r.hours,
+            "equity": r.equity,
+            "requirement": r.requirement,
+            "liquidations": {str(k): v for k, v in r.liquidations.items()},
+        },
+    }
 
 
 def _event(plan, profile, args):
     events = bundled_events()
     preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
     if preset is None:
-        raise PlannerError([Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill")
+        raise PlannerError(
+            [Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill"
+        )
     model = preset.model(args.volatility)
     r = liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=args.paths, seed=args.seed)
-    lines = [f"{preset.name}: {preset.horizon_hours:g} h, volatility {model.volatility:.0%}/yr, jumps ~{preset.expected_jumps:g} of {preset.typical_move:.1%}",
-             f"  probability of liquidation: {r.probability:.2%} (+/- {r.half_width:.2%}, {r.paths:,} paths, {r.steps} steps, seed {r.seed})"]
+    lines = [
+        f"{preset.name}: {preset.horizon_hours:g} h, volatility {model.volatility:.0%}/yr, jumps ~{preset.expected_jumps:g} of {preset.typical_move:.1%}",
+        f"  probability of liquidation: {r.probability:.2%} (+/- {r.half_width:.2%}, {r.paths:,} paths, {r.steps} steps, seed {r.seed})",
+    ]
     for i, p in r.per_leg.items():
         lines.append(f"    {i + 1}. {plan.positions[i].symbol}: {p:.2%}")
     if r.closed_form is not None:
@@ -165,7 +196,9 @@ def _compare(plan, profile, args):
         lines.append(f"{r.profile_id:<14} {r.status if r.status != 'ok' else ''}  beyond bankruptcy: {r.beyond_bankruptcy}")
         for l in r.legs:
             lp = "none" if l["liquidation_price"] is None else f"{l['liquidation_price']:,.2f}"
-            lines.append(f"    {l['symbol']:<16} liq {lp:>12}  IM {l['initial_margin']:,.2f} {l['currency']}  liq fee {l['liquidation_fee']:,.2f}")
+            lines.append(
+                f"    {l['symbol']:<16} liq {lp:>12}  IM {l['initial_margin']:,.2f} {l['currency']}  liq fee {l['liquidation_fee']:,.2f}"
+            )
     return {"text": "\n".join(lines), "json": [asdict(r) for r in rows]}
 
 
@@ -175,8 +208,11 @@ def _actions(plan, profile, args):
     for s in ap.steps:
         after = ", ".join(f"{plan.positions[i].symbol} liq {'none' if p is None else f'{p:,.2f}'}" for i, p in s.liquidation_after.items())
         lines.append(f"{s.number}. {s.title}\n   {s.detail}" + (f"\n   after: {after}; state {s.state_after}" if after else ""))
-    js = {"trigger": ap.trigger, "in_margin_call": ap.in_margin_call,
-          "steps": [{k: v for k, v in asdict(s).items() if k != "plan_after"} | {"applicable": s.plan_after is not None} for s in ap.steps]}
+    js = {
+        "trigger": ap.trigger,
+        "in_margin_call": ap.in_margin_call,
+        "steps": [{k: v for k, v in asdict(s).items() if k != "plan_after"} | {"applicable": s.plan_after is not None} for s in ap.steps],
+    }
     return {"text": "\n".join(lines), "json": js}
 
 

@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from planner import __version__
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import Evaluation, evaluate
-from planner.io.plan_files import load_plan, resolve_profile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
-from planner.model.plan import Plan
 from planner.engine.validation import check_plan
-from planner.model.profile import ExchangeProfile
+from planner.io.plan_files import load_plan, resolve_profile
 from planner.io.registry import bundled_profiles, dump_profile, get_profile, profile_json_schema
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 #: Sub-commands that live in their own modules; each exposes ``register(subparsers)``.
 EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
@@ -36,6 +36,7 @@ def _print_json(obj: object) -> None:
 # ---------------------------------------------------------------------------
 # evaluate
 # ---------------------------------------------------------------------------
+
 
 def load_and_resolve(path: str) -> tuple[Plan, ExchangeProfile]:
     """Load a plan file and its profile (user profiles included when available)."""
@@ -61,23 +62,54 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
         f"Thresholds: {ev.thresholds.describe()}",
         "",
     ]
-    header = ["#", "symbol", "side", "mode", "qty", "entry", "mark", "lev", "liq", "bankr", "to liq", "IM", "MM", "ratio", "uPnL", "ROE", "state"]
+    header = [
+        "#",
+        "symbol",
+        "side",
+        "mode",
+        "qty",
+        "entry",
+        "mark",
+        "lev",
+        "liq",
+        "bankr",
+        "to liq",
+        "IM",
+        "MM",
+        "ratio",
+        "uPnL",
+        "ROE",
+        "state",
+    ]
     rows = []
     for leg in ev.legs:
         tick = profile.symbols[leg.symbol].tick_size
         s = 1 if leg.side == "long" else -1
-        rows.append([
-            str(leg.index + 1), leg.symbol, leg.side, leg.margin_mode, f"{leg.quantity:g}",
-            fmt_price(leg.entry_price, tick), fmt_price(leg.mark_price, tick), f"{leg.leverage:g}x",
-            fmt_price(leg.liquidation_price, tick, s), fmt_price(leg.bankruptcy_price, tick, s),
-            fmt_pct(leg.distance_to_liquidation), fmt_money(leg.initial_margin, leg.settle),
-            fmt_money(leg.maintenance_margin, leg.settle), fmt_ratio(leg.margin_ratio),
-            fmt_money(leg.unrealized_pnl, leg.settle), fmt_pct(leg.roe), leg.state,
-        ])
+        rows.append(
+            [
+                str(leg.index + 1),
+                leg.symbol,
+                leg.side,
+                leg.margin_mode,
+                f"{leg.quantity:g}",
+                fmt_price(leg.entry_price, tick),
+                fmt_price(leg.mark_price, tick),
+                f"{leg.leverage:g}x",
+                fmt_price(leg.liquidation_price, tick, s),
+                fmt_price(leg.bankruptcy_price, tick, s),
+                fmt_pct(leg.distance_to_liquidation),
+                fmt_money(leg.initial_margin, leg.settle),
+                fmt_money(leg.maintenance_margin, leg.settle),
+                fmt_ratio(leg.margin_ratio),
+                fmt_money(leg.unrealized_pnl, leg.settle),
+                fmt_pct(leg.roe),
+                leg.state,
+            ]
+        )
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)))
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows]
     lines.append("")
     for acc in ev.accounts:
         ccy = acc.currency
@@ -123,9 +155,11 @@ def _cli_error(message: str) -> PlannerError:
 # profiles / schema
 # ---------------------------------------------------------------------------
 
+
 def profile_text(p: ExchangeProfile) -> str:
     lines = [
-        f"{p.name} ({p.id})", f"  numbers of {p.version.isoformat()}, rule '{p.rule}': {p.traits.formula}",
+        f"{p.name} ({p.id})",
+        f"  numbers of {p.version.isoformat()}, rule '{p.rule}': {p.traits.formula}",
         f"  settlement currency {p.settle_currency}; margin call at {p.margin_call_ratio:g} ({p.traits.margin_ratio})",
         f"  fees: maker {fmt_pct(p.fees.maker, 3)}, taker {fmt_pct(p.fees.taker, 3)}, liquidation {fmt_pct(p.fees.liquidation, 3)}",
         f"  funding every {p.funding.interval_hours:g} h ({p.funding.accrual}, {p.funding.price_basis} price), "
@@ -139,14 +173,20 @@ def profile_text(p: ExchangeProfile) -> str:
     for sym, spec in p.symbols.items():
         lines.append("")
         unit = "value" if spec.tier_basis == "value" else "size"
-        lines.append(f"  {sym}: {spec.contract.value}, contract size {spec.contract_size:g}, tick {spec.tick_size:g}, settles in {spec.settle}, tiers by {unit}")
+        lines.append(
+            f"  {sym}: {spec.contract.value}, contract size {spec.contract_size:g}, tick {spec.tick_size:g}, settles in {spec.settle}, tiers by {unit}"
+        )
         if spec.size_scaled is not None:
             ss = spec.size_scaled
-            lines.append(f"    size-scaled margin: IM {fmt_pct(ss.initial_rate)} / MM {fmt_pct(ss.maintenance_rate)} + {fmt_pct(ss.rate_per_unit, 4)} per {spec.base}")
+            lines.append(
+                f"    size-scaled margin: IM {fmt_pct(ss.initial_rate)} / MM {fmt_pct(ss.maintenance_rate)} + {fmt_pct(ss.rate_per_unit, 4)} per {spec.base}"
+            )
         lines.append(f"    {'tier':>4}  {'floor':>16}  {'cap':>16}  {'max lev':>7}  {'MM rate':>8}  {'MM amount':>14}")
         for i, t in enumerate(spec.tiers, start=1):
             cap = "unbounded" if t.notional_cap is None else f"{t.notional_cap:,.6g}"
-            lines.append(f"    {i:>4}  {t.notional_floor:>16,.6g}  {cap:>16}  {t.max_leverage:>6g}x  {fmt_pct(t.maintenance_rate, 3):>8}  {t.maintenance_amount:>14,.6g}")
+            lines.append(
+                f"    {i:>4}  {t.notional_floor:>16,.6g}  {cap:>16}  {t.max_leverage:>6g}x  {fmt_pct(t.maintenance_rate, 3):>8}  {t.maintenance_amount:>14,.6g}"
+            )
     lines.append("")
     lines.append("  sources:")
     lines += [f"    - {s.title + ': ' if s.title else ''}{s.url}" + (f" (captured {s.captured})" if s.captured else "") for s in p.sources]
@@ -194,11 +234,20 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         print(profiles_markdown([p for p, origin in rows if origin == "bundled"]))
         return 0
     if args.json:
-        _print_json([
-            {"id": p.id, "name": p.name, "version": p.version.isoformat(), "rule": p.rule, "origin": origin,
-             "symbols": list(p.symbols), "sources": [s.url for s in p.sources]}
-            for p, origin in rows
-        ])
+        _print_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "version": p.version.isoformat(),
+                    "rule": p.rule,
+                    "origin": origin,
+                    "symbols": list(p.symbols),
+                    "sources": [s.url for s in p.sources],
+                }
+                for p, origin in rows
+            ]
+        )
         return 0
     w = max(len(p.id) for p, _ in rows)
     for p, origin in rows:
@@ -217,6 +266,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 # parser and main
 # ---------------------------------------------------------------------------
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line and exit code 2."""
@@ -258,8 +308,8 @@ COMMANDS = ("evaluate", "profiles", "schema")
 def command_names() -> set[str]:
     """Names of every sub-command (used by the launcher to route to the CLI)."""
     parser = build_parser()
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers here
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return set(action.choices)
     return set(COMMANDS)
 
@@ -278,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+    except Exception as exc:
         print(f"position-planner: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 

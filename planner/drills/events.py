@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.model.errors import PlannerError, problems_from_validation
-from planner.io.jsonread import read_json_file
 from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel
+from planner.io.jsonread import read_json_file
+from planner.model.errors import PlannerError, problems_from_validation
 from planner.model.profile import Source
 
 

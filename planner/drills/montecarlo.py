@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.model.errors import PlannerError, Problem
-from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_requirement, leg_upnl, cross_wallet
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
@@ -112,7 +112,9 @@ def barrier_hit_probability(spot: float, barrier: float, volatility: float, drif
     return min(1.0, _norm_cdf((-k + nu * T) / srt) + power * _norm_cdf((-k - nu * T) / srt))
 
 
-def _increments(rng: np.random.Generator, n_paths: int, n_legs: int, steps: int, dt_years: float, model: MarketModel, dtype=np.float64) -> np.ndarray:
+def _increments(
+    rng: np.random.Generator, n_paths: int, n_legs: int, steps: int, dt_years: float, model: MarketModel, dtype=np.float64
+) -> np.ndarray:
     """Log-price increments, shape (legs, paths, steps)."""
     sig = model.volatility
     nu_dt = (model.drift - 0.5 * sig * sig) * dt_years
@@ -142,15 +144,24 @@ def _increments(rng: np.random.Generator, n_paths: int, n_legs: int, steps: int,
 
 
 def single_barrier_mc(
-    spot: float, barrier: float, *, model: MarketModel, horizon_hours: float, steps: int, paths: int, seed: int,
-    chunk: int = 8192, progress: Progress | None = None, bridge: bool = True,
+    spot: float,
+    barrier: float,
+    *,
+    model: MarketModel,
+    horizon_hours: float,
+    steps: int,
+    paths: int,
+    seed: int,
+    chunk: int = 8192,
+    progress: Progress | None = None,
+    bridge: bool = True,
 ) -> tuple[float, float, int, bool]:
     """P(one price touches ``barrier``) by simulation; returns (p, half_width, paths_done, cancelled)."""
     rng = np.random.Generator(np.random.PCG64(seed))
     dt = horizon_hours / HOURS_PER_YEAR / steps
     lb = math.log(barrier / spot)
     down = barrier < spot
-    var_dt = model.volatility ** 2 * dt
+    var_dt = model.volatility**2 * dt
     total = 0.0
     total_sq = 0.0
     done = 0
@@ -178,8 +189,8 @@ def single_barrier_mc(
         total_sq += float((p_path * p_path).sum())
         done += n
         if progress is not None and not progress(done / paths):
-            return _estimate(total, total_sq, done) + (done, True)
-    return _estimate(total, total_sq, done) + (done, False)
+            return (*_estimate(total, total_sq, done), done, True)
+    return (*_estimate(total, total_sq, done), done, False)
 
 
 def _estimate(total: float, total_sq: float, n: int) -> tuple[float, float]:
@@ -203,8 +214,16 @@ def _check(paths: int, steps: int, horizon_hours: float, model: MarketModel) -> 
 
 
 def liquidation_probability(
-    plan: Plan, profile: ExchangeProfile, *, model: MarketModel, horizon_hours: float, paths: int = 100_000,
-    steps: int | None = None, seed: int = 1, target_half_width: float | None = None, chunk: int = 8192,
+    plan: Plan,
+    profile: ExchangeProfile,
+    *,
+    model: MarketModel,
+    horizon_hours: float,
+    paths: int = 100_000,
+    steps: int | None = None,
+    seed: int = 1,
+    target_half_width: float | None = None,
+    chunk: int = 8192,
     progress: Progress | None = None,
 ) -> McResult:
     """Probability that the plan is (partly) liquidated within ``horizon_hours``.
@@ -216,7 +235,7 @@ def liquidation_probability(
     monitored at every step. ``target_half_width`` stops early once the 95 %
     interval is that tight (fraction, e.g. 0.005 for +/-0.5 pp).
     """
-    steps = steps if steps is not None else max(24, min(1440, int(round(horizon_hours * 4))))
+    steps = steps if steps is not None else max(24, min(1440, round(horizon_hours * 4)))
     _check(paths, steps, horizon_hours, model)
     ev = evaluate(plan, profile)
     legs = leg_inputs(plan, profile)
@@ -236,11 +255,15 @@ def liquidation_probability(
 
 def _single_adaptive(spot, barrier, model, horizon_hours, steps, paths, seed, chunk, progress, target):
     if target is None:
-        return single_barrier_mc(spot, barrier, model=model, horizon_hours=horizon_hours, steps=steps, paths=paths, seed=seed, chunk=chunk, progress=progress)
+        return single_barrier_mc(
+            spot, barrier, model=model, horizon_hours=horizon_hours, steps=steps, paths=paths, seed=seed, chunk=chunk, progress=progress
+        )
     # Grow the sample until the interval is tight enough (or paths are used up).
     n = min(paths, 4 * chunk)
     while True:
-        p, hw, done, cancelled = single_barrier_mc(spot, barrier, model=model, horizon_hours=horizon_hours, steps=steps, paths=n, seed=seed, chunk=chunk, progress=progress)
+        p, hw, done, cancelled = single_barrier_mc(
+            spot, barrier, model=model, horizon_hours=horizon_hours, steps=steps, paths=n, seed=seed, chunk=chunk, progress=progress
+        )
         if cancelled or hw <= target or n >= paths:
             return p, hw, done, cancelled
         n = min(paths, n * 2)

@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from planner.engine.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
+from planner.engine.tiers import position_value, tier_index, tier_measure
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.engine.tiers import position_value, tier_index, tier_measure
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,11 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
         elif rule.kind == "two_tiers_per_round" and j >= 2:
             target = _size_at_bound(table.floors[j - 1], price, table) * (1 - 1e-12)
             note = f"drop two tiers, to tier {j - 1}"
-        elif rule.kind == "fraction_then_full" and n == 1 and float(position_value(q, price, table.inverse)) * (1 if not table.inverse else price) > (rule.min_value or 0.0):
+        elif (
+            rule.kind == "fraction_then_full"
+            and n == 1
+            and float(position_value(q, price, table.inverse)) * (1 if not table.inverse else price) > (rule.min_value or 0.0)
+        ):
             target = q * (1 - (rule.fraction or 0.2))
             note = f"close {100 * (rule.fraction or 0.2):.0f} %, then wait {rule.cooldown_seconds or 0:g} s"
         elif rule.kind == "increments" and rule.increment_size:

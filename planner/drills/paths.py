@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.model.errors import PlannerError, Problem
 from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
+from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
@@ -34,15 +34,25 @@ class PricePath:
     label: str = "path"
 
 
-def flash_crash(drop: float = 0.2, down_hours: float = 0.5, recover: float = 0.75, recover_hours: float = 6.0, horizon_hours: float = 24.0, points: int = 600) -> PricePath:
+def flash_crash(
+    drop: float = 0.2,
+    down_hours: float = 0.5,
+    recover: float = 0.75,
+    recover_hours: float = 6.0,
+    horizon_hours: float = 24.0,
+    points: int = 600,
+) -> PricePath:
     """Relative path: falls by ``drop`` over ``down_hours``, wins back ``recover`` of it over ``recover_hours``."""
     if not (0 < drop < 1):
         raise PlannerError([Problem("path.drop", f"must be a fraction between 0 and 1 (got {drop!r})")], "drill")
     t = np.linspace(0.0, horizon_hours, points)
     low = 1.0 - drop
     back = low + drop * recover
-    f = np.where(t <= down_hours, 1.0 - drop * t / down_hours,
-                 np.where(t <= down_hours + recover_hours, low + (back - low) * (t - down_hours) / recover_hours, back))
+    f = np.where(
+        t <= down_hours,
+        1.0 - drop * t / down_hours,
+        np.where(t <= down_hours + recover_hours, low + (back - low) * (t - down_hours) / recover_hours, back),
+    )
     return PricePath(t, f, True, None, f"flash crash -{drop:.0%}, {recover:.0%} recovered")
 
 

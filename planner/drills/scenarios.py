@@ -9,21 +9,31 @@ Money is in the leg's settlement currency; a *loss* is a positive number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
+from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate
 from planner.model.errors import PlannerError, Problem
-from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate, leg_inputs, leg_upnl
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.engine.tiers import position_value
-from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 
-__all__ = ["ComparisonRow", "ShockResult", "Slippage", "Waterfall", "compare_profiles", "gap_waterfall", "map_symbol", "shock", "shock_marks"]
+__all__ = [
+    "ComparisonRow",
+    "ShockResult",
+    "Slippage",
+    "Waterfall",
+    "compare_profiles",
+    "gap_waterfall",
+    "map_symbol",
+    "shock",
+    "shock_marks",
+]
 
 
 # ---------------------------------------------------------------------------
 # Instant shock
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ShockResult:
@@ -88,6 +98,7 @@ def shock(plan: Plan, profile: ExchangeProfile, move: float | None = None, price
 # Profile comparison
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ComparisonRow:
     profile_id: str
@@ -112,7 +123,11 @@ def map_symbol(symbol: str, base: str, profile: ExchangeProfile) -> str | None:
 def beyond_bankruptcy_text(profile: ExchangeProfile) -> str:
     """Who pays a deficit beyond the bankruptcy price, in order."""
     pol = profile.policies
-    parts = [name for name, on in (("insurance fund", pol.insurance_fund), ("auto-deleveraging", pol.adl), ("socialised loss", pol.socialized_loss)) if on]
+    parts = [
+        name
+        for name, on in (("insurance fund", pol.insurance_fund), ("auto-deleveraging", pol.adl), ("socialised loss", pol.socialized_loss))
+        if on
+    ]
     text = " then ".join(parts) if parts else ""
     if not pol.negative_balance_protection:
         return (text + "; " if text else "") + "the trader owes whatever is left (negative balance)"
@@ -132,22 +147,53 @@ def compare_profiles(plan: Plan, base_profile: ExchangeProfile, profiles: list[E
                 missing.append(pos.symbol)
                 continue
             lev = min(pos.leverage, float(prof.symbols[sym].tiers[0].max_leverage))
-            positions.append(pos.model_copy(update={"symbol": sym, "leverage": lev, "isolated_margin": None if pos.isolated_margin is None else pos.isolated_margin}))
+            positions.append(
+                pos.model_copy(
+                    update={"symbol": sym, "leverage": lev, "isolated_margin": None if pos.isolated_margin is None else pos.isolated_margin}
+                )
+            )
         if missing:
             rows.append(ComparisonRow(prof.id, prof.name, prof.rule, f"not listed: {', '.join(missing)}", [], beyond_bankruptcy_text(prof)))
             continue
-        balances = {prof.symbols[p.symbol].settle: plan.account.wallet_balance for p in positions if prof.symbols[p.symbol].settle != prof.settle_currency}
-        candidate = plan.model_copy(update={"profile": prof.id, "positions": positions, "funding_rates": {},
-                                            "account": plan.account.model_copy(update={"balances": {**plan.account.balances, **balances}})})
+        balances = {
+            prof.symbols[p.symbol].settle: plan.account.wallet_balance
+            for p in positions
+            if prof.symbols[p.symbol].settle != prof.settle_currency
+        }
+        candidate = plan.model_copy(
+            update={
+                "profile": prof.id,
+                "positions": positions,
+                "funding_rates": {},
+                "account": plan.account.model_copy(update={"balances": {**plan.account.balances, **balances}}),
+            }
+        )
         try:
             ev = evaluate(candidate, prof)
         except PlannerError as exc:
-            rows.append(ComparisonRow(prof.id, prof.name, prof.rule, f"cannot hold this plan: {exc.problems[0]}", [], beyond_bankruptcy_text(prof)))
+            rows.append(
+                ComparisonRow(prof.id, prof.name, prof.rule, f"cannot hold this plan: {exc.problems[0]}", [], beyond_bankruptcy_text(prof))
+            )
             continue
-        rows.append(ComparisonRow(prof.id, prof.name, prof.rule, "ok", [
-            {"symbol": l.symbol, "liquidation_price": l.liquidation_price, "bankruptcy_price": l.bankruptcy_price,
-             "initial_margin": l.initial_margin, "maintenance_margin": l.maintenance_margin,
-             "liquidation_fee": l.liquidation_fee, "currency": l.settle}
-            for l in ev.legs
-        ], beyond_bankruptcy_text(prof)))
+        rows.append(
+            ComparisonRow(
+                prof.id,
+                prof.name,
+                prof.rule,
+                "ok",
+                [
+                    {
+                        "symbol": l.symbol,
+                        "liquidation_price": l.liquidation_price,
+                        "bankruptcy_price": l.bankruptcy_price,
+                        "initial_margin": l.initial_margin,
+                        "maintenance_margin": l.maintenance_margin,
+                        "liquidation_fee": l.liquidation_fee,
+                        "currency": l.settle,
+                    }
+                    for l in ev.legs
+                ],
+                beyond_bankruptcy_text(prof),
+            )
+        )
     return rows

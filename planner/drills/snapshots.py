@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import evaluate
+from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.io.registry import get_profile
 
 
 def with_snapshot(plan: Plan, profile: ExchangeProfile) -> Plan:
@@ -36,7 +36,7 @@ def _diff(a, b, path: str, out: list[str]) -> None:
         for k in sorted(set(a) | set(b)):
             _diff(a.get(k), b.get(k), f"{path}.{k}" if path else str(k), out)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             _diff(x, y, f"{path}.{i}", out)
     elif a != b:
         out.append(f"{path}: {a!r} -> {b!r}" if not isinstance(a, (dict, list)) else f"{path} changed")
@@ -60,7 +60,7 @@ def snapshot_drift(plan: Plan, user_profiles: dict[str, ExchangeProfile] | None 
         new = evaluate(plan.model_copy(update={"profile": current.id}), current)
     except PlannerError:
         return Drift(current, fields, figures)
-    for a, b in zip(old.legs, new.legs):
+    for a, b in zip(old.legs, new.legs, strict=False):
         for name in ("liquidation_price", "bankruptcy_price", "initial_margin", "maintenance_margin"):
             va, vb = getattr(a, name), getattr(b, name)
             if va != vb:

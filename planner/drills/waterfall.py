@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from planner.model.errors import PlannerError, Problem
 from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_upnl
+from planner.engine.tiers import position_value
+from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.engine.tiers import position_value
 
 __all__ = ["Slippage", "Waterfall", "gap_waterfall", "parse_depth_levels"]
 
@@ -28,6 +28,7 @@ __all__ = ["Slippage", "Waterfall", "gap_waterfall", "parse_depth_levels"]
 # ---------------------------------------------------------------------------
 # Slippage models
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Slippage:
@@ -78,6 +79,7 @@ class Slippage:
 # Loss waterfall
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Waterfall:
     """Who pays for a liquidation that fills at ``fill_price``.
@@ -115,19 +117,35 @@ class Waterfall:
         """One-sentence answer to "can I lose more than my margin?"."""
         c = self.currency
         if self.loses_more_than_margin:
-            return (f"Yes: the fill at {self.fill_price:,.2f} costs {self.total_loss:,.2f} {c}, {self.trader_owes:,.2f} {c} "
-                    f"more than the {self.margin:,.2f} {c} margin, and this venue leaves that deficit with you.")
+            return (
+                f"Yes: the fill at {self.fill_price:,.2f} costs {self.total_loss:,.2f} {c}, {self.trader_owes:,.2f} {c} "
+                f"more than the {self.margin:,.2f} {c} margin, and this venue leaves that deficit with you."
+            )
         if self.deficit > 0:
-            payer = ", ".join(n for n, v in (("the insurance fund", self.insurance_fund), ("auto-deleveraged traders", self.adl), ("socialised among winners", self.socialized)) if v > 0)
-            return (f"No: you lose your {self.margin:,.2f} {c} margin; the {self.deficit:,.2f} {c} beyond bankruptcy is covered by {payer}.")
+            payer = ", ".join(
+                n
+                for n, v in (
+                    ("the insurance fund", self.insurance_fund),
+                    ("auto-deleveraged traders", self.adl),
+                    ("socialised among winners", self.socialized),
+                )
+                if v > 0
+            )
+            return f"No: you lose your {self.margin:,.2f} {c} margin; the {self.deficit:,.2f} {c} beyond bankruptcy is covered by {payer}."
         if self.leftover_to_trader > 0:
             return f"No: the liquidation fills before bankruptcy and {self.leftover_to_trader:,.2f} {c} of margin comes back to you."
         return f"No: you lose at most your {self.margin:,.2f} {c} margin (the remainder goes to the {self.leftover_recipient.replace('_', ' ')})."
 
 
 def gap_waterfall(
-    plan: Plan, profile: ExchangeProfile, leg_index: int, *, gap_price: float | None = None, gap_beyond: float = 0.0,
-    slippage: Slippage = Slippage(), insurance_fund_capacity: float = math.inf,
+    plan: Plan,
+    profile: ExchangeProfile,
+    leg_index: int,
+    *,
+    gap_price: float | None = None,
+    gap_beyond: float = 0.0,
+    slippage: Slippage = Slippage(),
+    insurance_fund_capacity: float = math.inf,
 ) -> Waterfall:
     """The price gaps to ``gap_price`` (default: ``gap_beyond`` past the liquidation price) and the liquidation fills with slippage.
 
@@ -184,13 +202,36 @@ def gap_waterfall(
     to_venue = leftover - to_trader
     trader_loss = from_margin + owes + to_venue
     rows = [("market loss at the fill", market_loss), ("liquidation fee", fee), ("paid from your margin", -from_margin)]
-    rows += [(name, -v) for name, v in (("insurance fund", ins), ("auto-deleveraging", adl), ("socialised loss", soc), ("you owe (negative balance)", owes)) if v > 0]
+    rows += [
+        (name, -v)
+        for name, v in (("insurance fund", ins), ("auto-deleveraging", adl), ("socialised loss", soc), ("you owe (negative balance)", owes))
+        if v > 0
+    ]
     if leftover > 0:
         rows.append((f"leftover margin to {'you' if to_trader else pol.leftover_margin.replace('_', ' ')}", leftover))
     return Waterfall(
-        leg_index, res.symbol, res.settle, gap_price, fill, res.bankruptcy_price, margin, market_loss, fee, total,
-        from_margin, deficit, ins, adl, soc, owes, to_trader, to_venue, pol.leftover_margin, trader_loss,
-        owes > 1e-12 * max(1.0, margin), rows,
+        leg_index,
+        res.symbol,
+        res.settle,
+        gap_price,
+        fill,
+        res.bankruptcy_price,
+        margin,
+        market_loss,
+        fee,
+        total,
+        from_margin,
+        deficit,
+        ins,
+        adl,
+        soc,
+        owes,
+        to_trader,
+        to_venue,
+        pol.leftover_margin,
+        trader_loss,
+        owes > 1e-12 * max(1.0, margin),
+        rows,
     )
 
 

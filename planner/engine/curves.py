@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.model.arrays import FloatArray
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import accrued, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
@@ -48,7 +48,9 @@ class PriceCurves:
     isolated: list[IsolatedCurve] = field(default_factory=list)
 
 
-def default_price_range(plan: Plan, profile: ExchangeProfile, symbol: str, liq_prices: list[float | None], marks: dict[str, float] | None = None) -> tuple[float, float]:
+def default_price_range(
+    plan: Plan, profile: ExchangeProfile, symbol: str, liq_prices: list[float | None], marks: dict[str, float] | None = None
+) -> tuple[float, float]:
     """A range that shows entry, mark and every liquidation price of the symbol with margin."""
     legs = [p for p in plan.positions if p.symbol == symbol]
     pts = [p.entry_price for p in legs] + [(marks or {}).get(symbol, p.mark) for p in legs]
@@ -98,7 +100,9 @@ def price_curves(
         left = np.where(alive, eq, np.maximum(rq, 0.0) if keeps_leftover else 0.0)
         iso_total = iso_total + left
         if l.pos.symbol == symbol:
-            iso_curves.append(IsolatedCurve(l.index, np.broadcast_to(eq, prices.shape).astype(float), np.broadcast_to(rq, prices.shape).astype(float)))
+            iso_curves.append(
+                IsolatedCurve(l.index, np.broadcast_to(eq, prices.shape).astype(float), np.broadcast_to(rq, prices.shape).astype(float))
+            )
     alive_rq = np.zeros(prices.shape)
     for l in mine:
         if not l.cross:
@@ -106,9 +110,14 @@ def price_curves(
             rq = leg_requirement(l, p, traits, taker)
             alive_rq = alive_rq + np.where(l.collateral + leg_upnl(l, p) >= rq, rq, 0.0)
     return PriceCurves(
-        symbol=symbol, currency=ccy, prices=prices,
-        equity=cross_eq + iso_total, requirement=cross_rq + alive_rq,
-        cross_equity=cross_eq, cross_requirement=cross_rq, isolated=iso_curves,
+        symbol=symbol,
+        currency=ccy,
+        prices=prices,
+        equity=cross_eq + iso_total,
+        requirement=cross_rq + alive_rq,
+        cross_equity=cross_eq,
+        cross_requirement=cross_rq,
+        isolated=iso_curves,
     )
 
 
@@ -186,7 +195,12 @@ def funding_curves(
         below = np.nonzero(cross_eq < cross_req)[0]
         liq_hour = float(hours[below[0]]) if below.size else None
     return FundingCurves(
-        currency=ccy, hours=hours, equity=equity, requirement=np.full(hours.shape, req0),
-        funding_paid=paid_total, settlement_hours=settle_times, liquidation_hour=liq_hour,
+        currency=ccy,
+        hours=hours,
+        equity=equity,
+        requirement=np.full(hours.shape, req0),
+        funding_paid=paid_total,
+        settlement_hours=settle_times,
+        liquidation_hour=liq_hour,
         isolated_liquidation_hours=iso_liq,
     )

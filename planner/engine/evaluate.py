@@ -18,13 +18,22 @@ from typing import Literal
 
 import numpy as np
 
-from planner.model.enums import MarginMode
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, price_at_level
+from planner.engine.tiers import (
+    TierTable,
+    maintenance_margin,
+    maintenance_rate_amount,
+    max_leverage_at,
+    max_value_for_leverage,
+    position_value,
+    tier_index,
+    tier_measure,
+)
+from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+from planner.model.enums import MarginMode
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
-from planner.engine.tiers import TierTable, maintenance_margin, maintenance_rate_amount, max_leverage_at, max_value_for_leverage, position_value, tier_index, tier_measure
-from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
 
 State = Literal["safe", "margin_call", "liquidation"]
 
@@ -100,7 +109,9 @@ class Thresholds:
     def describe(self) -> str:
         if self.convention == "mm_over_equity":
             return f"margin ratio = MM / equity: margin call at >= {self.margin_call:.0%}, liquidation at >= {self.liquidation:.0%}"
-        return f"margin ratio = equity / (MM + close fee): margin call at <= {self.margin_call:.0%}, liquidation at <= {self.liquidation:.0%}"
+        return (
+            f"margin ratio = equity / (MM + close fee): margin call at <= {self.margin_call:.0%}, liquidation at <= {self.liquidation:.0%}"
+        )
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,13 @@ class Evaluation:
     def to_dict(self) -> dict:
         """JSON-ready form (``evaluate --json``)."""
         return {
-            "profile": {"id": self.profile_id, "name": self.profile_name, "version": self.profile_version, "rule": self.rule, "formula": self.formula},
+            "profile": {
+                "id": self.profile_id,
+                "name": self.profile_name,
+                "version": self.profile_version,
+                "rule": self.rule,
+                "formula": self.formula,
+            },
             "thresholds": asdict(self.thresholds),
             "positions": [_clean(asdict(leg)) for leg in self.legs],
             "account": _clean(asdict(self.account)),
@@ -145,6 +162,7 @@ def _opt(x: float) -> float | None:
 # ---------------------------------------------------------------------------
 # small formulas (scalar or vector)
 # ---------------------------------------------------------------------------
+
 
 def unrealized_pnl(s, q, entry, price, inverse: bool):
     """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
@@ -211,6 +229,7 @@ def state_for(ratio: float | None, equity: float, th: Thresholds) -> State:
 # Leg context: validated numbers the engine works on
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LegInput:
     """A leg in engine units."""
@@ -236,10 +255,20 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
         table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
         mark = (marks or {}).get(pos.symbol, pos.mark)
         cross = pos.margin_mode is MarginMode.CROSS
-        out.append(LegInput(
-            i, pos, spec, table, pos.side.sign, formula_quantity(pos, spec), pos.entry_price, float(mark), cross,
-            0.0 if cross else effective_isolated_margin(pos, spec),
-        ))
+        out.append(
+            LegInput(
+                i,
+                pos,
+                spec,
+                table,
+                pos.side.sign,
+                formula_quantity(pos, spec),
+                pos.entry_price,
+                float(mark),
+                cross,
+                0.0 if cross else effective_isolated_margin(pos, spec),
+            )
+        )
     return out
 
 
@@ -265,6 +294,7 @@ def cross_wallet(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], cur
 # ---------------------------------------------------------------------------
 # evaluate
 # ---------------------------------------------------------------------------
+
 
 def evaluate(
     plan: Plan,
@@ -324,32 +354,57 @@ def evaluate(
         im = float(position_value(l.q, l.entry, l.table.inverse)) / l.pos.leverage
         cap = max_value_for_leverage(l.pos.leverage, l.table)
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
-        results.append(LegResult(
-            index=l.index, symbol=l.pos.symbol, side=l.pos.side.value, margin_mode=l.pos.margin_mode.value,
-            contract=l.spec.contract.value, settle=l.spec.settle, quantity=l.pos.quantity,
-            entry_price=l.entry, mark_price=l.mark, leverage=l.pos.leverage,
-            position_value=value, notional_usd=l.q if l.table.inverse else value,
-            collateral=l.collateral if not l.cross else cw[l.spec.settle],
-            initial_margin=im, maintenance_margin=mm_here,
-            maintenance_rate=float(mm_rate), maintenance_amount=float(mm_amount),
-            tier=int(tier_index(tier_measure(l.q, l.mark, l.table), l.table)) + 1,
-            unrealized_pnl=upnl, roe=upnl / im if im > 0 else 0.0, equity=equity,
-            margin_ratio=ratio, liquidation_price=lp, bankruptcy_price=bp, margin_call_price=mcp,
-            distance_to_liquidation=dist, distance_to_liquidation_price=dist_price,
-            break_even_price=break_even_price(l.entry, l.s, taker),
-            max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
-            max_position_value=cap if math.isfinite(cap) else None,
-            close_fee=taker * value,
-            liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
-            funding_rate=rate, funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
-            funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
-            state=state,
-        ))
+        results.append(
+            LegResult(
+                index=l.index,
+                symbol=l.pos.symbol,
+                side=l.pos.side.value,
+                margin_mode=l.pos.margin_mode.value,
+                contract=l.spec.contract.value,
+                settle=l.spec.settle,
+                quantity=l.pos.quantity,
+                entry_price=l.entry,
+                mark_price=l.mark,
+                leverage=l.pos.leverage,
+                position_value=value,
+                notional_usd=l.q if l.table.inverse else value,
+                collateral=l.collateral if not l.cross else cw[l.spec.settle],
+                initial_margin=im,
+                maintenance_margin=mm_here,
+                maintenance_rate=float(mm_rate),
+                maintenance_amount=float(mm_amount),
+                tier=int(tier_index(tier_measure(l.q, l.mark, l.table), l.table)) + 1,
+                unrealized_pnl=upnl,
+                roe=upnl / im if im > 0 else 0.0,
+                equity=equity,
+                margin_ratio=ratio,
+                liquidation_price=lp,
+                bankruptcy_price=bp,
+                margin_call_price=mcp,
+                distance_to_liquidation=dist,
+                distance_to_liquidation_price=dist_price,
+                break_even_price=break_even_price(l.entry, l.s, taker),
+                max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
+                max_position_value=cap if math.isfinite(cap) else None,
+                close_fee=taker * value,
+                liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
+                funding_rate=rate,
+                funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
+                funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
+                state=state,
+            )
+        )
 
     accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
     return Evaluation(
-        profile_id=profile.id, profile_name=profile.name, profile_version=profile.version.isoformat(),
-        rule=profile.rule, formula=traits.formula, thresholds=th, legs=results, accounts=accounts,
+        profile_id=profile.id,
+        profile_name=profile.name,
+        profile_version=profile.version.isoformat(),
+        rule=profile.rule,
+        formula=traits.formula,
+        thresholds=th,
+        legs=results,
+        accounts=accounts,
         seconds=time.perf_counter() - t0,
     )
 
@@ -370,9 +425,11 @@ class SymbolStack:
     mark: np.ndarray
 
     @classmethod
-    def of(cls, legs: list[LegInput]) -> "SymbolStack":
+    def of(cls, legs: list[LegInput]) -> SymbolStack:
         col = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
-        return cls(legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs]))
+        return cls(
+            legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs])
+        )
 
     def upnl(self, prices: np.ndarray) -> np.ndarray:
         """Summed uPnL at each price of ``prices`` (shape (G,) shared, or (L, G) per leg)."""
@@ -418,6 +475,7 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
                 if m == 0.0:
                     return eq - stack.close_fees(price, fee_res)
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
+
             cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))
         out.append(cache[key])
     return tuple(out)
@@ -457,7 +515,16 @@ def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_
     cross_upnl = sum(upnl_at_mark[l.index] for l in cross)
     available = cwallet + min(cross_upnl, 0.0) - sum(results[l.index].initial_margin for l in cross)
     return AccountResult(
-        currency=currency, wallet_balance=wallet, cross_wallet_balance=cwallet, equity=equity, unrealized_pnl=upnl,
-        initial_margin=im, maintenance_margin=req, margin_ratio=ratio, available_balance=available,
-        state=state_for(ratio, equity, th), cross_liquidation_move_down=down, cross_liquidation_move_up=up,
+        currency=currency,
+        wallet_balance=wallet,
+        cross_wallet_balance=cwallet,
+        equity=equity,
+        unrealized_pnl=upnl,
+        initial_margin=im,
+        maintenance_margin=req,
+        margin_ratio=ratio,
+        available_balance=available,
+        state=state_for(ratio, equity, th),
+        cross_liquidation_move_down=down,
+        cross_liquidation_move_up=up,
     )

@@ -33,7 +33,11 @@ def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike
     2.0
     """
     s = np.asarray(s, dtype=float)
-    value = np.asarray(q, dtype=float) / np.asarray(mark, dtype=float) if inverse else np.asarray(q, dtype=float) * np.asarray(mark, dtype=float)
+    value = (
+        np.asarray(q, dtype=float) / np.asarray(mark, dtype=float)
+        if inverse
+        else np.asarray(q, dtype=float) * np.asarray(mark, dtype=float)
+    )
     return s * value * np.asarray(rate, dtype=float)
 
 

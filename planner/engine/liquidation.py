@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.model.arrays import ArrayLike, FloatArray, IntArray
 from planner.engine.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
-
+from planner.model.arrays import ArrayLike, FloatArray, IntArray
 
 #: Roots beyond this are rounding artefacts, not prices (1,000x the largest accepted input price).
 MAX_MEANINGFUL_PRICE = 1e12
@@ -38,8 +37,16 @@ def _valid(price):
 
 
 def closed_form_price(
-    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike,
-    rate: ArrayLike, amount: ArrayLike, *, k: float = 1.0, fee: float = 0.0, inverse: bool = False,
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    rate: ArrayLike,
+    amount: ArrayLike,
+    *,
+    k: float = 1.0,
+    fee: float = 0.0,
+    inverse: bool = False,
 ) -> FloatArray:
     """Root of the margin equation for one fixed tier (rate, amount).
 
@@ -118,8 +125,15 @@ def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
     cand = closed_form_price(
-        s[:, None], q[:, None], entry[:, None], collateral[:, None],
-        table.mmr[None, :], table.cum[None, :], k=k, fee=fee, inverse=table.inverse,
+        s[:, None],
+        q[:, None],
+        entry[:, None],
+        collateral[:, None],
+        table.mmr[None, :],
+        table.cum[None, :],
+        k=k,
+        fee=fee,
+        inverse=table.inverse,
     )
     lo, hi = _tier_price_bounds(q, table)
     long = s[:, None] > 0
@@ -215,8 +229,15 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
 
 
 def price_at_level(
-    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable,
-    *, k: float = 1.0, fee: float = 0.0, mm_basis: str = "tested",
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    table: TierTable,
+    *,
+    k: float = 1.0,
+    fee: float = 0.0,
+    mm_basis: str = "tested",
 ) -> FloatArray:
     """Price where ``collateral + upnl(P) = k*MM(P) + fee*value(P)``; nan if none.
 

@@ -65,7 +65,7 @@ class TierTable:
         inverse: bool = False,
         basis: str = "value",
         size_scaled: tuple[float, float, float, float] | None = None,
-    ) -> "TierTable":
+    ) -> TierTable:
         floors = np.array([t.notional_floor for t in tiers], dtype=float)
         caps = np.array([np.inf if t.notional_cap is None else t.notional_cap for t in tiers], dtype=float)
         mmr = np.array([t.maintenance_rate for t in tiers], dtype=float)
@@ -75,7 +75,7 @@ class TierTable:
         return cls(floors, caps, mmr, cum, lev, basis, inverse, continuous, size_scaled)
 
     @classmethod
-    def from_spec(cls, spec: SymbolSpec) -> "TierTable":
+    def from_spec(cls, spec: SymbolSpec) -> TierTable:
         """Column form of a symbol's tiers (cached per spec object: specs are frozen)."""
         hit = _SPEC_CACHE.get(id(spec))
         if hit is not None and hit[0] is spec:
@@ -87,15 +87,13 @@ class TierTable:
         return table
 
     @classmethod
-    def _build_from_spec(cls, spec: SymbolSpec) -> "TierTable":
+    def _build_from_spec(cls, spec: SymbolSpec) -> TierTable:
         ss = spec.size_scaled
         scaled = None if ss is None else (ss.initial_rate, ss.maintenance_rate, ss.rate_per_unit, ss.max_initial_rate)
-        return cls.from_tiers(
-            spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled
-        )
+        return cls.from_tiers(spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled)
 
 
-_SPEC_CACHE: dict[int, tuple[SymbolSpec, "TierTable"]] = {}
+_SPEC_CACHE: dict[int, tuple[SymbolSpec, TierTable]] = {}
 
 
 def _follows_recurrence(floors: FloatArray, mmr: FloatArray, cum: FloatArray) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
+from planner.engine.tiers import TierTable, maintenance_margin, max_leverage_at, position_value, tier_index, tier_measure
 from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, SymbolSpec
-from planner.engine.tiers import TierTable, max_leverage_at, maintenance_margin, position_value, tier_index, tier_measure
 
 
 def formula_quantity(pos: Position, spec: SymbolSpec) -> float:
@@ -54,40 +54,55 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
         cap = float(max_leverage_at(q, pos.entry_price, table))
         if pos.leverage > cap + 1e-9:
             tier = int(tier_index(tier_measure(q, pos.entry_price, table), table)) + 1
-            problems.append(Problem(
-                f"{where}.leverage",
-                f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.6g} {spec.settle}"
-                f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
-            ))
+            problems.append(
+                Problem(
+                    f"{where}.leverage",
+                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.6g} {spec.settle}"
+                    f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
+                )
+            )
         if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value > table.caps[-1]:
-            problems.append(Problem(
-                f"{where}.quantity",
-                f"position value {value:,.6g} {spec.settle} exceeds the largest tier cap {table.caps[-1]:,.6g} of {pos.symbol}",
-            ))
+            problems.append(
+                Problem(
+                    f"{where}.quantity",
+                    f"position value {value:,.6g} {spec.settle} exceeds the largest tier cap {table.caps[-1]:,.6g} of {pos.symbol}",
+                )
+            )
         ccy = spec.settle
         if pos.margin_mode is MarginMode.ISOLATED:
             m = effective_isolated_margin(pos, spec)
             mm = float(maintenance_margin(q, pos.entry_price, table))
             if m <= mm:
-                problems.append(Problem(
-                    f"{where}.isolated_margin",
-                    f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover the maintenance margin"
-                    f" {mm:,.6g} {ccy} at entry; allowed: more than {mm:,.6g}",
-                ))
+                problems.append(
+                    Problem(
+                        f"{where}.isolated_margin",
+                        f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover the maintenance margin"
+                        f" {mm:,.6g} {ccy} at entry; allowed: more than {mm:,.6g}",
+                    )
+                )
             iso_used[ccy] = iso_used.get(ccy, 0.0) + max(m, 0.0)
         wallet = wallet_for(plan, profile, ccy)
         if wallet is None:
-            problems.append(Problem(
-                "account.balances",
-                f"{pos.symbol} settles in {ccy}; give a wallet for it as account.balances.{ccy}",
-            ))
+            problems.append(
+                Problem(
+                    "account.balances",
+                    f"{pos.symbol} settles in {ccy}; give a wallet for it as account.balances.{ccy}",
+                )
+            )
     for ccy, used in iso_used.items():
         wallet = wallet_for(plan, profile, ccy)
         if wallet is not None and used > wallet * (1 + 1e-12) + 1e-12:
-            path = "account.wallet_balance" if ccy == profile.settle_currency and ccy not in plan.account.balances else f"account.balances.{ccy}"
-            problems.append(Problem(
-                path, f"isolated margins use {used:,.6g} {ccy} but the wallet holds {wallet:,.6g} {ccy}; allowed: at least {used:,.6g}",
-            ))
+            path = (
+                "account.wallet_balance"
+                if ccy == profile.settle_currency and ccy not in plan.account.balances
+                else f"account.balances.{ccy}"
+            )
+            problems.append(
+                Problem(
+                    path,
+                    f"isolated margins use {used:,.6g} {ccy} but the wallet holds {wallet:,.6g} {ccy}; allowed: at least {used:,.6g}",
+                )
+            )
     for sym in plan.funding_rates:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))

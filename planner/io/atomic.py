@@ -7,6 +7,7 @@ previous version, atomic rename, fsync of the folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,10 +28,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, keep_backup: b
         os.replace(tmp, target)
         _fsync_dir(folder)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -44,10 +43,8 @@ def _backup(target: Path) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, target.with_name(target.name + ".bak"))
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
 
 
 def _fsync_dir(folder: Path) -> None:

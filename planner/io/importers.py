@@ -19,6 +19,7 @@ it is 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 from pathlib import Path
@@ -26,8 +27,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.io.jsonread import read_json_file
+from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.profile import ExchangeProfile, SymbolSpec, Tier, rebuild_maintenance_amounts
 
 RawTier = dict[str, float | None]
@@ -49,8 +50,15 @@ def detect_format(data: Any) -> str:
         first = next(iter(data.values()))
         if not first or (isinstance(first[0], dict) and "maintenanceMarginRate" in first[0]):
             return "ccxt"
-    raise PlannerError([Problem("", "not a recognised tier file: expected a Binance leverageBracket, ccxt leverage-tiers, "
-                                    "OKX position-tiers or Bybit risk-limit response")])
+    raise PlannerError(
+        [
+            Problem(
+                "",
+                "not a recognised tier file: expected a Binance leverageBracket, ccxt leverage-tiers, "
+                "OKX position-tiers or Bybit risk-limit response",
+            )
+        ]
+    )
 
 
 def _num(value: Any, path: str, *, allow_none: bool = False) -> float | None:
@@ -86,9 +94,15 @@ def parse_binance(data: Any) -> dict[str, list[RawTier]]:
         rows = []
         for j, b in enumerate(brackets):
             p = f"{i}.brackets.{j}"
-            rows.append({"floor": _num(_need(b, "notionalFloor", p), f"{p}.notionalFloor"), "cap": _num(_need(b, "notionalCap", p), f"{p}.notionalCap"),
-                         "lev": _num(_need(b, "initialLeverage", p), f"{p}.initialLeverage"), "mmr": _num(_need(b, "maintMarginRatio", p), f"{p}.maintMarginRatio"),
-                         "cum": _num(b.get("cum"), f"{p}.cum", allow_none=True)})
+            rows.append(
+                {
+                    "floor": _num(_need(b, "notionalFloor", p), f"{p}.notionalFloor"),
+                    "cap": _num(_need(b, "notionalCap", p), f"{p}.notionalCap"),
+                    "lev": _num(_need(b, "initialLeverage", p), f"{p}.initialLeverage"),
+                    "mmr": _num(_need(b, "maintMarginRatio", p), f"{p}.maintMarginRatio"),
+                    "cum": _num(b.get("cum"), f"{p}.cum", allow_none=True),
+                }
+            )
         out[sym] = rows
     return out
 
@@ -109,9 +123,15 @@ def parse_ccxt(data: Any) -> dict[str, list[RawTier]]:
             cum = None
             if isinstance(info, dict):
                 cum = _num(info.get("cum", info.get("mmDeduction")), f"{p}.info.cum", allow_none=True)
-            rows.append({"floor": _num(_need(t, "minNotional", p), f"{p}.minNotional"), "cap": _num(t.get("maxNotional"), f"{p}.maxNotional", allow_none=True),
-                         "lev": _num(_need(t, "maxLeverage", p), f"{p}.maxLeverage"), "mmr": _num(_need(t, "maintenanceMarginRate", p), f"{p}.maintenanceMarginRate"),
-                         "cum": cum})
+            rows.append(
+                {
+                    "floor": _num(_need(t, "minNotional", p), f"{p}.minNotional"),
+                    "cap": _num(t.get("maxNotional"), f"{p}.maxNotional", allow_none=True),
+                    "lev": _num(_need(t, "maxLeverage", p), f"{p}.maxLeverage"),
+                    "mmr": _num(_need(t, "maintenanceMarginRate", p), f"{p}.maintenanceMarginRate"),
+                    "cum": cum,
+                }
+            )
         out[sym] = rows
     return out
 
@@ -131,14 +151,21 @@ def parse_okx(data: Any) -> dict[str, list[RawTier]]:
         if not inst:
             raise PlannerError([Problem(f"{p}.instId", "is missing (also no instFamily/uly)")])
         sym = inst if str(inst).endswith("-SWAP") else f"{inst}-SWAP"
-        rows_by.setdefault(sym, []).append({
-            "tier": _num(_need(t, "tier", p), f"{p}.tier"), "floor": _num(_need(t, "minSz", p), f"{p}.minSz"), "cap": _num(_need(t, "maxSz", p), f"{p}.maxSz"),
-            "lev": _num(_need(t, "maxLever", p), f"{p}.maxLever"), "mmr": _num(_need(t, "mmr", p), f"{p}.mmr"), "cum": None, "contracts": 1.0,
-        })
+        rows_by.setdefault(sym, []).append(
+            {
+                "tier": _num(_need(t, "tier", p), f"{p}.tier"),
+                "floor": _num(_need(t, "minSz", p), f"{p}.minSz"),
+                "cap": _num(_need(t, "maxSz", p), f"{p}.maxSz"),
+                "lev": _num(_need(t, "maxLever", p), f"{p}.maxLever"),
+                "mmr": _num(_need(t, "mmr", p), f"{p}.mmr"),
+                "cum": None,
+                "contracts": 1.0,
+            }
+        )
     for rows in rows_by.values():
         rows.sort(key=lambda r: r["tier"])
         # OKX bands are whole contracts (0-500, 501-1000): the tier starts where the last one ended.
-        for prev, row in zip(rows, rows[1:]):
+        for prev, row in itertools.pairwise(rows):
             row["floor"] = prev["cap"]
     return rows_by
 
@@ -162,9 +189,15 @@ def parse_bybit(data: Any) -> dict[str, list[RawTier]]:
         for i, t in pairs:
             p = f"result.list.{i}"
             cap = _num(_need(t, "riskLimitValue", p), f"{p}.riskLimitValue")
-            rows.append({"floor": floor, "cap": cap, "lev": _num(_need(t, "maxLeverage", p), f"{p}.maxLeverage"),
-                         "mmr": _num(_need(t, "maintenanceMargin", p), f"{p}.maintenanceMargin"),
-                         "cum": _num(t.get("mmDeduction"), f"{p}.mmDeduction", allow_none=True)})
+            rows.append(
+                {
+                    "floor": floor,
+                    "cap": cap,
+                    "lev": _num(_need(t, "maxLeverage", p), f"{p}.maxLeverage"),
+                    "mmr": _num(_need(t, "maintenanceMargin", p), f"{p}.maintenanceMargin"),
+                    "cum": _num(t.get("mmDeduction"), f"{p}.mmDeduction", allow_none=True),
+                }
+            )
             floor = cap
         out[sym] = rows
     return out
@@ -181,7 +214,10 @@ def match_symbol(raw: str, profile: ExchangeProfile) -> str | None:
         base, rest = raw.split("/", 1)
         quote = rest.split(":")[0]
         for sym, spec in profile.symbols.items():
-            if spec.base.upper() in (base.upper(), "XBT" if base.upper() == "BTC" else base.upper()) and spec.quote.upper() == quote.upper():
+            if (
+                spec.base.upper() in (base.upper(), "XBT" if base.upper() == "BTC" else base.upper())
+                and spec.quote.upper() == quote.upper()
+            ):
                 return sym
     compact = raw.replace("-", "").replace("_", "").replace("/", "").upper()
     for sym in profile.symbols:
@@ -195,12 +231,21 @@ def to_tiers(rows: list[RawTier], spec: SymbolSpec, profile: ExchangeProfile, so
     tiers = []
     unit = spec.contract_size if any(r.get("contracts") for r in rows) else 1.0
     for i, r in enumerate(rows):
-        cap = None if r["cap"] is None or i == len(rows) - 1 and r["cap"] <= 0 else r["cap"] * unit
+        cap = None if r["cap"] is None or (i == len(rows) - 1 and r["cap"] <= 0) else r["cap"] * unit
         try:
-            tiers.append(Tier(notional_floor=0.0 if i == 0 else r["floor"] * unit, notional_cap=cap, max_leverage=r["lev"],
-                              maintenance_rate=r["mmr"], maintenance_amount=r["cum"] or 0.0))
+            tiers.append(
+                Tier(
+                    notional_floor=0.0 if i == 0 else r["floor"] * unit,
+                    notional_cap=cap,
+                    max_leverage=r["lev"],
+                    maintenance_rate=r["mmr"],
+                    maintenance_amount=r["cum"] or 0.0,
+                )
+            )
         except ValidationError as exc:
-            raise PlannerError([Problem(f"{symbol}.tiers.{i}.{p.path}", p.message) for p in problems_from_validation(exc)], source) from None
+            raise PlannerError(
+                [Problem(f"{symbol}.tiers.{i}.{p.path}", p.message) for p in problems_from_validation(exc)], source
+            ) from None
     if profile.traits.deduction == "recurrence" and any(r["cum"] is None for r in rows):
         tiers = rebuild_maintenance_amounts(tiers)
     if profile.traits.deduction == "none":
@@ -225,7 +270,14 @@ def import_tiers(path: str | Path, profile: ExchangeProfile, symbol: str | None 
         out[sym] = to_tiers(rows, profile.symbols[sym], profile, source, raw_sym)
     if not out:
         wanted = symbol or ", ".join(profile.symbols)
-        raise PlannerError([Problem("symbols", f"the file has no tiers for {wanted} (it lists {', '.join(list(raw)[:8])}{'...' if len(raw) > 8 else ''})")], source)
+        raise PlannerError(
+            [
+                Problem(
+                    "symbols", f"the file has no tiers for {wanted} (it lists {', '.join(list(raw)[:8])}{'...' if len(raw) > 8 else ''})"
+                )
+            ],
+            source,
+        )
     return fmt, out
 
 
@@ -255,9 +307,16 @@ def tier_changes(old: list[Tier], new: list[Tier]) -> list[str]:
         elif b is None:
             lines.append(f"tier {i + 1} removed: {_tier_text(a)}")
         else:
-            diffs = [f"{name} {getattr(a, f):,.6g} -> {getattr(b, f):,.6g}" for name, f in (
-                ("floor", "notional_floor"), ("max leverage", "max_leverage"), ("MM rate", "maintenance_rate"), ("MM amount", "maintenance_amount"))
-                if not math.isclose(getattr(a, f), getattr(b, f), rel_tol=1e-9, abs_tol=1e-12)]
+            diffs = [
+                f"{name} {getattr(a, f):,.6g} -> {getattr(b, f):,.6g}"
+                for name, f in (
+                    ("floor", "notional_floor"),
+                    ("max leverage", "max_leverage"),
+                    ("MM rate", "maintenance_rate"),
+                    ("MM amount", "maintenance_amount"),
+                )
+                if not math.isclose(getattr(a, f), getattr(b, f), rel_tol=1e-9, abs_tol=1e-12)
+            ]
             if a.notional_cap != b.notional_cap:
                 diffs.append(f"cap {_cap(a)} -> {_cap(b)}")
             lines.append(f"tier {i + 1}: " + ", ".join(diffs))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +14,7 @@ from planner.io.registry import get_profile
 from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import PLAN_FORMAT, PLAN_VERSION, Plan
 from planner.model.profile import ExchangeProfile
+
 
 def migrate_plan_data(data: Any, source: str) -> Any:
     """Bring an older plan document to the current version; refuse newer ones."""
@@ -27,10 +27,16 @@ def migrate_plan_data(data: Any, source: str) -> Any:
     if isinstance(version, bool) or not isinstance(version, int):
         raise PlannerError([Problem("version", f"must be a whole number (got {version!r})")], source)
     if version > PLAN_VERSION:
-        raise PlannerError([Problem(
-            "version", f"this plan was written by a newer Position Planner (format version {version}); "
-            f"this version reads up to {PLAN_VERSION}. Update the app to open it.",
-        )], source)
+        raise PlannerError(
+            [
+                Problem(
+                    "version",
+                    f"this plan was written by a newer Position Planner (format version {version}); "
+                    f"this version reads up to {PLAN_VERSION}. Update the app to open it.",
+                )
+            ],
+            source,
+        )
     if version < 0:
         raise PlannerError([Problem("version", f"must be 0 or more (got {version})")], source)
     if version == 0:
@@ -45,7 +51,13 @@ def migrate_v0(data: dict, source: str) -> dict:
     ``wallet`` (account.wallet_balance), ``legs`` (positions) with ``size``,
     ``entry``, ``mark`` and ``margin_type``; funding rates did not exist.
     """
-    rename_leg = {"size": "quantity", "entry": "entry_price", "mark": "mark_price", "margin_type": "margin_mode", "margin": "isolated_margin"}
+    rename_leg = {
+        "size": "quantity",
+        "entry": "entry_price",
+        "mark": "mark_price",
+        "margin_type": "margin_mode",
+        "margin": "isolated_margin",
+    }
     legs = data.get("legs", [])
     if not isinstance(legs, list):
         raise PlannerError([Problem("legs", "must be a list (version 0 plan)")], source)
@@ -55,7 +67,8 @@ def migrate_v0(data: dict, source: str) -> dict:
             raise PlannerError([Problem(f"legs.{i}", "must be an object (version 0 plan)")], source)
         positions.append({rename_leg.get(k, k): v for k, v in leg.items()})
     out = {
-        "format": PLAN_FORMAT, "version": 1,
+        "format": PLAN_FORMAT,
+        "version": 1,
         "name": data.get("title", "Migrated plan"),
         "profile": data.get("exchange", data.get("profile")),
         "account": {"wallet_balance": data.get("wallet", 0.0)},

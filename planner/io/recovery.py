@@ -8,6 +8,7 @@ and is offered for recovery at the next start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.io.atomic import atomic_write_text
-from planner.model.errors import PlannerError
-from planner.io.plan_files import plan_from_data
 from planner.io.jsonread import read_json_file
-from planner.model.plan import Plan
+from planner.io.plan_files import plan_from_data
 from planner.io.userdata import sub_dir
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
 
 FORMAT = "position-plan-autosave"
 
@@ -35,18 +36,21 @@ def autosave_path(pid: int | None = None) -> Path:
 def write_autosave(plan: Plan, original_path: str | None = None, pid: int | None = None) -> Path:
     """Save the current plan for crash recovery; returns the autosave path."""
     path = autosave_path(pid)
-    doc = {"format": FORMAT, "saved_at": time.time(), "pid": pid or os.getpid(), "original_path": original_path,
-           "plan": json.loads(plan.model_dump_json())}
+    doc = {
+        "format": FORMAT,
+        "saved_at": time.time(),
+        "pid": pid or os.getpid(),
+        "original_path": original_path,
+        "plan": json.loads(plan.model_dump_json()),
+    }
     atomic_write_text(path, json.dumps(doc, indent=1), keep_backup=False)
     return path
 
 
 def discard_autosave(path: Path | None = None) -> None:
     """Remove this session's (or the given) autosave, e.g. after a clean save or close."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         (path or autosave_path()).unlink()
-    except FileNotFoundError:
-        pass
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.io.atomic import atomic_write_text
-from planner.model.errors import PlannerError, Problem
-from planner.io.registry import load_profile_file
-from planner.model.profile import ExchangeProfile
-from planner.io.registry import dump_profile
+from planner.io.registry import dump_profile, load_profile_file
 from planner.io.userdata import sub_dir
+from planner.model.errors import PlannerError, Problem
+from planner.model.profile import ExchangeProfile
 
 
 def user_profile_dir() -> Path:

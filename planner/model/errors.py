@@ -82,7 +82,7 @@ def problems_from_validation(err: ValidationError) -> list[Problem]:
         else:
             msg = e.get("msg", "is invalid")
             if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
         given = e.get("input")
         if kind not in ("missing", "extra_forbidden") and _short_scalar(given):
             msg += f" (got {given!r})"

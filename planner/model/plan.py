@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from planner.model.enums import ContractKind, MarginMode, Side
 from planner.model.profile import ExchangeProfile
 
-__all__ = ["Account", "ContractKind", "MarginMode", "Plan", "Position", "Side", "PLAN_FORMAT", "PLAN_VERSION"]
+__all__ = ["PLAN_FORMAT", "PLAN_VERSION", "Account", "ContractKind", "MarginMode", "Plan", "Position", "Side"]
 
 PLAN_FORMAT = "position-plan"
 PLAN_VERSION = 1
@@ -46,11 +46,17 @@ class Position(BaseModel):
     leverage: float = Field(gt=0.0, le=1000.0, allow_inf_nan=False, description="chosen leverage; initial margin = value / leverage")
     margin_mode: MarginMode = MarginMode.ISOLATED
     isolated_margin: float | None = Field(
-        default=None, ge=0.0, le=MAX_BALANCE, allow_inf_nan=False,
+        default=None,
+        ge=0.0,
+        le=MAX_BALANCE,
+        allow_inf_nan=False,
         description="margin assigned to an isolated leg, settlement currency; null = initial margin at entry",
     )
     added_margin: float = Field(
-        default=0.0, ge=-MAX_BALANCE, le=MAX_BALANCE, allow_inf_nan=False,
+        default=0.0,
+        ge=-MAX_BALANCE,
+        le=MAX_BALANCE,
+        allow_inf_nan=False,
         description="margin added (+) or removed (-) on top of isolated_margin",
     )
 
@@ -71,7 +77,7 @@ class Account(BaseModel):
     margin_mode_default: MarginMode = MarginMode.ISOLATED
 
     @model_validator(mode="after")
-    def _balances_finite(self) -> "Account":
+    def _balances_finite(self) -> Account:
         import math
 
         for ccy, value in self.balances.items():
@@ -101,7 +107,7 @@ class Plan(BaseModel):
     notes: str = Field(default="", max_length=20000)
 
     @model_validator(mode="after")
-    def _funding_rates_sane(self) -> "Plan":
+    def _funding_rates_sane(self) -> Plan:
         import math
 
         for sym, rate in self.funding_rates.items():

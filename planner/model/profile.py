@@ -19,12 +19,9 @@ Units
 
 from __future__ import annotations
 
-import json
+import itertools
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -62,31 +59,52 @@ class RuleTraits:
 
 RULE_TRAITS: dict[str, RuleTraits] = {
     "binance": RuleTraits(
-        "tested", False, "recurrence", "mm_over_equity",
+        "tested",
+        False,
+        "recurrence",
+        "mm_over_equity",
         "Binance FAQ: LP = (WB - TMM1 + UPNL1 + cum - s*Q*E) / (Q*MMR - s*Q), tier re-selected at LP",
     ),
     "bybit": RuleTraits(
-        "entry", False, "recurrence", "mm_over_equity",
+        "entry",
+        False,
+        "recurrence",
+        "mm_over_equity",
         "Bybit classic isolated: LP = E - s*(IM + extra - MM(entry value))/Q",
     ),
     "okx": RuleTraits(
-        "tested", True, "none", "equity_over_requirement",
+        "tested",
+        True,
+        "none",
+        "equity_over_requirement",
         "OKX margin ratio = equity / (MM + close fee) = 1 solved for mark; tier rate on whole position",
     ),
     "deribit": RuleTraits(
-        "tested", False, "none", "mm_over_equity",
+        "tested",
+        False,
+        "none",
+        "mm_over_equity",
         "Deribit standard margin: MM rate = base + size x slope; liquidation where MM = equity",
     ),
     "kraken": RuleTraits(
-        "tested", False, "none", "mm_over_equity",
+        "tested",
+        False,
+        "none",
+        "mm_over_equity",
         "Kraken equity protection: liquidation where equity = band MM at the mark price",
     ),
     "hyperliquid": RuleTraits(
-        "tested", False, "none", "mm_over_equity",
+        "tested",
+        False,
+        "none",
+        "mm_over_equity",
         "Hyperliquid: MM = notional / (2 x max leverage); liq = E - s*(M - MM)/Q/(1 - s*l)",
     ),
     "dex": RuleTraits(
-        "tested", False, "none", "mm_over_equity",
+        "tested",
+        False,
+        "none",
+        "mm_over_equity",
         "Generic on-chain venue: liquidation where equity = MM at the mark price",
     ),
 }
@@ -104,7 +122,9 @@ class Tier(BaseModel):
     notional_cap: float | None = Field(default=None, gt=0.0, allow_inf_nan=False, description="upper bound; null = unbounded")
     max_leverage: float = Field(gt=0.0, le=1000.0, allow_inf_nan=False, description="largest leverage allowed in this tier")
     maintenance_rate: float = Field(ge=0.0, lt=1.0, allow_inf_nan=False, description="fraction of position value")
-    maintenance_amount: float = Field(default=0.0, ge=0.0, allow_inf_nan=False, description="Binance cum / Bybit MM deduction, settlement currency")
+    maintenance_amount: float = Field(
+        default=0.0, ge=0.0, allow_inf_nan=False, description="Binance cum / Bybit MM deduction, settlement currency"
+    )
 
 
 class SizeScaledMargin(BaseModel):
@@ -139,13 +159,11 @@ class SymbolSpec(BaseModel):
     def _tiers_contiguous(cls, tiers: list[Tier]) -> list[Tier]:
         if tiers[0].notional_floor != 0.0:
             raise ValueError(f"first tier must start at 0, not {tiers[0].notional_floor:g}")
-        for i, (lo, hi) in enumerate(zip(tiers, tiers[1:]), start=1):
+        for i, (lo, hi) in enumerate(itertools.pairwise(tiers), start=1):
             if lo.notional_cap is None:
                 raise ValueError(f"tier {i} has no cap but is followed by tier {i + 1}")
             if abs(lo.notional_cap - hi.notional_floor) > 1e-9 * max(1.0, hi.notional_floor):
-                raise ValueError(
-                    f"tiers not contiguous: tier {i} cap {lo.notional_cap:g} != tier {i + 1} floor {hi.notional_floor:g}"
-                )
+                raise ValueError(f"tiers not contiguous: tier {i} cap {lo.notional_cap:g} != tier {i + 1} floor {hi.notional_floor:g}")
             if hi.maintenance_rate < lo.maintenance_rate:
                 raise ValueError(f"maintenance_rate must not fall from tier {i} to tier {i + 1}")
             if hi.max_leverage > lo.max_leverage:
@@ -172,7 +190,9 @@ class FundingSpec(BaseModel):
     model_config = _FROZEN
 
     interval_hours: float = Field(gt=0.0, le=24.0, allow_inf_nan=False)
-    settlement_hours_utc: list[float] = Field(default_factory=list, description="first settlements of a UTC day; empty = every interval from 00:00")
+    settlement_hours_utc: list[float] = Field(
+        default_factory=list, description="first settlements of a UTC day; empty = every interval from 00:00"
+    )
     interest_rate_per_interval: float = Field(default=0.0, ge=-0.01, le=0.01, allow_inf_nan=False)
     cap_per_interval: float = Field(default=0.0075, gt=0.0, le=1.0, allow_inf_nan=False)
     price_basis: Literal["mark", "oracle"] = "mark"
@@ -228,7 +248,10 @@ class ExchangeProfile(BaseModel):
     rule: RuleName
     settle_currency: str = Field(min_length=1, max_length=12, description="default wallet currency")
     margin_call_ratio: float = Field(
-        default=0.8, gt=0.0, le=10.0, allow_inf_nan=False,
+        default=0.8,
+        gt=0.0,
+        le=10.0,
+        allow_inf_nan=False,
         description="margin ratio (exchange meaning) at which a margin call is raised",
     )
     fees: Fees
@@ -243,14 +266,12 @@ class ExchangeProfile(BaseModel):
         return RULE_TRAITS[self.rule]
 
     @model_validator(mode="after")
-    def _rule_consistency(self) -> "ExchangeProfile":
+    def _rule_consistency(self) -> ExchangeProfile:
         traits = RULE_TRAITS[self.rule]
         for sym, spec in self.symbols.items():
             for i, t in enumerate(spec.tiers, start=1):
                 if traits.deduction == "none" and t.maintenance_amount != 0.0:
-                    raise ValueError(
-                        f"symbols.{sym}.tiers.{i}: rule '{self.rule}' publishes no maintenance amount; must be 0"
-                    )
+                    raise ValueError(f"symbols.{sym}.tiers.{i}: rule '{self.rule}' publishes no maintenance amount; must be 0")
                 if self.rule == "hyperliquid" and abs(t.maintenance_rate - 1.0 / (2.0 * t.max_leverage)) > 1e-12:
                     raise ValueError(
                         f"symbols.{sym}.tiers.{i}: hyperliquid maintenance_rate must be 1/(2 x max_leverage)"

@@ -9,9 +9,27 @@ from planner.engine.curves import PriceCurves
 from planner.engine.evaluate import Evaluation
 
 POSITION_COLUMNS = [
-    "index", "symbol", "side", "margin_mode", "quantity", "entry_price", "mark_price", "leverage", "settle",
-    "liquidation_price", "bankruptcy_price", "margin_call_price", "distance_to_liquidation", "initial_margin",
-    "maintenance_margin", "margin_ratio", "unrealized_pnl", "roe", "break_even_price", "max_leverage", "state",
+    "index",
+    "symbol",
+    "side",
+    "margin_mode",
+    "quantity",
+    "entry_price",
+    "mark_price",
+    "leverage",
+    "settle",
+    "liquidation_price",
+    "bankruptcy_price",
+    "margin_call_price",
+    "distance_to_liquidation",
+    "initial_margin",
+    "maintenance_margin",
+    "margin_ratio",
+    "unrealized_pnl",
+    "roe",
+    "break_even_price",
+    "max_leverage",
+    "state",
 ]
 
 
@@ -40,6 +58,6 @@ def price_grid_csv(curves: PriceCurves) -> str:
     cols = [curves.prices, curves.equity, curves.requirement, curves.cross_equity, curves.cross_requirement]
     for iso in curves.isolated:
         cols += [iso.equity, iso.requirement]
-    for row in zip(*cols):
+    for row in zip(*cols, strict=False):
         w.writerow([repr(float(x)) for x in row])
     return buf.getvalue()

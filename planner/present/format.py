@@ -24,7 +24,7 @@ def tick_decimals(tick: float) -> int:
     """Decimals needed to show a tick size (0.1 -> 1, 0.0001 -> 4, 1 -> 0)."""
     if tick >= 1:
         return 0
-    return max(0, min(10, int(round(-math.log10(tick) + 0.4999))))
+    return max(0, min(10, round(-math.log10(tick) + 0.4999)))
 
 
 def fmt_price(price: float | None, tick: float = 0.01, side_sign: int = 0) -> str:

@@ -6,17 +6,30 @@ import pytest
 
 from planner.drills.actions import action_plan
 from planner.engine.evaluate import evaluate
-from planner.model.plan import Plan
 from planner.io.registry import get_profile
+from planner.model.plan import Plan
 
 
 def _cross_plan(wallet: float = 3000.0) -> Plan:
-    return Plan.model_validate({
-        "profile": "binance-usdm", "account": {"wallet_balance": wallet}, "horizon_hours": 24.0,
-        "funding_rates": {"BTCUSDT": 0.0003},
-        "positions": [{"symbol": "BTCUSDT", "side": "long", "quantity": 1.0, "entry_price": 50000.0, "mark_price": 50000.0,
-                       "leverage": 20.0, "margin_mode": "cross"}],
-    })
+    return Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": wallet},
+            "horizon_hours": 24.0,
+            "funding_rates": {"BTCUSDT": 0.0003},
+            "positions": [
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "long",
+                    "quantity": 1.0,
+                    "entry_price": 50000.0,
+                    "mark_price": 50000.0,
+                    "leverage": 20.0,
+                    "margin_mode": "cross",
+                }
+            ],
+        }
+    )
 
 
 def test_each_step_reports_the_evaluation_of_its_plan() -> None:

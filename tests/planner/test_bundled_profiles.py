@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from planner.model.profile import RULE_TRAITS, check_maintenance_amounts
 from planner.io.registry import bundled_profiles
+from planner.model.profile import RULE_TRAITS, check_maintenance_amounts
 
 EXPECTED_IDS = {
     "binance-usdm",
@@ -44,7 +46,7 @@ def _tier(profile, symbol, n):
 
 
 def test_all_ids_present(profiles):
-    assert EXPECTED_IDS <= set(profiles)
+    assert set(profiles) >= EXPECTED_IDS
 
 
 @pytest.mark.parametrize("pid", sorted(EXPECTED_IDS))
@@ -75,7 +77,7 @@ def test_tiers_monotonic(profiles, pid):
     for sym, spec in profiles[pid].symbols.items():
         tiers = spec.tiers
         assert tiers[0].notional_floor == 0.0
-        for lo, hi in zip(tiers, tiers[1:]):
+        for lo, hi in itertools.pairwise(tiers):
             assert lo.notional_cap == pytest.approx(hi.notional_floor), sym
             assert hi.maintenance_rate >= lo.maintenance_rate, sym
             assert hi.max_leverage <= lo.max_leverage, sym

@@ -16,10 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json"
 
 BASE_PLAN = {
-    "format": "position-plan", "version": 1, "name": "cli test", "profile": "binance-usdm",
+    "format": "position-plan",
+    "version": 1,
+    "name": "cli test",
+    "profile": "binance-usdm",
     "account": {"wallet_balance": 50000.0},
-    "positions": [{"symbol": "BTCUSDT", "side": "long", "quantity": 1.0, "entry_price": 50000.0,
-                   "mark_price": 50000.0, "leverage": 10, "margin_mode": "isolated", "isolated_margin": 5000.0}],
+    "positions": [
+        {
+            "symbol": "BTCUSDT",
+            "side": "long",
+            "quantity": 1.0,
+            "entry_price": 50000.0,
+            "mark_price": 50000.0,
+            "leverage": 10,
+            "margin_mode": "isolated",
+            "isolated_margin": 5000.0,
+        }
+    ],
 }
 
 
@@ -40,7 +53,16 @@ def test_evaluate_json_shape_and_numbers(tmp_path: Path, capsys) -> None:
     assert code == 0, err
     doc = json.loads(out)
     leg = doc["positions"][0]
-    for key in ("symbol", "side", "liquidation_price", "bankruptcy_price", "initial_margin", "maintenance_margin", "margin_ratio", "unrealized_pnl"):
+    for key in (
+        "symbol",
+        "side",
+        "liquidation_price",
+        "bankruptcy_price",
+        "initial_margin",
+        "maintenance_margin",
+        "margin_ratio",
+        "unrealized_pnl",
+    ):
         assert key in leg
     for key in ("equity", "maintenance_margin", "margin_ratio"):
         assert key in doc["account"]

@@ -20,8 +20,11 @@ from planner.cli.main import main
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "golden"
 PLANS = sorted(
-    [ROOT / "examples" / "btc-10x-isolated.plan.json", ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json"]
-    + list((ROOT / "tests" / "data" / "plans").glob("*.plan.json"))
+    [
+        ROOT / "examples" / "btc-10x-isolated.plan.json",
+        ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json",
+        *list((ROOT / "tests" / "data" / "plans").glob("*.plan.json")),
+    ]
 )
 PROFILES = ["binance-usdm", "binance-coinm", "bybit-linear", "bybit-inverse", "okx", "deribit", "kraken", "hyperliquid", "dex-generic"]
 DRILLS = [

@@ -11,28 +11,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.drills.actions import ActionSettings, action_plan
-from planner.model.errors import PlannerError
-from planner.engine.evaluate import evaluate
 from planner.drills.events import EventPreset, load_event_file
-from planner.model.plan import Plan
 from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.io.registry import get_profile
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.engine.evaluate import evaluate
+from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
 
 
 def plan_on(profile_id: str, symbol: str, *, side="long", q=1.0, e=50000.0, lev=10.0, mode="isolated", wallet=20000.0, **extra) -> Plan:
-    return Plan.model_validate({
-        "profile": profile_id, "account": {"wallet_balance": wallet},
-        "positions": [{"symbol": symbol, "side": side, "quantity": q, "entry_price": e, "mark_price": e, "leverage": lev, "margin_mode": mode}],
-        **extra,
-    })
+    return Plan.model_validate(
+        {
+            "profile": profile_id,
+            "account": {"wallet_balance": wallet},
+            "positions": [
+                {"symbol": symbol, "side": side, "quantity": q, "entry_price": e, "mark_price": e, "leverage": lev, "margin_mode": mode}
+            ],
+            **extra,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
 # Waterfall: hand-computed numbers per venue policy
 # ---------------------------------------------------------------------------
+
 
 def test_binance_deficit_goes_to_insurance_fund() -> None:
     """1 BTC long @50,000, 10x (margin 5,000). Gap to 44,000, fill 1 % worse at 43,560.
@@ -81,7 +87,17 @@ def test_hyperliquid_leftover_margin_returned() -> None:
     assert w.trader_total_loss == pytest.approx(5000.0 - expected_left)
 
 
-@pytest.mark.parametrize("pid,sym", [("binance-usdm", "BTCUSDT"), ("bybit-linear", "BTCUSDT"), ("okx", "BTC-USDT-SWAP"), ("kraken", "PF_XBTUSD"), ("hyperliquid", "BTC"), ("dex-generic", "BTC-PERP")])
+@pytest.mark.parametrize(
+    "pid,sym",
+    [
+        ("binance-usdm", "BTCUSDT"),
+        ("bybit-linear", "BTCUSDT"),
+        ("okx", "BTC-USDT-SWAP"),
+        ("kraken", "PF_XBTUSD"),
+        ("hyperliquid", "BTC"),
+        ("dex-generic", "BTC-PERP"),
+    ],
+)
 @settings(max_examples=40, deadline=None)
 @given(gap=st.floats(0.0, 0.3), slip=st.floats(0.0, 0.2), fund=st.sampled_from([0.0, 100.0, math.inf]))
 def test_waterfall_sums_exactly_and_protection_holds(pid: str, sym: str, gap: float, slip: float, fund: float) -> None:
@@ -120,6 +136,7 @@ def test_shock_bad_input() -> None:
 # Partial liquidation
 # ---------------------------------------------------------------------------
 
+
 def test_binance_reduces_to_lower_tier_first() -> None:
     """20 BTC at 2x (1,000,000 USDT, tier 3): at the liquidation price the first step
     cuts the position to the lower tier's cap, then re-checks."""
@@ -151,10 +168,11 @@ def test_nothing_liquidated_when_margined() -> None:
 # Paths
 # ---------------------------------------------------------------------------
 
+
 def test_flash_crash_liquidates_then_recovers_too_late() -> None:
     plan = plan_on("binance-usdm", "BTCUSDT", lev=10)
     r = run_path(plan, get_profile("binance-usdm"), flash_crash(drop=0.2, horizon_hours=24))
-    hour, price = r.liquidations[0]
+    _hour, price = r.liquidations[0]
     assert price <= evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price * 1.0001
     assert r.equity[-1] == pytest.approx(20000 - 5000, abs=1e-6)  # margin lost, recovery doesn't bring it back
 
@@ -179,10 +197,11 @@ def test_csv_path_errors_name_the_line() -> None:
 # Monte Carlo
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("barrier,vol,hours", [(95.0, 0.8, 24.0), (90.0, 0.6, 72.0), (104.0, 0.7, 24.0)])
 def test_monte_carlo_agrees_with_closed_form(barrier: float, vol: float, hours: float) -> None:
     model = MarketModel(volatility=vol)
-    p, hw, n, _ = single_barrier_mc(100.0, barrier, model=model, horizon_hours=hours, steps=96, paths=100_000, seed=7)
+    p, _hw, n, _ = single_barrier_mc(100.0, barrier, model=model, horizon_hours=hours, steps=96, paths=100_000, seed=7)
     cf = barrier_hit_probability(100.0, barrier, vol, 0.0, hours / 8760)
     assert abs(p - cf) <= 0.005, (p, cf)
     assert n == 100_000
@@ -194,7 +213,9 @@ def test_same_seed_same_result_and_jumps_raise_risk() -> None:
     a = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=3)
     b = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=3)
     assert a.probability == b.probability
-    j = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6, jump_intensity=365, jump_std=0.05), horizon_hours=24, paths=20000, seed=3)
+    j = liquidation_probability(
+        plan, prof, model=MarketModel(volatility=0.6, jump_intensity=365, jump_std=0.05), horizon_hours=24, paths=20000, seed=3
+    )
     assert j.probability > a.probability
     assert a.closed_form is not None and abs(a.probability - a.closed_form) < 0.01
 
@@ -212,8 +233,20 @@ def test_monte_carlo_cancel_and_bad_input() -> None:
 
 def test_event_preset_schema_errors(tmp_path) -> None:
     bad = tmp_path / "e.json"
-    bad.write_text(json.dumps({"id": "x", "name": "x", "horizon_hours": -1, "typical_move": 0.02, "tail_move": 0.05,
-                               "volatility": 0.5, "expected_jumps": 1, "sources": [{"url": "u"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "name": "x",
+                "horizon_hours": -1,
+                "typical_move": 0.02,
+                "tail_move": 0.05,
+                "volatility": 0.5,
+                "expected_jumps": 1,
+                "sources": [{"url": "u"}],
+            }
+        )
+    )
     with pytest.raises(PlannerError, match="horizon_hours: must be greater than 0"):
         load_event_file(bad)
     assert isinstance(EventPreset.model_validate(json.load(open("resources/events/cpi.json"))), EventPreset)
@@ -222,6 +255,7 @@ def test_event_preset_schema_errors(tmp_path) -> None:
 # ---------------------------------------------------------------------------
 # Action plan
 # ---------------------------------------------------------------------------
+
 
 def test_top_up_brings_ratio_to_target() -> None:
     prof = get_profile("binance-usdm")
@@ -234,7 +268,7 @@ def test_top_up_brings_ratio_to_target() -> None:
     after = evaluate(top.plan_after, prof, marks=marks).legs[0]
     assert after.state == "safe"
     assert after.margin_ratio <= 0.8 / 1.0  # at or below the call threshold...
-    without_buffer = (after.maintenance_margin / 0.8 - evaluate(plan, prof, marks=marks).legs[0].equity)
+    without_buffer = after.maintenance_margin / 0.8 - evaluate(plan, prof, marks=marks).legs[0].equity
     assert top.amount == pytest.approx(without_buffer * 1.05, rel=1e-9)  # ...with exactly the 5 % buffer on top
 
 
@@ -261,5 +295,7 @@ def test_compare_profiles_lists_every_profile() -> None:
     rows = compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))
     assert {r.profile_id for r in rows} == set(bundled_profiles())
     by = {r.profile_id: r for r in rows}
-    assert by["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price)
+    assert by["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(
+        evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price
+    )
     assert "trader owes" in by["dex-generic"].beyond_bankruptcy

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from planner.engine.curves import funding_curves, price_curves
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import average_entry, evaluate, target_price
+from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.io.registry import get_profile
 
 BTC_TIERS = get_profile("binance-usdm").symbols["BTCUSDT"].model_dump(mode="json")
 
@@ -20,14 +20,25 @@ BTC_TIERS = get_profile("binance-usdm").symbols["BTCUSDT"].model_dump(mode="json
 def inline_profile(rule: str = "binance", **over) -> dict:
     """A small inline profile: BTCUSDT with the real Binance table plus an XYZ leg."""
     prof = {
-        "id": f"test-{rule}", "name": f"test {rule}", "version": "2026-01-01", "rule": rule, "settle_currency": "USDT",
+        "id": f"test-{rule}",
+        "name": f"test {rule}",
+        "version": "2026-01-01",
+        "rule": rule,
+        "settle_currency": "USDT",
         "fees": {"maker": 0.0002, "taker": 0.0005, "liquidation": 0.0125},
         "funding": {"interval_hours": 8, "settlement_hours_utc": [0, 8, 16]},
         "policies": {"insurance_fund": True, "adl": True, "negative_balance_protection": True, "leftover_margin": "insurance_fund"},
         "symbols": {
             "BTCUSDT": BTC_TIERS,
-            "XYZUSDT": {"contract": "linear", "contract_size": 1, "tick_size": 0.01, "base": "XYZ", "quote": "USDT", "settle": "USDT",
-                        "tiers": [{"notional_floor": 0, "max_leverage": 50, "maintenance_rate": 0.01}]},
+            "XYZUSDT": {
+                "contract": "linear",
+                "contract_size": 1,
+                "tick_size": 0.01,
+                "base": "XYZ",
+                "quote": "USDT",
+                "settle": "USDT",
+                "tiers": [{"notional_floor": 0, "max_leverage": 50, "maintenance_rate": 0.01}],
+            },
         },
         "sources": [{"url": "https://example.invalid/test"}],
     }
@@ -44,7 +55,16 @@ def make_plan(positions: list[dict], wallet: float = 100000.0, rule: str = "bina
 
 
 def leg(symbol="BTCUSDT", side="long", q=1.0, e=50000.0, mark=None, lev=10, mode="isolated", **kw) -> dict:
-    return {"symbol": symbol, "side": side, "quantity": q, "entry_price": e, "mark_price": mark or e, "leverage": lev, "margin_mode": mode, **kw}
+    return {
+        "symbol": symbol,
+        "side": side,
+        "quantity": q,
+        "entry_price": e,
+        "mark_price": mark or e,
+        "leverage": lev,
+        "margin_mode": mode,
+        **kw,
+    }
 
 
 def account_gap_at(plan: Plan, profile: ExchangeProfile, symbol: str, price: float) -> float:
@@ -55,7 +75,9 @@ def account_gap_at(plan: Plan, profile: ExchangeProfile, symbol: str, price: flo
 
 def test_cross_leg_binance_form_matches_account_root() -> None:
     """Cross LP of one leg, others at their marks: the cross equity equals MM there."""
-    plan, prof = make_plan([leg(mode="cross", lev=20), leg("XYZUSDT", "short", q=1000, e=100.0, mark=104.0, lev=10, mode="cross")], wallet=8000)
+    plan, prof = make_plan(
+        [leg(mode="cross", lev=20), leg("XYZUSDT", "short", q=1000, e=100.0, mark=104.0, lev=10, mode="cross")], wallet=8000
+    )
     ev = evaluate(plan, prof)
     lp = ev.legs[0].liquidation_price
     assert lp is not None and lp < 50000

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.io.atomic import atomic_write_text
 from planner.engine.curves import price_curves
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import evaluate
-from planner.present.exports import positions_csv, price_grid_csv
-from planner.io.plan_files import load_plan, plan_to_json, resolve_profile, save_plan
+from planner.io.atomic import atomic_write_text
 from planner.io.importers import apply_tiers, detect_format, import_tiers, tier_changes
+from planner.io.plan_files import load_plan, plan_to_json, resolve_profile, save_plan
 from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
+from planner.present.exports import positions_csv, price_grid_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.plan.json"))
@@ -50,7 +50,9 @@ def test_v0_plan_migrates() -> None:
     assert plan.version == 1 and plan.name == "BTC long from the 0.0 pre-release"
     assert plan.account.wallet_balance == 12000.0
     assert [(p.symbol, p.quantity, p.entry_price, p.mark_price, p.margin_mode.value) for p in plan.positions] == [
-        ("BTCUSDT", 0.5, 60000.0, 61000.0, "isolated"), ("ETHUSDT", 2.0, 3000.0, 2950.0, "cross")]
+        ("BTCUSDT", 0.5, 60000.0, 61000.0, "isolated"),
+        ("ETHUSDT", 2.0, 3000.0, 2950.0, "cross"),
+    ]
 
 
 def test_newer_version_refused(tmp_path: Path) -> None:
@@ -185,7 +187,14 @@ def test_okx_contracts_converted_to_base_units() -> None:
 
 def test_importer_errors_name_file_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "x.json"
-    bad.write_text(json.dumps({"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "riskLimitValue": "abc", "maintenanceMargin": "0.005", "maxLeverage": "100"}]}}))
+    bad.write_text(
+        json.dumps(
+            {
+                "retCode": 0,
+                "result": {"list": [{"symbol": "BTCUSDT", "riskLimitValue": "abc", "maintenanceMargin": "0.005", "maxLeverage": "100"}]},
+            }
+        )
+    )
     with pytest.raises(PlannerError) as exc:
         import_tiers(bad, get_profile("bybit-linear"))
     assert str(bad) in exc.value.describe() and "result.list.0.riskLimitValue: must be a number" in exc.value.describe()

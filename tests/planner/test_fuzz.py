@@ -15,13 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import evaluate
-from planner.io.plan_files import load_plan, plan_from_data, resolve_profile
-from planner.io.registry import load_profile_file
-from planner.io.importers import import_tiers
-from planner.io.registry import get_profile
 from planner.engine.validation import plan_problems
+from planner.io.importers import import_tiers
+from planner.io.plan_files import load_plan, plan_from_data, resolve_profile
+from planner.io.registry import get_profile, load_profile_file
+from planner.model.errors import PlannerError
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FILES = (
@@ -55,14 +54,14 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         if op < 0.3 and b:
             b[i] = rng.randrange(256)
         elif op < 0.5 and b:
-            del b[i:i + rng.randint(1, 40)]
+            del b[i : i + rng.randint(1, 40)]
         elif op < 0.7:
             b[i:i] = rng.choice([b"NaN", b"-1", b"1e400", b"null", b'"x"', b"[", b"{", b"}", b"]", b",", b"\xff", b"0", b"true", b"1e308"])
         elif op < 0.85 and b:
             j = rng.randrange(len(b))
-            b[i:i] = b[j:j + rng.randint(1, 80)]
+            b[i:i] = b[j : j + rng.randint(1, 80)]
         else:
-            del b[rng.randrange(len(b) + 1):]  # truncate
+            del b[rng.randrange(len(b) + 1) :]  # truncate
     return bytes(b)
 
 
@@ -86,16 +85,22 @@ def test_byte_mutations_never_crash(kind: str, original: Path, tmp_path: Path) -
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False) | st.text(max_size=12),
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5),
     max_leaves=20,
 )
-plan_keys = st.sampled_from(["format", "version", "name", "profile", "account", "positions", "funding_rates", "horizon_hours", "margin_call_ratio"])
-leg_keys = st.sampled_from(["symbol", "side", "quantity", "entry_price", "mark_price", "leverage", "margin_mode", "isolated_margin", "added_margin"])
+plan_keys = st.sampled_from(
+    ["format", "version", "name", "profile", "account", "positions", "funding_rates", "horizon_hours", "margin_call_ratio"]
+)
+leg_keys = st.sampled_from(
+    ["symbol", "side", "quantity", "entry_price", "mark_price", "leverage", "margin_mode", "isolated_margin", "added_margin"]
+)
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(doc=st.dictionaries(plan_keys, json_values, max_size=9), legs=st.lists(st.dictionaries(leg_keys, json_values, max_size=9), max_size=3))
+@given(
+    doc=st.dictionaries(plan_keys, json_values, max_size=9), legs=st.lists(st.dictionaries(leg_keys, json_values, max_size=9), max_size=3)
+)
 def test_random_plan_documents(doc: dict, legs: list) -> None:
     base = {"profile": "binance-usdm", "account": {"wallet_balance": 1000.0}}
     for d in (doc, {**base, **doc}, {**base, "positions": legs}):
@@ -145,8 +150,19 @@ def test_main_flows_make_no_network_connection(monkeypatch, capsys, tmp_path) ->
     example = str(ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json")
     assert main(["evaluate", example, "--json"]) == 0
     assert main(["profiles"]) == 0
-    for scenario in (["--scenario", "shock", "--move", "-0.1"], ["--scenario", "gap"], ["--scenario", "actions"],
-                     ["--scenario", "event", "--paths", "2000"], ["--scenario", "compare"], ["--scenario", "path"]):
+    for scenario in (
+        ["--scenario", "shock", "--move", "-0.1"],
+        ["--scenario", "gap"],
+        ["--scenario", "actions"],
+        ["--scenario", "event", "--paths", "2000"],
+        ["--scenario", "compare"],
+        ["--scenario", "path"],
+    ):
         assert main(["drill", example, *scenario]) == 0
-    assert main(["import-tiers", str(ROOT / "tests" / "data" / "importers" / "bybit-risk-limit.json"), "--profile", "bybit-linear", "--dry-run"]) == 0
+    assert (
+        main(
+            ["import-tiers", str(ROOT / "tests" / "data" / "importers" / "bybit-risk-limit.json"), "--profile", "bybit-linear", "--dry-run"]
+        )
+        == 0
+    )
     capsys.readouterr()

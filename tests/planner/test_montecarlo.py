@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
-from planner.model.plan import Plan
 from planner.io.registry import get_profile
+from planner.model.plan import Plan
 
 
 @pytest.mark.parametrize("barrier,vol,drift", [(93.0, 0.7, 1.5), (108.0, 0.6, -2.0)])
@@ -45,13 +45,16 @@ def test_memory_stays_bounded_by_the_chunk() -> None:
 
 def test_cross_plan_seeded_and_reproducible() -> None:
     prof = get_profile("binance-usdm")
-    plan = Plan.model_validate({
-        "profile": "binance-usdm", "account": {"wallet_balance": 4000.0},
-        "positions": [
-            {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 50000.0, "leverage": 20, "margin_mode": "cross"},
-            {"symbol": "ETHUSDT", "side": "long", "quantity": 5.0, "entry_price": 3000.0, "leverage": 20, "margin_mode": "cross"},
-        ],
-    })
+    plan = Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 4000.0},
+            "positions": [
+                {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 50000.0, "leverage": 20, "margin_mode": "cross"},
+                {"symbol": "ETHUSDT", "side": "long", "quantity": 5.0, "entry_price": 3000.0, "leverage": 20, "margin_mode": "cross"},
+            ],
+        }
+    )
     a = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=9)
     b = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=9)
     c = liquidation_probability(plan, prof, model=MarketModel(volatility=0.6), horizon_hours=24, paths=20000, seed=10)
@@ -69,6 +72,8 @@ def test_closed_form_monotonic_in_volatility(barrier: float, v1: float, dv: floa
 
 
 def test_monte_carlo_monotonic_in_volatility() -> None:
-    probs = [single_barrier_mc(100.0, 95.0, model=MarketModel(volatility=v), horizon_hours=24, steps=48, paths=20000, seed=2)[0]
-             for v in (0.3, 0.6, 0.9, 1.2)]
+    probs = [
+        single_barrier_mc(100.0, 95.0, model=MarketModel(volatility=v), horizon_hours=24, steps=48, paths=20000, seed=2)[0]
+        for v in (0.3, 0.6, 0.9, 1.2)
+    ]
     assert probs == sorted(probs) and probs[-1] - probs[0] > 0.2

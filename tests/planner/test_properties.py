@@ -17,27 +17,38 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from planner.engine.liquidation import bankruptcy_price, price_at_level
-from planner.model.profile import RULE_TRAITS, Tier, rebuild_maintenance_amounts
 from planner.engine.tiers import TierTable, maintenance_margin, position_value
+from planner.model.profile import RULE_TRAITS, Tier, rebuild_maintenance_amounts
 
 settings.register_profile("planner", deadline=None, max_examples=150)
 settings.load_profile("planner")
 
-BINANCE_BTC = rebuild_maintenance_amounts([
-    Tier(notional_floor=a, notional_cap=b, max_leverage=c, maintenance_rate=d)
-    for a, b, c, d in [
-        (0, 5e4, 125, 0.004), (5e4, 6e5, 100, 0.005), (6e5, 3e6, 75, 0.0065), (3e6, 12e6, 50, 0.01),
-        (12e6, 70e6, 25, 0.02), (70e6, 1e8, 20, 0.025), (1e8, 2.3e8, 10, 0.05), (2.3e8, 4.8e8, 5, 0.1),
-        (4.8e8, 6e8, 4, 0.125), (6e8, 8e8, 3, 0.15), (8e8, 1.2e9, 2, 0.25), (1.2e9, None, 1, 0.5),
+BINANCE_BTC = rebuild_maintenance_amounts(
+    [
+        Tier(notional_floor=a, notional_cap=b, max_leverage=c, maintenance_rate=d)
+        for a, b, c, d in [
+            (0, 5e4, 125, 0.004),
+            (5e4, 6e5, 100, 0.005),
+            (6e5, 3e6, 75, 0.0065),
+            (3e6, 12e6, 50, 0.01),
+            (12e6, 70e6, 25, 0.02),
+            (70e6, 1e8, 20, 0.025),
+            (1e8, 2.3e8, 10, 0.05),
+            (2.3e8, 4.8e8, 5, 0.1),
+            (4.8e8, 6e8, 4, 0.125),
+            (6e8, 8e8, 3, 0.15),
+            (8e8, 1.2e9, 2, 0.25),
+            (1.2e9, None, 1, 0.5),
+        ]
     ]
-])
+)
 
 
 @st.composite
 def tier_tables(draw, inverse: bool, continuous: bool) -> TierTable:
     n = draw(st.integers(1, 6))
     scale = 1.0 if inverse else 1e4
-    floors = [0.0] + sorted(draw(st.lists(st.floats(0.5, 1e4), min_size=n - 1, max_size=n - 1, unique=True)))
+    floors = [0.0, *sorted(draw(st.lists(st.floats(0.5, 10000.0), min_size=n - 1, max_size=n - 1, unique=True)))]
     floors = [f * scale for f in floors]
     rates = sorted(draw(st.lists(st.floats(0.002, 0.2), min_size=n, max_size=n)))
     tiers = [
@@ -49,12 +60,14 @@ def tier_tables(draw, inverse: bool, continuous: bool) -> TierTable:
     return TierTable.from_tiers(tiers, inverse=inverse)
 
 
-positions = st.fixed_dictionaries({
-    "s": st.sampled_from([1, -1]),
-    "q": st.floats(0.001, 50.0),
-    "entry": st.floats(100.0, 100_000.0),
-    "leverage": st.floats(1.0, 100.0),
-})
+positions = st.fixed_dictionaries(
+    {
+        "s": st.sampled_from([1, -1]),
+        "q": st.floats(0.001, 50.0),
+        "entry": st.floats(100.0, 100_000.0),
+        "leverage": st.floats(1.0, 100.0),
+    }
+)
 
 
 def requirement_gap(s, q, entry, m, table: TierTable, price: float, k: float, fee: float, basis: str) -> float:
@@ -99,7 +112,10 @@ def test_equity_equals_requirement_at_liquidation(rule: str, pos: dict, data) ->
 @given(pos=positions, inverse=st.booleans())
 def test_bankruptcy_beyond_liquidation(rule: str, pos: dict, inverse: bool) -> None:
     traits = RULE_TRAITS[rule]
-    table = TierTable.from_tiers(BINANCE_BTC if traits.deduction == "recurrence" else [Tier(notional_floor=0, max_leverage=100, maintenance_rate=0.005)], inverse=inverse)
+    table = TierTable.from_tiers(
+        BINANCE_BTC if traits.deduction == "recurrence" else [Tier(notional_floor=0, max_leverage=100, maintenance_rate=0.005)],
+        inverse=inverse,
+    )
     if inverse:
         table = TierTable.from_tiers([Tier(notional_floor=0, max_leverage=100, maintenance_rate=0.005)], inverse=True)
     q = pos["q"] * (pos["entry"] if inverse else 1.0)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from planner.model.errors import PlannerError
-from planner.engine.evaluate import evaluate
-from planner.model.plan import Plan
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import parse_path_csv
-from planner.io.registry import bundled_profiles, get_profile
 from planner.drills.scenarios import compare_profiles, shock
+from planner.engine.evaluate import evaluate
+from planner.io.registry import bundled_profiles, get_profile
+from planner.model.errors import PlannerError
+from planner.model.plan import Plan
 
 
 def _cross_two_legs() -> Plan:
-    return Plan.model_validate({
-        "profile": "binance-usdm", "account": {"wallet_balance": 3000.0},
-        "positions": [
-            {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 50000.0, "leverage": 20, "margin_mode": "cross"},
-            {"symbol": "ETHUSDT", "side": "long", "quantity": 10.0, "entry_price": 3000.0, "leverage": 20, "margin_mode": "cross"},
-        ],
-    })
+    return Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 3000.0},
+            "positions": [
+                {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 50000.0, "leverage": 20, "margin_mode": "cross"},
+                {"symbol": "ETHUSDT", "side": "long", "quantity": 10.0, "entry_price": 3000.0, "leverage": 20, "margin_mode": "cross"},
+            ],
+        }
+    )
 
 
 def test_shock_figures_are_the_evaluation_at_moved_marks() -> None:
@@ -56,24 +59,30 @@ def test_shock_by_price_and_bad_input_leaves_plan() -> None:
 def test_deribit_increments_of_200_contracts() -> None:
     """1,000 contracts of 10 USD: each step closes 200 contracts = 2,000 USD until the account is back above MM."""
     prof = get_profile("deribit")
-    plan = Plan.model_validate({
-        "profile": "deribit", "account": {"wallet_balance": 0.0, "balances": {"BTC": 100.0}},
-        "positions": [{"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 1000, "entry_price": 50000.0, "leverage": 20}],
-    })
+    plan = Plan.model_validate(
+        {
+            "profile": "deribit",
+            "account": {"wallet_balance": 0.0, "balances": {"BTC": 100.0}},
+            "positions": [{"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 1000, "entry_price": 50000.0, "leverage": 20}],
+        }
+    )
     lp = evaluate(plan, prof).legs[0].liquidation_price
     steps = partial_liquidation(plan, prof, 0, lp * 0.999)
     assert steps and all(s.closed == pytest.approx(2000.0) for s in steps[:-1])
-    assert [s.left for s in steps[:3]] == pytest.approx([8000.0, 6000.0, 4000.0][:len(steps[:3])])
+    assert [s.left for s in steps[:3]] == pytest.approx([8000.0, 6000.0, 4000.0][: len(steps[:3])])
     for s in steps:
         if s.left > 0 and s.equity > 0:
             assert s.margin_ratio == pytest.approx(s.requirement / s.equity)
 
 
 def test_compare_maps_by_base_and_reports_not_listed() -> None:
-    plan = Plan.model_validate({
-        "profile": "binance-usdm", "account": {"wallet_balance": 5000.0},
-        "positions": [{"symbol": "SOLUSDT", "side": "long", "quantity": 10.0, "entry_price": 150.0, "leverage": 5}],
-    })
+    plan = Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 5000.0},
+            "positions": [{"symbol": "SOLUSDT", "side": "long", "quantity": 10.0, "entry_price": 150.0, "leverage": 5}],
+        }
+    )
     rows = {r.profile_id: r for r in compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))}
     assert rows["bybit-linear"].status.startswith("not listed") and "SOLUSDT" in rows["bybit-linear"].status
     assert rows["hyperliquid"].status == "ok" and rows["hyperliquid"].legs[0]["symbol"] == "SOL"

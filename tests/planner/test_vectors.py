@@ -15,26 +15,36 @@ import numpy as np
 import pytest
 
 from planner.engine.evaluate import target_price
-from planner.present.format import round_price_safe
 from planner.engine.funding import funding_payment, funding_rate_from_premium
 from planner.engine.liquidation import bankruptcy_price, price_at_level
-from planner.model.profile import Tier, rebuild_maintenance_amounts
 from planner.engine.tiers import TierTable, initial_margin_rate, maintenance_margin, maintenance_rate_amount, tier_index
+from planner.model.profile import Tier, rebuild_maintenance_amounts
+from planner.present.format import round_price_safe
 
 DATA = json.loads((Path(__file__).parent.parent / "data" / "vectors-public.json").read_text())
 VECTORS = {v["id"]: v for v in DATA["vectors"]}
 
 # Binance BTCUSDT live brackets (shared/reference/brackets_binance_btcusdt.json, 2024-10-24).
 BTCUSDT = [
-    (0, 5e4, 125, 0.004, 0), (5e4, 6e5, 100, 0.005, 50), (6e5, 3e6, 75, 0.0065, 950),
-    (3e6, 12e6, 50, 0.01, 11450), (12e6, 70e6, 25, 0.02, 131450), (70e6, 1e8, 20, 0.025, 481450),
-    (1e8, 2.3e8, 10, 0.05, 2981450), (2.3e8, 4.8e8, 5, 0.1, 14481450), (4.8e8, 6e8, 4, 0.125, 26481450),
-    (6e8, 8e8, 3, 0.15, 41481450), (8e8, 1.2e9, 2, 0.25, 121481450), (1.2e9, 1.8e9, 1, 0.5, 421481450),
+    (0, 5e4, 125, 0.004, 0),
+    (5e4, 6e5, 100, 0.005, 50),
+    (6e5, 3e6, 75, 0.0065, 950),
+    (3e6, 12e6, 50, 0.01, 11450),
+    (12e6, 70e6, 25, 0.02, 131450),
+    (70e6, 1e8, 20, 0.025, 481450),
+    (1e8, 2.3e8, 10, 0.05, 2981450),
+    (2.3e8, 4.8e8, 5, 0.1, 14481450),
+    (4.8e8, 6e8, 4, 0.125, 26481450),
+    (6e8, 8e8, 3, 0.15, 41481450),
+    (8e8, 1.2e9, 2, 0.25, 121481450),
+    (1.2e9, 1.8e9, 1, 0.5, 421481450),
 ]
 
 
 def btcusdt_table() -> TierTable:
-    return TierTable.from_tiers([Tier(notional_floor=a, notional_cap=b, max_leverage=c, maintenance_rate=d, maintenance_amount=e) for a, b, c, d, e in BTCUSDT])
+    return TierTable.from_tiers(
+        [Tier(notional_floor=a, notional_cap=b, max_leverage=c, maintenance_rate=d, maintenance_amount=e) for a, b, c, d, e in BTCUSDT]
+    )
 
 
 def one_tier(mmr: float, cum: float = 0.0, inverse: bool = False) -> TierTable:
@@ -144,12 +154,14 @@ def test_bybit_inverse_uta_both_sides() -> None:
 def test_tiered_deduction_rebuilt_by_recurrence() -> None:
     """Bybit XYZUSDT: 100 @ 35 -> MM 92.5 = 3,500 x 3.5 % - 30."""
     v = VECTORS["bybit-usdt-tiered-mm-xyz-derived"]
-    tiers = rebuild_maintenance_amounts([
-        Tier(notional_floor=t["riskLimitFloor"], notional_cap=t["riskLimitCap"], max_leverage=50, maintenance_rate=t["mmr"])
-        for t in v["bracket_table"]
-    ])
+    tiers = rebuild_maintenance_amounts(
+        [
+            Tier(notional_floor=t["riskLimitFloor"], notional_cap=t["riskLimitCap"], max_leverage=50, maintenance_rate=t["mmr"])
+            for t in v["bracket_table"]
+        ]
+    )
     table = TierTable.from_tiers(tiers)
-    rate, amount = maintenance_rate_amount(v["quantity"], v["entry_price"], table)
+    _rate, amount = maintenance_rate_amount(v["quantity"], v["entry_price"], table)
     assert float(amount) == pytest.approx(v["expected"]["mm_deduction"], abs=1e-9)
     assert float(maintenance_margin(v["quantity"], v["entry_price"], table)) == pytest.approx(v["expected"]["maintenance_margin"], abs=1e-9)
     assert table.continuous
@@ -197,7 +209,9 @@ def test_deribit_size_scaled_margin(v: dict) -> None:
 
 def test_deribit_inverse_quadratic_matches_formulas_check() -> None:
     """formulas.md section 5: short 1M USD @50,000, M = 2 BTC, a = 1 %, b = 0.005 % -> LP ~ 54,945."""
-    table = TierTable.from_tiers([Tier(notional_floor=0, max_leverage=50, maintenance_rate=0.01)], inverse=True, size_scaled=(0.02, 0.01, 0.00005, 1.0))
+    table = TierTable.from_tiers(
+        [Tier(notional_floor=0, max_leverage=50, maintenance_rate=0.01)], inverse=True, size_scaled=(0.02, 0.01, 0.00005, 1.0)
+    )
     lp = float(price_at_level(-1, 1e6, 50000.0, 2.0, table)[0])
     assert lp == pytest.approx(54945, abs=5)
     # At the root, equity equals maintenance margin.
@@ -250,10 +264,17 @@ def test_binance_funding_per_day() -> None:
 
 def test_every_vector_is_covered() -> None:
     covered = {v["id"] for v in BINANCE + OKX_LIKE + BYBIT + DERIBIT + HYPERLIQUID} | {
-        "bybit-usdt-iso-long-50x-bankruptcy", "bybit-inverse-iso-long-50x-adl-example", "bybit-uta-inverse-iso-10x-derived",
-        "bybit-usdt-tiered-mm-xyz-derived", "bybit-inverse-target-price-calculator", "kraken-inverse-long-8000-epp",
-        "binance-bracket-lookup-btc-170.3", "hyperliquid-funding-rate-example", "binance-funding-amount-example",
+        "bybit-usdt-iso-long-50x-bankruptcy",
+        "bybit-inverse-iso-long-50x-adl-example",
+        "bybit-uta-inverse-iso-10x-derived",
+        "bybit-usdt-tiered-mm-xyz-derived",
+        "bybit-inverse-target-price-calculator",
+        "kraken-inverse-long-8000-epp",
+        "binance-bracket-lookup-btc-170.3",
+        "hyperliquid-funding-rate-example",
+        "binance-funding-amount-example",
         # older fixture tables not in the reference; rule checked on the live table above
-        "binance-bracket-lookup-btc-6e+08", "binance-bracket-lookup-xrp-1e+06",
+        "binance-bracket-lookup-btc-6e+08",
+        "binance-bracket-lookup-xrp-1e+06",
     }
     assert covered == set(VECTORS)

@@ -6,19 +6,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planner.drills.waterfall import Slippage, gap_waterfall
+from planner.io.registry import get_profile
 from planner.model.errors import PlannerError
 from planner.model.plan import Plan
-from planner.io.registry import get_profile
-from planner.drills.waterfall import Slippage, gap_waterfall
 
 
 def plan_on(profile_id: str, symbol: str, lev: float = 10.0) -> Plan:
     """1 BTC long at 50,000, isolated, margin 5,000 at 10x."""
-    return Plan.model_validate({
-        "profile": profile_id, "account": {"wallet_balance": 20000.0},
-        "positions": [{"symbol": symbol, "side": "long", "quantity": 1.0, "entry_price": 50000.0, "mark_price": 50000.0,
-                       "leverage": lev, "margin_mode": "isolated"}],
-    })
+    return Plan.model_validate(
+        {
+            "profile": profile_id,
+            "account": {"wallet_balance": 20000.0},
+            "positions": [
+                {
+                    "symbol": symbol,
+                    "side": "long",
+                    "quantity": 1.0,
+                    "entry_price": 50000.0,
+                    "mark_price": 50000.0,
+                    "leverage": lev,
+                    "margin_mode": "isolated",
+                }
+            ],
+        }
+    )
 
 
 def _sums(w) -> None:
@@ -28,8 +40,14 @@ def _sums(w) -> None:
 def test_bybit_fund_then_adl() -> None:
     """Gap to 44,000, 1 % slippage -> 43,560. Loss 6,440 + fee 0.055 % x 43,560 = 23.958 -> 6,463.958.
     Margin 5,000; deficit 1,463.958: fund capacity 1,000 then ADL 463.958."""
-    w = gap_waterfall(plan_on("bybit-linear", "BTCUSDT"), get_profile("bybit-linear"), 0, gap_price=44000.0,
-                      slippage=Slippage(fixed=0.01), insurance_fund_capacity=1000.0)
+    w = gap_waterfall(
+        plan_on("bybit-linear", "BTCUSDT"),
+        get_profile("bybit-linear"),
+        0,
+        gap_price=44000.0,
+        slippage=Slippage(fixed=0.01),
+        insurance_fund_capacity=1000.0,
+    )
     assert w.liquidation_fee == pytest.approx(23.958)
     assert w.total_loss == pytest.approx(6463.958)
     assert w.from_margin == pytest.approx(5000.0)
@@ -39,8 +57,14 @@ def test_bybit_fund_then_adl() -> None:
 
 def test_okx_fund_empty_all_adl() -> None:
     """OKX fee 0.05 % x 43,560 = 21.78; deficit 1,461.78 all auto-deleveraged when the fund is empty."""
-    w = gap_waterfall(plan_on("okx", "BTC-USDT-SWAP"), get_profile("okx"), 0, gap_price=44000.0,
-                      slippage=Slippage(fixed=0.01), insurance_fund_capacity=0.0)
+    w = gap_waterfall(
+        plan_on("okx", "BTC-USDT-SWAP"),
+        get_profile("okx"),
+        0,
+        gap_price=44000.0,
+        slippage=Slippage(fixed=0.01),
+        insurance_fund_capacity=0.0,
+    )
     assert w.total_loss == pytest.approx(6461.78)
     assert (w.insurance_fund, w.adl) == pytest.approx((0.0, 1461.78))
     assert not w.loses_more_than_margin and w.trader_total_loss == pytest.approx(5000.0)
@@ -68,8 +92,9 @@ def test_binance_depth_profile_vwap_fill() -> None:
 
 def test_depth_profile_must_increase() -> None:
     with pytest.raises(PlannerError, match="slippage.levels.1"):
-        gap_waterfall(plan_on("binance-usdm", "BTCUSDT"), get_profile("binance-usdm"), 0,
-                      slippage=Slippage(levels=((0.01, 1000.0), (0.005, 1000.0))))
+        gap_waterfall(
+            plan_on("binance-usdm", "BTCUSDT"), get_profile("binance-usdm"), 0, slippage=Slippage(levels=((0.01, 1000.0), (0.005, 1000.0)))
+        )
 
 
 @settings(max_examples=60, deadline=None)

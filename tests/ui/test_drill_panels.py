@@ -7,19 +7,24 @@ import time
 import pytest
 
 from planner.drills.actions import action_plan
-from planner.engine.evaluate import evaluate
-from planner.model.plan import Account, Plan, Position
 from planner.drills.montecarlo import liquidation_probability
-from planner.io.registry import get_profile
 from planner.drills.scenarios import Slippage, gap_waterfall, shock
+from planner.engine.evaluate import evaluate
+from planner.io.registry import get_profile
+from planner.model.plan import Account, Plan, Position
 from ui.panels import ActionPanel, DrillsPanel
 
 
 def _plan(mark: float = 50000.0, wallet: float = 600.0) -> Plan:
     """A cross BTC long at 20x whose mark sits near liquidation (margin call)."""
-    return Plan(profile="binance-usdm", account=Account(wallet_balance=wallet),
-                positions=[Position(symbol="BTCUSDT", side="long", quantity=0.2, entry_price=50000.0, mark_price=mark,
-                                    leverage=20.0, margin_mode="cross")], horizon_hours=24.0)
+    return Plan(
+        profile="binance-usdm",
+        account=Account(wallet_balance=wallet),
+        positions=[
+            Position(symbol="BTCUSDT", side="long", quantity=0.2, entry_price=50000.0, mark_price=mark, leverage=20.0, margin_mode="cross")
+        ],
+        horizon_hours=24.0,
+    )
 
 
 @pytest.fixture
@@ -115,8 +120,14 @@ def test_event_drill_in_worker_matches_engine_and_seed(qtbot, profile):
         panel.run_event()
     r = blocker.args[0]
     preset = panel.events[panel.event_combo.currentData()]
-    ref = liquidation_probability(plan, profile, model=preset.model(volatility=panel.event_vol.value() / 100.0),
-                                  horizon_hours=preset.horizon_hours, paths=20000, seed=7)
+    ref = liquidation_probability(
+        plan,
+        profile,
+        model=preset.model(volatility=panel.event_vol.value() / 100.0),
+        horizon_hours=preset.horizon_hours,
+        paths=20000,
+        seed=7,
+    )
     assert r.probability == ref.probability and r.paths == 20000
     assert panel.progress.value() == 1000
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from planner.engine.evaluate import evaluate
-from planner.present.exports import positions_csv
 from planner.io.plan_files import load_plan
 from planner.io.recovery import recoverable_sessions
+from planner.present.exports import positions_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +60,9 @@ while True:
 
 def test_autosave_recovers_after_kill_9_of_the_app(data_dir) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "POSITION_PLANNER_DATA_DIR": str(data_dir)}
-    proc = subprocess.Popen([sys.executable, "-c", GUI_EDIT_AND_WAIT], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GUI_EDIT_AND_WAIT], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "edited"
         assert recoverable_sessions() == []  # the session is alive: nothing to offer yet
@@ -161,12 +162,24 @@ def test_exports(window, tmp_path) -> None:
 
 def test_report_command(tmp_path) -> None:
     out = tmp_path / "report.pdf"
-    res = subprocess.run([sys.executable, "-m", "ui", "report", "resources/examples/btc-10x-isolated.plan.json", "--out", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ui", "report", "resources/examples/btc-10x-isolated.plan.json", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert out.read_bytes()[:5] == b"%PDF-"
-    bad = subprocess.run([sys.executable, "-m", "ui", "report", str(tmp_path / "missing.plan.json"), "--out", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ui", "report", str(tmp_path / "missing.plan.json"), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=120,
+    )
     assert bad.returncode == 2 and "file not found" in bad.stderr and "Traceback" not in bad.stderr
 
 

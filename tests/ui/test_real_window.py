@@ -30,7 +30,11 @@ def test_window_renders_on_xcb(tmp_path: Path) -> None:
     env["QT_QPA_PLATFORM"] = "xcb"
     res = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", sys.executable, "-m", "ui", "--screenshot", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert png_size(out) == (1600, 1000)

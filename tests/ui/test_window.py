@@ -134,8 +134,14 @@ def test_invalid_input_keeps_last_valid_plan(window):
 
 def test_screenshot_writes_png(tmp_path):
     out = tmp_path / "shot.png"
-    res = subprocess.run([sys.executable, "-m", "ui", "--screenshot", str(out)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    res = subprocess.run(
+        [sys.executable, "-m", "ui", "--screenshot", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert res.returncode == 0, res.stderr
     from PySide6.QtGui import QImage
 
@@ -146,8 +152,13 @@ def test_screenshot_writes_png(tmp_path):
 def test_bad_plan_file_exits_2(tmp_path):
     bad = tmp_path / "bad.plan.json"
     bad.write_text('{"format": "position-plan", "positions": 3}')
-    res = subprocess.run([sys.executable, "-m", "ui", str(bad), "--screenshot", str(tmp_path / "x.png")], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ui", str(bad), "--screenshot", str(tmp_path / "x.png")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "bad.plan.json" in res.stderr
 
@@ -179,7 +190,7 @@ def test_equity_plot_matches_funding_curves_and_paths(window):
     window.funding_panel.rates["BTCUSDT"].setValue(0.05)  # percent per interval
     assert doc.plan.funding_rates["BTCUSDT"] == pytest.approx(0.0005)
     window.equity_plot.show_path(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), "drill")
-    px, py = window.equity_plot.path_curve.getData()
+    _px, py = window.equity_plot.path_curve.getData()
     assert list(py) == [1.0, 2.0, 3.0] and window.equity_plot.path_curve.isVisible()
     window.equity_plot.clear_path()
     assert not window.equity_plot.path_curve.isVisible()

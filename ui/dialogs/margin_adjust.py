@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from planner.model.errors import PlannerError
 from planner.engine.evaluate import evaluate
+from planner.model.errors import PlannerError
 from planner.present.format import fmt_money, fmt_price
 
 
@@ -26,8 +26,10 @@ class MarginAdjustDialog(QDialog):
         self.preview = QLabel()
         self.preview.setWordWrap(True)
         leg = document.evaluation.legs[row]
-        self.now.setText(f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
-                         f"(margin {fmt_money(leg.collateral, leg.settle)})")
+        self.now.setText(
+            f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
+            f"(margin {fmt_money(leg.collateral, leg.settle)})"
+        )
         form = QFormLayout(self)
         form.addRow("Change (+ add, − remove)", self.amount)
         form.addRow("Liquidation price now", self.now)
@@ -56,8 +58,10 @@ class MarginAdjustDialog(QDialog):
             return
         leg = ev.legs[self.row]
         self.preview.setStyleSheet("")
-        self.preview.setText(f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
-                             f"(margin {fmt_money(leg.collateral, leg.settle)})")
+        self.preview.setText(
+            f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
+            f"(margin {fmt_money(leg.collateral, leg.settle)})"
+        )
         ok.setEnabled(self.amount.value() != 0.0)
 
     def apply(self) -> None:

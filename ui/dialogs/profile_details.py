@@ -12,8 +12,11 @@ from planner.model.profile import RULE_TRAITS, ExchangeProfile
 def profile_summary_html(p: ExchangeProfile) -> str:
     t = RULE_TRAITS[p.rule]
     pol = p.policies
-    srcs = "".join(f"<li><a href='{html.escape(s.url)}'>{html.escape(s.title or s.url)}</a>"
-                   f"{' (captured ' + s.captured.isoformat() + ')' if s.captured else ''}</li>" for s in p.sources)
+    srcs = "".join(
+        f"<li><a href='{html.escape(s.url)}'>{html.escape(s.title or s.url)}</a>"
+        f"{' (captured ' + s.captured.isoformat() + ')' if s.captured else ''}</li>"
+        for s in p.sources
+    )
     return (
         f"<h3>{html.escape(p.name)}</h3><p>Profile <code>{p.id}</code>, data of {p.version.isoformat()}</p>"
         f"<p><b>Liquidation rule</b> ({p.rule}): {html.escape(t.formula)}<br>"
@@ -61,8 +64,14 @@ class ProfileDetailsDialog(QDialog):
         self.tiers.setHorizontalHeaderLabels(heads)
         self.tiers.setRowCount(len(spec.tiers))
         for r, t in enumerate(spec.tiers):
-            vals = [str(r + 1), f"{t.notional_floor:,.0f}", "∞" if t.notional_cap is None else f"{t.notional_cap:,.0f}",
-                    f"{t.max_leverage:g}x", f"{t.maintenance_rate:.4%}", f"{t.maintenance_amount:,.2f}"]
+            vals = [
+                str(r + 1),
+                f"{t.notional_floor:,.0f}",
+                "∞" if t.notional_cap is None else f"{t.notional_cap:,.0f}",
+                f"{t.max_leverage:g}x",
+                f"{t.maintenance_rate:.4%}",
+                f"{t.maintenance_amount:,.2f}",
+            ]
             for c, v in enumerate(vals):
                 self.tiers.setItem(r, c, QTableWidgetItem(v))
         self.tiers.resizeColumnsToContents()

@@ -4,11 +4,21 @@ maintenance amounts on the recurrence) before it can be saved as a user profile.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QTableWidget, QTableWidgetItem, QVBoxLayout,
-)
 from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from planner.model.errors import problems_from_validation
 from planner.model.profile import ExchangeProfile, Tier, rebuild_maintenance_amounts
@@ -105,7 +115,15 @@ class ProfileEditor(QDialog):
                 except ValueError:
                     self.error.setText(f"{self._current} tier {r + 1}, {COLUMNS[c]}: '{text}' is not a number")
                     return None
-            rows.append({"notional_floor": vals[0], "notional_cap": vals[1], "max_leverage": vals[2], "maintenance_rate": vals[3], "maintenance_amount": vals[4]})
+            rows.append(
+                {
+                    "notional_floor": vals[0],
+                    "notional_cap": vals[1],
+                    "max_leverage": vals[2],
+                    "maintenance_rate": vals[3],
+                    "maintenance_amount": vals[4],
+                }
+            )
         return rows
 
     def _switch(self, sym: str) -> None:
@@ -125,8 +143,15 @@ class ProfileEditor(QDialog):
             return
         last = rows[-1] if rows else {"notional_cap": 0.0, "max_leverage": 1.0, "maintenance_rate": 0.5}
         floor = last["notional_cap"] or 0.0
-        rows.append({"notional_floor": floor, "notional_cap": None, "max_leverage": last["max_leverage"],
-                     "maintenance_rate": last["maintenance_rate"], "maintenance_amount": 0.0})
+        rows.append(
+            {
+                "notional_floor": floor,
+                "notional_cap": None,
+                "max_leverage": last["max_leverage"],
+                "maintenance_rate": last["maintenance_rate"],
+                "maintenance_amount": 0.0,
+            }
+        )
         self.tiers[self._current] = rows
         self._fill()
 

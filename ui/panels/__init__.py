@@ -41,7 +41,14 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
     actions.sigApplyPlan.connect(doc.apply_plan)
     drills.sigEquityPath.connect(window.equity_plot.show_path)
     menu = window.menu("Drills")
-    for title, index in (("Shock", 0), ("Gap / slippage", 1), ("Partial liquidation", 2), ("Price path", 3), ("Event drill", 4), ("Profile comparison", 5)):
+    for title, index in (
+        ("Shock", 0),
+        ("Gap / slippage", 1),
+        ("Partial liquidation", 2),
+        ("Price path", 3),
+        ("Event drill", 4),
+        ("Profile comparison", 5),
+    ):
         act = menu.addAction(title)
         act.triggered.connect(lambda _=False, i=index: (drills_dock.show(), drills_dock.raise_(), drills.tabs.setCurrentIndex(i)))
     act = menu.addAction("Action plan")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from planner.drills.actions import ActionPlan, ActionSettings, action_plan
@@ -85,8 +93,11 @@ class ActionPanel(QWidget):
 
     def settings(self) -> ActionSettings:
         """The user's knobs (fractions); the engine validates them and names a bad one."""
-        return ActionSettings(buffer=self.buffer.value() / 100.0, target_distance=self.target_distance.value() / 100.0,
-                              stop_distance=self.stop_distance.value() / 100.0)
+        return ActionSettings(
+            buffer=self.buffer.value() / 100.0,
+            target_distance=self.target_distance.value() / 100.0,
+            stop_distance=self.stop_distance.value() / 100.0,
+        )
 
     def refresh(self, *_) -> None:
         if self._context is not None:

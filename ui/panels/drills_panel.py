@@ -8,19 +8,31 @@ from __future__ import annotations
 
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
-    QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from planner.model.errors import PlannerError
 from planner.drills.events import bundled_events
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.io.registry import bundled_profiles
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
 from planner.drills.waterfall import parse_depth_levels
+from planner.io.registry import bundled_profiles
+from planner.model.errors import PlannerError
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -56,7 +68,7 @@ class DrillWorker(QThread):
         self.progressed.emit(float(fraction))
         return not self._cancelled
 
-    def run(self) -> None:  # noqa: D401 - Qt API
+    def run(self) -> None:
         try:
             result = self._job(self._progress)
         except PlannerError as exc:
@@ -234,14 +246,24 @@ class DrillsPanel(QWidget):
             return self._fail(exc)
         rows = []
         for leg in r.legs:
-            rows.append([f"{leg.index + 1} {leg.symbol}", fmt_price(leg.mark_price), fmt_money(leg.unrealized_pnl, leg.settle),
-                         fmt_money(leg.equity, leg.settle), fmt_ratio(leg.margin_ratio), leg.state,
-                         "yes" if leg.index in r.liquidated else "no"])
+            rows.append(
+                [
+                    f"{leg.index + 1} {leg.symbol}",
+                    fmt_price(leg.mark_price),
+                    fmt_money(leg.unrealized_pnl, leg.settle),
+                    fmt_money(leg.equity, leg.settle),
+                    fmt_ratio(leg.margin_ratio),
+                    leg.state,
+                    "yes" if leg.index in r.liquidated else "no",
+                ]
+            )
         _fill(self.shock_table, ["Leg", "Mark", "uPnL", "Equity", "Margin ratio", "State", "Liquidated"], rows)
         order = ", ".join(str(i + 1) for i in r.cross_close_order) or "none"
         a = r.account
-        self.shock_summary.setText(f"Account equity {fmt_money(a.equity, a.currency)}, ratio {fmt_ratio(a.margin_ratio)} ({a.state}); "
-                                   f"cross legs closed first: {order}")
+        self.shock_summary.setText(
+            f"Account equity {fmt_money(a.equity, a.currency)}, ratio {fmt_ratio(a.margin_ratio)} ({a.state}); "
+            f"cross legs closed first: {order}"
+        )
 
     def run_gap(self) -> None:
         if not self._ready():
@@ -251,8 +273,7 @@ class DrillsPanel(QWidget):
                 slip = parse_depth_levels(self.gap_depth.toPlainText())
             else:
                 slip = Slippage(fixed=self.gap_slip.value() / 100.0)
-            w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0,
-                              slippage=slip)
+            w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0, slippage=slip)
         except PlannerError as exc:
             return self._fail(exc)
         _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v)] for name, v in w.rows])
@@ -266,6 +287,7 @@ class DrillsPanel(QWidget):
         try:
             if price <= 0:
                 from planner.engine.evaluate import evaluate
+
                 lp = evaluate(self.plan, self.profile).legs[i].liquidation_price
                 if lp is None:
                     self.error.setText("This leg has no liquidation price; enter a mark to test.")
@@ -274,10 +296,23 @@ class DrillsPanel(QWidget):
             steps = partial_liquidation(self.plan, self.profile, i, price)
         except PlannerError as exc:
             return self._fail(exc)
-        _fill(self.partial_table, ["Step", "Closed", "Left", "Equity", "Requirement", "Margin ratio", "Fee", "Note"],
-              [[str(s.number), f"{s.closed:,.6g}", f"{s.left:,.6g}", fmt_money(s.equity), fmt_money(s.requirement),
-                fmt_ratio(s.margin_ratio), fmt_money(s.fee), s.note]
-               for s in steps])
+        _fill(
+            self.partial_table,
+            ["Step", "Closed", "Left", "Equity", "Requirement", "Margin ratio", "Fee", "Note"],
+            [
+                [
+                    str(s.number),
+                    f"{s.closed:,.6g}",
+                    f"{s.left:,.6g}",
+                    fmt_money(s.equity),
+                    fmt_money(s.requirement),
+                    fmt_ratio(s.margin_ratio),
+                    fmt_money(s.fee),
+                    s.note,
+                ]
+                for s in steps
+            ],
+        )
 
     def run_compare(self) -> None:
         if not self._ready():
@@ -290,7 +325,9 @@ class DrillsPanel(QWidget):
         for row in rows:
             legs = "; ".join(
                 f"{d['symbol']}: liq {fmt_price(d['liquidation_price'])}, IM {fmt_money(d['initial_margin'], d['currency'])}, "
-                f"liq. fee {fmt_money(d['liquidation_fee'], d['currency'])}" for d in row.legs)
+                f"liq. fee {fmt_money(d['liquidation_fee'], d['currency'])}"
+                for d in row.legs
+            )
             out.append([row.profile_name, row.status, legs, row.beyond_bankruptcy])
         _fill(self.compare_table, ["Profile", "Status", "Legs", "Beyond bankruptcy"], out)
 
@@ -343,15 +380,20 @@ class DrillsPanel(QWidget):
         plan, profile = self.plan, self.profile
         vol, seed, paths = self.event_vol.value() / 100.0, self.event_seed.value(), self.event_paths.value()
         try:
-            preset = preset.model_copy(update={"expected_jumps": self.event_jumps.value(), "typical_move": self.event_jump_size.value() / 100.0})
+            preset = preset.model_copy(
+                update={"expected_jumps": self.event_jumps.value(), "typical_move": self.event_jump_size.value() / 100.0}
+            )
             model = preset.model(volatility=vol)
             from planner.drills.montecarlo import _check
+
             _check(paths, 24, preset.horizon_hours, model)
         except PlannerError as exc:
             return self._fail(exc)
 
         def job(progress):
-            return liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress)
+            return liquidation_probability(
+                plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress
+            )
 
         self._start(job, self._show_mc)
 

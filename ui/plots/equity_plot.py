@@ -31,8 +31,7 @@ class EquityPlot(QWidget):
         self.plot.addItem(self.settlements)
         self.path_curve = self.plot.plot()
         self.path_curve.hide()
-        self.liq_line = pg.InfiniteLine(angle=90, movable=False, label="Funding liquidation {value:,.1f} h",
-                                        labelOpts={"position": 0.85})
+        self.liq_line = pg.InfiniteLine(angle=90, movable=False, label="Funding liquidation {value:,.1f} h", labelOpts={"position": 0.85})
         self.plot.addItem(self.liq_line, ignoreBounds=True)
         self.liq_line.hide()
         self.info = QLabel(" ")

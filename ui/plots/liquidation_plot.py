@@ -48,8 +48,7 @@ class LiquidationPlot(QWidget):
         self.plot.addItem(self.shortfall)
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
-        self.mark_line = pg.InfiniteLine(angle=90, movable=True, label="Mark {value:,.2f}",
-                                         labelOpts={"position": 0.3, "movable": False})
+        self.mark_line = pg.InfiniteLine(angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.3, "movable": False})
         self.mark_line.setZValue(20)
         self.mark_line.setHoverPen(pg.mkPen(width=4))
         self.plot.addItem(self.mark_line)
@@ -154,8 +153,12 @@ class LiquidationPlot(QWidget):
                 if leg.symbol != self.symbol:
                     continue
                 s = 1 if leg.side == "long" else -1
-                for kind, value in (("entry", leg.entry_price), ("margin_call", leg.margin_call_price),
-                                    ("liquidation", leg.liquidation_price), ("bankruptcy", leg.bankruptcy_price)):
+                for kind, value in (
+                    ("entry", leg.entry_price),
+                    ("margin_call", leg.margin_call_price),
+                    ("liquidation", leg.liquidation_price),
+                    ("bankruptcy", leg.bankruptcy_price),
+                ):
                     if value is not None:
                         shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
                         merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
@@ -168,7 +171,8 @@ class LiquidationPlot(QWidget):
             axes = (self.symbol, c.currency, self.style_.foreground)
             if axes != getattr(self, "_axes", None):
                 self._axes = axes
-                self.mark_line.label.setFormat("Mark {value:,.%df}" % min(4, max(0, _decimals(spec.tick_size))))
+                decimals = min(4, max(0, _decimals(spec.tick_size)))
+                self.mark_line.label.setFormat(f"Mark {{value:,.{decimals}f}}")
                 self.plot.setLabel("bottom", f"{self.symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
                 self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
             self._layout_labels()

@@ -24,14 +24,36 @@ class PlotStyle:
 
 
 LIGHT = PlotStyle(
-    background="#ffffff", foreground="#30343a", grid_alpha=0.25, equity="#1f6fd1", requirement="#d9480f",
-    isolated=("#2b8a3e", "#7048e8", "#0c8599", "#c2255c"), entry="#495057", mark="#1f6fd1", margin_call="#e67700",
-    liquidation="#c92a2a", bankruptcy="#5f3dc4", shortfall=(224, 49, 49, 45), path="#7048e8", settlement="#868e96",
+    background="#ffffff",
+    foreground="#30343a",
+    grid_alpha=0.25,
+    equity="#1f6fd1",
+    requirement="#d9480f",
+    isolated=("#2b8a3e", "#7048e8", "#0c8599", "#c2255c"),
+    entry="#495057",
+    mark="#1f6fd1",
+    margin_call="#e67700",
+    liquidation="#c92a2a",
+    bankruptcy="#5f3dc4",
+    shortfall=(224, 49, 49, 45),
+    path="#7048e8",
+    settlement="#868e96",
 )
 DARK = PlotStyle(
-    background="#1e2024", foreground="#d0d4da", grid_alpha=0.2, equity="#4dabf7", requirement="#ff922b",
-    isolated=("#69db7c", "#b197fc", "#3bc9db", "#f783ac"), entry="#adb5bd", mark="#74c0fc", margin_call="#ffd43b",
-    liquidation="#ff6b6b", bankruptcy="#b197fc", shortfall=(255, 107, 107, 50), path="#e599f7", settlement="#868e96",
+    background="#1e2024",
+    foreground="#d0d4da",
+    grid_alpha=0.2,
+    equity="#4dabf7",
+    requirement="#ff922b",
+    isolated=("#69db7c", "#b197fc", "#3bc9db", "#f783ac"),
+    entry="#adb5bd",
+    mark="#74c0fc",
+    margin_call="#ffd43b",
+    liquidation="#ff6b6b",
+    bankruptcy="#b197fc",
+    shortfall=(255, 107, 107, 50),
+    path="#e599f7",
+    settlement="#868e96",
 )
 
 

@@ -29,8 +29,12 @@ class AccountPanel(QWidget):
         form.addRow("Wallet balance", self.wallet)
         form.addRow("New legs default to", self.mode)
         form.addRow(self.problem)
-        self.wallet.valueChanged.connect(lambda v: document.update_account(merge_key="account.wallet", text="Edit wallet balance", wallet_balance=v))
-        self.mode.currentIndexChanged.connect(lambda i: document.update_account(text="Edit margin-mode default", margin_mode_default=self.mode.itemData(i)))
+        self.wallet.valueChanged.connect(
+            lambda v: document.update_account(merge_key="account.wallet", text="Edit wallet balance", wallet_balance=v)
+        )
+        self.mode.currentIndexChanged.connect(
+            lambda i: document.update_account(text="Edit margin-mode default", margin_mode_default=self.mode.itemData(i))
+        )
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self._marks())
         self.sync()

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QWidget,
 )
 
-from planner.model.enums import MarginMode, Side
-from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
+from planner.model.enums import MarginMode, Side
+from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
 from ui.widgets.problem_marks import mark
 
 _TIPS = {
@@ -66,8 +72,14 @@ class PositionForm(QWidget):
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e03131;")
         self.fields = {
-            "symbol": self.symbol, "side": self.side, "quantity": self.quantity, "entry_price": self.entry,
-            "mark_price": self.mark_, "leverage": self.leverage, "margin_mode": self.mode, "isolated_margin": self.isolated,
+            "symbol": self.symbol,
+            "side": self.side,
+            "quantity": self.quantity,
+            "entry_price": self.entry,
+            "mark_price": self.mark_,
+            "leverage": self.leverage,
+            "margin_mode": self.mode,
+            "isolated_margin": self.isolated,
         }
         form = QFormLayout(self)
         form.addRow("Symbol", self.symbol)
@@ -83,8 +95,12 @@ class PositionForm(QWidget):
         iso_row.addWidget(self.margin_btn)
         form.addRow("Iso. margin", iso_row)
         form.addRow(self.problem)
-        for name, spin in (("quantity", self.quantity), ("entry_price", self.entry), ("mark_price", self.mark_),
-                           ("leverage", self.leverage)):
+        for name, spin in (
+            ("quantity", self.quantity),
+            ("entry_price", self.entry),
+            ("mark_price", self.mark_),
+            ("leverage", self.leverage),
+        ):
             spin.valueChanged.connect(lambda v, n=name: self._edit(n, v))
         self.isolated.valueChanged.connect(lambda v: self._edit("isolated_margin", None if v == 0.0 else v))
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
@@ -104,11 +120,13 @@ class PositionForm(QWidget):
             return
         if field in ("quantity", "entry_price", "mark_price", "leverage") and value == 0.0:
             from planner.model.errors import Problem
+
             self.document.refuse([Problem(f"positions.{self.row}.{field}", "must be greater than 0")])
             return
         label = field.replace("_", " ")
-        self.document.update_position(self.row, text=f"Edit leg {self.row + 1} {label}",
-                                      merge_key=f"positions.{self.row}.{field}", **{field: value})
+        self.document.update_position(
+            self.row, text=f"Edit leg {self.row + 1} {label}", merge_key=f"positions.{self.row}.{field}", **{field: value}
+        )
 
     _syncing = False
 

@@ -10,8 +10,14 @@ from planner.model.enums import MarginMode, Side
 from planner.model.plan import Position
 
 COLUMNS = [
-    ("symbol", "Symbol"), ("side", "Side"), ("quantity", "Quantity"), ("entry_price", "Entry"),
-    ("mark_price", "Mark"), ("leverage", "Leverage"), ("margin_mode", "Margin"), ("isolated_margin", "Isolated margin"),
+    ("symbol", "Symbol"),
+    ("side", "Side"),
+    ("quantity", "Quantity"),
+    ("entry_price", "Entry"),
+    ("mark_price", "Mark"),
+    ("leverage", "Leverage"),
+    ("margin_mode", "Margin"),
+    ("isolated_margin", "Isolated margin"),
 ]
 
 
@@ -32,13 +38,13 @@ class PositionsModel(QAbstractTableModel):
         elif n:
             self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(COLUMNS) - 1))
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._n
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
         if role == Qt.DisplayRole:
             return COLUMNS[section][1] if orientation == Qt.Horizontal else f"#{section + 1}"
         return None
@@ -76,7 +82,7 @@ class PositionsModel(QAbstractTableModel):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
-    def setData(self, index, value, role=Qt.EditRole) -> bool:  # noqa: N802
+    def setData(self, index, value, role=Qt.EditRole) -> bool:
         if role != Qt.EditRole or not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
@@ -149,8 +155,15 @@ class PositionsTable(QWidget):
         symbol = src.symbol if src else symbols[0]
         price = src.mark if src else 100.0
         lev = min(10.0, max(1.0, float(doc.profile.symbols[symbol].tiers[0].max_leverage))) if symbol in doc.profile.symbols else 10.0
-        pos = Position(symbol=symbol, side=Side.LONG, quantity=src.quantity if src else 1.0, entry_price=price, mark_price=price,
-                       leverage=lev, margin_mode=doc.draft.account.margin_mode_default)
+        pos = Position(
+            symbol=symbol,
+            side=Side.LONG,
+            quantity=src.quantity if src else 1.0,
+            entry_price=price,
+            mark_price=price,
+            leverage=lev,
+            margin_mode=doc.draft.account.margin_mode_default,
+        )
         self._last = len(doc.draft.positions)
         doc.add_position(pos)
         self.select(self._last)

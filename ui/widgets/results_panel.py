@@ -10,13 +10,33 @@ from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES, explain
 
 LEG_ROWS = [
-    "state", "liquidation_price", "distance_to_liquidation", "distance_to_liquidation_price", "margin_call_price",
-    "bankruptcy_price", "margin_ratio", "initial_margin", "maintenance_margin", "unrealized_pnl", "roe",
-    "break_even_price", "max_leverage", "equity", "funding_per_interval",
+    "state",
+    "liquidation_price",
+    "distance_to_liquidation",
+    "distance_to_liquidation_price",
+    "margin_call_price",
+    "bankruptcy_price",
+    "margin_ratio",
+    "initial_margin",
+    "maintenance_margin",
+    "unrealized_pnl",
+    "roe",
+    "break_even_price",
+    "max_leverage",
+    "equity",
+    "funding_per_interval",
 ]
 ACCOUNT_ROWS = [
-    "state", "margin_ratio", "initial_margin", "maintenance_margin", "unrealized_pnl", "equity", "wallet_balance",
-    "available_balance", "cross_liquidation_move_down", "cross_liquidation_move_up",
+    "state",
+    "margin_ratio",
+    "initial_margin",
+    "maintenance_margin",
+    "unrealized_pnl",
+    "equity",
+    "wallet_balance",
+    "available_balance",
+    "cross_liquidation_move_down",
+    "cross_liquidation_move_up",
 ]
 ROWS = LEG_ROWS + [r for r in ACCOUNT_ROWS if r not in LEG_ROWS]
 STATE_COLORS = {"safe": QColor(47, 158, 68, 90), "margin_call": QColor(245, 159, 0, 110), "liquidation": QColor(224, 49, 49, 120)}
@@ -43,17 +63,17 @@ class ResultsModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(ROWS) - 1, cols - 1))
             self.headerDataChanged.emit(Qt.Horizontal, 0, cols - 1)
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._shape[0]
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._shape[1]
 
     def _item(self, col: int):
         ev = self.ev
         return ev.legs[col] if col < len(ev.legs) else ev.accounts[col - len(ev.legs)]
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
         if orientation == Qt.Vertical:
             name = ROWS[section]
             if role == Qt.DisplayRole:
