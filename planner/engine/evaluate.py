@@ -167,22 +167,41 @@ def _opt(x: float) -> float | None:
 
 
 def unrealized_pnl(s: ArrayLike, q: ArrayLike, entry: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
-    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
+    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin.
+
+    Linear: Binance Futures calculator FAQ, "PnL long = (Exit - Entry) x Qty"
+    (copy at http://binance-register.co/en/issues/item/2641.html); inverse: Binance COIN-M
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46
+
+    >>> float(unrealized_pnl(1, 1.0, 50_000.0, 45_000.0, inverse=False))
+    -5000.0
+    """
     if inverse:
         return s * q * (1.0 / entry - 1.0 / np.asarray(price, dtype=float))
     return s * q * (np.asarray(price, dtype=float) - entry)
 
 
 def break_even_price(entry: float, s: int, taker: float) -> float:
-    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse)."""
+    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse).
+
+    Solves ``PnL(P) = f*E*q + f*P*q`` with the calculator FAQ's PnL (copy at
+    http://binance-register.co/en/issues/item/2641.html); no venue publishes it as such.
+
+    >>> round(break_even_price(50_000.0, 1, 0.0005), 2)
+    50050.03
+    """
     return entry * (1 + s * taker) / (1 - s * taker)
 
 
 def target_price(entry: float, s: int, leverage: float, roe: float, inverse: bool) -> float | None:
     """Exit price for a return on initial margin ``roe`` (fraction).
 
-    Linear ``E*(1 + s*roe/L)``; inverse ``E/(1 - s*roe/L)`` (Bybit calculator:
-    7,000 at 5x for +20 % -> 7,291.67).
+    Linear ``E*(1 + s*roe/L)`` (Binance calculator FAQ, copy at
+    http://binance-register.co/en/issues/item/2641.html); inverse ``E/(1 - s*roe/L)``
+    (Bybit calculator: 7,000 at 5x for +20 % -> 7,291.67).
+
+    >>> round(target_price(7_000.0, 1, 5.0, 0.2, inverse=True), 2)
+    7291.67
     """
     if inverse:
         den = 1 - s * roe / leverage
@@ -192,7 +211,15 @@ def target_price(entry: float, s: int, leverage: float, roe: float, inverse: boo
 
 
 def average_entry(q1: float, e1: float, q2: float, e2: float, inverse: bool) -> float:
-    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean)."""
+    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean).
+
+    Keeps the PnL of both fills: linear PnL is linear in ``P`` (size-weighted mean),
+    inverse PnL is linear in ``1/P`` (Binance COIN-M,
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46).
+
+    >>> average_entry(1.0, 50_000.0, 1.0, 40_000.0, inverse=False)
+    45000.0
+    """
     if inverse:
         return (q1 + q2) / (q1 / e1 + q2 / e2)
     return (q1 * e1 + q2 * e2) / (q1 + q2)
@@ -213,7 +240,13 @@ def level_multiplier(th: Thresholds, which: str) -> float:
 
 
 def margin_ratio(equity: float, requirement: float, convention: str) -> float | None:
-    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio)."""
+    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio).
+
+    ``mm_over_equity``: Binance margin ratio = MM / margin balance, liquidated at >= 100 %
+    (https://dev.binance.vision/t/how-to-caculating-leverage-pnl-quantile/17801);
+    otherwise OKX: equity / (MM + close fee), liquidated at <= 100 %
+    (https://www.okx.com/support/hc/en-us/articles/360053909592).
+    """
     if convention == "mm_over_equity":
         return requirement / equity if equity > 0 else None
     return equity / requirement if requirement > 0 else None
