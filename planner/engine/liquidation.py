@@ -178,13 +178,14 @@ def _measure_at(price, q, s, inverse: bool):
 
 
 def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
-    """Tier index = number of inner floors <= value; comparison counting beats a
+    """Tier index = number of inner floors < value (caps inclusive, as
+    :func:`planner.engine.tiers.tier_index`); comparison counting beats a
     binary search for the dozen tiers real tables have."""
     if inner.shape[0] > 100:
-        return np.searchsorted(inner, values, side="right")
+        return np.searchsorted(inner, values, side="left")
     j = np.zeros(values.shape, dtype=np.int8)
     for floor in inner:
-        j += values >= floor
+        j += values > floor
     return j.astype(np.intp)
 
 
@@ -212,11 +213,11 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
         price = _tier_root(ss, qq, a0, mm, ee, k_rate[j], k_amount[j], fee, table.inverse)
         for _ in range(table.n_tiers + 1):
             v = _measure_at(price, qq, ss, table.inverse)
-            bad = (v < lo[j]) | (v >= hi[j])
+            bad = ((v <= lo[j]) & (j > 0)) | (v > hi[j])
             if not bad.any():
                 break
             idx = np.flatnonzero(bad)
-            jn = np.searchsorted(inner, v[idx], side="right")
+            jn = np.searchsorted(inner, v[idx], side="left")
             j[idx] = jn
             price[idx] = _tier_root(ss[idx], qq[idx], a0[idx], mm[idx], ee[idx], k_rate[jn], k_amount[jn], fee, table.inverse)
         else:
