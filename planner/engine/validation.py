@@ -114,7 +114,7 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{where}.leverage",
-                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.6g} {spec.settle}"
+                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.10g} {spec.settle}"
                     f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
                 )
             )
