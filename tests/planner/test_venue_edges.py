@@ -21,13 +21,16 @@ from planner.engine.evaluate import evaluate
 from planner.engine.liquidation import price_at_level
 from planner.engine.tiers import TierTable, initial_margin, maintenance_margin, max_leverage_at, tier_index
 from planner.engine.validation import plan_problems
+from planner.io.importers import apply_tiers, import_tiers
 from planner.io.registry import get_profile, profile_from_data, profile_json_schema
 from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import round_price_safe
 
-BRACKETS = Path("/work/shared/reference/brackets_binance_btcusdt.json")
+ROOT = Path(__file__).resolve().parents[2]
+# GET /fapi/v1/leverageBracket for BTCUSDT, the live table of shared/reference/brackets_binance_btcusdt.json (2024-10-24).
+BRACKETS = ROOT / "tests/data/importers/binance-leverageBracket.json"
 
 
 def plan_on(profile: ExchangeProfile | dict, positions: list[dict], wallet: float = 1e9, **account) -> Plan:
@@ -86,7 +89,7 @@ def test_binance_first_bracket_cap_allows_125x() -> None:
 def test_every_binance_bracket_boundary(n: int) -> None:
     """Both sides of every cap of the live table: at the cap the bracket's own
     initialLeverage, one cent past it the next bracket's (and not more)."""
-    brackets = json.loads(BRACKETS.read_text())["brackets"]
+    brackets = json.loads(BRACKETS.read_text())[0]["brackets"]
     prof = get_profile("binance-usdm")
     table = TierTable.from_spec(prof.symbols["BTCUSDT"])
     b, nxt = brackets[n - 1], brackets[n]
@@ -105,37 +108,36 @@ def test_every_binance_bracket_boundary(n: int) -> None:
         assert any(f"exceeds the maximum {nxt['initialLeverage']:g}x" in p for p in problems(past))
 
 
-def okx_two_tiers() -> dict:
-    """OKX BTC-USDT-SWAP tier 1 from ccxt PR 11938 (0-500 contracts of 0.01 BTC, MMR 0.4 %, 125x),
-    plus a hand-made tier 2 (500-1,000 contracts, MMR 0.6 %, 100x) to have a boundary to cross."""
-    tiers = get_profile("okx").symbols["BTC-USDT-SWAP"].model_dump(mode="json")["tiers"]
-    tiers = [
-        *tiers,
-        {"notional_floor": 5.0, "notional_cap": 10.0, "max_leverage": 100, "maintenance_rate": 0.006, "maintenance_amount": 0.0},
-    ]
-    return with_symbol("okx", "BTC-USDT-SWAP", tiers=tiers)
+def okx_imported() -> ExchangeProfile:
+    """OKX BTC-USDT-SWAP tiers read from a GET /api/v5/public/position-tiers response
+    (tests/data/importers/okx-position-tiers.json): tier 1 minSz 0 / maxSz 500 contracts, MMR 0.4 %,
+    125x (the published values, ccxt PR 11938); tier 2 minSz 501 / maxSz 1,000, 0.5 %, 100x (illustrative).
+    OKX's bands are whole contracts: contract 500 is the last of tier 1, contract 501 the first of tier 2."""
+    okx = get_profile("okx")
+    _, tiers = import_tiers(ROOT / "tests/data/importers/okx-position-tiers.json", okx)
+    return apply_tiers(okx, tiers, "okx-position-tiers.json")
 
 
 def test_okx_last_contract_of_a_tier_and_no_jump() -> None:
-    """OKX position-tiers: tier 1 ends at maxSz 500 contracts (ccxt PR 11938). The 500th contract
-    is still tier 1 (125x, MMR 0.4 %), and the liquidation price there is tier 1's closed form
-    (freqtrade / OKX margin ratio: LP = (E - M/q) / (1 - mmr - fee)), continuous from below."""
-    data = okx_two_tiers()
-    e, f = 40000.0, 0.0005
-    at = plan_on(data, [pos("BTC-USDT-SWAP", 5.0, e, 125)])
+    """The 500th contract (5 BTC) is still tier 1 (125x, MMR 0.4 %), and the liquidation price
+    there is tier 1's closed form (OKX margin ratio = 1, as in freqtrade:
+    LP = (E - M/q) / (1 - mmr - fee)), the same as just below the cap: no jump at the boundary."""
+    prof = okx_imported()
+    e, f = 40000.0, prof.fees.taker
+    at = plan_on(prof, [pos("BTC-USDT-SWAP", 5.0, e, 125)])
     assert problems(at) == []
-    ev = evaluate(at, at.profile)
+    ev = evaluate(at, prof)
     m = 5.0 * e / 125
-    assert ev.legs[0].tier == 1 and ev.legs[0].maintenance_rate == 0.004
+    assert ev.legs[0].tier == 1 and ev.legs[0].maintenance_rate == 0.004 and ev.legs[0].max_leverage == 125
     assert ev.legs[0].liquidation_price == pytest.approx((e - m / 5.0) / (1 - 0.004 - f), rel=1e-12)
-    below = evaluate(plan_on(data, [pos("BTC-USDT-SWAP", 4.99, e, 125)]), at.profile).legs[0].liquidation_price
-    assert below == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)  # same leverage -> same price, no jump
-    # One contract (0.01 BTC) past the cap: tier 2, 100x at most, MMR 0.6 %.
-    past = plan_on(data, [pos("BTC-USDT-SWAP", 5.01, e, 125)])
+    below = evaluate(plan_on(prof, [pos("BTC-USDT-SWAP", 4.99, e, 125)]), prof).legs[0].liquidation_price
+    assert below == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)  # same leverage -> same price
+    # Contract 501 (5.01 BTC): tier 2, 100x at most, MMR 0.5 %.
+    past = plan_on(prof, [pos("BTC-USDT-SWAP", 5.01, e, 125)])
     assert any("125x exceeds the maximum 100x" in p for p in problems(past))
-    ev2 = evaluate(plan_on(data, [pos("BTC-USDT-SWAP", 5.01, e, 100)]), at.profile)
+    ev2 = evaluate(plan_on(prof, [pos("BTC-USDT-SWAP", 5.01, e, 100)]), prof)
     assert ev2.legs[0].tier == 2
-    assert ev2.legs[0].liquidation_price == pytest.approx((e - e / 100) / (1 - 0.006 - f), rel=1e-12)
+    assert ev2.legs[0].liquidation_price == pytest.approx((e - e / 100) / (1 - 0.005 - f), rel=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +287,8 @@ def test_deribit_displayed_leverage_accepted() -> None:
     e = 50000.0
     contracts = 400.06 * e / 10  # BTC-PERPETUAL: 10 USD per contract
     ok = plan_on(prof, [pos("BTC-PERPETUAL", contracts, e, 25, mode="cross")], balances={"BTC": 100})
-    assert 1 / (0.02 + 400.06 * 0.00005) == pytest.approx(24.998, abs=5e-4)
+    cap = 1 / (0.02 + 400.06 * 0.00005)
+    assert cap == pytest.approx(24.998, abs=5e-4)
     assert problems(ok) == []
     over = plan_on(prof, [pos("BTC-PERPETUAL", contracts, e, 25.01, mode="cross")], balances={"BTC": 100})
     assert any("25.01x exceeds the maximum" in p for p in problems(over))
@@ -414,3 +417,17 @@ def test_price_at_level_uses_published_amount_across_jump() -> None:
     assert math.isfinite(lp)
     gap = lambda p: q * e / 2.0 + q * (p - e) - float(maintenance_margin(q, p, table))  # noqa: E731
     assert gap(lp * (1 + 1e-9)) >= -1e-6 and gap(lp * (1 - 1e-9)) <= 1e-6
+
+
+def test_import_tiers_warns_on_published_amounts_off_recurrence(tmp_path: Path, capsys) -> None:
+    """A saved /fapi/v1/leverageBracket response whose bracket-3 cum is 1,000 instead of 950 is
+    imported as published; the CLI says so on stderr, naming the tier."""
+    data = json.loads(BRACKETS.read_text())
+    data[0]["brackets"][2]["cum"] = 1000.0
+    path = tmp_path / "stale-brackets.json"
+    path.write_text(json.dumps(data))
+    assert main(["import-tiers", str(path), "--profile", "binance-usdm", "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert "dry run: nothing saved" in out
+    assert err.startswith("position-planner: warning: profile 'binance-usdm': symbols.BTCUSDT.tiers.3.maintenance_amount 1,000")
+    assert err.count("\n") == 1
