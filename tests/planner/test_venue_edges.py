@@ -431,3 +431,39 @@ def test_import_tiers_warns_on_published_amounts_off_recurrence(tmp_path: Path, 
     assert "dry run: nothing saved" in out
     assert err.startswith("position-planner: warning: profile 'binance-usdm': symbols.BTCUSDT.tiers.3.maintenance_amount 1,000")
     assert err.count("\n") == 1
+
+
+def _bundled_symbols() -> list[tuple[str, str]]:
+    from planner.io.registry import bundled_profiles
+
+    return [(pid, sym) for pid, p in sorted(bundled_profiles().items()) for sym in p.symbols]
+
+
+@pytest.mark.parametrize(("pid", "sym"), _bundled_symbols())
+def test_bundled_tables_both_sides_of_every_cap(pid: str, sym: str) -> None:
+    """Every bundled table: exactly at each cap the tier's own max leverage and rate, just past
+    it the next tier's; exactly at the last cap accepted, one part in a million past it refused."""
+    prof = get_profile(pid)
+    spec = prof.symbols[sym]
+    table = TierTable.from_spec(spec)
+    if table.size_scaled is not None:
+        return
+    for i, t in enumerate(spec.tiers[:-1]):
+        assert t.notional_cap is not None
+        assert int(tier_index(t.notional_cap, table)) == i
+        assert int(tier_index(t.notional_cap * (1 + 1e-9), table)) == i + 1
+    last = spec.tiers[-1]
+    if last.notional_cap is None:
+        return
+    e = 1000.0
+    inverse = table.inverse
+    q_formula = last.notional_cap if table.basis == "size" else (last.notional_cap * e if inverse else last.notional_cap / e)
+    quantity = q_formula / spec.contract_size if inverse else q_formula
+    balances = {spec.settle: 1e12}
+
+    def plan(qty: float) -> Plan:
+        return plan_on(prof, [pos(sym, qty, e, last.max_leverage, mode="cross")], wallet=1e12, balances=balances)
+
+    assert problems(plan(quantity)) == []
+    msgs = problems(plan(quantity * (1 + 1e-6)))
+    assert len(msgs) == 1 and msgs[0].startswith("positions.0.quantity:") and "the largest position the venue allows is" in msgs[0]
