@@ -506,7 +506,7 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
             def f(price, m=m, stack=stack):
                 eq = wallet + upnl_others + stack.upnl(price)
                 if m == 0.0:
-                    return eq - stack.close_fees(price, fee_res)
+                    return eq - stack.close_fees(price, fee_res) - stack.held
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
 
             cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))

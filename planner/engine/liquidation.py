@@ -106,7 +106,7 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     """Price interval of every tier for each position (value basis), shape (N, T)."""
     qc = q[:, None]
     with np.errstate(divide="ignore"):
-        if table.inverse:  # value = q/P in [floor, cap)  <=>  P in (q/cap, q/floor]
+        if table.inverse:  # value = q/P in (floor, cap]  <=>  P in [q/cap, q/floor)
             lo = qc / table.caps[None, :]
             hi = np.where(table.floors[None, :] > 0, qc / np.where(table.floors > 0, table.floors, 1.0)[None, :], np.inf)
         else:

@@ -467,3 +467,30 @@ def test_bundled_tables_both_sides_of_every_cap(pid: str, sym: str) -> None:
     assert problems(plan(quantity)) == []
     msgs = problems(plan(quantity * (1 + 1e-6)))
     assert len(msgs) == 1 and msgs[0].startswith("positions.0.quantity:") and "the largest position the venue allows is" in msgs[0]
+
+
+def test_bybit_hedged_cross_legs_hold_their_fees() -> None:
+    """Two Bybit legs of one symbol in one cross wallet: at the common liquidation price the
+    wallet plus both uPnLs equals both entry-value MMs plus both held fees to close; at the
+    bankruptcy price it equals the held fees (hand check of the item-5 model in hedge mode)."""
+    from planner.engine.evaluate import leg_inputs
+
+    data = bybit_one_tier(False, 0.00055)
+    plan = plan_on(
+        data,
+        [pos("BTCUSDT", 1.0, 50000.0, 50, mode="cross"), pos("BTCUSDT", 0.5, 50000.0, 50, side="short", mode="cross")],
+        wallet=600.0,
+    )
+    ev = evaluate(plan, plan.profile)
+    legs = leg_inputs(plan, plan.profile)
+    held = sum(l.close_fee_held for l in legs)
+    assert all(l.close_fee_held > 0 for l in legs)
+    mm = (1.0 + 0.5) * 50000.0 * 0.005
+
+    def equity(p: float) -> float:
+        return 600.0 + 1.0 * (p - 50000.0) - 0.5 * (p - 50000.0)
+
+    lp, bp = ev.legs[0].liquidation_price, ev.legs[0].bankruptcy_price
+    assert lp is not None and bp is not None and bp < lp < 50000.0
+    assert equity(lp) == pytest.approx(mm + held, abs=1e-6)
+    assert equity(bp) == pytest.approx(held, abs=1e-6)
