@@ -295,7 +295,7 @@ def test_compare_profiles_lists_every_profile() -> None:
     rows = compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))
     assert {r.profile_id for r in rows} == set(bundled_profiles())
     by = {r.profile_id: r for r in rows}
-    assert by["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(
+    assert by["binance-usdm"].legs[0].liquidation_price == pytest.approx(
         evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price
     )
     assert "trader owes" in by["dex-generic"].beyond_bankruptcy
