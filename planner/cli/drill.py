@@ -201,7 +201,9 @@ def compare_text(plan, rows) -> str:
     lines = []
     w = max(len(r.profile_id) for r in rows) if rows else 8
     for i, pos in enumerate(plan.positions):
-        lines.append(f"#{i + 1} {pos.symbol} {pos.side.value} {pos.quantity:g} at {pos.entry_price:,.6g}, {pos.leverage:g}x {pos.margin_mode.value}")
+        lines.append(
+            f"#{i + 1} {pos.symbol} {pos.side.value} {pos.quantity:g} at {pos.entry_price:,.6g}, {pos.leverage:g}x {pos.margin_mode.value}"
+        )
         lines.append(
             f"  {'venue':<{w}}  SC  {'symbol':<18} {'liq price':>12} {'to liq':>8} {'IM':>18} {'MM':>18} {'liq fee':>18} {'funding/day':>18}"
         )

@@ -26,9 +26,9 @@ __all__ = [
     "ShockResult",
     "Slippage",
     "Waterfall",
+    "beyond_bankruptcy_text",
     "compare_profiles",
     "gap_waterfall",
-    "beyond_bankruptcy_text",
     "shock",
     "shock_marks",
 ]

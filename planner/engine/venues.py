@@ -138,9 +138,7 @@ def map_symbol(
     if symbol in target.symbols and (source_spec is None or target.symbols[symbol].contract == source_spec.contract):
         return symbol, None
     key = coin_key(symbol, source_spec.base if source_spec is not None else None)
-    candidates = [
-        (sym, spec) for sym, spec in target.symbols.items() if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec)
-    ]
+    candidates = [(sym, spec) for sym, spec in target.symbols.items() if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec)]
     if not candidates:
         return None, f"{target.name} lists no {key.coin} perpetual quoted in USD"
 
@@ -187,7 +185,9 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
         source = plan.profile
     if source.id == target.id:
         legs = [
-            LegMapping(i, p.symbol, p.symbol, i, p.quantity, _usd_value(p, source.symbols[p.symbol]) if p.symbol in source.symbols else None)
+            LegMapping(
+                i, p.symbol, p.symbol, i, p.quantity, _usd_value(p, source.symbols[p.symbol]) if p.symbol in source.symbols else None
+            )
             for i, p in enumerate(plan.positions)
         ]
         return VenueMapping(plan, source.id, target.id, legs)
@@ -210,7 +210,9 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
             legs.append(LegMapping(i, pos.symbol, None, reason=f"'{pos.symbol}' is not listed by the plan's profile '{source.id}'"))
             continue
         if not _usd_quoted(sspec):
-            legs.append(LegMapping(i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping"))
+            legs.append(
+                LegMapping(i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping")
+            )
             continue
         tsym, why = map_symbol(pos.symbol, sspec, target)
         if tsym is None:
@@ -227,7 +229,11 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
         if tspec.contract != sspec.contract:
             notes.append(
                 f"{sspec.contract.value} -> {tspec.contract.value} at equal USD value {usd:,.2f}: "
-                + (f"{qty:,.6g} contracts of {tspec.contract_size:g} USD" if tspec.contract is ContractKind.INVERSE else f"{qty:,.6g} {tspec.base}")
+                + (
+                    f"{qty:,.6g} contracts of {tspec.contract_size:g} USD"
+                    if tspec.contract is ContractKind.INVERSE
+                    else f"{qty:,.6g} {tspec.base}"
+                )
             )
             if tspec.contract is ContractKind.INVERSE and abs(qty - round(qty)) > 1e-9:
                 notes.append(f"{qty:,.6g} is not a whole number of contracts; the venue would trade {max(1, round(qty)):,d}")
@@ -267,7 +273,9 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
             else:
                 rates[tsym] = rate
                 if si != ti:
-                    notes.append(f"funding {plan.funding_rates[pos.symbol]:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)")
+                    notes.append(
+                        f"funding {plan.funding_rates[pos.symbol]:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)"
+                    )
                 if abs(rate) > target.funding.cap_per_interval:
                     notes.append(f"funding {rate:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
         if pos.margin_mode is MarginMode.ISOLATED:
