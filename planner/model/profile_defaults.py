@@ -28,6 +28,7 @@ Rule-family funding and policies are those of the bundled profile named in
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
 from typing import Any
@@ -218,14 +219,12 @@ def _symbol_defaults(name: str, spec: dict[str, Any], rule: str) -> dict[str, An
             out["tiers"] = rebuilt
         if rule == "deribit" and "size_scaled" not in out:
             first = tiers[0]
-            try:
+            with contextlib.suppress(KeyError, TypeError, ValueError, ZeroDivisionError):  # validation names the bad field
                 out["size_scaled"] = {
                     "initial_rate": 1.0 / float(first["max_leverage"]),
                     "maintenance_rate": float(first["maintenance_rate"]),
                     "rate_per_unit": 0.0,
                 }
-            except (KeyError, TypeError, ValueError, ZeroDivisionError):
-                pass
     return out
 
 
