@@ -239,8 +239,10 @@ def profiles_markdown(profiles: list[ExchangeProfile]) -> str:
         beyond.append("no negative balance" if pol.negative_balance_protection else "**trader owes the deficit**")
         beyond.append(f"leftover margin: {pol.leftover_margin.replace('_', ' ')}")
         src = " ".join(f"[{i}]({s.url})" for i, s in enumerate(p.sources, start=1))
+        names = list(p.symbols)
+        shown = ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:3])} and {len(names) - 3} more"
         lines.append(
-            f"| `{p.id}` | {p.name} | `{p.rule}` | {', '.join(p.symbols)} | {p.version.isoformat()} | "
+            f"| `{p.id}` | {p.name} | `{p.rule}` | {shown} | {p.version.isoformat()} | "
             f"{fmt_pct(p.fees.maker, 3)} / {fmt_pct(p.fees.taker, 3)} / {fmt_pct(p.fees.liquidation, 3)} | "
             f"every {p.funding.interval_hours:g} h{' (continuous)' if p.funding.accrual == 'continuous' else ''} | "
             f"{'; '.join(beyond)} | {src} |"
