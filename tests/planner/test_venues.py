@@ -168,3 +168,56 @@ def test_same_venue_is_the_identity() -> None:
     plan = _plan()
     m = map_plan(plan, get_profile("binance-usdm"), get_profile("binance-usdm"))
     assert m.plan is plan and m.identity and all(not leg.notes for leg in m.legs)
+
+
+BTC_ETH_SOL = {
+    "format": "position-plan",
+    "version": 1,
+    "name": "BTC ETH SOL",
+    "profile": "binance-usdm",
+    "account": {"wallet_balance": 30000.0},
+    "positions": [
+        {
+            "symbol": "BTCUSDT",
+            "side": "long",
+            "quantity": 0.5,
+            "entry_price": 60000.0,
+            "mark_price": 61000.0,
+            "leverage": 10,
+            "margin_mode": "isolated",
+        },
+        {"symbol": "ETHUSDT", "side": "short", "quantity": 5.0, "entry_price": 3000.0, "leverage": 10, "margin_mode": "cross"},
+        {"symbol": "SOLUSDT", "side": "long", "quantity": 50.0, "entry_price": 150.0, "leverage": 5, "margin_mode": "cross"},
+    ],
+    "funding_rates": {"BTCUSDT": 0.0001, "ETHUSDT": 0.0001, "SOLUSDT": -0.0002},
+}
+
+
+@pytest.mark.parametrize(
+    "pid", ["binance-usdm", "binance-coinm", "deribit", "kraken", "hyperliquid", "dex-generic", "bybit-linear", "bybit-inverse", "okx"]
+)
+def test_evaluate_profile_maps_a_binance_btc_eth_sol_plan(tmp_path, capsys, pid: str) -> None:
+    import json
+
+    from planner.cli.main import main
+
+    path = tmp_path / "bes.plan.json"
+    path.write_text(json.dumps(BTC_ETH_SOL), encoding="utf-8")
+    code = main(["evaluate", str(path), "--profile", pid, "--json"])
+    out, err = capsys.readouterr()
+    prof = get_profile(pid)
+    coins = {coin_key(s, spec.base).coin for s, spec in prof.symbols.items()}
+    if {"BTC", "ETH", "SOL"} <= coins:
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["profile"]["id"] == pid and len(data["positions"]) == 3
+        # Equal USD value at entry: 0.5 BTC x 60,000 = 30,000 USD; 5 ETH x 3,000 = 15,000 USD; 50 SOL x 150 = 7,500 USD.
+        for leg, usd in zip(data["positions"], (30000.0, 15000.0, 7500.0), strict=True):
+            assert leg["notional_usd"] == pytest.approx(
+                usd if leg["contract"] == "inverse" else usd * leg["mark_price"] / leg["entry_price"]
+            )
+    else:
+        # Bybit and OKX carry BTC only (no newer public ETH/SOL table was found): a one-line refusal per missing coin.
+        assert code == 2 and out == ""
+        missing = sorted({"ETH", "SOL"} - coins)
+        assert all(f"no {c} perpetual" in err for c in missing)
