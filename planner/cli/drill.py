@@ -13,10 +13,11 @@ from planner.drills.events import bundled_events, load_event_file
 from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.drills.scenarios import ComparisonRow, Slippage, compare_profiles, gap_waterfall, shock
 from planner.engine.validation import check_plan
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
+from planner.model.plan import Plan
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
@@ -194,7 +195,7 @@ def _compare(plan, profile, args):
     return {"text": compare_text(plan, rows), "json": [asdict(r) for r in rows]}
 
 
-def compare_text(plan, rows) -> str:
+def compare_text(plan: Plan, rows: list[ComparisonRow]) -> str:
     """The leg x venue grid as text: one block per leg, one line per venue (S = safest, C = cheapest)."""
     from planner.present.format import fmt_money, fmt_pct
 

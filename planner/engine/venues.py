@@ -184,13 +184,13 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
             raise ValueError(f"map_plan: the plan names profile '{plan.profile}'; pass that profile as source")
         source = plan.profile
     if source.id == target.id:
-        legs = [
+        same = [
             LegMapping(
                 i, p.symbol, p.symbol, i, p.quantity, _usd_value(p, source.symbols[p.symbol]) if p.symbol in source.symbols else None
             )
             for i, p in enumerate(plan.positions)
         ]
-        return VenueMapping(plan, source.id, target.id, legs)
+        return VenueMapping(plan, source.id, target.id, same)
 
     # USD price of one coin, from the plan's marks (used to value coin wallets).
     coin_usd: dict[str, float] = {}
@@ -333,7 +333,7 @@ def _map_wallets(
             if is_stable(ccy):
                 amount = usd
             else:
-                px = coin_usd.get(coin_key(ccy).coin)
+                px = coin_usd.get(coin_key(ccy).coin, 0.0)
                 if not px:
                     notes.append(f"{usd:,.2f} USD for {ccy} not carried over: no leg prices {ccy}")
                     continue

@@ -238,9 +238,9 @@ def fill_profile_defaults(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     rule = data.get("rule")
-    fam = FAMILY_DEFAULTS.get(rule) if isinstance(rule, str) else None
-    if fam is None:
+    if not isinstance(rule, str) or rule not in FAMILY_DEFAULTS:
         return data
+    fam = FAMILY_DEFAULTS[rule]
     out = dict(data)
     symbols = out.get("symbols")
     if isinstance(symbols, dict):
