@@ -231,3 +231,28 @@ def test_symbol_box_filters_hundreds_of_symbols_by_typing(window, qtbot):
     assert completer.filterMode() == Qt.MatchContains
     shown = [completer.completionModel().index(i, 0).data() for i in range(completer.completionModel().rowCount())]
     assert "1000PEPEUSDT" in shown and all("PEPE" in s for s in shown)
+
+
+def test_data_age_colours_the_capture_date():
+    from datetime import date
+
+    from ui.widgets.profile_selector import AMBER, RED, data_age
+
+    assert data_age(date(2026, 3, 5), date(2026, 6, 1))[1] == ""  # under 6 months
+    text, colour = data_age(date(2026, 3, 5), date(2026, 11, 25))  # 265 days
+    assert colour == AMBER and "over 6" in text and "Import tiers" in text
+    text, colour = data_age(date(2022, 2, 11), date(2026, 11, 25))
+    assert colour == RED and "over 12" in text
+
+
+def test_capture_date_label_is_coloured_by_age(window):
+    from datetime import date
+
+    from ui.widgets.profile_selector import data_age
+
+    sel = window.profile_selector
+    prof = window.document.profile
+    assert sel.version.text() == f"data of {prof.version.isoformat()}"
+    text, colour = data_age(prof.version, date.today())
+    assert (colour in sel.version.styleSheet()) if colour else sel.version.styleSheet() == ""
+    assert text in sel.version.toolTip()
