@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 from planner.io.registry import bundled_profiles
 from ui.widgets.problem_marks import mark
 
-
 #: Data older than these many days is shown amber, then red.
 AMBER_DAYS, RED_DAYS = 183, 365
 AMBER, RED = "#d08700", "#e03131"
