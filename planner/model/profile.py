@@ -331,9 +331,15 @@ def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:
 
 
 def check_maintenance_amounts(tiers: list[Tier], rel_tol: float = 1e-6) -> tuple[int, float] | None:
-    """Return ``(tier_number, expected)`` of the first tier breaking the recurrence, else None."""
-    for i, t in enumerate(rebuild_maintenance_amounts(tiers), start=1):
-        given = tiers[i - 1].maintenance_amount
-        if abs(given - t.maintenance_amount) > rel_tol * max(1.0, abs(t.maintenance_amount)):
-            return i, t.maintenance_amount
+    """Return ``(tier_number, expected)`` of the first tier breaking the recurrence, else None.
+
+    Same arithmetic as :func:`rebuild_maintenance_amounts`, without copying the
+    tiers (a 682-symbol profile is checked at every start).
+    """
+    cum = 0.0
+    for i, t in enumerate(tiers):
+        if i > 0:
+            cum += t.notional_floor * (t.maintenance_rate - tiers[i - 1].maintenance_rate)
+        if abs(t.maintenance_amount - cum) > rel_tol * max(1.0, abs(cum)):
+            return i + 1, cum
     return None

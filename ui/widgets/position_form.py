@@ -60,7 +60,7 @@ class PositionForm(QWidget):
         completer.setFilterMode(Qt.MatchContains)
         completer.setCaseSensitivity(Qt.CaseInsensitive)
         completer.setCompletionMode(QCompleter.PopupCompletion)
-        self._listed_symbols: object = None
+        self._listed_symbols: tuple[str, ...] = ()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
@@ -152,8 +152,9 @@ class PositionForm(QWidget):
         spec = doc.profile.symbols.get(pos.symbol)
         self._syncing = True
         try:
-            if force or self._listed_symbols is not doc.profile.symbols:
-                self._listed_symbols = doc.profile.symbols
+            listed = tuple(doc.profile.symbols)
+            if force or self._listed_symbols != listed:
+                self._listed_symbols = listed
                 self.symbol.clear()
                 self.symbol.addItems(sorted(doc.profile.symbols))
             if self.symbol.currentText() != pos.symbol:
