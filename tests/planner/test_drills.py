@@ -138,15 +138,15 @@ def test_shock_bad_input() -> None:
 
 
 def test_binance_reduces_to_lower_tier_first() -> None:
-    """20 BTC at 2x (1,000,000 USDT, tier 3): at the liquidation price the first step
-    cuts the position to the lower tier's cap, then re-checks."""
+    """20 BTC at 5x (1,000,000 USDT, tier 3 of the 2026-03-05 brackets: 800,000-3,000,000): at the
+    liquidation price the first step cuts the position to the lower tier's cap (800,000), then re-checks."""
     prof = get_profile("binance-usdm")
     plan = plan_on("binance-usdm", "BTCUSDT", q=20.0, lev=5.0, wallet=300000.0)
     ev = evaluate(plan, prof)
     lp = ev.legs[0].liquidation_price
     steps = partial_liquidation(plan, prof, 0, lp * 0.999)
     assert steps[0].note.startswith("reduce to tier")
-    assert steps[0].left * lp * 0.999 < 600000.0
+    assert steps[0].left * lp * 0.999 < 800000.0
     assert steps[-1].left == 0.0 or steps[-1].equity >= steps[-1].requirement
 
 
@@ -295,7 +295,7 @@ def test_compare_profiles_lists_every_profile() -> None:
     rows = compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))
     assert {r.profile_id for r in rows} == set(bundled_profiles())
     by = {r.profile_id: r for r in rows}
-    assert by["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(
+    assert by["binance-usdm"].legs[0].liquidation_price == pytest.approx(
         evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price
     )
     assert "trader owes" in by["dex-generic"].beyond_bankruptcy
