@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recovered_from = None
     restored = False
     if not (args.screenshot or args.smoke):
-        from ui.file_features import offer_recovery
+        from ui.files.recovery import offer_recovery
 
         recovered = offer_recovery(None)
         if recovered is not None:

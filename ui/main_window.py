@@ -88,10 +88,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_eval)
 
         self._build_menus()
-        from ui.panels import install_drill_panels  # drills + action plan docks
+        from ui.docks import install_drill_panels  # drills + action plan docks
 
         install_drill_panels(self)
-        from ui.file_features import install_file_features
+        from ui.files import install_file_features
 
         install_file_features(self)
         doc.changed.connect(self._on_changed)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ui.panels.action_panel import ActionPanel
-from ui.panels.drills_panel import DrillsPanel
+from ui.docks.action_panel import ActionPanel
+from ui.docks.drills_panel import DrillsPanel
 
 __all__ = ["ActionPanel", "DrillsPanel", "install_drill_panels"]
 

@@ -115,7 +115,7 @@ class FakeBox:
 def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatch) -> None:
     from planner.io.plan_files import save_plan
     from planner.model.profile import ExchangeProfile
-    from ui import file_features
+    from ui.files import profiles as file_profiles
 
     doc = window.document
     path = tmp_path / "p.plan.json"
@@ -125,7 +125,7 @@ def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatc
     # The bundled profile "changed" after saving: the saved copy has another liquidation fee.
     old = saved.profile.model_copy(update={"fees": saved.profile.fees.model_copy(update={"liquidation": 0.02})})
     save_plan(saved.model_copy(update={"profile": old}), path)
-    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
+    monkeypatch.setattr(file_profiles, "QMessageBox", FakeBox)
     FakeBox.shown.clear()
     assert window.open_path(path)
     assert "saved with an older copy" in FakeBox.shown[-1]
@@ -136,27 +136,27 @@ def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatc
 
 def test_offer_recovery_restores_and_cleans(window, data_dir, monkeypatch) -> None:
     from planner.io.recovery import write_autosave
-    from ui import file_features
+    from ui.files import recovery
 
     plan = load_plan(ROOT / "resources/examples/btc-10x-isolated.plan.json").model_copy(update={"name": "crashed work"})
     write_autosave(plan, "/tmp/x.plan.json", pid=999999)  # a pid that is not running
-    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
-    got = file_features.offer_recovery(window)
+    monkeypatch.setattr(recovery, "QMessageBox", FakeBox)
+    got = recovery.offer_recovery(window)
     assert got is not None and got[0].name == "crashed work" and got[1] == "/tmp/x.plan.json"
     assert recoverable_sessions() == []
 
 
 def test_exports(window, tmp_path) -> None:
-    from ui import file_features
+    from ui.files import exports
 
     doc = window.document
-    csv_path = file_features.export_positions_csv(window, tmp_path / "pos.csv")
+    csv_path = exports.export_positions_csv(window, tmp_path / "pos.csv")
     assert csv_path.read_text() == positions_csv(evaluate(doc.plan, doc.profile))
-    grid = file_features.export_grid_csv(window, tmp_path / "grid.csv")
+    grid = exports.export_grid_csv(window, tmp_path / "grid.csv")
     assert len(grid.read_text().splitlines()) == 2001
-    pngs = file_features.export_plot_pngs(window, tmp_path)
+    pngs = exports.export_plot_pngs(window, tmp_path)
     assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png"]
-    pdf = file_features.export_report(window, tmp_path / "r.pdf")
+    pdf = exports.export_report(window, tmp_path / "r.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
 
 
@@ -184,9 +184,9 @@ def test_report_command(tmp_path) -> None:
 
 
 def test_import_tiers_dialog_saves_user_profile(window, data_dir) -> None:
-    from ui import file_features
+    from ui.files import profiles as file_profiles
 
-    updated = file_features.import_tiers_dialog(window, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
+    updated = file_profiles.import_tiers_dialog(window, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
     assert updated is not None
     assert (data_dir / "profiles" / "binance-usdm.json").exists()
     assert window.document.user_profiles["binance-usdm"].version == updated.version
