@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.processEvents()
         win.default_dock_sizes()
         app.processEvents()
-        win.liquidation_plot.reset_view()
+        win.document.reset_view()
         for _ in range(5):
             app.processEvents()
         img = win.grab()

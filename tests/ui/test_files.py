@@ -150,13 +150,14 @@ def test_exports(window, tmp_path) -> None:
     from ui.files import exports
 
     doc = window.document
-    csv_path = exports.export_positions_csv(window, tmp_path / "pos.csv")
+    csv_path = exports.export_positions_csv(window, doc, tmp_path / "pos.csv")
     assert csv_path.read_text() == positions_csv(evaluate(doc.plan, doc.profile))
-    grid = exports.export_grid_csv(window, tmp_path / "grid.csv")
+    grid = exports.export_grid_csv(window, doc, tmp_path / "grid.csv")
     assert len(grid.read_text().splitlines()) == 2001
-    pngs = exports.export_plot_pngs(window, tmp_path)
+    pngs = exports.export_plot_pngs(window, window.plot_widgets(), tmp_path)
     assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png"]
-    pdf = exports.export_report(window, tmp_path / "r.pdf")
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    pdf = exports.export_report(window, doc, tmp_path / "r.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
 
 
@@ -186,7 +187,7 @@ def test_report_command(tmp_path) -> None:
 def test_import_tiers_dialog_saves_user_profile(window, data_dir) -> None:
     from ui.files import profiles as file_profiles
 
-    updated = file_profiles.import_tiers_dialog(window, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
+    updated = file_profiles.import_tiers_dialog(window, window.document, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
     assert updated is not None
     assert (data_dir / "profiles" / "binance-usdm.json").exists()
     assert window.document.user_profiles["binance-usdm"].version == updated.version

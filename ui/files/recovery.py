@@ -5,12 +5,15 @@ All file logic is in ``planner.io.recovery``; this module only decides when to c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from planner.io.recovery import discard_autosave, recoverable_sessions, write_autosave
+from planner.model.plan import Plan
+from ui.document import PlanDocument
 
 AUTOSAVE_MS = 3000
 
@@ -18,22 +21,27 @@ AUTOSAVE_MS = 3000
 class AutosaveController:
     """Every few seconds, while the document has unsaved changes, write a recovery copy."""
 
-    def __init__(self, window, interval_ms: int = AUTOSAVE_MS) -> None:
-        self.window = window
-        self.timer = QTimer(window)
+    def __init__(
+        self, document: PlanDocument, parent: QObject, report: Callable[[str], None] | None = None, interval_ms: int = AUTOSAVE_MS
+    ) -> None:
+        """``report`` shows a failure to the user (the window passes its status bar)."""
+        self.document = document
+        self.report = report
+        self.timer = QTimer(parent)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
-        window.document.dirtyChanged.connect(self._on_dirty)
+        document.dirtyChanged.connect(self._on_dirty)
         self.last_written: Path | None = None
 
     def tick(self) -> None:
-        doc = self.window.document
+        doc = self.document
         if doc.is_dirty():
             try:
                 self.last_written = write_autosave(doc.draft if doc.evaluation is None else doc.plan, str(doc.path) if doc.path else None)
             except OSError as exc:
-                self.window.statusBar().showMessage(f"Autosave failed: {exc}", 5000)
+                if self.report is not None:
+                    self.report(f"Autosave failed: {exc}")
 
     def _on_dirty(self, dirty: bool) -> None:
         if not dirty:  # saved (or undone back to the saved state): no recovery copy needed
@@ -44,7 +52,7 @@ class AutosaveController:
         discard_autosave()
 
 
-def offer_recovery(parent: QWidget | None = None):
+def offer_recovery(parent: QWidget | None = None) -> tuple[Plan, str | None] | None:
     """At start: if a crashed session left unsaved work, ask to restore it. Returns (plan, original path) or None."""
     found = recoverable_sessions()
     if not found:
