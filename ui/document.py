@@ -259,7 +259,7 @@ class PlanDocument(QObject):
         """Rebuild the price grid around the focus symbol's levels and ask the plot to zoom to them."""
         self._grid = None
         self._view_serial += 1
-        self._compute_figures()
+        self._compute_figures(funding=False)
         self.figuresChanged.emit(self.figures)
 
     def set_user_profiles(self, user_profiles: dict[str, ExchangeProfile]) -> None:
@@ -348,20 +348,25 @@ class PlanDocument(QObject):
         self.eval_ms = (time.perf_counter() - t0) * 1000.0
         self._compute_figures()
 
-    def _compute_figures(self) -> None:
-        """Curves of both plots for the current plan, marks and focus symbol (no evaluation here)."""
+    def _compute_figures(self, funding: bool = True) -> None:
+        """Curves of both plots for the current plan, marks and focus symbol (no evaluation here).
+
+        ``funding=False`` keeps the funding curves of the last change (the plan and marks did not change).
+        """
         plan, profile, ev, marks = self.plan, self.profile, self.evaluation, dict(self.marks)
         symbol = self.focus
-        price = funding = None
+        price = None
         mark = None
+        kept = self.figures.funding if not funding and self.figures.plan is plan and self.figures.marks == marks else None
         shown = ev is not None and symbol is not None and symbol in profile.symbols and any(p.symbol == symbol for p in plan.positions)
         if ev is not None and shown and symbol is not None:
             if self._grid is None:
                 self._grid, self._view_range = price_grid(plan, profile, ev, symbol, marks)
             price = price_curves(plan, profile, symbol, self._grid, marks=marks or None)
             mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
-        if ev is not None:
-            funding = funding_curves(plan, profile, horizon_hours=plan.horizon_hours, marks=marks or None, n_points=FUNDING_POINTS)
+        funding_c = kept
+        if ev is not None and funding_c is None:
+            funding_c = funding_curves(plan, profile, horizon_hours=plan.horizon_hours, marks=marks or None, n_points=FUNDING_POINTS)
         self.figures = Figures(
             plan=plan,
             profile=profile,
@@ -370,7 +375,7 @@ class PlanDocument(QObject):
             symbol=symbol if shown else None,
             mark=mark,
             price=price,
-            funding=funding,
+            funding=funding_c if ev is not None else None,
             view_range=self._view_range if shown else None,
             view_serial=self._view_serial,
         )

@@ -396,4 +396,5 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.autosave.stop()  # a deliberate close leaves nothing to recover
+        self._action_timer.stop()  # a closed window computes nothing more
         event.accept()

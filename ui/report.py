@@ -149,30 +149,29 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
 
 
 def plot_images(figures: Figures) -> dict[str, QImage]:
-    """Both plots of ``figures`` drawn by off-screen plot widgets (light style), by name."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
-
+    """Both plots of ``figures`` drawn by plot widgets that are never shown (light style), by name."""
     from ui.plots.equity_plot import EquityPlot
     from ui.plots.liquidation_plot import LiquidationPlot
 
-    app = QApplication.instance()
     out: dict[str, QImage] = {}
     for name, widget in (("liquidation", LiquidationPlot()), ("equity", EquityPlot())):
-        widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         widget.resize(*PLOT_SIZES[name])
         widget.render(figures)
-        widget.show()
-        if app is not None:
-            app.processEvents()
         out[name] = widget.grab().toImage()
-        widget.close()
         widget.deleteLater()
     return out
 
 
 def render_pdf(figures: Figures) -> bytes:
     """The report as PDF bytes (A4 landscape); raises PlannerError if Qt's writer produced no complete PDF."""
+    pdf = _qt_pdf(figures)
+    if not pdf.startswith(b"%PDF-") or b"%%EOF" not in pdf[-64:]:
+        raise PlannerError([Problem("", "Qt's PDF writer did not produce a complete PDF; nothing was written")], source="report")
+    return pdf
+
+
+def _qt_pdf(figures: Figures) -> bytes:
+    """What Qt's PDF writer produced for the report (QTextDocument printed into an in-memory buffer)."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, QUrl
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
@@ -202,10 +201,7 @@ def render_pdf(figures: Figures) -> bytes:
     text.print_(writer)
     del writer  # the writer finishes the PDF when it goes
     buffer.close()
-    pdf = bytes(data.data())
-    if not pdf.startswith(b"%PDF-") or b"%%EOF" not in pdf[-64:]:
-        raise PlannerError([Problem("", "Qt's PDF writer did not produce a complete PDF; nothing was written")], source="report")
-    return pdf
+    return bytes(data.data())
 
 
 def write_report(figures: Figures, out: str | os.PathLike[str]) -> Path:
@@ -244,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     doc = PlanDocument(plan, user_profiles=load_user_profiles())
     doc.set_focus(plan.positions[0].symbol if plan.positions else None)
     path = write_report(doc.figures, args.out)
-    app.processEvents()
+    app.processEvents()  # let the off-screen plots go while Qt is alive
     print(f"wrote {path}")
     return 0
 

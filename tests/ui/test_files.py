@@ -187,7 +187,9 @@ def test_report_command(tmp_path) -> None:
 def test_import_tiers_dialog_saves_user_profile(window, data_dir) -> None:
     from ui.files import profiles as file_profiles
 
-    updated = file_profiles.import_tiers_dialog(window, window.document, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
+    updated = file_profiles.import_tiers_dialog(
+        window, window.document, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True
+    )
     assert updated is not None
     assert (data_dir / "profiles" / "binance-usdm.json").exists()
     assert window.document.user_profiles["binance-usdm"].version == updated.version
@@ -205,3 +207,38 @@ def test_profile_editor_validates(window) -> None:
     assert prof is not None and prof.symbols["BTCUSDT"].tiers == window.document.profile.symbols["BTCUSDT"].tiers
     dlg.table.item(2, 0).setText("abc")
     assert dlg.build() is None and "is not a number" in dlg.error.text()
+
+
+def test_exports_to_bad_destinations_tell_the_user(window, tmp_path, monkeypatch) -> None:
+    """Issue 15 item 15: CSV exports on a bad destination and a failed PNG export show a message, never raise or stay silent."""
+    from ui.files import exports
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(exports.QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append((title, text))))
+    doc = window.document
+    missing = tmp_path / "missing"
+    assert exports.export_positions_csv(window, doc, missing / "pos.csv") is None
+    assert shown[-1][0] == "Cannot write positions" and str(missing / "pos.csv") in shown[-1][1] and "does not exist" in shown[-1][1]
+    assert exports.export_grid_csv(window, doc, tmp_path) is None  # a folder as target
+    assert shown[-1][0] == "Cannot write price grid" and "is a folder" in shown[-1][1]
+    assert exports.export_plot_pngs(window, window.plot_widgets(), missing) == []
+    assert shown[-1][0] == "Cannot write plot images"
+    assert "liquidation-plot.png" in shown[-1][1] and "equity-plot.png" in shown[-1][1]
+    assert len(shown) == 3 and not missing.exists()
+    # The menu entry goes through the same path (file dialog answered with a folder).
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path), "")))
+    export_menu = next(a.menu() for a in window.menu("File").actions() if a.menu() is not None and a.text() == "&Export")
+    next(a for a in export_menu.actions() if a.text().startswith("Positions")).trigger()
+    assert shown[-1][0] == "Cannot write positions" and "is a folder" in shown[-1][1]
+
+
+def test_grid_export_without_curves_says_why(window, tmp_path, monkeypatch) -> None:
+    from ui.files import exports
+
+    told: list[str] = []
+    monkeypatch.setattr(exports.QMessageBox, "information", staticmethod(lambda parent, title, text: told.append(text)))
+    window.document.set_focus(None)
+    assert exports.export_grid_csv(window, window.document, tmp_path / "g.csv") is None
+    assert told and "select a leg" in told[0] and not (tmp_path / "g.csv").exists()
