@@ -69,6 +69,7 @@ def test_autosave_recovers_after_kill_9_of_the_app(data_dir) -> None:
     finally:
         proc.kill()  # SIGKILL mid-session
         proc.wait()
+        proc.stdout.close()
     found = recoverable_sessions()
     assert len(found) == 1
     assert found[0].plan.positions[0].entry_price == 51234.5
