@@ -9,6 +9,7 @@ the views. No finance math here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
     def _build_plots(self) -> None:
         self.liquidation_plot = LiquidationPlot()
         self.equity_plot = EquityPlot()
-        self.plots = QSplitter(Qt.Vertical)
+        self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.setObjectName("plots-splitter")
         self.plots.addWidget(self.liquidation_plot)
         self.plots.addWidget(self.equity_plot)
@@ -114,9 +115,9 @@ class MainWindow(QMainWindow):
         self.results_panel = ResultsPanel(doc)
         self.results_panel.setMinimumWidth(400)
         self.funding_panel = FundingPanel(doc)
-        self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.LeftDockWidgetArea)
-        self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.RightDockWidgetArea)
-        self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.RightDockWidgetArea)
+        self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.default_dock_sizes()
 
     def _build_drill_docks(self) -> None:
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
 
-    def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea) -> QDockWidget:
+    def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
@@ -160,8 +161,8 @@ class MainWindow(QMainWindow):
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | results widths that fit 1600 px without clipping the figures."""
-        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Horizontal)
-        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Vertical)
+        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Orientation.Vertical)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
@@ -177,8 +178,8 @@ class MainWindow(QMainWindow):
         self.status_eval.setToolTip(doc.profile.traits.formula)
 
     def _on_figures(self, figures: Figures) -> None:
-        self.liquidation_plot.render(figures)
-        self.equity_plot.render(figures)
+        self.liquidation_plot.set_figures(figures)
+        self.equity_plot.set_figures(figures)
 
     def _refresh_actions(self) -> None:
         doc = self.document
@@ -202,7 +203,9 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_dirty())
 
     # -- menus ----------------------------------------------------------------
-    def _action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[..., object], shortcut: QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
         act = menu.addAction(text)
         act.triggered.connect(slot)
         if shortcut is not None:
@@ -214,12 +217,12 @@ class MainWindow(QMainWindow):
         for name in ("File", "Edit", "View", "Drills", "Profiles", "Help"):
             self._menus[name] = bar.addMenu(f"&{name}")
         f = self._menus["File"]
-        self._action(f, "&New", self.file_new, QKeySequence.New)
-        self._action(f, "&Open…", self.file_open, QKeySequence.Open)
+        self._action(f, "&New", self.file_new, QKeySequence.StandardKey.New)
+        self._action(f, "&Open…", self.file_open, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._action(f, "&Save", self.file_save, QKeySequence.Save)
-        self._action(f, "Save &as…", self.file_save_as, QKeySequence.SaveAs)
+        self._action(f, "&Save", self.file_save, QKeySequence.StandardKey.Save)
+        self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         export = f.addMenu("&Export")
         doc = self.document
         self._action(export, "Report (PDF)…", lambda: export_report(self, doc))
@@ -227,12 +230,12 @@ class MainWindow(QMainWindow):
         self._action(export, "Positions (CSV)…", lambda: export_positions_csv(self, doc))
         self._action(export, "Liquidation-plot price grid (CSV)…", lambda: export_grid_csv(self, doc))
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         e = self._menus["Edit"]
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.Undo)
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.Redo)
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
         e.addAction(undo)
         e.addAction(redo)
         e.addSeparator()
@@ -257,7 +260,7 @@ class MainWindow(QMainWindow):
         d = self._menus["Drills"]
         for index, title in enumerate(DRILL_TABS):
             self._action(d, title, lambda _=False, i=index: self.show_drill(i))
-        self._action(d, "Action plan", lambda _=False: (self.actions_dock.show(), self.actions_dock.raise_()))
+        self._action(d, "Action plan", self.show_action_plan)
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
         self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
@@ -283,6 +286,10 @@ class MainWindow(QMainWindow):
     def plot_widgets(self) -> list[tuple[str, QWidget]]:
         """The plots by export name (File › Export › Plot images)."""
         return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot)]
+
+    def show_action_plan(self) -> None:
+        self.actions_dock.show()
+        self.actions_dock.raise_()
 
     def show_drill(self, index: int) -> None:
         """Show the Drills dock on tab ``index`` (see DRILL_TABS)."""
@@ -312,11 +319,14 @@ class MainWindow(QMainWindow):
         if not self.document.is_dirty():
             return True
         ans = QMessageBox.question(
-            self, "Unsaved changes", "The plan has unsaved changes. Save them?", QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel
+            self,
+            "Unsaved changes",
+            "The plan has unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
-        if ans == QMessageBox.Save:
+        if ans == QMessageBox.StandardButton.Save:
             return self.file_save()
-        return ans == QMessageBox.Discard
+        return ans == QMessageBox.StandardButton.Discard
 
     def file_new(self) -> None:
         if self.maybe_save():
@@ -366,7 +376,7 @@ class MainWindow(QMainWindow):
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return [value] if isinstance(value, str) else [str(p) for p in value] if isinstance(value, list) else []
 
     def _remember(self, path: Path) -> None:
         items = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]

@@ -156,7 +156,7 @@ def plot_images(figures: Figures) -> dict[str, QImage]:
     out: dict[str, QImage] = {}
     for name, widget in (("liquidation", LiquidationPlot()), ("equity", EquityPlot())):
         widget.resize(*PLOT_SIZES[name])
-        widget.render(figures)
+        widget.set_figures(figures)
         out[name] = widget.grab().toImage()
         widget.deleteLater()
     return out

@@ -102,7 +102,11 @@ def _follows_recurrence(floors: FloatArray, mmr: FloatArray, cum: FloatArray) ->
 
 
 def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
-    """Position value in settlement currency: linear ``q*P`` (quote), inverse ``q/P`` (coin)."""
+    """Position value in settlement currency: linear ``q*P`` (quote), inverse ``q/P`` (coin).
+
+    Inverse notional in coin = contracts x contract size / mark (Binance COIN-M,
+    https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031).
+    """
     q = np.asarray(q, dtype=float)
     price = np.asarray(price, dtype=float)
     return q / price if inverse else q * price
@@ -111,13 +115,13 @@ def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
 def size_in_base(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
     """Size in base units (coins): linear ``q``; inverse USD notional / price."""
     q = np.asarray(q, dtype=float)
-    return q / np.asarray(price, dtype=float) if inverse else q * np.ones_like(np.asarray(price, dtype=float))
+    return q / np.asarray(price, dtype=np.float64) if inverse else q * np.ones_like(np.asarray(price, dtype=np.float64))
 
 
 def tier_measure(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
     """The number a tier is chosen by: value at ``price`` or size, per ``table.basis``."""
     if table.basis == "size":
-        return np.asarray(q, dtype=float) * np.ones_like(np.asarray(price, dtype=float))
+        return np.asarray(q, dtype=np.float64) * np.ones_like(np.asarray(price, dtype=np.float64))
     return position_value(q, price, table.inverse)
 
 
@@ -143,13 +147,23 @@ def maintenance_rate_amount(q: ArrayLike, price: ArrayLike, table: TierTable) ->
 
 
 def maintenance_margin(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
-    """Maintenance margin in settlement currency: ``value(P) * rate - amount`` (never negative)."""
+    """Maintenance margin in settlement currency: ``value(P) * rate - amount`` (never negative).
+
+    Binance: ``MM = notional x MMR(level) - maintenance amount(level)``
+    (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93); Bybit: ``PV x MMR - MM deduction``
+    (https://bybit-tr.com/en-TR/announcement-info/margin-parameters); Deribit's
+    size-scaled rate: https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+    """
     rate, amount = maintenance_rate_amount(q, price, table)
     return np.maximum(position_value(q, price, table.inverse) * rate - amount, 0.0)
 
 
 def initial_margin_rate(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray | None:
-    """Deribit-style size-scaled initial-margin rate, or None for tiered tables."""
+    """Deribit-style size-scaled initial-margin rate, or None for tiered tables.
+
+    BTC: ``IM = 2 % + size_BTC x 0.005 %``
+    (https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022).
+    """
     if table.size_scaled is None:
         return None
     im_base, _, slope, cap = table.size_scaled
@@ -157,7 +171,14 @@ def initial_margin_rate(q: ArrayLike, price: ArrayLike, table: TierTable) -> Flo
 
 
 def max_leverage_at(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
-    """Largest leverage the venue allows for size ``q`` valued at ``price``."""
+    """Largest leverage the venue allows for size ``q`` valued at ``price``.
+
+    The tier's maximum leverage (Binance brackets' ``initialLeverage``,
+    https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93; Bybit risk
+    limits' ``maxLeverage``, https://bybit-exchange.github.io/docs/derivatives/public/risk-limit),
+    or ``1 / IM rate`` for size-scaled margin (Deribit,
+    https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022).
+    """
     im_rate = initial_margin_rate(q, price, table)
     if im_rate is not None:
         return 1.0 / im_rate

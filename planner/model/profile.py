@@ -294,8 +294,9 @@ def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:
     """Return tiers with the maintenance amount rebuilt by the recurrence.
 
     ``cum_1 = 0``, ``cum_n = cum_(n-1) + floor_n * (rate_n - rate_(n-1))``
-    (Binance FAQ; Bybit margin parameters). Used when a source (ccxt's Bybit
-    tiers) omits the deduction.
+    (Binance FAQ, https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93;
+    Bybit margin parameters, https://bybit-tr.com/en-TR/announcement-info/margin-parameters).
+    Used when a source (ccxt's Bybit tiers) omits the deduction.
     """
     out: list[Tier] = []
     cum = 0.0

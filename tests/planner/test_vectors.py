@@ -208,7 +208,7 @@ def test_deribit_size_scaled_margin(v: dict) -> None:
 
 
 def test_deribit_inverse_quadratic_matches_formulas_check() -> None:
-    """formulas.md section 5: short 1M USD @50,000, M = 2 BTC, a = 1 %, b = 0.005 % -> LP ~ 54,945."""
+    """Deribit size-scaled MM (https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022): short 1M USD @50,000, M = 2 BTC, a = 1 %, b = 0.005 % -> LP ~ 54,945."""
     table = TierTable.from_tiers(
         [Tier(notional_floor=0, max_leverage=50, maintenance_rate=0.01)], inverse=True, size_scaled=(0.02, 0.01, 0.00005, 1.0)
     )

@@ -34,8 +34,8 @@ def check_snapshot(parent: QWidget, doc: PlanDocument) -> None:
     box.setWindowTitle("Profile has changed since this plan was saved")
     box.setText("".join(lines))
     box.setDetailedText("\n".join(drift.changed_fields[:200]))
-    switch = box.addButton("Switch to current profile", QMessageBox.AcceptRole)
-    box.addButton("Keep saved numbers", QMessageBox.RejectRole)
+    switch = box.addButton("Switch to current profile", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Keep saved numbers", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is switch:
         doc.apply_plan(doc.draft.model_copy(update={"profile": drift.current.id}), "Switch to the current profile")
@@ -70,7 +70,7 @@ def import_tiers_dialog(parent: QWidget, doc: PlanDocument, path: str | None = N
             + "\n".join(lines)
             + "\n\nSave as a user profile (it then replaces the bundled one)?",
         )
-        save = ans == QMessageBox.Yes
+        save = ans == QMessageBox.StandardButton.Yes
     if not save or not _save_and_use(parent, doc, updated, f"Use imported tiers for {updated.id}"):
         return None
     return updated

@@ -66,8 +66,8 @@ def offer_recovery(parent: QWidget | None = None) -> tuple[Plan, str | None] | N
     box.setText(f"Position Planner closed unexpectedly. Restore the plan “{latest.plan.name}” autosaved at {when}?")
     if latest.original_path:
         box.setInformativeText(f"It was opened from {latest.original_path}; the file itself was not changed.")
-    restore = box.addButton("Restore", QMessageBox.AcceptRole)
-    box.addButton("Discard", QMessageBox.DestructiveRole)
+    restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     box.exec()
     for item in found:
         discard_autosave(item.path)

@@ -54,14 +54,14 @@ class EquityPlot(QWidget):
             ax.setPen(style.foreground)
             ax.setTextPen(style.foreground)
         self.equity_curve.setPen(pg.mkPen(style.equity, width=2))
-        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.DashLine))
+        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.PenStyle.DashLine))
         self.settlements.setBrush(pg.mkBrush(style.settlement))
         self.settlements.setPen(pg.mkPen(style.settlement))
         self.path_curve.setPen(pg.mkPen(style.path, width=2))
         self.liq_line.setPen(pg.mkPen(style.liquidation, width=2))
         self.liq_line.label.setColor(style.liquidation)
 
-    def render(self, figures: Figures) -> None:
+    def set_figures(self, figures: Figures) -> None:
         """Draw ``figures.funding`` (hours from now; equity in the account's settlement currency)."""
         c = figures.funding
         horizon = figures.plan.horizon_hours
