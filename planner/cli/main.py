@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from typing import TypeVar
 
 from planner import __version__
 from planner.engine.evaluate import Evaluation, evaluate
@@ -28,6 +29,9 @@ from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
 
 EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 1
+
+_Args = TypeVar("_Args")
 
 
 def _print_json(obj: object) -> None:
@@ -357,6 +361,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     func: Callable[[argparse.Namespace], int] = args.func
+    return run_guarded(func, args)
+
+
+def run_guarded(func: Callable[[_Args], int], args: _Args) -> int:
+    """Run one sub-command under the CLI's single error handler; returns its exit code.
+
+    A ``PlannerError`` (bad input: file, field, what is wrong) prints one line and
+    gives 2; a broken pipe gives 0, Ctrl+C 130; anything unexpected prints one
+    line naming the exception and gives 1. Never a traceback. Every sub-command,
+    including ``report`` on the window side, goes through here.
+    """
     try:
         return func(args)
     except PlannerError as exc:
@@ -368,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         print(f"position-planner: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -116,7 +117,7 @@ def test_waterfall_sums_exactly_and_protection_holds(pid: str, sym: str, gap: fl
 
 
 def test_shock_caps_isolated_loss_and_orders_cross_closes() -> None:
-    plan = Plan.model_validate(json.load(open("resources/examples/btc-10x-isolated.plan.json")))
+    plan = Plan.model_validate(json.loads(Path("resources/examples/btc-10x-isolated.plan.json").read_text()))
     prof = get_profile("binance-usdm")
     r = shock(plan, prof, move=-0.2)
     assert 0 in r.liquidated
@@ -249,7 +250,7 @@ def test_event_preset_schema_errors(tmp_path) -> None:
     )
     with pytest.raises(PlannerError, match="horizon_hours: must be greater than 0"):
         load_event_file(bad)
-    assert isinstance(EventPreset.model_validate(json.load(open("resources/events/cpi.json"))), EventPreset)
+    assert isinstance(EventPreset.model_validate(json.loads(Path("resources/events/cpi.json").read_text())), EventPreset)
 
 
 # ---------------------------------------------------------------------------

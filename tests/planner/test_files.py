@@ -127,6 +127,7 @@ def test_autosave_and_recovery_after_kill(tmp_path: Path) -> None:
     assert recoverable_sessions() == []  # still running: not offered
     proc.kill()
     proc.wait()
+    proc.stdout.close()
     found = recoverable_sessions()
     assert len(found) == 1
     assert found[0].plan.name == "edited before the crash"

@@ -12,7 +12,7 @@ from planner.drills.scenarios import Slippage, gap_waterfall, shock
 from planner.engine.evaluate import evaluate
 from planner.io.registry import get_profile
 from planner.model.plan import Account, Plan, Position
-from ui.panels import ActionPanel, DrillsPanel
+from ui.docks import ActionPanel, DrillsPanel
 
 
 def _plan(mark: float = 50000.0, wallet: float = 600.0) -> Plan:

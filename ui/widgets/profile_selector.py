@@ -46,6 +46,7 @@ class ProfileSelector(QWidget):
         self.combo.currentIndexChanged.connect(self._picked)
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
+        document.userProfilesChanged.connect(self.reload)
 
     def reload(self) -> None:
         self.combo.blockSignals(True)
