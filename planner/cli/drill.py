@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(path: str):
-    from planner.cli.main import load_and_resolve
+    from planner.cli.common import load_and_resolve
 
     plan, profile = load_and_resolve(path)
     check_plan(plan, profile, source=path)

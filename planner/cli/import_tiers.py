@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from planner.cli.main import _lookup_profile
+    from planner.cli.common import lookup_profile
 
-    profile = _lookup_profile(args.profile)
+    profile = lookup_profile(args.profile)
     fmt, tiers = import_tiers(args.file, profile, args.symbol)
     updated = apply_tiers(profile, tiers, Path(args.file).name)
     print(f"{args.file}: {fmt} format; {len(tiers)} symbol(s) for profile '{profile.id}'")
