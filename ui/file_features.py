@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from planner.drills.snapshots import snapshot_drift
@@ -36,9 +36,11 @@ class AutosaveController:
 
     def tick(self) -> None:
         doc = self.window.document
-        if doc.is_dirty():
+        # The draft is what the user typed: the valid plan, or an edit with problems
+        # (which never reaches the undo stack, so it counts as unsaved on its own).
+        if doc.is_dirty() or doc.draft != doc.plan:
             try:
-                self.last_written = write_autosave(doc.draft if doc.evaluation is None else doc.plan, str(doc.path) if doc.path else None)
+                self.last_written = write_autosave(doc.draft, str(doc.path) if doc.path else None)
             except OSError as exc:
                 self.window.statusBar().showMessage(f"Autosave failed: {exc}", 5000)
 
@@ -52,26 +54,34 @@ class AutosaveController:
 
 
 def offer_recovery(parent: QWidget | None = None):
-    """At start: if a crashed session left unsaved work, ask to restore it. Returns (plan, original path) or None."""
-    found = recoverable_sessions()
-    if not found:
-        return None
-    latest = found[0]
+    """At start: offer every crashed session's unsaved work, newest first. Returns (plan, original path) or None.
+
+    Each session is asked about in turn: Restore (opens it; stop asking), Keep
+    for later (left on disk, offered again at the next start) or Discard
+    (deleted). Nothing is deleted without the user's choice.
+    """
     from datetime import datetime
 
-    when = datetime.fromtimestamp(latest.saved_at).strftime("%Y-%m-%d %H:%M:%S")
-    box = QMessageBox(parent)
-    box.setWindowTitle("Restore unsaved work?")
-    box.setText(f"Position Planner closed unexpectedly. Restore the plan “{latest.plan.name}” autosaved at {when}?")
-    if latest.original_path:
-        box.setInformativeText(f"It was opened from {latest.original_path}; the file itself was not changed.")
-    restore = box.addButton("Restore", QMessageBox.AcceptRole)
-    box.addButton("Discard", QMessageBox.DestructiveRole)
-    box.exec()
-    for item in found:
-        discard_autosave(item.path)
-    if box.clickedButton() is restore:
-        return latest.plan, latest.original_path
+    found = recoverable_sessions()
+    for n, item in enumerate(found, start=1):
+        when = datetime.fromtimestamp(item.saved_at).strftime("%Y-%m-%d %H:%M:%S")
+        box = QMessageBox(parent)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the plan name is user text
+        box.setWindowTitle("Restore unsaved work?")
+        which = f" (unsaved session {n} of {len(found)})" if len(found) > 1 else ""
+        box.setText(f"Position Planner closed unexpectedly{which}. Restore the plan “{item.plan.name}” autosaved at {when}?")
+        info = f"It was opened from {item.original_path}; the file itself was not changed. " if item.original_path else ""
+        box.setInformativeText(info + "Keep for later leaves it to be offered at the next start.")
+        restore = box.addButton("Restore", QMessageBox.AcceptRole)
+        box.addButton("Keep for later", QMessageBox.RejectRole)
+        discard = box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is restore:
+            discard_autosave(item.path)  # its work lives on in this session (autosaved again while unsaved)
+            return item.plan, item.original_path
+        if clicked is discard:
+            discard_autosave(item.path)
     return None
 
 

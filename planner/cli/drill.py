@@ -15,6 +15,7 @@ from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
 from planner.engine.validation import check_plan
+from planner.io.jsonread import read_text_file
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
 
@@ -126,7 +127,7 @@ def _partial(plan, profile, args):
     from planner.engine.evaluate import evaluate
 
     ev = evaluate(plan, profile)
-    price = args.price or ev.legs[i].liquidation_price or ev.legs[i].mark_price
+    price = args.price if args.price is not None else (ev.legs[i].liquidation_price or ev.legs[i].mark_price)
     steps = partial_liquidation(plan, profile, i, price)
     rule = profile.policies.partial_liquidation
     lines = [f"{ev.legs[i].symbol} at {price:,.2f} on {profile.name} ({rule.kind}{': ' + rule.description if rule.description else ''})"]
@@ -146,11 +147,9 @@ def _path(plan, profile, args):
         path = steady_bleed(horizon_hours=plan.horizon_hours)
     else:
         p = Path(args.path)
-        if not p.is_file():
+        if not p.exists():
             raise PlannerError([Problem("--path", "use flash-crash, bleed, or an existing CSV file of time_hours,price")], str(p))
-        if p.stat().st_size > 10 * 1024 * 1024:
-            raise PlannerError([Problem("", "file is over the 10 MB limit")], str(p))
-        path = parse_path_csv(p.read_text(encoding="utf-8", errors="replace"), args.symbol, str(p))
+        path = parse_path_csv(read_text_file(p), args.symbol, str(p))
     r = run_path(plan, profile, path)
     lines = [f"Path: {path.label} over {path.hours[-1]:g} h"]
     for i, pos in enumerate(plan.positions):
@@ -171,7 +170,7 @@ def _path(plan, profile, args):
 
 def _event(plan, profile, args):
     events = bundled_events()
-    preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
+    preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).exists() else None)
     if preset is None:
         raise PlannerError(
             [Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill"

@@ -10,6 +10,7 @@ are only read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -97,10 +98,8 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
 
 
 def _say(line: str) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):
         print(f"position-planner: {line}", file=sys.stderr)
-    except (OSError, ValueError):
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

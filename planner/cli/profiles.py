@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from planner.cli.common import cli_error, lookup_profile, print_json, user_profiles
+from planner.cli.common import cli_error, lookup_profile, print_json
 from planner.io.registry import bundled_profiles, dump_profile
+from planner.io.user_profiles import load_user_profiles_with_problems
+from planner.model.errors import MAX_LISTED, PlannerError
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_pct
 
@@ -84,11 +88,16 @@ def profiles_markdown(profiles: list[ExchangeProfile]) -> str:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
+    """List profiles (bundled, user, and invalid user files with their problems) or show one."""
     table = dict(bundled_profiles())
-    user = user_profiles()
+    user, invalid = load_user_profiles_with_problems()
     if args.action == "show":
         if not args.id:
             raise cli_error("profiles show: give a profile id, for example 'profiles show binance-usdm'")
+        if args.id not in user and args.id not in table:
+            for err in invalid:
+                if Path(err.source).stem == args.id:
+                    raise PlannerError(err.problems, f"user profile '{args.id}' is invalid and not used; {err.source}")
         p = lookup_profile(args.id)
         print(dump_profile(p).rstrip() if args.json else profile_text(p))
         return 0
@@ -111,8 +120,24 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 for p, origin in rows
             ]
         )
+        # The list holds usable profiles only; invalid user files are named on stderr.
+        for err in invalid:
+            print(f"position-planner: warning: invalid user profile, not used: {_one_line(err)}", file=sys.stderr)
         return 0
     w = max(len(p.id) for p, _ in rows)
     for p, origin in rows:
         print(f"{p.id.ljust(w)}  {p.version.isoformat()}  {p.rule:<11}  {origin:<7}  {p.name}  [{p.sources[0].url}]")
+    if invalid:
+        print("")
+        print(f"invalid user profiles (not used; fix or delete the files): {len(invalid)}")
+        for err in invalid[:MAX_LISTED]:
+            print(f"  {_one_line(err)}")
+        if len(invalid) > MAX_LISTED:
+            print(f"  ... and {len(invalid) - MAX_LISTED:,} more")
     return 0
+
+
+def _one_line(err: PlannerError) -> str:
+    """``file: field: problem`` (the first problem; the count of the others)."""
+    more = f" (and {len(err.problems) - 1} more problem(s))" if len(err.problems) > 1 else ""
+    return f"{err.source}: {err.problems[0]}{more}" if err.problems else err.source

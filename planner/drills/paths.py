@@ -18,9 +18,15 @@ import numpy as np
 
 from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
-from planner.model.errors import PlannerError, Problem
-from planner.model.plan import Plan
+from planner.model.errors import MAX_LISTED, PlannerError, Problem
+from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
+
+#: Longest path (hours; one leap year) and most rows a path file may have.
+MAX_PATH_HOURS = 24.0 * 366
+MAX_PATH_ROWS = 100_000
+#: Largest relative factor of a path without a symbol (a 1000-fold rise).
+MAX_RELATIVE_FACTOR = 1000.0
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,30 @@ def steady_bleed(per_day: float = 0.05, horizon_hours: float = 72.0, points: int
 
 def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV") -> PricePath:
     """``time_hours,price`` rows (a header line is allowed). Prices are absolute when
-    ``symbol`` is given, else relative factors (1.0 = today's mark)."""
-    hours, prices, problems = [], [], []
-    rows = list(csv.reader(io.StringIO(text)))
-    for n, row in enumerate(rows, start=1):
+    ``symbol`` is given, else relative factors (1.0 = today's mark).
+
+    Bounds (so a small file cannot ask for billions of funding settlements or
+    overflow the formulas): times from 0 to :data:`MAX_PATH_HOURS` hours,
+    absolute prices from ``MIN_PRICE`` to ``MAX_PRICE``, relative factors from
+    ``MIN_PRICE`` to :data:`MAX_RELATIVE_FACTOR`, at most :data:`MAX_PATH_ROWS`
+    rows. Problems name the line; at most 20 are listed.
+    """
+    hours: list[float] = []
+    prices: list[float] = []
+    problems: list[Problem] = []
+    top = MAX_PRICE if symbol is not None else MAX_RELATIVE_FACTOR
+    what = "price" if symbol is not None else "relative price (1.0 = today's mark)"
+    reader = csv.reader(io.StringIO(text))
+    n = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(f"line {reader.line_num}", f"not readable as CSV: {exc}"))
+            break
+        n = reader.line_num
         if not row or all(not c.strip() for c in row) or row[0].strip().startswith("#"):
             continue
         if len(row) != 2:
@@ -78,22 +104,30 @@ def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV
         try:
             t, p = float(row[0]), float(row[1])
         except ValueError:
-            if n == 1 and not hours:
+            if not hours and not problems:
                 continue  # header
-            problems.append(Problem(f"line {n}", f"not numbers: {','.join(row)!r}"))
+            problems.append(Problem(f"line {n}", f"not numbers: {','.join(row)[:80]!r}"))
             continue
-        if not (math.isfinite(t) and math.isfinite(p)) or p <= 0 or t < 0:
-            problems.append(Problem(f"line {n}", f"time must be >= 0 and price > 0, both finite (got {t!r}, {p!r})"))
+        if not (math.isfinite(t) and 0.0 <= t <= MAX_PATH_HOURS):
+            problems.append(Problem(f"line {n}", f"time must be from 0 to {MAX_PATH_HOURS:g} hours (got {t!r})"))
+            continue
+        if not (math.isfinite(p) and MIN_PRICE <= p <= top):
+            problems.append(Problem(f"line {n}", f"{what} must be from {MIN_PRICE:g} to {top:g} (got {p!r})"))
             continue
         if hours and t <= hours[-1]:
             problems.append(Problem(f"line {n}", f"times must increase (got {t:g} after {hours[-1]:g})"))
             continue
+        if len(hours) >= MAX_PATH_ROWS:
+            problems.append(Problem(f"line {n}", f"a path has at most {MAX_PATH_ROWS:,} rows"))
+            break
         hours.append(t)
         prices.append(p)
+        if len(problems) > MAX_LISTED:
+            break
     if not problems and len(hours) < 2:
         problems.append(Problem("", "a path needs at least two rows"))
     if problems:
-        raise PlannerError(problems[:20], source)
+        raise PlannerError(problems, source)
     return PricePath(np.array(hours), np.array(prices), symbol is None, symbol, "custom path")
 
 
