@@ -20,6 +20,8 @@ import numpy as np
 
 from planner import __version__
 from planner.cli.common import EXIT_BAD_INPUT, load_and_resolve
+from planner.io.atomic import WriteError
+from planner.io.userdata import UserDataError
 from planner.model.errors import PlannerError
 
 __all__ = ["COMMAND_MODULES", "EXIT_BAD_INPUT", "build_parser", "command_names", "load_and_resolve", "main", "run_guarded"]
@@ -85,6 +87,9 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return 0
     except KeyboardInterrupt:
         return 130
+    except (WriteError, UserDataError) as exc:  # their message names the target file or folder
+        _say(f"error: {exc}")
+        return EXIT_BAD_INPUT
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _say(f"error: {where}{exc.strerror or exc}")

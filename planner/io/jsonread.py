@@ -11,9 +11,9 @@ check is linear in the file size, so a hostile file costs at most one pass:
   iteratively);
 * duplicate keys in one object are refused with their field path (JSON's
   "last one wins" would hide an edit);
-* NaN/Infinity literals are refused; integers longer than
-  :data:`MAX_INT_DIGITS` digits become floats (so a 400-digit integer is an
-  infinite number, which validation then refuses with its field path).
+* NaN/Infinity literals are refused (a number too large for a float, such as
+  ``1e400``, is infinite and refused by validation with its field path); an
+  object may have at most :data:`MAX_KEYS` keys.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from planner.model.errors import PlannerError, Problem
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_INT_DIGITS = 30
+#: Most keys one JSON object may have (a profile lists a few hundred symbols at most).
+MAX_KEYS = 20_000
 
 _DEEP = f"JSON is nested deeper than {MAX_DEPTH} levels; refused"
 
@@ -40,6 +41,8 @@ class _Duplicates(dict[str, Any]):
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len(pairs) > MAX_KEYS:
+        raise ValueError(f"an object has {len(pairs):,} keys; at most {MAX_KEYS:,} are allowed")
     d = dict(pairs)
     if len(d) == len(pairs):
         return d
@@ -54,8 +57,7 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _parse_int(text: str) -> int | float:
-    return int(text) if len(text) <= MAX_INT_DIGITS else float(text)
+_CONTAINERS = (dict, list, _Duplicates)
 
 
 def _reject_constant(name: str) -> Any:
@@ -67,31 +69,48 @@ def _join(path: str, key: object) -> str:
 
 
 def check_structure(doc: Any, source: str) -> None:
-    """Refuse documents nested deeper than :data:`MAX_DEPTH` or repeating a key (iterative, linear)."""
-    stack: list[tuple[Any, int, str]] = [(doc, 1, "")]
-    problems: list[Problem] = []
+    """Refuse documents nested deeper than :data:`MAX_DEPTH` or repeating a key (iterative, linear).
+
+    The fast pass tracks depth only; field paths are worked out only when an
+    object with a repeated key was found.
+    """
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    dup_found = False
     while stack:
-        node, depth, path = stack.pop()
+        node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise PlannerError([Problem("", _DEEP)], source)
+        if type(node) is list:
+            kids = [v for v in node if type(v) in _CONTAINERS]
+        elif type(node) in _CONTAINERS:
+            dup_found = dup_found or type(node) is _Duplicates
+            kids = [v for v in node.values() if type(v) in _CONTAINERS]
+        else:
+            continue
+        stack += [(k, depth + 1) for k in kids]
+    if dup_found:
+        raise PlannerError(_duplicate_problems(doc), source)
+
+
+def _duplicate_problems(doc: Any) -> list[Problem]:
+    """Field paths of every repeated key (only called when there is one)."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, path = stack.pop()
         if isinstance(node, dict):
             if isinstance(node, _Duplicates):
                 problems += [Problem(_join(path, k), "appears more than once in the same object; keep one") for k in node.duplicates]
-            for k, v in node.items():
-                if isinstance(v, (dict, list)):
-                    stack.append((v, depth + 1, _join(path, k)))
-        else:
-            for i, v in enumerate(node) if isinstance(node, list) else ():
-                if isinstance(v, (dict, list)):
-                    stack.append((v, depth + 1, _join(path, i)))
-    if problems:
-        raise PlannerError(problems, source)
+            stack += [(v, _join(path, k)) for k, v in node.items() if type(v) in _CONTAINERS]
+        elif isinstance(node, list):
+            stack += [(v, _join(path, i)) for i, v in enumerate(node) if type(v) in _CONTAINERS]
+    return sorted(problems, key=lambda p: p.path)
 
 
 def parse_json_text(text: str, source: str) -> Any:
     """Parse JSON, refusing NaN/Infinity literals, deep nesting and duplicate keys, with line/column on errors."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_pairs_hook)
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs_hook)
     except json.JSONDecodeError as exc:
         raise PlannerError([Problem("", f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")], source) from None
     except RecursionError:

@@ -82,7 +82,7 @@ class Account(BaseModel):
 
     wallet_balance: float = Field(ge=0.0, le=MAX_BALANCE, allow_inf_nan=False, description="wallet in the profile's settlement currency")
     balances: dict[str, float] = Field(
-        default_factory=dict, description="wallets in other settlement currencies (coin-margined symbols), by currency"
+        default_factory=dict, max_length=100, description="wallets in other settlement currencies (coin-margined symbols), by currency"
     )
     margin_mode_default: MarginMode = MarginMode.ISOLATED
 
@@ -108,7 +108,7 @@ class Plan(BaseModel):
     account: Account
     positions: list[Position] = Field(default_factory=list, max_length=500)
     funding_rates: dict[str, float] = Field(
-        default_factory=dict, description="funding rate per symbol, per funding interval; positive: longs pay"
+        default_factory=dict, max_length=5000, description="funding rate per symbol, per funding interval; positive: longs pay"
     )
     horizon_hours: float = Field(
         default=72.0,

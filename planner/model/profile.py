@@ -181,7 +181,7 @@ class SymbolSpec(BaseModel):
     quote: str
     settle: str = Field(description="currency margin and PnL are held in")
     tier_basis: Literal["value", "size"] = "value"
-    tiers: list[Tier] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1, max_length=2000)
     size_scaled: SizeScaledMargin | None = None
     funding_interval_hours: float | None = Field(
         default=None, allow_inf_nan=False, description="overrides the profile's interval; hours, from 1/60 (one minute) to 24"
@@ -311,8 +311,8 @@ class ExchangeProfile(BaseModel):
     fees: Fees
     funding: FundingSpec
     policies: Policies
-    symbols: dict[str, SymbolSpec] = Field(min_length=1)
-    sources: list[Source] = Field(min_length=1)
+    symbols: dict[str, SymbolSpec] = Field(min_length=1, max_length=5000)
+    sources: list[Source] = Field(min_length=1, max_length=100)
     notes: str = ""
 
     @property
