@@ -10,7 +10,7 @@ from pathlib import Path
 
 from planner.drills.actions import ActionSettings, action_plan
 from planner.drills.events import bundled_events, load_event_file
-from planner.drills.montecarlo import liquidation_probability
+from planner.drills.montecarlo import liquidation_probability, work_problem
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
@@ -176,6 +176,9 @@ def _event(plan, profile, args):
             [Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill"
         )
     model = preset.model(args.volatility)
+    too_much = work_problem(len(plan.positions), args.paths, preset.horizon_hours)
+    if too_much is not None:
+        raise PlannerError([Problem("--paths", too_much.message)], "drill")
     r = liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=args.paths, seed=args.seed)
     lines = [
         f"{preset.name}: {preset.horizon_hours:g} h, volatility {model.volatility:.0%}/yr, jumps ~{preset.expected_jumps:g} of {preset.typical_move:.1%}",

@@ -208,6 +208,29 @@ def _estimate(total: float, total_sq: float, n: int) -> tuple[float, float]:
     return mean, 1.96 * math.sqrt(var / n) if n > 1 else 1.0
 
 
+#: Most leg x path x step price points a non-interactive run simulates (about a
+#: minute of work on one core); the window's runs are cancellable instead.
+MAX_WORK = 1_000_000_000
+
+
+def default_steps(horizon_hours: float) -> int:
+    """Monitoring steps over a horizon: four an hour, from 24 to 1,440."""
+    return max(24, min(1440, round(horizon_hours * 4)))
+
+
+def work_problem(n_legs: int, paths: int, horizon_hours: float, steps: int | None = None) -> Problem | None:
+    """A problem when ``legs x paths x steps`` exceeds :data:`MAX_WORK`, naming the largest path count allowed."""
+    per_path = max(1, n_legs) * (steps if steps is not None else default_steps(horizon_hours))
+    if paths * per_path <= MAX_WORK:
+        return None
+    allowed = max(1, MAX_WORK // per_path)
+    return Problem(
+        "paths",
+        f"{paths:,} paths x {n_legs} legs x {per_path // max(1, n_legs)} steps is too much work for one run; "
+        f"use at most {allowed:,} paths for this plan",
+    )
+
+
 def _check(paths: int, steps: int, horizon_hours: float, model: MarketModel) -> None:
     problems = model.problems()
     if not isinstance(paths, int) or paths < 1 or paths > 10_000_000:
@@ -242,7 +265,7 @@ def liquidation_probability(
     monitored at every step. ``target_half_width`` stops early once the 95 %
     interval is that tight (fraction, e.g. 0.005 for +/-0.5 pp).
     """
-    steps = steps if steps is not None else max(24, min(1440, round(horizon_hours * 4)))
+    steps = steps if steps is not None else default_steps(horizon_hours)
     _check(paths, steps, horizon_hours, model)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise PlannerError([Problem("seed", f"must be a whole number from 0 to 2^63 - 1 (got {seed!r})")], "drill")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
 from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
@@ -159,6 +159,9 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
     cross_eq = np.full(n, cross_wallet(plan, profile, legs, ccy))
     cross_rq = np.zeros(n)
     cross_legs = []
+    schedules: dict[float, Schedule] = {}
+    at_cache: dict[tuple[float, str, float], np.ndarray] = {}
+    done_cache: dict[float, np.ndarray] = {}
     for l in legs:
         if l.spec.settle != ccy:
             continue
@@ -167,12 +170,21 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
         else:
             price = path.prices * l.mark if path.relative else path.prices
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
-        sched = settlement_schedule(profile.funding, symbol_interval_hours(profile, l.pos.symbol), float(t[-1]))
+        interval = symbol_interval_hours(profile, l.pos.symbol)
+        if interval not in schedules:  # one schedule per interval, not per leg
+            schedules[interval] = settlement_schedule(profile.funding, interval, float(t[-1]))
+        sched = schedules[interval]
         paid = np.zeros(n)
         if rate and sched.hours.size:
-            at = np.interp(sched.hours, t, price)
-            pays = funding_payment(l.s, l.q, at, rate, l.table.inverse) * sched.weights
-            paid = np.concatenate([[0.0], np.cumsum(pays)])[np.searchsorted(sched.hours, t, side="right")]
+            # Legs of one symbol and mark share the path prices at the settlements
+            # and every leg of an interval the settlement index (same numbers, computed once).
+            key = (interval, l.pos.symbol if path.symbol is not None else "", l.mark)
+            if key not in at_cache:
+                at_cache[key] = np.interp(sched.hours, t, price)
+            if interval not in done_cache:
+                done_cache[interval] = np.searchsorted(sched.hours, t, side="right")
+            pays = funding_payment(l.s, l.q, at_cache[key], rate, l.table.inverse) * sched.weights
+            paid = np.concatenate([[0.0], np.cumsum(pays)])[done_cache[interval]]
         upnl = leg_upnl(l, price)
         rq = leg_requirement(l, price, traits, taker)
         paid_total += paid

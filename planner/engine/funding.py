@@ -68,7 +68,8 @@ def settlement_schedule(funding: FundingSpec, interval_hours: float, horizon_hou
     """
     if not (math.isfinite(interval_hours) and math.isfinite(horizon_hours) and interval_hours > 0 and horizon_hours >= 0):
         raise PlannerError([Problem("funding.interval_hours", f"must be a positive finite number of hours (got {interval_hours!r})")])
-    per_day = len(funding.settlement_hours_utc) if funding.settlement_hours_utc else 24.0 / interval_hours
+    fixed_hours = bool(funding.settlement_hours_utc) and interval_hours == funding.interval_hours
+    per_day = len(funding.settlement_hours_utc) if fixed_hours else 24.0 / interval_hours
     count = (horizon_hours + 48.0) / 24.0 * per_day if funding.accrual == "discrete" else horizon_hours
     if count > MAX_SETTLEMENTS:
         raise PlannerError(
