@@ -7,6 +7,7 @@ user_profiles); this module only decides when to call it and asks the user.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -91,7 +92,9 @@ def check_snapshot(window) -> None:
     drift = snapshot_drift(doc.draft, getattr(doc, "user_profiles", None))
     if drift is None:
         return
-    lines = [f"<p>This plan was saved with an older copy of <b>{drift.current.name}</b>; the numbers below use the saved copy.</p>"]
+    lines = [
+        f"<p>This plan was saved with an older copy of <b>{html.escape(drift.current.name)}</b>; the numbers below use the saved copy.</p>"
+    ]
     if drift.figures:
         lines.append(
             "<table border='1' cellspacing='0' cellpadding='3'><tr><th>leg</th><th>figure</th><th>saved profile</th><th>current profile</th></tr>"
@@ -99,7 +102,7 @@ def check_snapshot(window) -> None:
         for leg, name, a, b in drift.figures[:20]:
             fa = "none" if a is None else f"{a:,.2f}"
             fb = "none" if b is None else f"{b:,.2f}"
-            lines.append(f"<tr><td>{leg}</td><td>{name}</td><td>{fa}</td><td>{fb}</td></tr>")
+            lines.append(f"<tr><td>{html.escape(str(leg))}</td><td>{html.escape(str(name))}</td><td>{fa}</td><td>{fb}</td></tr>")
         lines.append("</table>")
     box = QMessageBox(window)
     box.setWindowTitle("Profile has changed since this plan was saved")
