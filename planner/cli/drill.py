@@ -22,7 +22,7 @@ from planner.model.errors import PlannerError, Problem
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drill", help="what-if drills: shock, gap, partial, path, event, compare, actions")
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--scenario", required=True, choices=SCENARIOS)

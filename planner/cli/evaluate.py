@@ -12,7 +12,7 @@ from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("evaluate", help="evaluate a plan file and print every figure")
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -14,7 +14,7 @@ from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_pct
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("profiles", help="list bundled and user exchange profiles, or show one")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("id", nargs="?", help="profile id for 'show'")

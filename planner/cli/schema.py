@@ -9,7 +9,7 @@ from planner.io.registry import profile_json_schema
 from planner.model.plan import Plan
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of a file format")
     p.add_argument("kind", choices=["plan", "profile"])
     p.set_defaults(func=cmd_schema)

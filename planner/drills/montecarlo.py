@@ -208,9 +208,9 @@ def _estimate(total: float, total_sq: float, n: int) -> tuple[float, float]:
     return mean, 1.96 * math.sqrt(var / n) if n > 1 else 1.0
 
 
-#: Most leg x path x step price points a non-interactive run simulates (about a
-#: minute of work on one core); the window's runs are cancellable instead.
-MAX_WORK = 1_000_000_000
+#: Most leg x path x step price points a non-interactive run simulates (10 to 20
+#: seconds on one core); the window's runs are cancellable instead.
+MAX_WORK = 200_000_000
 
 
 def default_steps(horizon_hours: float) -> int:

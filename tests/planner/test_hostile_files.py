@@ -165,7 +165,7 @@ def test_1_event_drill_work_is_bounded(tmp_path: Path, capsys) -> None:
     code, _, err = run(capsys, "drill", str(path), "--scenario", "event")
     assert time.perf_counter() - t0 < LIMITED_TIMEOUT_S
     assert code == 2 and "--paths: 100,000 paths x 500 legs x 96 steps is too much work" in err
-    assert "use at most 20,833 paths" in err
+    assert "use at most 4,166 paths" in err
 
 
 # ---------------------------------------------------------------------------
