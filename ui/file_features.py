@@ -73,9 +73,9 @@ def offer_recovery(parent: QWidget | None = None):
         box.setText(f"Position Planner closed unexpectedly{which}. Restore the plan “{item.plan.name}” autosaved at {when}?")
         info = f"It was opened from {item.original_path}; the file itself was not changed. " if item.original_path else ""
         box.setInformativeText(info + "Keep for later leaves it to be offered at the next start.")
-        restore = box.addButton("Restore", QMessageBox.AcceptRole)
-        box.addButton("Keep for later", QMessageBox.RejectRole)
-        discard = box.addButton("Discard", QMessageBox.DestructiveRole)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep for later", QMessageBox.ButtonRole.RejectRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.exec()
         clicked = box.clickedButton()
         if clicked is restore:
@@ -108,8 +108,8 @@ def check_snapshot(window) -> None:
     box.setWindowTitle("Profile has changed since this plan was saved")
     box.setText("".join(lines))
     box.setDetailedText("\n".join(drift.changed_fields[:200]))
-    switch = box.addButton("Switch to current profile", QMessageBox.AcceptRole)
-    box.addButton("Keep saved numbers", QMessageBox.RejectRole)
+    switch = box.addButton("Switch to current profile", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Keep saved numbers", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is switch:
         doc.apply_plan(doc.draft.model_copy(update={"profile": drift.current.id}), "Switch to the current profile")
@@ -219,7 +219,7 @@ def import_tiers_dialog(window, path: str | None = None, save: bool | None = Non
             + "\n".join(lines)
             + "\n\nSave as a user profile (it then replaces the bundled one)?",
         )
-        save = ans == QMessageBox.Yes
+        save = ans == QMessageBox.StandardButton.Yes
     if not save:
         return None
     save_user_profile(updated)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 
 from planner.io.plan_files import load_plan, resolve_profile
 from planner.io.registry import get_profile
@@ -16,6 +18,12 @@ EXIT_BAD_INPUT = 2
 def print_json(obj: object) -> None:
     """Print ``obj`` as indented JSON; NaN/Infinity are refused (callers map them to null first)."""
     print(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def print_warnings(warnings: Sequence[str]) -> None:
+    """Each warning as one line on stderr (the data is used as published; the user should know)."""
+    for w in warnings:
+        print(f"position-planner: warning: {w}", file=sys.stderr)
 
 
 def user_profiles() -> dict[str, ExchangeProfile]:

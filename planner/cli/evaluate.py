@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from planner.cli.common import load_and_resolve, lookup_profile, print_json
+from planner.cli.common import load_and_resolve, lookup_profile, print_json, print_warnings
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import check_plan
 from planner.model.plan import Plan
@@ -98,6 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         profile = lookup_profile(args.profile)
     check_plan(plan, profile, source=args.plan)
     ev = evaluate(plan, profile, validate=False)
+    print_warnings(ev.warnings)
     if args.json:
         print_json(ev.to_dict())
     else:

@@ -19,12 +19,21 @@ from importlib import import_module
 import numpy as np
 
 from planner import __version__
-from planner.cli.common import EXIT_BAD_INPUT, load_and_resolve
+from planner.cli.common import EXIT_BAD_INPUT, load_and_resolve, print_warnings
 from planner.io.atomic import WriteError
 from planner.io.userdata import UserDataError
 from planner.model.errors import PlannerError
 
-__all__ = ["COMMAND_MODULES", "EXIT_BAD_INPUT", "build_parser", "command_names", "load_and_resolve", "main", "run_guarded"]
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_BAD_INPUT",
+    "build_parser",
+    "command_names",
+    "load_and_resolve",
+    "main",
+    "print_warnings",
+    "run_guarded",
+]
 
 #: One module per sub-command, in the order ``--help`` lists them.
 COMMAND_MODULES: list[str] = [

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from planner.cli.common import cli_error, lookup_profile, print_json
+from planner.cli.common import cli_error, lookup_profile, print_json, print_warnings
 from planner.io.registry import bundled_profiles, dump_profile
 from planner.io.user_profiles import load_user_profiles_with_problems
 from planner.model.errors import MAX_LISTED, PlannerError
@@ -99,6 +99,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 if Path(err.source).stem == args.id:
                     raise PlannerError(err.problems, f"user profile '{args.id}' is invalid and not used; {err.source}")
         p = lookup_profile(args.id)
+        print_warnings(p.warnings)
         print(dump_profile(p).rstrip() if args.json else profile_text(p))
         return 0
     rows = [(p, "bundled") for p in table.values()] + [(p, "user") for p in user.values()]

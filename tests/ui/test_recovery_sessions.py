@@ -46,7 +46,9 @@ def _dead_pid() -> int:
 class ScriptedBox:
     """Stands in for QMessageBox: presses the buttons named in ``script``, one box after another."""
 
-    AcceptRole = RejectRole = DestructiveRole = 0
+    from PySide6.QtWidgets import QMessageBox
+
+    ButtonRole = QMessageBox.ButtonRole
     script: list[str] = []
     texts: list[str] = []
     formats: list[object] = []
