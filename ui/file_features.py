@@ -222,7 +222,11 @@ def import_tiers_dialog(window, path: str | None = None, save: bool | None = Non
         save = ans == QMessageBox.StandardButton.Yes
     if not save:
         return None
-    save_user_profile(updated)
+    try:
+        save_user_profile(updated)
+    except OSError as exc:  # an unusable user data folder, a full disk: say so, keep going
+        QMessageBox.warning(window, "Cannot save the user profile", str(exc))
+        return None
     _reload_profiles(window, load_user_profiles())
     doc.apply_plan(doc.draft.model_copy(update={"profile": updated.id}), f"Use imported tiers for {updated.id}")
     return updated
@@ -242,7 +246,11 @@ def edit_profile_dialog(window) -> None:
 
     dlg = ProfileEditor(window.document.profile, window)
     if dlg.exec() and dlg.result_profile is not None:
-        save_user_profile(dlg.result_profile)
+        try:
+            save_user_profile(dlg.result_profile)
+        except OSError as exc:
+            QMessageBox.warning(window, "Cannot save the user profile", str(exc))
+            return
         _reload_profiles(window, load_user_profiles())
         doc = window.document
         doc.apply_plan(doc.draft.model_copy(update={"profile": dlg.result_profile.id}), f"Use edited profile {dlg.result_profile.id}")

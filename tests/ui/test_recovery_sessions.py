@@ -135,3 +135,17 @@ def test_labels_showing_user_text_are_plain_text(window) -> None:
         assert label.textFormat() == Qt.TextFormat.PlainText
     window.status_profile.setText("Profile: <b>evil</b>")
     assert window.status_profile.text() == "Profile: <b>evil</b>"
+
+
+def test_import_tiers_into_unusable_user_data_folder_says_so(window, tmp_path, monkeypatch) -> None:
+    """5: the user data folder cannot be created; the window explains instead of raising."""
+    from ui import file_features
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(blocker / "data"))
+    warned: list[str] = []
+    monkeypatch.setattr(file_features.QMessageBox, "warning", staticmethod(lambda parent, title, text: warned.append(text)))
+    sample = ROOT / "tests" / "data" / "importers" / "binance-leverageBracket.json"
+    assert file_features.import_tiers_dialog(window, str(sample), save=True) is None
+    assert len(warned) == 1 and f"the user data folder {blocker / 'data'} cannot be used" in warned[0]
