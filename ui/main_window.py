@@ -9,6 +9,7 @@ the views. No finance math here.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,7 +137,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         self.status_profile = QLabel()
+        self.status_profile.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.status_eval = QLabel()
+        self.status_eval.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.statusBar().addPermanentWidget(self.status_profile)
         self.statusBar().addPermanentWidget(self.status_eval)
 
@@ -312,7 +315,9 @@ class MainWindow(QMainWindow):
         rows = "".join(
             f"<li>{'<b>' if r == p.rule else ''}{r}: {t.formula}{'</b>' if r == p.rule else ''}</li>" for r, t in RULE_TRAITS.items()
         )
-        QMessageBox.information(self, "Formulas used", f"<p>Current profile: {p.name} (rule <b>{p.rule}</b>).</p><ul>{rows}</ul>")
+        QMessageBox.information(
+            self, "Formulas used", f"<p>Current profile: {html.escape(p.name)} (rule <b>{p.rule}</b>).</p><ul>{rows}</ul>"
+        )
 
     # -- files ------------------------------------------------------------------
     def maybe_save(self) -> bool:

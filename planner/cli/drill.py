@@ -12,11 +12,12 @@ from typing import Any, TypedDict
 
 from planner.drills.actions import ActionSettings, action_plan
 from planner.drills.events import bundled_events, load_event_file
-from planner.drills.montecarlo import liquidation_probability
+from planner.drills.montecarlo import liquidation_probability, work_problem
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
 from planner.drills.scenarios import ComparisonRow, Slippage, compare_profiles, gap_waterfall, shock
 from planner.engine.validation import check_plan
+from planner.io.jsonread import read_text_file
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _load(path: str) -> tuple[Plan, ExchangeProfile]:
-    from planner.cli.main import load_and_resolve
+    from planner.cli.common import load_and_resolve
 
     plan, profile = load_and_resolve(path)
     check_plan(plan, profile, source=path)
@@ -138,7 +139,7 @@ def _partial(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> 
     from planner.engine.evaluate import evaluate
 
     ev = evaluate(plan, profile)
-    price = args.price or ev.legs[i].liquidation_price or ev.legs[i].mark_price
+    price = args.price if args.price is not None else (ev.legs[i].liquidation_price or ev.legs[i].mark_price)
     steps = partial_liquidation(plan, profile, i, price)
     rule = profile.policies.partial_liquidation
     lines = [f"{ev.legs[i].symbol} at {price:,.2f} on {profile.name} ({rule.kind}{': ' + rule.description if rule.description else ''})"]
@@ -158,11 +159,9 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
         path = steady_bleed(horizon_hours=plan.horizon_hours)
     else:
         p = Path(args.path)
-        if not p.is_file():
+        if not p.exists():
             raise PlannerError([Problem("--path", "use flash-crash, bleed, or an existing CSV file of time_hours,price")], str(p))
-        if p.stat().st_size > 10 * 1024 * 1024:
-            raise PlannerError([Problem("", "file is over the 10 MB limit")], str(p))
-        path = parse_path_csv(p.read_text(encoding="utf-8", errors="replace"), args.symbol, str(p))
+        path = parse_path_csv(read_text_file(p), args.symbol, str(p))
     r = run_path(plan, profile, path)
     lines = [f"Path: {path.label} over {path.hours[-1]:g} h"]
     for i, pos in enumerate(plan.positions):
@@ -183,12 +182,15 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
 
 def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     events = bundled_events()
-    preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
+    preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).exists() else None)
     if preset is None:
         raise PlannerError(
             [Problem("--event", f"unknown preset '{args.event}'; bundled: {', '.join(events)} (or a preset JSON file)")], "drill"
         )
     model = preset.model(args.volatility)
+    too_much = work_problem(len(plan.positions), args.paths, preset.horizon_hours)
+    if too_much is not None:
+        raise PlannerError([Problem("--paths", too_much.message)], "drill")
     r = liquidation_probability(plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=args.paths, seed=args.seed)
     lines = [
         f"{preset.name}: {preset.horizon_hours:g} h, volatility {model.volatility:.0%}/yr, jumps ~{preset.expected_jumps:g} of {preset.typical_move:.1%}",

@@ -21,13 +21,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from planner.cli.main import _lookup_profile
+    from planner.cli.common import lookup_profile, print_warnings
 
-    profile = _lookup_profile(args.profile)
+    profile = lookup_profile(args.profile)
     fmt, tiers = import_tiers(args.file, profile, args.symbol)
     updated = apply_tiers(profile, tiers, Path(args.file).name)
-    from planner.cli.main import print_warnings
-
     print_warnings(updated.warnings_for(tiers))
     print(f"{args.file}: {fmt} format; {len(tiers)} symbol(s) for profile '{profile.id}'")
     for sym, new in tiers.items():

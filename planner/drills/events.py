@@ -14,26 +14,31 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel
+from planner.drills.montecarlo import HOURS_PER_YEAR, MIN_VOLATILITY, MarketModel
 from planner.io.jsonread import read_json_file
-from planner.model.errors import PlannerError, problems_from_validation
+from planner.model.errors import PlannerError, Problem, problems_from_validation
+from planner.model.plan import MIN_HORIZON_HOURS
 from planner.model.profile import Source
 
 
 class EventPreset(BaseModel):
     """A volatile event's move distribution (fractions; volatility annualised)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     format: str = Field(default="event-preset", pattern="^event-preset$")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
     name: str = Field(min_length=1, max_length=80)
-    horizon_hours: float = Field(gt=0, le=24 * 31)
-    typical_move: float = Field(gt=0, lt=1, description="one-standard-deviation move caused by the event")
-    tail_move: float = Field(gt=0, lt=1, description="a rare but seen move (about 1 in 20 events)")
-    volatility: float = Field(gt=0, le=20, description="background annualised volatility during the horizon")
-    expected_jumps: float = Field(ge=0, le=100, description="jumps expected within the horizon (1 for a scheduled release)")
-    correlation: float = Field(default=0.8, ge=0, le=1)
+    horizon_hours: float = Field(ge=MIN_HORIZON_HOURS, le=24 * 31, allow_inf_nan=False, description="hours, one minute to 31 days")
+    typical_move: float = Field(ge=1e-6, lt=1, allow_inf_nan=False, description="one-standard-deviation move caused by the event")
+    tail_move: float = Field(ge=1e-6, lt=1, allow_inf_nan=False, description="a rare but seen move (about 1 in 20 events)")
+    volatility: float = Field(
+        ge=MIN_VOLATILITY, le=20, allow_inf_nan=False, description="background annualised volatility during the horizon"
+    )
+    expected_jumps: float = Field(
+        ge=0, le=100, allow_inf_nan=False, description="jumps expected within the horizon (1 for a scheduled release)"
+    )
+    correlation: float = Field(default=0.8, ge=0, le=1, allow_inf_nan=False)
     sources: list[Source] = Field(min_length=1)
     notes: str = ""
 
@@ -50,7 +55,10 @@ class EventPreset(BaseModel):
 
 
 def load_event_file(path: str | Path) -> EventPreset:
+    """Read and validate an event-preset JSON file."""
     data = read_json_file(path)
+    if not isinstance(data, dict):
+        raise PlannerError([Problem("", "an event preset file must hold a JSON object")], str(path))
     try:
         return EventPreset.model_validate(data)
     except ValidationError as exc:

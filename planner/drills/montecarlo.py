@@ -35,6 +35,10 @@ from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
 HOURS_PER_YEAR = 24.0 * 365.0
+#: Smallest annual volatility a drill accepts (0.1 % a year); below it the
+#: diffusion terms divide by numbers that underflow.
+MIN_VOLATILITY = 1e-3
+MAX_VOLATILITY = 20.0
 
 Progress = Callable[[float], bool]
 
@@ -52,8 +56,8 @@ class MarketModel:
 
     def problems(self) -> list[Problem]:
         out = []
-        if not (math.isfinite(self.volatility) and 0.0 < self.volatility <= 20.0):
-            out.append(Problem("volatility", f"must be between 0 and 20 (2,000 % a year); got {self.volatility!r}"))
+        if not (math.isfinite(self.volatility) and MIN_VOLATILITY <= self.volatility <= MAX_VOLATILITY):
+            out.append(Problem("volatility", f"must be between 0.001 (0.1 % a year) and 20 (2,000 % a year); got {self.volatility!r}"))
         if not (math.isfinite(self.drift) and abs(self.drift) <= 50.0):
             out.append(Problem("drift", f"must be between -50 and 50 per year; got {self.drift!r}"))
         if not (math.isfinite(self.jump_intensity) and 0.0 <= self.jump_intensity <= 1e5):
@@ -103,7 +107,7 @@ def barrier_hit_probability(spot: float, barrier: float, volatility: float, drif
     >>> round(barrier_hit_probability(100.0, 90.0, 0.8, 0.0, 30/365), 4)
     0.6796
     """
-    if barrier <= 0:
+    if not (barrier > 0 and spot > 0) or barrier / spot <= 1e-300 or spot / barrier <= 1e-300:
         return 0.0
     T, sig = horizon_years, volatility
     nu = drift - 0.5 * sig * sig
@@ -132,9 +136,12 @@ def _increments(
         z = rng.standard_normal((1, n_paths, steps), dtype=dtype)
     else:
         common = rng.standard_normal((1, n_paths, steps), dtype=dtype)
-        own = rng.standard_normal((n_legs, n_paths, steps), dtype=dtype)
+        z = rng.standard_normal((n_legs, n_paths, steps), dtype=dtype)
         rho = model.correlation
-        z = math.sqrt(rho) * common + math.sqrt(1.0 - rho) * own
+        # In place (one array of legs x paths x steps, no temporaries of that size):
+        # the same numbers as sqrt(rho) * common + sqrt(1 - rho) * own.
+        z *= math.sqrt(1.0 - rho)
+        z += math.sqrt(rho) * common
     z *= dtype(sd)
     z += dtype(nu_dt)
     if model.jump_intensity > 0.0:
@@ -210,14 +217,37 @@ def _estimate(total: float, total_sq: float, n: int) -> tuple[float, float]:
     return mean, 1.96 * math.sqrt(var / n) if n > 1 else 1.0
 
 
+#: Most leg x path x step price points a non-interactive run simulates (10 to 20
+#: seconds on one core); the window's runs are cancellable instead.
+MAX_WORK = 200_000_000
+
+
+def default_steps(horizon_hours: float) -> int:
+    """Monitoring steps over a horizon: four an hour, from 24 to 1,440."""
+    return max(24, min(1440, round(horizon_hours * 4)))
+
+
+def work_problem(n_legs: int, paths: int, horizon_hours: float, steps: int | None = None) -> Problem | None:
+    """A problem when ``legs x paths x steps`` exceeds :data:`MAX_WORK`, naming the largest path count allowed."""
+    per_path = max(1, n_legs) * (steps if steps is not None else default_steps(horizon_hours))
+    if paths * per_path <= MAX_WORK:
+        return None
+    allowed = max(1, MAX_WORK // per_path)
+    return Problem(
+        "paths",
+        f"{paths:,} paths x {n_legs} legs x {per_path // max(1, n_legs)} steps is too much work for one run; "
+        f"use at most {allowed:,} paths for this plan",
+    )
+
+
 def _check(paths: int, steps: int, horizon_hours: float, model: MarketModel) -> None:
     problems = model.problems()
     if not isinstance(paths, int) or paths < 1 or paths > 10_000_000:
         problems.append(Problem("paths", f"must be a whole number from 1 to 10,000,000; got {paths!r}"))
     if not isinstance(steps, int) or steps < 1 or steps > 100_000:
         problems.append(Problem("steps", f"must be a whole number from 1 to 100,000; got {steps!r}"))
-    if not (math.isfinite(horizon_hours) and 0 < horizon_hours <= 24 * 366):
-        problems.append(Problem("horizon_hours", f"must be between 0 and 8,784 hours; got {horizon_hours!r}"))
+    if not (math.isfinite(horizon_hours) and 1.0 / 60.0 - 1e-12 <= horizon_hours <= 24 * 366):
+        problems.append(Problem("horizon_hours", f"must be between 1/60 (one minute) and 8,784 hours; got {horizon_hours!r}"))
     if problems:
         raise PlannerError(problems, "drill")
 
@@ -244,8 +274,10 @@ def liquidation_probability(
     monitored at every step. ``target_half_width`` stops early once the 95 %
     interval is that tight (fraction, e.g. 0.005 for +/-0.5 pp).
     """
-    steps = steps if steps is not None else max(24, min(1440, round(horizon_hours * 4)))
+    steps = steps if steps is not None else default_steps(horizon_hours)
     _check(paths, steps, horizon_hours, model)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise PlannerError([Problem("seed", f"must be a whole number from 0 to 2^63 - 1 (got {seed!r})")], "drill")
     ev = evaluate(plan, profile)
     legs = leg_inputs(plan, profile)
     if not legs:
@@ -253,7 +285,7 @@ def liquidation_probability(
     closed = None
     if len(legs) == 1:
         l, lp = legs[0], ev.legs[0].liquidation_price
-        if lp is None:
+        if lp is None or not (lp / l.mark > 1e-300 and l.mark / lp > 1e-300):  # no reachable barrier
             return McResult(0.0, 0.0, 0, steps, horizon_hours, seed, {0: 0.0}, 0.0)
         if model.jump_intensity == 0.0:
             closed = barrier_hit_probability(l.mark, lp, model.volatility, model.drift, horizon_hours / HOURS_PER_YEAR)
@@ -313,7 +345,10 @@ def _multi_leg(
     iso = [i for i, l in enumerate(legs) if not l.cross]
     lps = [ev.legs[i].liquidation_price for i in range(n_legs)]
     cw = {c: cross_wallet(plan, profile, legs, c) for c in {legs[i].spec.settle for i in cross}}
-    chunk = max(256, min(chunk, int(4e7 // max(1, n_legs * steps))))
+    # At most 4e7 prices (320 MB) per chunk whatever the leg count; the floor of
+    # 256 paths only applies while it keeps within that budget.
+    budget = int(4e7 // max(1, n_legs * steps))
+    chunk = max(256, min(chunk, budget)) if budget >= 256 else max(1, min(chunk, budget))
     hits_any = 0.0
     hits_leg = np.zeros(n_legs)
     done = 0

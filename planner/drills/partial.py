@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 
 from planner.engine.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
 from planner.engine.tiers import TierTable, position_value, tier_index, tier_measure
-from planner.model.plan import Plan
+from planner.model.errors import PlannerError, Problem
+from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
 
 
@@ -50,6 +51,8 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
 
     Sizes are in formula units (base units for linear, USD for inverse).
     """
+    if not (MIN_PRICE <= price <= MAX_PRICE):
+        raise PlannerError([Problem("price", f"must be a price from {MIN_PRICE:g} to {MAX_PRICE:g} (got {price!r})")], "drill")
     leg = leg_inputs(plan, profile)[leg_index]
     rule = profile.policies.partial_liquidation
     traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.liquidation_fee_for(leg.pos.symbol)

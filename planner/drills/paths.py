@@ -17,10 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
-from planner.model.errors import PlannerError, Problem
-from planner.model.plan import Plan
+from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.model.errors import MAX_LISTED, PlannerError, Problem
+from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
+
+#: Longest path (hours; one leap year) and most rows a path file may have.
+MAX_PATH_HOURS = 24.0 * 366
+MAX_PATH_ROWS = 100_000
+#: Largest relative factor of a path without a symbol (a 1000-fold rise).
+MAX_RELATIVE_FACTOR = 1000.0
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,30 @@ def steady_bleed(per_day: float = 0.05, horizon_hours: float = 72.0, points: int
 
 def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV") -> PricePath:
     """``time_hours,price`` rows (a header line is allowed). Prices are absolute when
-    ``symbol`` is given, else relative factors (1.0 = today's mark)."""
+    ``symbol`` is given, else relative factors (1.0 = today's mark).
+
+    Bounds (so a small file cannot ask for billions of funding settlements or
+    overflow the formulas): times from 0 to :data:`MAX_PATH_HOURS` hours,
+    absolute prices from ``MIN_PRICE`` to ``MAX_PRICE``, relative factors from
+    ``MIN_PRICE`` to :data:`MAX_RELATIVE_FACTOR`, at most :data:`MAX_PATH_ROWS`
+    rows. Problems name the line; at most 20 are listed.
+    """
     hours: list[float] = []
     prices: list[float] = []
     problems: list[Problem] = []
-    rows = list(csv.reader(io.StringIO(text)))
-    for n, row in enumerate(rows, start=1):
+    top = MAX_PRICE if symbol is not None else MAX_RELATIVE_FACTOR
+    what = "price" if symbol is not None else "relative price (1.0 = today's mark)"
+    reader = csv.reader(io.StringIO(text))
+    n = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(f"line {reader.line_num}", f"not readable as CSV: {exc}"))
+            break
+        n = reader.line_num
         if not row or all(not c.strip() for c in row) or row[0].strip().startswith("#"):
             continue
         if len(row) != 2:
@@ -80,22 +104,30 @@ def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV
         try:
             t, p = float(row[0]), float(row[1])
         except ValueError:
-            if n == 1 and not hours:
+            if not hours and not problems:
                 continue  # header
-            problems.append(Problem(f"line {n}", f"not numbers: {','.join(row)!r}"))
+            problems.append(Problem(f"line {n}", f"not numbers: {','.join(row)[:80]!r}"))
             continue
-        if not (math.isfinite(t) and math.isfinite(p)) or p <= 0 or t < 0:
-            problems.append(Problem(f"line {n}", f"time must be >= 0 and price > 0, both finite (got {t!r}, {p!r})"))
+        if not (math.isfinite(t) and 0.0 <= t <= MAX_PATH_HOURS):
+            problems.append(Problem(f"line {n}", f"time must be from 0 to {MAX_PATH_HOURS:g} hours (got {t!r})"))
+            continue
+        if not (math.isfinite(p) and MIN_PRICE <= p <= top):
+            problems.append(Problem(f"line {n}", f"{what} must be from {MIN_PRICE:g} to {top:g} (got {p!r})"))
             continue
         if hours and t <= hours[-1]:
             problems.append(Problem(f"line {n}", f"times must increase (got {t:g} after {hours[-1]:g})"))
             continue
+        if len(hours) >= MAX_PATH_ROWS:
+            problems.append(Problem(f"line {n}", f"a path has at most {MAX_PATH_ROWS:,} rows"))
+            break
         hours.append(t)
         prices.append(p)
+        if len(problems) > MAX_LISTED:
+            break
     if not problems and len(hours) < 2:
         problems.append(Problem("", "a path needs at least two rows"))
     if problems:
-        raise PlannerError(problems[:20], source)
+        raise PlannerError(problems, source)
     return PricePath(np.array(hours), np.array(prices), symbol is None, symbol, "custom path")
 
 
@@ -127,6 +159,9 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
     cross_eq = np.full(n, cross_wallet(plan, profile, legs, ccy))
     cross_rq = np.zeros(n)
     cross_legs = []
+    schedules: dict[float, Schedule] = {}
+    at_cache: dict[tuple[float, str, float], np.ndarray] = {}
+    done_cache: dict[float, np.ndarray] = {}
     for l in legs:
         if l.spec.settle != ccy:
             continue
@@ -135,12 +170,21 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
         else:
             price = path.prices * l.mark if path.relative else path.prices
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
-        sched = settlement_schedule(profile.funding, symbol_interval_hours(profile, l.pos.symbol), float(t[-1]))
+        interval = symbol_interval_hours(profile, l.pos.symbol)
+        if interval not in schedules:  # one schedule per interval, not per leg
+            schedules[interval] = settlement_schedule(profile.funding, interval, float(t[-1]))
+        sched = schedules[interval]
         paid = np.zeros(n)
         if rate and sched.hours.size:
-            at = np.interp(sched.hours, t, price)
-            pays = funding_payment(l.s, l.q, at, rate, l.table.inverse) * sched.weights
-            paid = np.concatenate([[0.0], np.cumsum(pays)])[np.searchsorted(sched.hours, t, side="right")]
+            # Legs of one symbol and mark share the path prices at the settlements
+            # and every leg of an interval the settlement index (same numbers, computed once).
+            key = (interval, l.pos.symbol if path.symbol is not None else "", l.mark)
+            if key not in at_cache:
+                at_cache[key] = np.interp(sched.hours, t, price)
+            if interval not in done_cache:
+                done_cache[interval] = np.searchsorted(sched.hours, t, side="right")
+            pays = funding_payment(l.s, l.q, at_cache[key], rate, l.table.inverse) * sched.weights
+            paid = np.concatenate([[0.0], np.cumsum(pays)])[done_cache[interval]]
         upnl = leg_upnl(l, price)
         rq = leg_requirement(l, price, traits, taker)
         paid_total += paid

@@ -16,7 +16,7 @@ from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evalua
 from planner.engine.validation import plan_problems
 from planner.engine.venues import map_plan
 from planner.model.errors import PlannerError, Problem
-from planner.model.plan import Plan
+from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
 from planner.model.symbols import is_stable
 
@@ -64,8 +64,8 @@ def shock_marks(plan: Plan, move: float | None = None, prices: dict[str, float] 
     if move is not None and (not math.isfinite(move) or move <= -1.0 or move > 100.0):
         problems.append(Problem("shock.move", f"must be above -100 % and at most +10,000 % (got {move!r}); a price cannot fall below zero"))
     for sym, price in (prices or {}).items():
-        if not math.isfinite(price) or price <= 0:
-            problems.append(Problem(f"shock.prices.{sym}", f"must be a positive price (got {price!r})"))
+        if not (MIN_PRICE <= price <= MAX_PRICE):
+            problems.append(Problem(f"shock.prices.{sym}", f"must be a price from {MIN_PRICE:g} to {MAX_PRICE:g} (got {price!r})"))
     if problems:
         raise PlannerError(problems, "drill")
     marks = {}

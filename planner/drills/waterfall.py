@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_upnl
 from planner.engine.tiers import position_value
 from planner.model.errors import PlannerError, Problem
-from planner.model.plan import Plan
+from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
 
 __all__ = ["Slippage", "Waterfall", "gap_waterfall", "parse_depth_levels"]
@@ -158,10 +158,10 @@ def gap_waterfall(
         problems.append(Problem("leg", f"must be a leg number from 1 to {len(plan.positions)} (got {leg_index + 1})"))
     if not (math.isfinite(gap_beyond) and 0.0 <= gap_beyond < 1.0):
         problems.append(Problem("gap_beyond", f"must be a fraction from 0 to below 1 (got {gap_beyond!r})"))
-    if gap_price is not None and (not math.isfinite(gap_price) or gap_price <= 0):
-        problems.append(Problem("gap_price", f"must be a positive price (got {gap_price!r})"))
+    if gap_price is not None and not (MIN_PRICE <= gap_price <= MAX_PRICE):
+        problems.append(Problem("gap_price", f"must be a price from {MIN_PRICE:g} to {MAX_PRICE:g} (got {gap_price!r})"))
     if not (insurance_fund_capacity >= 0):
-        problems.append(Problem("insurance_fund_capacity", "must be zero or more"))
+        problems.append(Problem("insurance_fund_capacity", f"must be zero or more, or unlimited (got {insurance_fund_capacity!r})"))
     if problems:
         raise PlannerError(problems, "drill")
     ev = evaluate(plan, profile)

@@ -15,11 +15,13 @@ hourly settlements of ``rate * 1/interval_hours`` each.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from planner.model.arrays import ArrayLike, FloatArray
+from planner.model.errors import PlannerError, Problem
 from planner.model.profile import ExchangeProfile, FundingSpec
 
 
@@ -46,6 +48,10 @@ def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike
     return s * value * np.asarray(rate, dtype=np.float64)
 
 
+#: Most settlements one schedule may hold (one a minute for a leap year is 527,040).
+MAX_SETTLEMENTS = 2_000_000
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Settlement times (hours from now) and the share of the interval rate each one charges."""
@@ -63,7 +69,26 @@ def settlement_schedule(funding: FundingSpec, interval_hours: float, horizon_hou
     Continuous venues (Deribit, accrued every millisecond on an 8 h rate,
     https://support.deribit.com/hc/en-us/articles/31424939178397-Funding-Specifications)
     are charged hourly with weight ``1/interval_hours``.
+
+    The number of settlements is bounded before anything is allocated
+    (:data:`MAX_SETTLEMENTS`): validation already keeps intervals at one minute
+    or more and horizons within 366 days, so this only guards direct callers.
     """
+    if not (math.isfinite(interval_hours) and math.isfinite(horizon_hours) and interval_hours > 0 and horizon_hours >= 0):
+        raise PlannerError([Problem("funding.interval_hours", f"must be a positive finite number of hours (got {interval_hours!r})")])
+    fixed_hours = bool(funding.settlement_hours_utc) and interval_hours == funding.interval_hours
+    per_day = len(funding.settlement_hours_utc) if fixed_hours else 24.0 / interval_hours
+    count = (horizon_hours + 48.0) / 24.0 * per_day if funding.accrual == "discrete" else horizon_hours
+    if count > MAX_SETTLEMENTS:
+        raise PlannerError(
+            [
+                Problem(
+                    "funding.interval_hours",
+                    f"{interval_hours:g} h over {horizon_hours:g} h is about {count:,.0f} settlements; "
+                    f"at most {MAX_SETTLEMENTS:,} are computed (use an interval of at least one minute)",
+                )
+            ]
+        )
     if funding.accrual == "continuous":
         hours = np.arange(1.0, np.floor(horizon_hours) + 1.0)
         return Schedule(hours, np.full(hours.shape, 1.0 / interval_hours))

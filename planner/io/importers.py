@@ -80,13 +80,22 @@ def _num(value: Any, path: str, *, allow_none: bool = False) -> float | None:
         if allow_none:
             return None
         raise PlannerError([Problem(path, "is missing")])
+    if isinstance(value, bool):
+        raise PlannerError([Problem(path, f"must be a number (got {value!r})")])
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise PlannerError([Problem(path, f"must be a number (got {value!r})")]) from None
+        raise PlannerError([Problem(path, f"must be a number (got {_short(value)})")]) from None
+    except OverflowError:
+        x = math.inf
     if not math.isfinite(x):
-        raise PlannerError([Problem(path, "must be a finite number")])
+        raise PlannerError([Problem(path, f"must be a finite number of sane size (got {_short(value)})")])
     return x
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
 def _need(obj: Any, key: str, path: str) -> Any:

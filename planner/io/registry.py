@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import lru_cache
 from importlib import resources
@@ -55,8 +56,24 @@ def profile_json_schema() -> dict[str, Any]:
 
 
 def dump_profile(profile: ExchangeProfile) -> str:
-    """Serialise a profile as the JSON its files hold."""
-    return json.dumps(profile.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+    """Serialise a profile as the JSON its files hold.
+
+    Never writes ``Infinity`` or ``NaN`` (not JSON): validation refuses
+    non-finite numbers, and should a profile built in code hold one anyway it
+    is written as ``null``.
+    """
+    return json.dumps(_finite(profile.model_dump(mode="json", exclude_none=True)), indent=2, allow_nan=False) + "\n"
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (recursively)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def profile_from_data(data: Any, source: str = "profile") -> ExchangeProfile:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+#: A message lists at most this many problems, then "... and N more".
+MAX_LISTED = 20
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -34,7 +37,9 @@ class PlannerError(Exception):
         if len(self.problems) == 1:
             return head + str(self.problems[0])
         lines = [f"{head}{len(self.problems)} problems:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:MAX_LISTED]]
+        if len(self.problems) > MAX_LISTED:
+            lines.append(f"  ... and {len(self.problems) - MAX_LISTED:,} more")
         return "\n".join(lines)
 
 
@@ -76,7 +81,7 @@ def problems_from_validation(err: ValidationError) -> list[Problem]:
         template = _PYDANTIC_HINTS.get(kind)
         if template is not None:
             try:
-                msg = template.format(**ctx)
+                msg = template.format(**{k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()})
             except (KeyError, IndexError):
                 msg = e.get("msg", "is invalid")
         else:

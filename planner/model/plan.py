@@ -29,8 +29,16 @@ PLAN_VERSION: Final = 1
 MAX_PRICE = 1e9
 MAX_QUANTITY = 1e12
 MAX_BALANCE = 1e13
+#: Lower bounds: smaller positive numbers are not real prices or sizes (and
+#: denormals such as 5e-324 overflow the formulas that divide by them).
+MIN_PRICE = 1e-12
+MIN_QUANTITY = 1e-12
+MIN_LEVERAGE = 0.01
+MIN_HORIZON_HOURS = 1.0 / 60.0
+MAX_HORIZON_HOURS = 24.0 * 366
+MIN_MARGIN_CALL_RATIO = 0.01
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Position(BaseModel):
@@ -40,10 +48,12 @@ class Position(BaseModel):
 
     symbol: str = Field(min_length=1, max_length=40, description="symbol as listed in the profile")
     side: Side
-    quantity: float = Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False, description="base units (linear) or contracts (inverse)")
-    entry_price: float = Field(gt=0.0, le=MAX_PRICE, allow_inf_nan=False, description="average entry, quote per base unit")
-    mark_price: float | None = Field(default=None, gt=0.0, le=MAX_PRICE, allow_inf_nan=False, description="mark price; null = entry")
-    leverage: float = Field(gt=0.0, le=1000.0, allow_inf_nan=False, description="chosen leverage; initial margin = value / leverage")
+    quantity: float = Field(ge=MIN_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False, description="base units (linear) or contracts (inverse)")
+    entry_price: float = Field(ge=MIN_PRICE, le=MAX_PRICE, allow_inf_nan=False, description="average entry, quote per base unit")
+    mark_price: float | None = Field(default=None, ge=MIN_PRICE, le=MAX_PRICE, allow_inf_nan=False, description="mark price; null = entry")
+    leverage: float = Field(
+        ge=MIN_LEVERAGE, le=1000.0, allow_inf_nan=False, description="chosen leverage; initial margin = value / leverage"
+    )
     margin_mode: MarginMode = MarginMode.ISOLATED
     isolated_margin: float | None = Field(
         default=None,
@@ -72,7 +82,7 @@ class Account(BaseModel):
 
     wallet_balance: float = Field(ge=0.0, le=MAX_BALANCE, allow_inf_nan=False, description="wallet in the profile's settlement currency")
     balances: dict[str, float] = Field(
-        default_factory=dict, description="wallets in other settlement currencies (coin-margined symbols), by currency"
+        default_factory=dict, max_length=100, description="wallets in other settlement currencies (coin-margined symbols), by currency"
     )
     margin_mode_default: MarginMode = MarginMode.ISOLATED
 
@@ -89,7 +99,7 @@ class Account(BaseModel):
 class Plan(BaseModel):
     """A position plan (``*.plan.json``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     format: Literal["position-plan"] = PLAN_FORMAT
     version: Literal[1] = PLAN_VERSION
@@ -98,11 +108,21 @@ class Plan(BaseModel):
     account: Account
     positions: list[Position] = Field(default_factory=list, max_length=500)
     funding_rates: dict[str, float] = Field(
-        default_factory=dict, description="funding rate per symbol, per funding interval; positive: longs pay"
+        default_factory=dict, max_length=5000, description="funding rate per symbol, per funding interval; positive: longs pay"
     )
-    horizon_hours: float = Field(default=72.0, gt=0.0, le=24.0 * 366, allow_inf_nan=False, description="funding / drill horizon")
+    horizon_hours: float = Field(
+        default=72.0,
+        ge=MIN_HORIZON_HOURS,
+        le=MAX_HORIZON_HOURS,
+        allow_inf_nan=False,
+        description="funding / drill horizon, hours (one minute to 366 days)",
+    )
     margin_call_ratio: float | None = Field(
-        default=None, gt=0.0, le=10.0, allow_inf_nan=False, description="overrides the profile's margin-call threshold"
+        default=None,
+        ge=MIN_MARGIN_CALL_RATIO,
+        le=10.0,
+        allow_inf_nan=False,
+        description="overrides the profile's margin-call threshold",
     )
     notes: str = Field(default="", max_length=20000)
 

@@ -20,6 +20,7 @@ Units
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -120,8 +121,31 @@ RULE_TRAITS: dict[str, RuleTraits] = {
     ),
 }
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 _Rate = Field(ge=0.0, lt=1.0, allow_inf_nan=False)
+
+#: Physical bounds. Every count the engine derives from a profile (settlements
+#: over a horizon, price ticks) is bounded by these, so a small file cannot ask
+#: for billions of points; denormal magnitudes (5e-324) are refused.
+MIN_FUNDING_INTERVAL_HOURS = 1.0 / 60.0  # one minute; real venues settle every 1 to 8 hours
+MAX_FUNDING_INTERVAL_HOURS = 24.0
+MAX_SETTLEMENTS_PER_DAY = 1440
+MIN_TICK = 1e-12
+MAX_TICK = 1e6
+MIN_CONTRACT_SIZE = 1e-12
+MAX_CONTRACT_SIZE = 1e9
+MAX_NOTIONAL = 1e15
+MIN_MARGIN_CALL_RATIO = 0.01
+MIN_LEVERAGE = 0.01
+
+
+def check_interval_hours(value: float | None) -> float | None:
+    """Funding interval in hours: from one minute (1/60 h) to 24 h."""
+    if value is None:
+        return None
+    if not (MIN_FUNDING_INTERVAL_HOURS - 1e-12 <= value <= MAX_FUNDING_INTERVAL_HOURS):
+        raise ValueError(f"must be between 1/60 h (one minute) and {MAX_FUNDING_INTERVAL_HOURS:g} h (got {value!r})")
+    return value
 
 
 class Tier(BaseModel):
@@ -137,12 +161,14 @@ class Tier(BaseModel):
 
     model_config = _FROZEN
 
-    notional_floor: float = Field(ge=0.0, allow_inf_nan=False, description="lower bound of the tier, tier_basis units")
-    notional_cap: float | None = Field(default=None, gt=0.0, allow_inf_nan=False, description="upper bound; null = unbounded")
-    max_leverage: float = Field(gt=0.0, le=1000.0, allow_inf_nan=False, description="largest leverage allowed in this tier")
+    notional_floor: float = Field(ge=0.0, le=MAX_NOTIONAL, allow_inf_nan=False, description="lower bound of the tier, tier_basis units")
+    notional_cap: float | None = Field(
+        default=None, gt=0.0, le=MAX_NOTIONAL, allow_inf_nan=False, description="upper bound; null = unbounded"
+    )
+    max_leverage: float = Field(ge=MIN_LEVERAGE, le=1000.0, allow_inf_nan=False, description="largest leverage allowed in this tier")
     maintenance_rate: float = Field(ge=0.0, lt=1.0, allow_inf_nan=False, description="fraction of position value")
     maintenance_amount: float = Field(
-        default=0.0, ge=0.0, allow_inf_nan=False, description="Binance cum / Bybit MM deduction, settlement currency"
+        default=0.0, ge=0.0, le=MAX_NOTIONAL, allow_inf_nan=False, description="Binance cum / Bybit MM deduction, settlement currency"
     )
 
 
@@ -178,15 +204,24 @@ class SymbolSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_optional_in_schema("tick_size", "base", "quote", "settle"))
 
     contract: ContractKind
-    contract_size: float = Field(gt=0.0, allow_inf_nan=False, description="linear: base units per contract; inverse: USD per contract")
-    tick_size: float = Field(gt=0.0, allow_inf_nan=False, description="price increment in quote currency; default 0.01 (display only)")
+    contract_size: float = Field(
+        ge=MIN_CONTRACT_SIZE,
+        le=MAX_CONTRACT_SIZE,
+        allow_inf_nan=False,
+        description="linear: base units per contract; inverse: USD per contract",
+    )
+    tick_size: float = Field(
+        ge=MIN_TICK, le=MAX_TICK, allow_inf_nan=False, description="price increment in quote currency; default 0.01 (display only)"
+    )
     base: str = Field(description="base coin; default parsed from the symbol name (BTCUSDT -> BTC)")
     quote: str = Field(description="quote currency; default parsed from the symbol name (BTCUSDT -> USDT; none or inverse -> USD)")
     settle: str = Field(description="currency margin and PnL are held in; default linear: the quote, inverse: the base")
     tier_basis: Literal["value", "size"] = "value"
-    tiers: list[Tier] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1, max_length=2000)
     size_scaled: SizeScaledMargin | None = None
-    funding_interval_hours: float | None = Field(default=None, gt=0.0, le=24.0, description="overrides the profile's interval")
+    funding_interval_hours: float | None = Field(
+        default=None, allow_inf_nan=False, description="overrides the profile's interval; hours, from 1/60 (one minute) to 24"
+    )
     liquidation_fee: float | None = Field(
         default=None,
         ge=0.0,
@@ -194,6 +229,11 @@ class SymbolSpec(BaseModel):
         allow_inf_nan=False,
         description="liquidation fee rate of this symbol (fraction of liquidated value); overrides fees.liquidation",
     )
+
+    @field_validator("funding_interval_hours")
+    @classmethod
+    def _interval_bounds(cls, v: float | None) -> float | None:
+        return check_interval_hours(v)
 
     @field_validator("tiers")
     @classmethod
@@ -230,14 +270,30 @@ class FundingSpec(BaseModel):
 
     model_config = _FROZEN
 
-    interval_hours: float = Field(gt=0.0, le=24.0, allow_inf_nan=False)
+    interval_hours: float = Field(allow_inf_nan=False, description="hours between settlements, from 1/60 (one minute) to 24")
     settlement_hours_utc: list[float] = Field(
-        default_factory=list, description="first settlements of a UTC day; empty = every interval from 00:00"
+        default_factory=list,
+        max_length=MAX_SETTLEMENTS_PER_DAY,
+        description="first settlements of a UTC day, hours in [0, 24); empty = every interval from 00:00",
     )
     interest_rate_per_interval: float = Field(default=0.0, ge=-0.01, le=0.01, allow_inf_nan=False)
     cap_per_interval: float = Field(default=0.0075, gt=0.0, le=1.0, allow_inf_nan=False)
     price_basis: Literal["mark", "oracle"] = "mark"
     accrual: Literal["discrete", "continuous"] = "discrete"
+
+    @field_validator("interval_hours")
+    @classmethod
+    def _interval_bounds(cls, v: float) -> float:
+        check_interval_hours(v)
+        return v
+
+    @field_validator("settlement_hours_utc")
+    @classmethod
+    def _hours_of_day(cls, v: list[float]) -> list[float]:
+        for i, h in enumerate(v):
+            if not (math.isfinite(h) and 0.0 <= h < 24.0):
+                raise ValueError(f"item {i}: must be an hour of the day from 0 to below 24 (got {h!r})")
+        return v
 
 
 class PartialLiquidation(BaseModel):
@@ -299,7 +355,7 @@ class ExchangeProfile(BaseModel):
     settle_currency: str = Field(min_length=1, max_length=12, description="default wallet currency; default the first symbol's settle")
     margin_call_ratio: float = Field(
         default=0.8,
-        gt=0.0,
+        ge=MIN_MARGIN_CALL_RATIO,
         le=10.0,
         allow_inf_nan=False,
         description="margin ratio (exchange meaning) at which a margin call is raised; default the rule family's (okx 3.0, others 0.8)",
@@ -307,8 +363,8 @@ class ExchangeProfile(BaseModel):
     fees: Fees
     funding: FundingSpec = Field(description="funding schedule; default the rule family's (binance/bybit/okx/deribit 8 h, others 1 h)")
     policies: Policies = Field(description="what happens at and beyond liquidation; default the rule family's")
-    symbols: dict[str, SymbolSpec] = Field(min_length=1)
-    sources: list[Source] = Field(min_length=1, description="where the numbers come from; default one 'inline' entry")
+    symbols: dict[str, SymbolSpec] = Field(min_length=1, max_length=5000)
+    sources: list[Source] = Field(min_length=1, max_length=100, description="where the numbers come from; default one 'inline' entry")
     notes: str = ""
 
     @property

@@ -189,7 +189,7 @@ def test_csv_path_errors_name_the_line() -> None:
         parse_path_csv("time_hours,price\n0,100\n1,abc\n2,95\n1.5,90\n2,-3\n3\n", symbol="BTCUSDT")
     text = exc.value.describe()
     assert "line 3: not numbers" in text and "line 5: times must increase (got 1.5 after 2)" in text
-    assert "line 6: time must be >= 0 and price > 0" in text and "line 7: needs two values" in text
+    assert "line 6: price must be from 1e-12 to 1e+09 (got -3.0)" in text and "line 7: needs two values" in text
     ok = parse_path_csv("0,100\n1,90\n", symbol="BTCUSDT")
     assert list(ok.prices) == [100.0, 90.0] and not ok.relative
 
@@ -248,7 +248,7 @@ def test_event_preset_schema_errors(tmp_path) -> None:
             }
         )
     )
-    with pytest.raises(PlannerError, match="horizon_hours: must be greater than 0"):
+    with pytest.raises(PlannerError, match="horizon_hours: must be at least 0.0166667"):
         load_event_file(bad)
     assert isinstance(EventPreset.model_validate(json.loads(Path("resources/events/cpi.json").read_text())), EventPreset)
 

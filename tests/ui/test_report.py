@@ -72,14 +72,18 @@ def test_report_usage_error_and_unexpected_error_are_one_line(tmp_path: Path) ->
     # Issue 15 item 4: a denormal tick size crashed report with a traceback and exit 139; now the CLI's handler answers.
     plan = json.loads(EXAMPLE.read_text())
     profile = json.loads(get_profile(plan["profile"]).model_dump_json())
+    used = {leg["symbol"] for leg in plan["positions"]}
+    profile["symbols"] = {sym: spec for sym, spec in profile["symbols"].items() if sym in used}
     for spec in profile["symbols"].values():
         spec["tick_size"] = 5e-324
     plan["profile"] = profile
     path = tmp_path / "denormal.plan.json"
     path.write_text(json.dumps(plan))
     res = _run("report", str(path), "--out", str(tmp_path / "r.pdf"))
-    assert res.returncode in (1, 2), res.stderr
-    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert res.returncode == 2, res.stderr  # refused at validation now (issue 15 item 4)
+    lines = res.stderr.strip().splitlines()
+    assert "Traceback" not in res.stderr and lines[0].startswith("position-planner: error: ")
+    assert all(line.startswith("  - ") and "tick_size: must be at least 1e-12" in line for line in lines[1:])
     assert not (tmp_path / "r.pdf").exists()
 
 

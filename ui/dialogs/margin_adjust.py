@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from planner.engine.evaluate import evaluate
@@ -23,7 +24,9 @@ class MarginAdjustDialog(QDialog):
         self.amount.setSuffix(f" {self.spec.settle}")
         self.amount.setKeyboardTracking(True)
         self.now = QLabel()
+        self.now.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.preview = QLabel()
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.preview.setWordWrap(True)
         leg = document.evaluation.legs[row]
         self.now.setText(

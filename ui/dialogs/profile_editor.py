@@ -5,6 +5,7 @@ maintenance amounts on the recurrence) before it can be saved as a user profile.
 from __future__ import annotations
 
 from pydantic import ValidationError
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -58,6 +59,7 @@ class ProfileEditor(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.error = QLabel()
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c92a2a")
         add = QPushButton("Add tier")

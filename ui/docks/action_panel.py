@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -43,6 +43,7 @@ class ActionPanel(QWidget):
         for box in (self.buffer, self.target_distance, self.stop_distance):
             box.valueChanged.connect(self.refresh)
         self.header = QLabel("No plan yet.")
+        self.header.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.header.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)

@@ -6,7 +6,7 @@ Cancel; a new context (an edit) cancels the stale worker.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -113,6 +113,7 @@ class DrillsPanel(QWidget):
         self._old_workers: list[DrillWorker] = []
         self.tabs = QTabWidget()
         self.error = QLabel("")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b")
         lay = QVBoxLayout(self)
@@ -144,6 +145,7 @@ class DrillsPanel(QWidget):
         form.addRow("Move of every mark", self.shock_move)
         form.addRow(self.shock_run)
         self.shock_summary = QLabel()
+        self.shock_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.shock_summary.setWordWrap(True)
         form.addRow(self.shock_summary)
 
@@ -160,6 +162,7 @@ class DrillsPanel(QWidget):
         self.gap_run = QPushButton("Run gap")
         self.gap_run.clicked.connect(self.run_gap)
         self.gap_answer = QLabel()
+        self.gap_answer.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.gap_answer.setWordWrap(True)
         form.addRow("Leg", self.gap_leg)
         form.addRow("Gap past liquidation", self.gap_beyond)
@@ -189,6 +192,7 @@ class DrillsPanel(QWidget):
         self.path_run = QPushButton("Run path")
         self.path_run.clicked.connect(self.run_path)
         self.path_summary = QLabel()
+        self.path_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.path_summary.setWordWrap(True)
         form.addRow("Path", self.path_kind)
         form.addRow("CSV", self.path_csv)
@@ -216,6 +220,7 @@ class DrillsPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.mc_summary = QLabel()
+        self.mc_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.mc_summary.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.mc_run)

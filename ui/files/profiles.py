@@ -5,6 +5,7 @@ All file logic is in ``planner`` (snapshots, importers, user_profiles); this mod
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -20,7 +21,9 @@ def check_snapshot(parent: QWidget, doc: PlanDocument) -> None:
     drift = snapshot_drift(doc.draft, doc.user_profiles)
     if drift is None:
         return
-    lines = [f"<p>This plan was saved with an older copy of <b>{drift.current.name}</b>; the numbers below use the saved copy.</p>"]
+    lines = [
+        f"<p>This plan was saved with an older copy of <b>{html.escape(drift.current.name)}</b>; the numbers below use the saved copy.</p>"
+    ]
     if drift.figures:
         lines.append(
             "<table border='1' cellspacing='0' cellpadding='3'><tr><th>leg</th><th>figure</th><th>saved profile</th><th>current profile</th></tr>"
@@ -28,7 +31,7 @@ def check_snapshot(parent: QWidget, doc: PlanDocument) -> None:
         for leg, name, a, b in drift.figures[:20]:
             fa = "none" if a is None else f"{a:,.2f}"
             fb = "none" if b is None else f"{b:,.2f}"
-            lines.append(f"<tr><td>{leg}</td><td>{name}</td><td>{fa}</td><td>{fb}</td></tr>")
+            lines.append(f"<tr><td>{html.escape(str(leg))}</td><td>{html.escape(str(name))}</td><td>{fa}</td><td>{fb}</td></tr>")
         lines.append("</table>")
     box = QMessageBox(parent)
     box.setWindowTitle("Profile has changed since this plan was saved")
@@ -84,7 +87,10 @@ def _save_and_use(parent: QWidget, doc: PlanDocument, profile: ExchangeProfile, 
         save_user_profile(profile)
         user = load_user_profiles()
     except (OSError, PlannerError) as exc:
-        text = exc.describe() if isinstance(exc, PlannerError) else f"{exc.filename or profile.id}: {exc.strerror or exc}"
+        if isinstance(exc, PlannerError):
+            text = exc.describe()
+        else:  # UserDataError carries a whole sentence naming the folder
+            text = getattr(exc, "message", None) or f"{exc.filename or profile.id}: {exc.strerror or exc}"
         QMessageBox.warning(parent, "Cannot save the user profile", text)
         return False
     doc.set_user_profiles(user)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from planner.io.recovery import discard_autosave, recoverable_sessions, write_autosave
@@ -36,9 +36,11 @@ class AutosaveController:
 
     def tick(self) -> None:
         doc = self.document
-        if doc.is_dirty():
+        # The draft is what the user typed: the valid plan, or an edit with problems
+        # (which never reaches the undo stack, so it counts as unsaved on its own).
+        if doc.is_dirty() or doc.draft != doc.plan:
             try:
-                self.last_written = write_autosave(doc.draft if doc.evaluation is None else doc.plan, str(doc.path) if doc.path else None)
+                self.last_written = write_autosave(doc.draft, str(doc.path) if doc.path else None)
             except OSError as exc:
                 if self.report is not None:
                     self.report(f"Autosave failed: {exc}")
@@ -53,10 +55,35 @@ class AutosaveController:
 
 
 def offer_recovery(parent: QWidget | None = None) -> tuple[Plan, str | None] | None:
-    """At start: if a crashed session left unsaved work, ask to restore it. Returns (plan, original path) or None."""
+    """At start: offer every crashed session's unsaved work, newest first. Returns (plan, original path) or None.
+
+    Each session is asked about in turn: Restore (opens it; stop asking), Keep
+    for later (left on disk, offered again at the next start) or Discard
+    (deleted). Nothing is deleted without the user's choice.
+    """
+    from datetime import datetime
+
     found = recoverable_sessions()
-    if not found:
-        return None
+    for n, item in enumerate(found, start=1):
+        when = datetime.fromtimestamp(item.saved_at).strftime("%Y-%m-%d %H:%M:%S")
+        box = QMessageBox(parent)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the plan name is user text
+        box.setWindowTitle("Restore unsaved work?")
+        which = f" (unsaved session {n} of {len(found)})" if len(found) > 1 else ""
+        box.setText(f"Position Planner closed unexpectedly{which}. Restore the plan “{item.plan.name}” autosaved at {when}?")
+        info = f"It was opened from {item.original_path}; the file itself was not changed. " if item.original_path else ""
+        box.setInformativeText(info + "Keep for later leaves it to be offered at the next start.")
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep for later", QMessageBox.ButtonRole.RejectRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is restore:
+            discard_autosave(item.path)  # its work lives on in this session (autosaved again while unsaved)
+            return item.plan, item.original_path
+        if clicked is discard:
+            discard_autosave(item.path)
+    return None
     latest = found[0]
     from datetime import datetime
 

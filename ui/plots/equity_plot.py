@@ -39,6 +39,7 @@ class EquityPlot(QWidget):
         self.plot.addItem(self.liq_line, ignoreBounds=True)
         self.liq_line.hide()
         self.info = QLabel(" ")
+        self.info.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)

@@ -62,6 +62,7 @@ class LiquidationPlot(QWidget):
             item.setZValue(5)
             self.plot.addItem(item, ignoreBounds=True)
         self.readout = QLabel(" ")
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
         self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._layout_labels())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from planner.model.enums import MarginMode
@@ -23,6 +24,7 @@ class AccountPanel(QWidget):
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e03131;")
         form = QFormLayout(self)

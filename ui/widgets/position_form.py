@@ -76,9 +76,11 @@ class PositionForm(QWidget):
         self.isolated = _spin(2, 10.0, 0.0, MAX_BALANCE)
         self.isolated.setSpecialValueText("initial (value / leverage)")
         self.lev_hint = QLabel()
+        self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.lev_hint.setWordWrap(True)
         self.margin_btn = QPushButton("Add / remove margin…")
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e03131;")
         self.fields = {

@@ -144,6 +144,7 @@ class ResultsPanel(QWidget):
         self.view.horizontalHeader().setMinimumSectionSize(70)
         self.model.modelReset.connect(self._fit)
         self.thresholds = QLabel()
+        self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.thresholds.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
