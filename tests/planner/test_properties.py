@@ -99,7 +99,13 @@ def test_equity_equals_requirement_at_liquidation(rule: str, pos: dict, data) ->
         assert abs(gap) <= 1e-9 * max(m, scale_of(q, lp, table) * 1e-3, 1e-12) + 1e-9 * m
     else:
         # Without a deduction the requirement can jump at a tier boundary: the
-        # liquidation price is where the position turns under-margined.
+        # liquidation price is where the position turns under-margined, nearest
+        # on the loss side of the reference (here the entry); a position that is
+        # under-margined at the entry already is liquidated there.
+        if requirement_gap(pos["s"], q, pos["entry"], m, table, pos["entry"], 1.0, fee, "tested") < 0:
+            assert lp == pos["entry"]
+            return
+        assert (lp <= pos["entry"]) if pos["s"] > 0 else (lp >= pos["entry"])
         eps = 1e-9 * lp
         beyond = lp - pos["s"] * eps  # on the loss side: under-margined
         before = lp + pos["s"] * eps  # towards the entry: still margined
