@@ -6,7 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
 from planner.present.glossary import FIGURES, explain
 
 LEG_ROWS = [
@@ -116,7 +116,9 @@ class ResultsModel(QAbstractTableModel):
             spec = self.document.profile.symbols.get(it.symbol) if is_leg else None
             tick = spec.tick_size if spec else 0.01
             s = (1 if it.side == "long" else -1) if name in ("liquidation_price", "bankruptcy_price", "margin_call_price") else 0
-            return fmt_price(value, tick, s)
+            if s:
+                s = rounding_side(it.liquidation_price, it.mark_price, s, it.margin_mode == "cross")
+            return fmt_price(value, tick, s, self.document.profile.traits.price_display)
         if unit == "money":
             return fmt_money(value, "" if ccy in ("USDT", "USDC", "USD") else ccy, None if ccy in ("USDT", "USDC", "USD") else 6)
         if unit == "fraction":
