@@ -128,8 +128,10 @@ def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     the nearest point of the region on the loss side of ``ref`` (the mark;
     default the entry): for a long the highest under-margined price at or
     below ``ref``, for a short the lowest at or above it (formulas.md section
-    0; issue 15 item 7). If ``ref`` itself is under-margined, ``ref`` is
-    returned (the level is reached now).
+    0; issue 15 item 7). If ``ref`` itself is under-margined (the level is
+    crossed already), the edge of that under-margined stretch on the profit
+    side is returned: the price the mark must regain, which for a continuous
+    table is its one root, so isolated prices do not follow the mark.
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
     ref = entry if ref is None else np.broadcast_to(np.atleast_1d(np.asarray(ref, dtype=float)), s.shape)
@@ -152,6 +154,17 @@ def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     r = ref[:, None]
     down = np.where(has & (a <= r), np.minimum(b, r), -np.inf).max(axis=1)
     up = np.where(has & (b >= r), np.maximum(a, r), np.inf).min(axis=1)
+    # Already under-margined at ``ref``: the edge of that under-margined stretch on
+    # the profit side (for a continuous table: its one root), as for any table.
+    inside = (has & (a <= r) & (r < b)).any(axis=1) | (has & (a < r) & (r <= b)).any(axis=1)
+    if inside.any():
+        top = np.where(inside, ref, np.nan)
+        bottom = top.copy()
+        for _ in range(table.n_tiers):
+            top = np.fmax(top, np.where(has & (a <= top[:, None]) & (b > top[:, None]), b, -np.inf).max(axis=1))
+            bottom = np.fmin(bottom, np.where(has & (a < bottom[:, None]) & (b >= bottom[:, None]), a, np.inf).min(axis=1))
+        down = np.where(inside, top, down)
+        up = np.where(inside, bottom, up)
     return _valid(np.where(s > 0, down, up))
 
 
