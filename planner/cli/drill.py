@@ -171,8 +171,10 @@ def _path(plan, profile, args):
             "requirement": r.requirement,
             "liquidations": {str(k): v for k, v in r.liquidations.items()},
             "currency": r.currency,
-            "accounts": {
-                c: {"equity": a.equity, "requirement": a.requirement, "funding_paid": a.funding_paid} for c, a in r.accounts.items()
+            "other_wallets": {
+                c: {"equity": a.equity, "requirement": a.requirement, "funding_paid": a.funding_paid}
+                for c, a in r.accounts.items()
+                if c != r.currency
             },
         },
     }

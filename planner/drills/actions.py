@@ -283,7 +283,8 @@ def action_plan(
         paid = float(fc.funding_paid[-1]) if fc.funding_paid.size else 0.0
         add(
             "audit_funding",
-            f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} {abs(paid):,.2f} {fc.currency}",
+            f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} "
+            f"{abs(paid):,.{2 if fc.currency in ('USDT', 'USDC', 'USD') else 6}f} {fc.currency}",
             "At the plan's funding rates (positive: longs pay)"
             + (
                 f"; funding alone would liquidate the cross wallet after {fc.liquidation_hour:g} h."

@@ -378,3 +378,30 @@ def test_okx_text_table_uses_its_convention() -> None:
     shown = fmt_price(lp, 0.1, 1, "tick_towards_mark")
     assert shown in evaluation_table(plan, prof, evaluate(plan, prof))
     assert float(shown.replace(",", "")) == pytest.approx((math.floor(lp * 10 + 1e-9) + 1) / 10)
+
+
+@pytest.mark.parametrize(
+    ("profile", "symbol", "qty", "entry", "lev", "ccy"),
+    [
+        ("kraken", "PI_XBTUSD", 50000.0, 50000.0, 40, "BTC"),
+        ("deribit", "ETH-PERPETUAL", 30000.0, 3000.0, 40, "ETH"),
+        ("deribit", "BTC_USDC-PERPETUAL", 0.5, 50000.0, 40, "USDC"),
+        ("deribit", "BTC-PERPETUAL", 5000.0, 50000.0, 40, "BTC"),
+    ],
+)
+def test_path_drill_agrees_with_shock_drill_in_every_wallet(profile: str, symbol: str, qty: float, entry: float, lev: float, ccy: str) -> None:
+    """Issue 15 item 6 names Deribit's ETH and USDC legs and Kraken's PI_XBTUSD: at 40x a
+    20 % crash liquidates each in the shock drill, and the path drill now agrees."""
+    plan = Plan.model_validate(
+        {
+            "profile": profile,
+            "account": {"wallet_balance": 1000.0, "balances": {ccy: 1000.0}},
+            "positions": [_leg(symbol, "long", qty, entry, lev, mark=entry)],
+        }
+    )
+    prof = get_profile(profile)
+    assert shock(plan, prof, move=-0.2).liquidated == [0]
+    r = run_path(plan, prof, flash_crash(drop=0.2, horizon_hours=24))
+    assert 0 in r.liquidations and ccy in r.accounts
+    lp = evaluate(plan, prof).legs[0].liquidation_price
+    assert r.liquidations[0][1] <= lp
