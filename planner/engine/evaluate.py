@@ -539,9 +539,7 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
         if len(same) == 1:
             collateral = wallet + upnl_others - m * req_others
             fee = fee_res * m if m else fee_res
-            p = float(
-                price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis, ref=l.mark)[0]
-            )
+            p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis, ref=l.mark)[0])
             out.append(_opt(p))
             continue
         key = (l.spec.settle, l.pos.symbol, m)

@@ -88,7 +88,9 @@ def test_path_drill_liquidates_coin_margined_leg_like_the_shock_drill() -> None:
     r = run_path(plan, prof, flash_crash(drop=0.2, horizon_hours=24))
     assert 0 in r.liquidations
     hour, price = r.liquidations[0]
-    # Liquidated on the first path step past its liquidation price (600 points over 24 h: 0.04 h apart).
+    # The crash passes 2,955.88 (-1.47 %) after 0.037 h; the first of the path's points
+    # (600 over 24 h, 24/599 h apart) beyond it is the second one, at 3,000 x (1 - 0.2 x 0.0401/0.5) = 2,951.9.
+    assert hour == pytest.approx(24 / 599)
     assert price <= ev.legs[0].liquidation_price and price > ev.legs[0].liquidation_price * 0.99
     assert set(r.accounts) == {"BTC", "ETH"}
     assert r.currency == "BTC" and float(r.accounts["BTC"].equity[-1]) == pytest.approx(1.0)  # the BTC wallet holds no leg
@@ -301,7 +303,9 @@ def test_hedge_mode_legs_share_binance_faq_liquidation_price() -> None:
     assert expected == pytest.approx(32896.51, abs=0.01)
     assert ev.legs[1].liquidation_price == ev.legs[0].liquidation_price
     assert ev.legs[1].bankruptcy_price == ev.legs[0].bankruptcy_price
-    assert ev.legs[1].distance_to_liquidation == pytest.approx(ev.legs[0].distance_to_liquidation) and ev.legs[1].distance_to_liquidation > 0
+    assert (
+        ev.legs[1].distance_to_liquidation == pytest.approx(ev.legs[0].distance_to_liquidation) and ev.legs[1].distance_to_liquidation > 0
+    )
     # Net short hedge: the shared price is above the mark.
     short_net, _ = _plan(
         "binance-usdm",
@@ -389,7 +393,9 @@ def test_okx_text_table_uses_its_convention() -> None:
         ("deribit", "BTC-PERPETUAL", 5000.0, 50000.0, 40, "BTC"),
     ],
 )
-def test_path_drill_agrees_with_shock_drill_in_every_wallet(profile: str, symbol: str, qty: float, entry: float, lev: float, ccy: str) -> None:
+def test_path_drill_agrees_with_shock_drill_in_every_wallet(
+    profile: str, symbol: str, qty: float, entry: float, lev: float, ccy: str
+) -> None:
     """Issue 15 item 6 names Deribit's ETH and USDC legs and Kraken's PI_XBTUSD: at 40x a
     20 % crash liquidates each in the shock drill, and the path drill now agrees."""
     plan = Plan.model_validate(
