@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import funding_payment, settlement_schedule, symbol_interval_hours
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -147,7 +147,7 @@ def _leg_prices(path: PricePath, mark: float, symbol: str, n: int) -> np.ndarray
 
 
 def _run_wallet(
-    plan: Plan, profile: ExchangeProfile, path: PricePath, legs: list, ccy: str, events: dict[int, tuple[float, float]]
+    plan: Plan, profile: ExchangeProfile, path: PricePath, legs: list[LegInput], ccy: str, events: dict[int, tuple[float, float]]
 ) -> PathAccount:
     """One settlement wallet along the path; records its legs' liquidations in ``events``."""
     traits, taker = profile.traits, profile.fees.taker

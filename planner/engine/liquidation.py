@@ -24,6 +24,7 @@ reported as none too.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -117,7 +118,16 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     return lo, hi
 
 
-def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: float, ref=None) -> FloatArray:
+def _interval_price(
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    table: TierTable,
+    k: float,
+    fee: float,
+    ref: ArrayLike | None = None,
+) -> FloatArray:
     """Exact root for any tier table, continuous or not, by tier intervals.
 
     Each tier's equation holds only on its own price interval, so the region
@@ -329,11 +339,16 @@ def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_gri
     return _first_root_on_grid(func, grid, n_grid, levels)
 
 
+#: A function of price evaluated on a numpy array of prices (equity minus requirement, settlement currency).
+PriceFunction = Callable[[FloatArray], FloatArray]
+
 #: The lowest price :func:`nearest_root` searches, as a fraction of the start price.
 MIN_PRICE_FRACTION = 1e-12
 
 
-def nearest_root(func, ref: float, *, down: bool, breaks: ArrayLike = (), n_grid: int = 401, levels: int = 3) -> float:
+def nearest_root(
+    func: PriceFunction, ref: float, *, down: bool, breaks: ArrayLike | None = None, n_grid: int = 401, levels: int = 3
+) -> float:
     """Nearest price on one side of ``ref`` where ``func`` turns negative; nan if none exists.
 
     Unlike :func:`find_roots_near` the search is not limited to a span around
@@ -352,7 +367,7 @@ def nearest_root(func, ref: float, *, down: bool, breaks: ArrayLike = (), n_grid
     if not down and ref >= end:
         return float("nan")
     grid = ref * np.logspace(0.0, np.log10(end / ref), n_grid)
-    b = np.asarray(breaks, dtype=float).ravel()
+    b = np.zeros(0) if breaks is None else np.asarray(breaks, dtype=float).ravel()
     b = b[np.isfinite(b) & ((b < ref) & (b > end) if down else (b > ref) & (b < end))]
     if b.size:
         grid = np.unique(np.concatenate([grid, b, b * (1 - 1e-12) if down else b * (1 + 1e-12)]))
@@ -361,7 +376,7 @@ def nearest_root(func, ref: float, *, down: bool, breaks: ArrayLike = (), n_grid
     return _first_root_on_grid(func, grid, n_grid, levels)
 
 
-def _first_root_on_grid(func, grid: FloatArray, n_grid: int, levels: int) -> float:
+def _first_root_on_grid(func: PriceFunction, grid: FloatArray, n_grid: int, levels: int) -> float:
     """First sign change (to negative) of ``func`` along ``grid``, refined; ``grid[0]`` if negative there."""
     vals = func(grid)
     if vals[0] < 0:
