@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypedDict
 
 from planner.drills.actions import ActionSettings, action_plan
 from planner.drills.events import bundled_events, load_event_file
@@ -17,12 +19,21 @@ from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, 
 from planner.engine.validation import check_plan
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+class DrillOutput(TypedDict):
+    """A drill's printable text and its ``--json`` document."""
+
+    text: str
+    json: object
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drill", help="what-if drills: shock, gap, partial, path, event, compare, actions")
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--scenario", required=True, choices=SCENARIOS)
@@ -43,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_drill)
 
 
-def _load(path: str):
+def _load(path: str) -> tuple[Plan, ExchangeProfile]:
     from planner.cli.main import load_and_resolve
 
     plan, profile = load_and_resolve(path)
@@ -61,7 +72,7 @@ def run_drill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default(o):
+def _default(o: Any) -> object:
     if isinstance(o, float) and not math.isfinite(o):
         return None
     try:
@@ -70,13 +81,14 @@ def _default(o):
         return str(o)
 
 
-def _leg(plan, args) -> int:
+def _leg(plan: Plan, args: argparse.Namespace) -> int:
     if not 1 <= args.leg <= len(plan.positions):
         raise PlannerError([Problem("--leg", f"must be a leg number from 1 to {len(plan.positions)} (got {args.leg})")], "drill")
-    return args.leg - 1
+    leg: int = args.leg
+    return leg - 1
 
 
-def _shock(plan, profile, args):
+def _shock(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     if args.move is None:
         raise PlannerError([Problem("--move", "give the move of every mark, e.g. --move -0.1 for -10 %")], "drill")
     r = shock(plan, profile, move=args.move)
@@ -100,7 +112,7 @@ def _shock(plan, profile, args):
     return {"text": "\n".join(lines), "json": js}
 
 
-def _gap(plan, profile, args):
+def _gap(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     i = _leg(plan, args)
     w = gap_waterfall(
         plan,
@@ -122,7 +134,7 @@ def _gap(plan, profile, args):
     return {"text": "\n".join(lines), "json": asdict(w)}
 
 
-def _partial(plan, profile, args):
+def _partial(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     i = _leg(plan, args)
     from planner.engine.evaluate import evaluate
 
@@ -140,7 +152,7 @@ def _partial(plan, profile, args):
     return {"text": "\n".join(lines), "json": {"price": price, "rule": rule.kind, "steps": [asdict(s) for s in steps]}}
 
 
-def _path(plan, profile, args):
+def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     if args.path == "flash-crash":
         path = flash_crash(horizon_hours=plan.horizon_hours)
     elif args.path == "bleed":
@@ -180,7 +192,7 @@ def _path(plan, profile, args):
     }
 
 
-def _event(plan, profile, args):
+def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     events = bundled_events()
     preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
     if preset is None:
@@ -200,7 +212,7 @@ def _event(plan, profile, args):
     return {"text": "\n".join(lines), "json": asdict(r) | {"event": preset.id}}
 
 
-def _compare(plan, profile, args):
+def _compare(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     rows = compare_profiles(plan, profile, list(bundled_profiles().values()))
     lines = []
     for r in rows:
@@ -213,7 +225,7 @@ def _compare(plan, profile, args):
     return {"text": "\n".join(lines), "json": [asdict(r) for r in rows]}
 
 
-def _actions(plan, profile, args):
+def _actions(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     ap = action_plan(plan, profile, settings=ActionSettings())
     lines = [ap.trigger]
     for s in ap.steps:
@@ -227,4 +239,12 @@ def _actions(plan, profile, args):
     return {"text": "\n".join(lines), "json": js}
 
 
-DRILLS = {"shock": _shock, "gap": _gap, "partial": _partial, "path": _path, "event": _event, "compare": _compare, "actions": _actions}
+DRILLS: dict[str, Callable[[Plan, ExchangeProfile, argparse.Namespace], DrillOutput]] = {
+    "shock": _shock,
+    "gap": _gap,
+    "partial": _partial,
+    "path": _path,
+    "event": _event,
+    "compare": _compare,
+    "actions": _actions,
+}

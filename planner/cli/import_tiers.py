@@ -10,7 +10,7 @@ from planner.io.importers import apply_tiers, import_tiers, tier_changes
 from planner.io.registry import dump_profile
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("import-tiers", help="import margin tiers from a Binance/ccxt/OKX/Bybit response saved as JSON")
     p.add_argument("file", help="the saved response (JSON)")
     p.add_argument("--profile", required=True, help="profile to update (bundled or user)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from planner.engine.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
-from planner.engine.tiers import position_value, tier_index, tier_measure
+from planner.engine.tiers import TierTable, position_value, tier_index, tier_measure
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
@@ -93,7 +93,7 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
     return steps
 
 
-def _size_at_bound(bound: float, price: float, table) -> float:
+def _size_at_bound(bound: float, price: float, table: TierTable) -> float:
     """Size at a tier bound: the bound itself for size tiers, else the size worth ``bound`` at ``price``."""
     if table.basis == "size":
         return bound

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from planner.engine.tiers import (
     tier_measure,
 )
 from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
-from planner.model.arrays import FloatArray
+from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import MarginMode
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
@@ -134,7 +135,7 @@ class Evaluation:
     def account(self) -> AccountResult:
         return self.accounts[0]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``evaluate --json``)."""
         return {
             "profile": {
@@ -152,7 +153,7 @@ class Evaluation:
         }
 
 
-def _clean(d: dict) -> dict:
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
@@ -165,7 +166,7 @@ def _opt(x: float) -> float | None:
 # ---------------------------------------------------------------------------
 
 
-def unrealized_pnl(s, q, entry, price, inverse: bool):
+def unrealized_pnl(s: ArrayLike, q: ArrayLike, entry: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
     """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
     if inverse:
         return s * q * (1.0 / entry - 1.0 / np.asarray(price, dtype=float))
@@ -287,16 +288,16 @@ def symbol_mark_prices(plan: Plan) -> dict[str, float]:
     return out
 
 
-def leg_requirement(leg: LegInput, price, traits: RuleTraits, taker: float):
+def leg_requirement(leg: LegInput, price: ArrayLike, traits: RuleTraits, taker: float) -> FloatArray:
     """Maintenance margin plus any reserved close fee at ``price`` (array ok)."""
     basis_price = leg.entry if traits.mm_price_basis == "entry" else price
-    mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=float))
+    mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=np.float64))
     if traits.close_fee_reserved:
         mm = mm + taker * position_value(leg.q, price, leg.table.inverse)
     return mm
 
 
-def leg_upnl(leg: LegInput, price):
+def leg_upnl(leg: LegInput, price: ArrayLike) -> FloatArray:
     return unrealized_pnl(leg.s, leg.q, leg.entry, price, leg.table.inverse)
 
 
@@ -343,7 +344,8 @@ def evaluate(
 
     results: list[LegResult] = []
     warnings: list[str] = []
-    root_cache: dict[tuple, float | None] = {}
+    root_cache: dict[tuple[str, str, float], float | None] = {}
+    stack_cache: dict[tuple[str, str], SymbolStack] = {}
     under_water = _cross_groups_under_water(legs, cw, upnl_at_mark, req_at_mark)
     for ccy in sorted(under_water):
         eq, rq = under_water[ccy]
@@ -365,7 +367,7 @@ def evaluate(
                 lp = bp = mcp = None
             else:
                 lp, bp, mcp = _cross_prices(
-                    l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache
+                    l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache, stack_cache
                 )
         else:
             equity = l.collateral + upnl
@@ -378,6 +380,8 @@ def evaluate(
         if l.cross and l.spec.settle in under_water:
             state = "liquidation"
         mcp = _margin_call_price_shown(mcp, lp, l, state)
+        dist_price: float | None
+        dist: float | None
         if lp is not None:
             dist_price = abs(l.mark - lp) if l.cross else (l.mark - lp) * l.s
             dist = dist_price / l.mark
@@ -491,35 +495,50 @@ class SymbolStack:
     """Legs of one symbol stacked as columns (shape (L, 1)) for grid evaluation."""
 
     table: TierTable
-    s: np.ndarray
-    q: np.ndarray
-    entry: np.ndarray
-    mark: np.ndarray
+    s: FloatArray
+    q: FloatArray
+    entry: FloatArray
+    mark: FloatArray
 
     @classmethod
     def of(cls, legs: list[LegInput]) -> SymbolStack:
-        col = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
+        col: Callable[[list[float]], FloatArray] = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
         return cls(
             legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs])
         )
 
-    def upnl(self, prices: np.ndarray) -> np.ndarray:
+    def upnl(self, prices: FloatArray) -> FloatArray:
         """Summed uPnL at each price of ``prices`` (shape (G,) shared, or (L, G) per leg)."""
-        return unrealized_pnl(self.s, self.q, self.entry, prices, self.table.inverse).sum(axis=0)
+        total: FloatArray = unrealized_pnl(self.s, self.q, self.entry, prices, self.table.inverse).sum(axis=0)
+        return total
 
-    def requirement(self, prices: np.ndarray, traits: RuleTraits, taker: float) -> np.ndarray:
+    def requirement(self, prices: FloatArray, traits: RuleTraits, taker: float) -> FloatArray:
         """Summed maintenance margin (+ reserved close fee) at each price."""
         basis = self.entry if traits.mm_price_basis == "entry" else prices
-        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=float))
+        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=np.float64))
         if traits.close_fee_reserved:
             mm = mm + taker * position_value(self.q, prices, self.table.inverse)
-        return np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+        total: FloatArray = np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+        return total
 
-    def close_fees(self, prices: np.ndarray, fee: float) -> np.ndarray:
-        return (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
+    def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
+        total: FloatArray = (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
+        return total
 
 
-def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, cache):
+def _cross_prices(
+    l: LegInput,
+    group: list[LegInput],
+    wallet: float,
+    upnl_at_mark: list[float],
+    req_at_mark: list[float],
+    traits: RuleTraits,
+    taker: float,
+    fee_res: float,
+    m_call: float,
+    cache: dict[tuple[str, str, float], float | None],
+    stacks: dict[tuple[str, str], SymbolStack],
+) -> tuple[float | None, float | None, float | None]:
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
     Several legs of one symbol in one wallet (hedge mode) move together and
@@ -534,7 +553,7 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
     others = [o for o in group if o.pos.symbol != l.pos.symbol]
     upnl_others = sum(upnl_at_mark[o.index] for o in others)
     req_others = sum(req_at_mark[o.index] for o in others)
-    out = []
+    out: list[float | None] = []
     for m in (1.0, 0.0, m_call):
         if len(same) == 1:
             collateral = wallet + upnl_others - m * req_others
@@ -544,9 +563,9 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
             continue
         key = (l.spec.settle, l.pos.symbol, m)
         if key not in cache:
-            stack = cache.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
+            stack = stacks.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
 
-            def f(price, m=m, stack=stack):
+            def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
                 eq = wallet + upnl_others + stack.upnl(price)
                 if m == 0.0:
                     return eq - stack.close_fees(price, fee_res)
@@ -558,7 +577,7 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
             found = [p for p in (down, up) if math.isfinite(p) and p > 0]
             cache[key] = _opt(min(found, key=lambda p: abs(math.log(p / l.mark)))) if found else None
         out.append(cache[key])
-    return tuple(out)
+    return out[0], out[1], out[2]
 
 
 def _tier_break_prices(l: LegInput) -> FloatArray:
@@ -570,7 +589,19 @@ def _tier_break_prices(l: LegInput) -> FloatArray:
     return l.q / floors if t.inverse else floors / l.q
 
 
-def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_at_mark, th, traits, taker) -> AccountResult:
+def _account(
+    currency: str,
+    plan: Plan,
+    profile: ExchangeProfile,
+    legs: list[LegInput],
+    results: list[LegResult],
+    cwallet: float,
+    upnl_at_mark: list[float],
+    req_at_mark: list[float],
+    th: Thresholds,
+    traits: RuleTraits,
+    taker: float,
+) -> AccountResult:
     mine = [l for l in legs if l.spec.settle == currency]
     wallet = wallet_for(plan, profile, currency) or 0.0
     # An isolated leg can lose at most its own margin (past that it is liquidated).
@@ -589,7 +620,7 @@ def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_
             by_symbol.setdefault(l.pos.symbol, []).append(l)
         stacks = [SymbolStack.of(ls) for ls in by_symbol.values()]
 
-        def f(mult):
+        def f(mult: FloatArray) -> FloatArray:
             mult = np.asarray(mult, dtype=float)[None, :]
             total = np.full(mult.shape[1], cross_eq0)
             for st in stacks:

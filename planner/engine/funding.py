@@ -34,11 +34,11 @@ def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike
     """
     s = np.asarray(s, dtype=float)
     value = (
-        np.asarray(q, dtype=float) / np.asarray(mark, dtype=float)
+        np.asarray(q, dtype=np.float64) / np.asarray(mark, dtype=np.float64)
         if inverse
-        else np.asarray(q, dtype=float) * np.asarray(mark, dtype=float)
+        else np.asarray(q, dtype=np.float64) * np.asarray(mark, dtype=np.float64)
     )
-    return s * value * np.asarray(rate, dtype=float)
+    return s * value * np.asarray(rate, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def accrued(payment_per_settlement: ArrayLike, schedule: Schedule, times_hours: 
     """
     times = np.asarray(times_hours, dtype=float)
     n_done = np.searchsorted(schedule.hours, times, side="right")
-    cum_weight = np.concatenate([[0.0], np.cumsum(schedule.weights)])[n_done]
-    pay = np.asarray(payment_per_settlement, dtype=float)
+    cum_weight: FloatArray = np.concatenate([[0.0], np.cumsum(schedule.weights)])[n_done]
+    pay = np.asarray(payment_per_settlement, dtype=np.float64)
     return pay[..., None] * cum_weight if pay.ndim else pay * cum_weight
 
 

@@ -29,13 +29,13 @@ from collections.abc import Callable
 import numpy as np
 
 from planner.engine.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
-from planner.model.arrays import ArrayLike, FloatArray, IntArray
+from planner.model.arrays import ArrayLike, BoolArray, FloatArray, IntArray
 
 #: Roots beyond this are rounding artefacts, not prices (1,000x the largest accepted input price).
 MAX_MEANINGFUL_PRICE = 1e12
 
 
-def _valid(price):
+def _valid(price: FloatArray) -> FloatArray:
     return np.where(np.isfinite(price) & (price > 0.0) & (price < MAX_MEANINGFUL_PRICE), price, np.nan)
 
 
@@ -75,7 +75,9 @@ def closed_form_price(
     return _valid(price)
 
 
-def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+def _entry_basis_price(
+    s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
+) -> FloatArray:
     """Bybit classic: maintenance margin fixed at its entry-value amount."""
     mm_entry = maintenance_margin(q, entry, table)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -86,7 +88,9 @@ def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee:
     return _valid(price)
 
 
-def _size_scaled_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+def _size_scaled_price(
+    s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
+) -> FloatArray:
     """Deribit: MM rate = a + b*size_in_coin (formulas.md section 5)."""
     _, a, b, _ = table.size_scaled  # type: ignore[misc]
     if not table.inverse:
@@ -178,7 +182,16 @@ def _interval_price(
     return _valid(np.where(s > 0, down, up))
 
 
-def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) -> FloatArray:
+def _under_margined(
+    s: FloatArray,
+    q: FloatArray,
+    entry: FloatArray,
+    collateral: FloatArray,
+    table: TierTable,
+    k: float,
+    fee: float,
+    price: FloatArray,
+) -> BoolArray:
     """True where equity < k*MM + fee at ``price`` using each column's own tier."""
     value = position_value(q, price, table.inverse)
     upnl = s * q * (1.0 / entry - 1.0 / price) if table.inverse else s * q * (price - entry)
@@ -190,7 +203,17 @@ def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) ->
 _CHUNK = 16384
 
 
-def _tier_root(s, q, a0, collateral, entry, k_rate, k_amount, fee, inverse: bool):
+def _tier_root(
+    s: FloatArray,
+    q: FloatArray,
+    a0: FloatArray,
+    collateral: FloatArray,
+    entry: FloatArray,
+    k_rate: FloatArray,
+    k_amount: FloatArray,
+    fee: float,
+    inverse: bool,
+) -> FloatArray:
     """Closed-form root for per-row tier values (``k_rate = k*mmr``, ``k_amount = k*cum``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if inverse:
@@ -198,7 +221,7 @@ def _tier_root(s, q, a0, collateral, entry, k_rate, k_amount, fee, inverse: bool
         return (a0 + k_amount) / (q * (k_rate + fee) - s * q)
 
 
-def _measure_at(price, q, s, inverse: bool):
+def _measure_at(price: FloatArray, q: FloatArray, s: FloatArray, inverse: bool) -> FloatArray:
     """Tier measure (position value) at ``price``; rows without a root take the loss-side limit."""
     with np.errstate(divide="ignore", invalid="ignore"):
         value = q / price if inverse else q * price
@@ -220,7 +243,9 @@ def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
     return j.astype(np.intp)
 
 
-def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+def _iterated_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, k: float, fee: float
+) -> FloatArray:
     """Tier re-selection at the candidate price (Binance FAQ), for continuous tables.
 
     Start from the tier of the entry value, solve, and move rows whose root
@@ -235,7 +260,7 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     hi = np.concatenate([table.caps[:-1], [np.inf]])
     k_rate, k_amount = k * table.mmr, k * table.cum
     out = np.empty(q.shape, dtype=float)
-    stuck: list[FloatArray] = []
+    stuck: list[IntArray] = []
     for a in range(0, q.shape[0], _CHUNK):
         sl = slice(a, a + _CHUNK)
         ss, qq, ee, mm = s[sl], q[sl], entry[sl], collateral[sl]
@@ -306,13 +331,23 @@ def price_at_level(
 
 
 def liquidation_price(
-    s, q, entry, collateral, table: TierTable, *, fee: float = 0.0, mm_basis: str = "tested", ref: ArrayLike | None = None
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    table: TierTable,
+    *,
+    fee: float = 0.0,
+    mm_basis: str = "tested",
+    ref: ArrayLike | None = None,
 ) -> FloatArray:
     """Price where equity equals maintenance margin (+ reserved close fee), nearest on the loss side of ``ref``."""
     return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis, ref=ref)
 
 
-def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 0.0) -> FloatArray:
+def bankruptcy_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, *, fee: float = 0.0
+) -> FloatArray:
     """Price where equity reaches zero (after the reserved close fee, if any).
 
     Notes
@@ -322,7 +357,9 @@ def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 
     return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
 
 
-def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 3) -> float:
+def find_roots_near(
+    func: Callable[[FloatArray], FloatArray], ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 3
+) -> float:
     """Nearest root of a scalar function of price on one side of ``ref``; nan if none.
 
     Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``)

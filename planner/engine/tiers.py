@@ -111,13 +111,13 @@ def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
 def size_in_base(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
     """Size in base units (coins): linear ``q``; inverse USD notional / price."""
     q = np.asarray(q, dtype=float)
-    return q / np.asarray(price, dtype=float) if inverse else q * np.ones_like(np.asarray(price, dtype=float))
+    return q / np.asarray(price, dtype=np.float64) if inverse else q * np.ones_like(np.asarray(price, dtype=np.float64))
 
 
 def tier_measure(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
     """The number a tier is chosen by: value at ``price`` or size, per ``table.basis``."""
     if table.basis == "size":
-        return np.asarray(q, dtype=float) * np.ones_like(np.asarray(price, dtype=float))
+        return np.asarray(q, dtype=np.float64) * np.ones_like(np.asarray(price, dtype=np.float64))
     return position_value(q, price, table.inverse)
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from planner.engine.evaluate import evaluate
 from planner.io.plan_files import load_plan
@@ -88,7 +89,7 @@ def test_autosave_tick_writes_only_when_dirty(window, data_dir) -> None:
 class FakeBox:
     """Stands in for QMessageBox: records the text and presses the first added button."""
 
-    AcceptRole = RejectRole = DestructiveRole = 0
+    ButtonRole = QMessageBox.ButtonRole
     shown: list[str] = []
 
     def __init__(self, *a, **k) -> None:
