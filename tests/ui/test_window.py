@@ -217,3 +217,19 @@ def test_margin_dialog_previews_engine_liquidation(window):
     plan = doc.plan
     dlg2.apply()
     assert doc.plan == plan
+
+
+def test_cross_wallet_under_water_shows_liquidated_with_the_reason(window):
+    """Issue 15 item 8 in the window: with 5,500 USDT, 5,000 of which back the isolated BTC
+    leg, the ETH cross leg (uPnL -1,000 at 2,950) is under water: state liquidation, no
+    liquidation price, and the reason above the figures."""
+    doc = window.document
+    window.account_panel.wallet.setValue(5500.0)
+    assert doc.plan.account.wallet_balance == 5500.0
+    eth = doc.evaluation.legs[1]
+    assert eth.state == "liquidation" and eth.liquidation_price is None
+    assert "already liquidated" in window.results_panel.thresholds.text()
+    from ui.widgets.results_panel import ROWS
+
+    model = window.results_panel.model
+    assert model.data(model.index(ROWS.index("liquidation_price"), 1)) == "none"

@@ -147,6 +147,7 @@ class ResultsPanel(QWidget):
         self.model.modelReset.connect(self._fit)
         self.thresholds = QLabel()
         self.thresholds.setWordWrap(True)
+        self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # profile names and symbols are user text
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.thresholds)
@@ -163,5 +164,9 @@ class ResultsPanel(QWidget):
             self.thresholds.setText("No figures: the plan has problems (marked in red at the fields).")
         else:
             what_if = ", ".join(f"{k} {v:,.6g}" for k, v in self.document.marks.items())
-            self.thresholds.setText(f"{ev.profile_name} — {ev.thresholds.describe()}" + (f" — what-if mark: {what_if}" if what_if else ""))
+            self.thresholds.setText(
+                f"{ev.profile_name} — {ev.thresholds.describe()}"
+                + (f" — what-if mark: {what_if}" if what_if else "")
+                + "".join(f"\nWarning: {w}" for w in ev.warnings)
+            )
             self.thresholds.setToolTip(f"Rule '{ev.rule}': {ev.formula}")
