@@ -179,6 +179,8 @@ def compare_profiles(plan: Plan, base_profile: ExchangeProfile, profiles: list[E
                 "positions": positions,
                 "funding_rates": {},
                 "account": plan.account.model_copy(update={"balances": {**plan.account.balances, **balances}}),
+                # A margin-call threshold only means something in its own ratio's direction.
+                "margin_call_ratio": plan.margin_call_ratio if prof.traits.margin_ratio == base_profile.traits.margin_ratio else None,
             }
         )
         try:

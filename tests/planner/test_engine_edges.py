@@ -411,3 +411,14 @@ def test_path_drill_agrees_with_shock_drill_in_every_wallet(
     assert 0 in r.liquidations and ccy in r.accounts
     lp = evaluate(plan, prof).legs[0].liquidation_price
     assert r.liquidations[0][1] <= lp
+
+
+def test_compare_drops_a_threshold_of_the_other_direction() -> None:
+    """A plan's margin call of 0.9 (MM / equity) cannot hold on OKX (equity / requirement):
+    the comparison uses OKX's own default there instead of refusing the row."""
+    from planner.drills.scenarios import compare_profiles
+
+    plan, prof = _plan("binance-usdm", [_leg("BTCUSDT", "long", 1.0, 50000.0, 10, mark=50000.0)], wallet=10000.0, margin_call_ratio=0.9)
+    rows = {r.profile_id: r for r in compare_profiles(plan, prof, [get_profile("okx"), get_profile("bybit-linear")])}
+    assert not rows["okx"].status.startswith("cannot hold"), rows["okx"].status
+    assert rows["okx"].legs and rows["bybit-linear"].legs
