@@ -632,6 +632,8 @@ def _account(
         u = find_roots_near(f, 1.0, down=False, span=1e4, n_grid=401)
         down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
         up = u - 1.0 if math.isfinite(u) and u < 1e4 * 0.999 else None
+        if float(f(np.array([1.0]))[0]) < 0:  # under water already: no move liquidates it, it is liquidated now
+            down = up = None
     cross_upnl = sum(upnl_at_mark[l.index] for l in cross)
     available = cwallet + min(cross_upnl, 0.0) - sum(results[l.index].initial_margin for l in cross)
     return AccountResult(

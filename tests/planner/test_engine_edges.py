@@ -160,6 +160,7 @@ def test_cross_account_under_water_is_marked_liquidated_without_prices(side: str
     assert leg.state == "liquidation" and ev.account.state == "liquidation"
     assert leg.liquidation_price is None and leg.bankruptcy_price is None and leg.margin_call_price is None
     assert leg.distance_to_liquidation is None
+    assert ev.account.cross_liquidation_move_down is None and ev.account.cross_liquidation_move_up is None
     assert len(ev.warnings) == 1 and "already liquidated" in ev.warnings[0] and "1 (BTCUSDT " + side + ")" in ev.warnings[0]
     assert ev.to_dict()["warnings"] == ev.warnings
     assert "Warning: cross USDT wallet already liquidated" in evaluation_table(plan, prof, ev)
