@@ -91,7 +91,10 @@ def barrier_hit_probability(spot: float, barrier: float, volatility: float, drif
 
     ``nu = drift - sigma^2/2``; for a barrier below spot
     ``P = N((ln(b/S) - nu T)/(sigma sqrt T)) + (b/S)^(2 nu / sigma^2) N((ln(b/S) + nu T)/(sigma sqrt T))``,
-    mirrored for a barrier above.
+    mirrored for a barrier above: the first-passage law of Brownian motion with
+    drift (https://en.wikipedia.org/wiki/Inverse_Gaussian_distribution, section
+    "Relationship with Brownian motion"; reflection principle,
+    https://en.wikipedia.org/wiki/Reflection_principle_(Wiener_process)).
 
     A 10 % drop within a day at 50 % volatility is rare; within a month at 80 %, likely:
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
+from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
 from planner.engine.tiers import (
     TierTable,
+    initial_margin,
     maintenance_margin,
     maintenance_rate_amount,
     max_leverage_at,
@@ -31,7 +33,7 @@ from planner.engine.tiers import (
     tier_index,
     tier_measure,
 )
-from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, position_margin_fee_rate, wallet_for
 from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import MarginMode
 from planner.model.plan import Plan, Position
@@ -167,22 +169,41 @@ def _opt(x: float) -> float | None:
 
 
 def unrealized_pnl(s: ArrayLike, q: ArrayLike, entry: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
-    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
+    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin.
+
+    Linear: Binance Futures calculator FAQ, "PnL long = (Exit - Entry) x Qty"
+    (copy at http://binance-register.co/en/issues/item/2641.html); inverse: Binance COIN-M
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46
+
+    >>> float(unrealized_pnl(1, 1.0, 50_000.0, 45_000.0, inverse=False))
+    -5000.0
+    """
     if inverse:
         return s * q * (1.0 / entry - 1.0 / np.asarray(price, dtype=float))
     return s * q * (np.asarray(price, dtype=float) - entry)
 
 
 def break_even_price(entry: float, s: int, taker: float) -> float:
-    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse)."""
+    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse).
+
+    Solves ``PnL(P) = f*E*q + f*P*q`` with the calculator FAQ's PnL (copy at
+    http://binance-register.co/en/issues/item/2641.html); no venue publishes it as such.
+
+    >>> round(break_even_price(50_000.0, 1, 0.0005), 2)
+    50050.03
+    """
     return entry * (1 + s * taker) / (1 - s * taker)
 
 
 def target_price(entry: float, s: int, leverage: float, roe: float, inverse: bool) -> float | None:
     """Exit price for a return on initial margin ``roe`` (fraction).
 
-    Linear ``E*(1 + s*roe/L)``; inverse ``E/(1 - s*roe/L)`` (Bybit calculator:
-    7,000 at 5x for +20 % -> 7,291.67).
+    Linear ``E*(1 + s*roe/L)`` (Binance calculator FAQ, copy at
+    http://binance-register.co/en/issues/item/2641.html); inverse ``E/(1 - s*roe/L)``
+    (Bybit calculator: 7,000 at 5x for +20 % -> 7,291.67).
+
+    >>> round(target_price(7_000.0, 1, 5.0, 0.2, inverse=True), 2)
+    7291.67
     """
     if inverse:
         den = 1 - s * roe / leverage
@@ -192,7 +213,15 @@ def target_price(entry: float, s: int, leverage: float, roe: float, inverse: boo
 
 
 def average_entry(q1: float, e1: float, q2: float, e2: float, inverse: bool) -> float:
-    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean)."""
+    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean).
+
+    Keeps the PnL of both fills: linear PnL is linear in ``P`` (size-weighted mean),
+    inverse PnL is linear in ``1/P`` (Binance COIN-M,
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46).
+
+    >>> average_entry(1.0, 50_000.0, 1.0, 40_000.0, inverse=False)
+    45000.0
+    """
     if inverse:
         return (q1 + q2) / (q1 / e1 + q2 / e2)
     return (q1 * e1 + q2 * e2) / (q1 + q2)
@@ -213,7 +242,13 @@ def level_multiplier(th: Thresholds, which: str) -> float:
 
 
 def margin_ratio(equity: float, requirement: float, convention: str) -> float | None:
-    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio)."""
+    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio).
+
+    ``mm_over_equity``: Binance margin ratio = MM / margin balance, liquidated at >= 100 %
+    (https://dev.binance.vision/t/how-to-caculating-leverage-pnl-quantile/17801);
+    otherwise OKX: equity / (MM + close fee), liquidated at <= 100 %
+    (https://www.okx.com/support/hc/en-us/articles/360053909592).
+    """
     if convention == "mm_over_equity":
         return requirement / equity if equity > 0 else None
     return equity / requirement if requirement > 0 else None
@@ -246,6 +281,7 @@ class LegInput:
     mark: float
     cross: bool
     collateral: float  # isolated: effective margin; cross: 0 (the wallet is shared)
+    close_fee_held: float = 0.0  # Bybit: estimated fee to close at the bankruptcy price, part of MM (settlement currency)
 
 
 def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
@@ -257,6 +293,7 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
     out = []
     tables: dict[str, TierTable] = {}
     symbol_marks = symbol_mark_prices(plan)
+    fee_rate = position_margin_fee_rate(profile)
     for i, pos in enumerate(plan.positions):
         spec = profile.symbols[pos.symbol]
         table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
@@ -273,9 +310,29 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
                 pos.entry_price,
                 float(mark),
                 cross,
-                0.0 if cross else effective_isolated_margin(pos, spec),
+                0.0 if cross else effective_isolated_margin(pos, spec, fee_rate),
             )
         )
+    return _with_close_fees(plan, profile, out, fee_rate) if fee_rate > 0.0 else out
+
+
+def _with_close_fees(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], fee_rate: float) -> list[LegInput]:
+    """Bybit: each leg's estimated fee to close at its bankruptcy price (``close_fee.py``).
+
+    Isolated legs use their own position margin; a cross leg uses the cross
+    wallet plus the other cross legs' uPnL at their marks (the balance its
+    bankruptcy price is computed from in Bybit's cross example).
+    """
+    out = []
+    for l in legs:
+        if l.cross:
+            ccy = l.spec.settle
+            others = sum(float(leg_upnl(o, o.mark)) for o in legs if o.cross and o.spec.settle == ccy and o.index != l.index)
+            collateral = cross_wallet(plan, profile, legs, ccy) + others
+        else:
+            collateral = l.collateral
+        fee = bankruptcy_close_fee(l.s, l.q, l.entry, collateral, l.table.inverse, fee_rate)
+        out.append(replace(l, close_fee_held=fee))
     return out
 
 
@@ -294,7 +351,7 @@ def leg_requirement(leg: LegInput, price: ArrayLike, traits: RuleTraits, taker: 
     mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=np.float64))
     if traits.close_fee_reserved:
         mm = mm + taker * position_value(leg.q, price, leg.table.inverse)
-    return mm
+    return mm + leg.close_fee_held
 
 
 def leg_upnl(leg: LegInput, price: ArrayLike) -> FloatArray:
@@ -387,7 +444,7 @@ def evaluate(
             dist = dist_price / l.mark
         else:
             dist_price = dist = None
-        im = float(position_value(l.q, l.entry, l.table.inverse)) / l.pos.leverage
+        im = initial_margin(l.q, l.entry, l.mark, l.pos.leverage, l.table)
         cap = max_value_for_leverage(l.pos.leverage, l.table)
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         results.append(
@@ -423,7 +480,8 @@ def evaluate(
                 max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
                 max_position_value=cap if math.isfinite(cap) else None,
                 close_fee=taker * value,
-                liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
+                liquidation_fee=profile.liquidation_fee_for(l.pos.symbol)
+                * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
                 funding_rate=rate,
                 funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
                 funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
@@ -442,13 +500,14 @@ def evaluate(
         legs=results,
         accounts=accounts,
         seconds=time.perf_counter() - t0,
-        warnings=warnings,
+        warnings=profile.warnings_for({l.pos.symbol for l in legs}) + warnings,
     )
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
+    collateral = l.collateral - (m if m else 1.0) * l.close_fee_held
     p = price_at_level(
-        l.s, l.q, l.entry, l.collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis, ref=l.mark
+        l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis, ref=l.mark
     )
     return _opt(float(p[0]))
 
@@ -499,12 +558,18 @@ class SymbolStack:
     q: FloatArray
     entry: FloatArray
     mark: FloatArray
+    held: float = 0.0  # summed Bybit fee to close held in maintenance margin
 
     @classmethod
     def of(cls, legs: list[LegInput]) -> SymbolStack:
         col: Callable[[list[float]], FloatArray] = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
         return cls(
-            legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs])
+            legs[0].table,
+            col([l.s for l in legs]),
+            col([l.q for l in legs]),
+            col([l.entry for l in legs]),
+            col([l.mark for l in legs]),
+            sum(l.close_fee_held for l in legs),
         )
 
     def upnl(self, prices: FloatArray) -> FloatArray:
@@ -518,7 +583,9 @@ class SymbolStack:
         mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=np.float64))
         if traits.close_fee_reserved:
             mm = mm + taker * position_value(self.q, prices, self.table.inverse)
-        total: FloatArray = np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+        total: FloatArray = (
+            np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0) + self.held
+        )
         return total
 
     def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
@@ -556,7 +623,7 @@ def _cross_prices(
     out: list[float | None] = []
     for m in (1.0, 0.0, m_call):
         if len(same) == 1:
-            collateral = wallet + upnl_others - m * req_others
+            collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis, ref=l.mark)[0])
             out.append(_opt(p))
@@ -568,7 +635,7 @@ def _cross_prices(
             def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
                 eq = wallet + upnl_others + stack.upnl(price)
                 if m == 0.0:
-                    return eq - stack.close_fees(price, fee_res)
+                    return eq - stack.close_fees(price, fee_res) - stack.held
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
 
             breaks = np.concatenate([_tier_break_prices(o) for o in same]) if traits.mm_price_basis == "tested" else np.zeros(0)

@@ -1,7 +1,7 @@
 """Prices at which a position's equity meets a margin level (vectorised).
 
 Every venue's liquidation, bankruptcy and margin-call price is the root of one
-equation (formulas.md section 0)::
+equation::
 
     M + upnl(P) = k * MM(P) + f * value(P)
 
@@ -19,6 +19,23 @@ unit; ``nan`` means no positive price satisfies the equation (a 1x long cannot
 be liquidated), which callers report as "none". Roots above :data:`MAX_MEANINGFUL_PRICE`
 (a fully collateralised short whose denominator is a rounding residue) are
 reported as none too.
+
+Sources (the venues' own pages; each solver below names the one it follows):
+
+* Binance USDⓈ-M, tier re-selected at the liquidation price:
+  https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93
+* Binance COIN-M (inverse):
+  https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46
+* Bybit, maintenance margin on the entry value:
+  https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract
+* OKX, margin ratio = equity / (maintenance margin + close fee), tiers without a deduction:
+  https://www.okx.com/support/hc/en-us/articles/360053909592
+* Deribit, size-scaled maintenance rate:
+  https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+* Kraken Futures (inverse, maintenance margin at the liquidation price):
+  https://support.kraken.com/hc/en-us/articles/360022835671-Equity-Protection-Process
+* Hyperliquid (maintenance rate = 1 / (2 x max leverage)):
+  https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations
 """
 
 from __future__ import annotations
@@ -55,8 +72,11 @@ def closed_form_price(
 
     Notes
     -----
-    Linear: ``P = (M + k*cum - s*q*E) / (q*(k*mmr + f) - s*q)`` (Binance FAQ form).
-    Inverse: ``P = q*(k*mmr + f + s) / (M + k*cum + s*q/E)`` (Binance COIN-M, Kraken).
+    Linear: ``P = (M + k*cum - s*q*E) / (q*(k*mmr + f) - s*q)`` (Binance FAQ form,
+    https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
+    Inverse: ``P = q*(k*mmr + f + s) / (M + k*cum + s*q/E)`` (Binance COIN-M,
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46;
+    Kraken, https://support.kraken.com/hc/en-us/articles/360022835671-Equity-Protection-Process).
 
     Examples
     --------
@@ -78,7 +98,11 @@ def closed_form_price(
 def _entry_basis_price(
     s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
 ) -> FloatArray:
-    """Bybit classic: maintenance margin fixed at its entry-value amount."""
+    """Bybit classic: maintenance margin fixed at its entry-value amount.
+
+    ``LP_long = Entry - (IM - MM)/Size``, MM on the entry value
+    (https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract).
+    """
     mm_entry = maintenance_margin(q, entry, table)
     with np.errstate(divide="ignore", invalid="ignore"):
         if table.inverse:
@@ -91,7 +115,11 @@ def _entry_basis_price(
 def _size_scaled_price(
     s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
 ) -> FloatArray:
-    """Deribit: MM rate = a + b*size_in_coin (formulas.md section 5)."""
+    """Deribit: MM rate = a + b*size_in_coin; inverse: a quadratic in ``1/P``.
+
+    Rates: https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+    (BTC: MM 1 % + 0.005 % per BTC of size).
+    """
     _, a, b, _ = table.size_scaled  # type: ignore[misc]
     if not table.inverse:
         return closed_form_price(s, q, entry, collateral, a + b * q, 0.0, k=k, fee=fee)
@@ -113,7 +141,7 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     """Price interval of every tier for each position (value basis), shape (N, T)."""
     qc = q[:, None]
     with np.errstate(divide="ignore"):
-        if table.inverse:  # value = q/P in [floor, cap)  <=>  P in (q/cap, q/floor]
+        if table.inverse:  # value = q/P in (floor, cap]  <=>  P in [q/cap, q/floor)
             lo = qc / table.caps[None, :]
             hi = np.where(table.floors[None, :] > 0, qc / np.where(table.floors > 0, table.floors, 1.0)[None, :], np.inf)
         else:
@@ -141,11 +169,14 @@ def _interval_price(
     when a rise lifts its value into a band with a higher rate. The answer is
     the nearest point of the region on the loss side of ``ref`` (the mark;
     default the entry): for a long the highest under-margined price at or
-    below ``ref``, for a short the lowest at or above it (formulas.md section
-    0; issue 15 item 7). If ``ref`` itself is under-margined (the level is
+    below ``ref``, for a short the lowest at or above it (issue 15 item 7;
+    Kraken liquidates when margin equity falls below maintenance margin,
+    https://support.kraken.com/hc/en-us/articles/4844463246100-Margining-Liquidations-Multi-Collateral). If ``ref`` itself is under-margined (the level is
     crossed already), the edge of that under-margined stretch on the profit
     side is returned: the price the mark must regain, which for a continuous
-    table is its one root, so isolated prices do not follow the mark.
+    table is its one root, so isolated prices do not follow the mark. (OKX
+    publishes tiers without a deduction, so the price can sit on a tier
+    boundary: https://www.okx.com/support/hc/en-us/articles/360053909592.)
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
     ref = entry if ref is None else np.broadcast_to(np.atleast_1d(np.asarray(ref, dtype=float)), s.shape)
@@ -233,20 +264,25 @@ def _measure_at(price: FloatArray, q: FloatArray, s: FloatArray, inverse: bool) 
 
 
 def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
-    """Tier index = number of inner floors <= value; comparison counting beats a
+    """Tier index = number of inner floors < value (caps inclusive, as
+    :func:`planner.engine.tiers.tier_index`); comparison counting beats a
     binary search for the dozen tiers real tables have."""
     if inner.shape[0] > 100:
-        return np.searchsorted(inner, values, side="right")
+        return np.searchsorted(inner, values, side="left")
     j = np.zeros(values.shape, dtype=np.int8)
     for floor in inner:
-        j += values >= floor
+        j += values > floor
     return j.astype(np.intp)
 
 
 def _iterated_price(
     s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, k: float, fee: float
 ) -> FloatArray:
-    """Tier re-selection at the candidate price (Binance FAQ), for continuous tables.
+    """Tier re-selection at the candidate price, for continuous tables.
+
+    Binance FAQ: "substitute the maintenance margin rate and maintenance amount of
+    the level at the liquidation price and recalculate"
+    (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
 
     Start from the tier of the entry value, solve, and move rows whose root
     falls outside their tier to the tier containing it; with continuous
@@ -269,11 +305,11 @@ def _iterated_price(
         price = _tier_root(ss, qq, a0, mm, ee, k_rate[j], k_amount[j], fee, table.inverse)
         for _ in range(table.n_tiers + 1):
             v = _measure_at(price, qq, ss, table.inverse)
-            bad = (v < lo[j]) | (v >= hi[j])
+            bad = ((v <= lo[j]) & (j > 0)) | (v > hi[j])
             if not bad.any():
                 break
             idx = np.flatnonzero(bad)
-            jn = np.searchsorted(inner, v[idx], side="right")
+            jn = np.searchsorted(inner, v[idx], side="left")
             j[idx] = jn
             price[idx] = _tier_root(ss[idx], qq[idx], a0[idx], mm[idx], ee[idx], k_rate[jn], k_amount[jn], fee, table.inverse)
         else:
@@ -341,7 +377,21 @@ def liquidation_price(
     mm_basis: str = "tested",
     ref: ArrayLike | None = None,
 ) -> FloatArray:
-    """Price where equity equals maintenance margin (+ reserved close fee), nearest on the loss side of ``ref``."""
+    """Price where equity equals maintenance margin (+ reserved close fee); arrays in, arrays out.
+
+    ``ref`` (the mark; default the entry) picks the nearest root on its loss
+    side where a table without a deduction has several (:func:`price_at_level`).
+
+    The rule per venue and its source are listed in the module docstring
+    (Binance: https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
+    :func:`planner.liquidation_price` is the scalar-friendly front door.
+
+    >>> from planner.engine.tiers import TierTable
+    >>> from planner.model.profile import Tier
+    >>> table = TierTable.from_tiers([Tier(notional_floor=0.0, notional_cap=None, max_leverage=125, maintenance_rate=0.004, maintenance_amount=0.0)])
+    >>> liquidation_price(1, 1.0, 50_000.0, 5_000.0, table)
+    array([45180.72289157])
+    """
     return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis, ref=ref)
 
 
@@ -353,6 +403,10 @@ def bankruptcy_price(
     Notes
     -----
     Linear: ``BP = (q*E - s*M) / (q*(1 - s*f))``; inverse: ``BP = q*(s + f) / (M + s*q/E)``.
+    Bybit "Bankruptcy Price": ``BP_long = Entry*(1 - IMR)``
+    (https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract);
+    with the close fee reserved (OKX/Gate):
+    https://www.gate.io/help/futures/futures/27724/liquidation-price-bankruptcy-price
     """
     return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
 
