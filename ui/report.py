@@ -26,7 +26,7 @@ from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
 from planner.present.glossary import FIGURES
 from ui.document import Figures
 from ui.files.targets import check_target, write_bytes_atomic
@@ -123,7 +123,8 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
     rows = ["<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for l in ev.legs:
         tick = profile.symbols[l.symbol].tick_size
-        s = 1 if l.side == "long" else -1
+        s = rounding_side(l.liquidation_price, l.mark_price, 1 if l.side == "long" else -1, l.margin_mode == "cross")
+        shown = profile.traits.price_display
         cells = [
             l.index + 1,
             l.symbol,
@@ -133,9 +134,9 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
             fmt_price(l.entry_price, tick),
             fmt_price(l.mark_price, tick),
             f"{l.leverage:g}x",
-            fmt_price(l.liquidation_price, tick, s),
-            fmt_price(l.bankruptcy_price, tick, s),
-            fmt_price(l.margin_call_price, tick, s),
+            fmt_price(l.liquidation_price, tick, s, shown),
+            fmt_price(l.bankruptcy_price, tick, s, shown),
+            fmt_price(l.margin_call_price, tick, s, shown),
             fmt_pct(l.distance_to_liquidation),
             fmt_money(l.initial_margin, l.settle),
             fmt_money(l.maintenance_margin, l.settle),

@@ -22,6 +22,7 @@ from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
+from planner.present.format import fmt_money
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
@@ -167,7 +168,11 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
     for i, pos in enumerate(plan.positions):
         ev = r.liquidations.get(i)
         lines.append(f"  {i + 1}. {pos.symbol}: " + (f"liquidated at {ev[0]:.2f} h, price {ev[1]:,.2f}" if ev else "survives"))
-    lines.append(f"  equity {r.equity[0]:,.2f} -> {r.equity[-1]:,.2f} {r.currency}; funding paid {r.funding_paid[-1]:,.2f}")
+    for acc in r.accounts.values():
+        lines.append(
+            f"  {acc.currency} wallet: equity {fmt_money(float(acc.equity[0]), acc.currency)} -> {fmt_money(float(acc.equity[-1]), acc.currency)};"
+            f" funding paid {fmt_money(float(acc.funding_paid[-1]), acc.currency)}"
+        )
     return {
         "text": "\n".join(lines),
         "json": {
@@ -176,6 +181,12 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
             "equity": r.equity,
             "requirement": r.requirement,
             "liquidations": {str(k): v for k, v in r.liquidations.items()},
+            "currency": r.currency,
+            "other_wallets": {
+                c: {"equity": a.equity, "requirement": a.requirement, "funding_paid": a.funding_paid}
+                for c, a in r.accounts.items()
+                if c != r.currency
+            },
         },
     }
 

@@ -11,7 +11,7 @@ from planner.engine.venues import VenueMapping, map_plan
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +53,8 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
     rows = []
     for leg in ev.legs:
         tick = profile.symbols[leg.symbol].tick_size
-        s = 1 if leg.side == "long" else -1
+        s = rounding_side(leg.liquidation_price, leg.mark_price, 1 if leg.side == "long" else -1, leg.margin_mode == "cross")
+        shown = profile.traits.price_display
         rows.append(
             [
                 str(leg.index + 1),
@@ -64,8 +65,8 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
                 fmt_price(leg.entry_price, tick),
                 fmt_price(leg.mark_price, tick),
                 f"{leg.leverage:g}x",
-                fmt_price(leg.liquidation_price, tick, s),
-                fmt_price(leg.bankruptcy_price, tick, s),
+                fmt_price(leg.liquidation_price, tick, s, shown),
+                fmt_price(leg.bankruptcy_price, tick, s, shown),
                 fmt_pct(leg.distance_to_liquidation),
                 fmt_money(leg.initial_margin, leg.settle),
                 fmt_money(leg.maintenance_margin, leg.settle),
@@ -80,6 +81,7 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows]
     lines.append("")
+    lines += [f"Warning: {w}" for w in ev.warnings]
     for acc in ev.accounts:
         ccy = acc.currency
         lines.append(

@@ -276,18 +276,24 @@ def action_plan(
         )
 
     # 5. Risk audit ----------------------------------------------------------------
-    fc = funding_curves(plan, profile, marks=marks)
-    paid = float(fc.funding_paid[-1]) if fc.funding_paid.size else 0.0
-    add(
-        "audit_funding",
-        f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} {abs(paid):,.2f} {fc.currency}",
-        "At the plan's funding rates (positive: longs pay)"
-        + (
-            f"; funding alone would liquidate the cross wallet after {fc.liquidation_hour:g} h." if fc.liquidation_hour is not None else "."
-        ),
-        paid,
-        fc.currency,
-    )
+    # Every settlement wallet with a leg (coin-margined legs pay in their coin), the profile's first.
+    held = {profile.symbols[p.symbol].settle for p in plan.positions}
+    for ccy in sorted(held | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c)):
+        fc = funding_curves(plan, profile, marks=marks, currency=ccy)
+        paid = float(fc.funding_paid[-1]) if fc.funding_paid.size else 0.0
+        add(
+            "audit_funding",
+            f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} "
+            f"{abs(paid):,.{2 if fc.currency in ('USDT', 'USDC', 'USD') else 6}f} {fc.currency}",
+            "At the plan's funding rates (positive: longs pay)"
+            + (
+                f"; funding alone would liquidate the cross wallet after {fc.liquidation_hour:g} h."
+                if fc.liquidation_hour is not None
+                else "."
+            ),
+            paid,
+            fc.currency,
+        )
     move = settings.n_sigma * settings.volatility * math.sqrt(plan.horizon_hours / HOURS_PER_YEAR)
     for r in ev.legs:
         head = f"{r.symbol}: a {settings.n_sigma:g}-sigma move over {plan.horizon_hours:g} h is {move:.1%}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.engine.evaluate import cross_wallet, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
 from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
@@ -132,8 +132,24 @@ def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV
 
 
 @dataclass(frozen=True)
+class PathAccount:
+    """One settlement wallet along the path (money in ``currency``)."""
+
+    currency: str
+    equity: np.ndarray
+    requirement: np.ndarray
+    funding_paid: np.ndarray
+
+
+@dataclass(frozen=True)
 class PathResult:
-    """Equity over the path and the liquidation events (leg index -> hour, price)."""
+    """Equity over the path and the liquidation events (leg index -> hour, price).
+
+    Every leg is walked in its own settlement wallet (a coin-margined leg in
+    its coin, issue 15 item 6). ``equity``, ``requirement``, ``funding_paid``
+    and ``currency`` are those of the profile's settlement wallet;
+    ``accounts`` holds it and every other wallet with a leg, by currency.
+    """
 
     hours: np.ndarray
     equity: np.ndarray
@@ -141,21 +157,39 @@ class PathResult:
     funding_paid: np.ndarray
     liquidations: dict[int, tuple[float, float]] = field(default_factory=dict)
     currency: str = ""
+    accounts: dict[str, PathAccount] = field(default_factory=dict)
 
 
 def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResult:
     """Walk the plan along ``path`` with funding; isolated legs stop at their own
-    liquidation (their margin is lost), the cross group when its equity falls
-    below its requirement."""
+    liquidation (their margin is lost), each cross wallet when its equity falls
+    below its requirement. Every settlement currency is its own wallet."""
     legs = leg_inputs(plan, profile)
-    ccy = profile.settle_currency
+    held = {l.spec.settle for l in legs}
+    currencies = sorted(held | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c))
+    events: dict[int, tuple[float, float]] = {}
+    accounts = {c: _run_wallet(plan, profile, path, legs, c, events) for c in currencies}
+    first = accounts[currencies[0]]
+    return PathResult(path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts)
+
+
+def _leg_prices(path: PricePath, mark: float, symbol: str, n: int) -> np.ndarray:
+    """The path's price of one leg: relative moves scale its mark; a path naming another symbol leaves it at its mark."""
+    if path.symbol is not None and symbol != path.symbol:
+        return np.full(n, mark)
+    return path.prices * mark if path.relative else path.prices
+
+
+def _run_wallet(
+    plan: Plan, profile: ExchangeProfile, path: PricePath, legs: list[LegInput], ccy: str, events: dict[int, tuple[float, float]]
+) -> PathAccount:
+    """One settlement wallet along the path; records its legs' liquidations in ``events``."""
     traits, taker = profile.traits, profile.fees.taker
     t = path.hours
     n = t.shape[0]
     equity = np.zeros(n)
     requirement = np.zeros(n)
     paid_total = np.zeros(n)
-    events: dict[int, tuple[float, float]] = {}
     cross_eq = np.full(n, cross_wallet(plan, profile, legs, ccy))
     cross_rq = np.zeros(n)
     cross_legs = []
@@ -165,10 +199,7 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
     for l in legs:
         if l.spec.settle != ccy:
             continue
-        if path.symbol is not None and l.pos.symbol != path.symbol:
-            price = np.full(n, l.mark)
-        else:
-            price = path.prices * l.mark if path.relative else path.prices
+        price = _leg_prices(path, l.mark, l.pos.symbol, n)
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         interval = symbol_interval_hours(profile, l.pos.symbol)
         if interval not in schedules:  # one schedule per interval, not per leg
@@ -210,7 +241,7 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
         if gone.size:
             k = int(gone[0])
             for i in cross_legs:
-                events[i] = (float(t[k]), float(path.prices[k] * legs[i].mark if path.relative else path.prices[k]))
+                events[i] = (float(t[k]), float(_leg_prices(path, legs[i].mark, legs[i].pos.symbol, n)[k]))
             cross_eq = cross_eq.copy()
             cross_eq[k:] = max(float(cross_eq[k]) - float(cross_rq[k]), 0.0)  # what the wallet keeps after the close
             cross_rq = cross_rq.copy()
@@ -218,4 +249,4 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResul
     # The cross wallet (the wallet less isolated margins) is part of the account either way.
     equity += cross_eq
     requirement += cross_rq
-    return PathResult(t, equity, requirement, paid_total, events, ccy)
+    return PathAccount(ccy, equity, requirement, paid_total)

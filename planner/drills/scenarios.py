@@ -198,6 +198,8 @@ def _venue_row(plan: Plan, base_profile: ExchangeProfile, prof: ExchangeProfile)
             update={
                 "positions": [positions[t] for t in keep],
                 "funding_rates": {k: v for k, v in mapping.plan.funding_rates.items() if any(positions[t].symbol == k for t in keep)},
+                # A margin-call threshold only means something in its own ratio's direction.
+                "margin_call_ratio": plan.margin_call_ratio if prof.traits.margin_ratio == base_profile.traits.margin_ratio else None,
             }
         )
         problems = plan_problems(candidate, prof)

@@ -21,7 +21,7 @@ import numpy as np
 
 from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.funding import funding_payment, symbol_interval_hours
-from planner.engine.liquidation import find_roots_near, price_at_level
+from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
 from planner.engine.tiers import (
     TierTable,
     initial_margin,
@@ -285,14 +285,19 @@ class LegInput:
 
 
 def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
-    """Engine view of the plan's legs; ``marks`` overrides mark prices by symbol (what-if)."""
+    """Engine view of the plan's legs; ``marks`` overrides mark prices by symbol (what-if).
+
+    One symbol has one mark: a leg without ``mark_price`` takes the mark given
+    on another leg of its symbol (validation refuses legs whose marks differ).
+    """
     out = []
     tables: dict[str, TierTable] = {}
+    symbol_marks = symbol_mark_prices(plan)
     fee_rate = position_margin_fee_rate(profile)
     for i, pos in enumerate(plan.positions):
         spec = profile.symbols[pos.symbol]
         table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
-        mark = (marks or {}).get(pos.symbol, pos.mark)
+        mark = (marks or {}).get(pos.symbol, symbol_marks.get(pos.symbol, pos.entry_price))
         cross = pos.margin_mode is MarginMode.CROSS
         out.append(
             LegInput(
@@ -328,6 +333,15 @@ def _with_close_fees(plan: Plan, profile: ExchangeProfile, legs: list[LegInput],
             collateral = l.collateral
         fee = bankruptcy_close_fee(l.s, l.q, l.entry, collateral, l.table.inverse, fee_rate)
         out.append(replace(l, close_fee_held=fee))
+    return out
+
+
+def symbol_mark_prices(plan: Plan) -> dict[str, float]:
+    """The mark of each symbol that has one given (first ``mark_price`` among its legs)."""
+    out: dict[str, float] = {}
+    for pos in plan.positions:
+        if pos.mark_price is not None:
+            out.setdefault(pos.symbol, pos.mark_price)
     return out
 
 
@@ -386,8 +400,17 @@ def evaluate(
     req_at_mark = [float(leg_requirement(l, l.mark, traits, taker)) for l in legs]
 
     results: list[LegResult] = []
-    root_cache: dict[tuple[str, str, int, float], float | None] = {}
+    warnings: list[str] = []
+    root_cache: dict[tuple[str, str, float], float | None] = {}
     stack_cache: dict[tuple[str, str], SymbolStack] = {}
+    under_water = _cross_groups_under_water(legs, cw, upnl_at_mark, req_at_mark)
+    for ccy in sorted(under_water):
+        eq, rq = under_water[ccy]
+        names = ", ".join(f"{o.index + 1} ({o.pos.symbol} {o.pos.side.value})" for o in legs if o.cross and o.spec.settle == ccy)
+        warnings.append(
+            f"cross {ccy} wallet already liquidated at the current marks: equity {eq:,.6g} {ccy} is below the requirement"
+            f" {rq:,.6g} {ccy}; no liquidation, bankruptcy or margin-call price for leg(s) {names}"
+        )
     for l in legs:
         mm_rate, mm_amount = maintenance_rate_amount(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table)
         mm_here = float(maintenance_margin(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table))
@@ -397,9 +420,12 @@ def evaluate(
             group = [o for o in legs if o.cross and o.spec.settle == l.spec.settle]
             equity = cw[l.spec.settle] + sum(upnl_at_mark[o.index] for o in group)
             requirement = sum(req_at_mark[o.index] for o in group)
-            lp, bp, mcp = _cross_prices(
-                l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache, stack_cache
-            )
+            if l.spec.settle in under_water:
+                lp = bp = mcp = None
+            else:
+                lp, bp, mcp = _cross_prices(
+                    l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache, stack_cache
+                )
         else:
             equity = l.collateral + upnl
             requirement = req_at_mark[l.index]
@@ -408,10 +434,13 @@ def evaluate(
             mcp = _solo_price(l, traits, fee_res, m_call)
         ratio = margin_ratio(equity, requirement, th.convention)
         state = state_for(ratio, equity, th)
+        if l.cross and l.spec.settle in under_water:
+            state = "liquidation"
+        mcp = _margin_call_price_shown(mcp, lp, l, state)
         dist_price: float | None
         dist: float | None
         if lp is not None:
-            dist_price = (l.mark - lp) * l.s
+            dist_price = abs(l.mark - lp) if l.cross else (l.mark - lp) * l.s
             dist = dist_price / l.mark
         else:
             dist_price = dist = None
@@ -471,14 +500,53 @@ def evaluate(
         legs=results,
         accounts=accounts,
         seconds=time.perf_counter() - t0,
-        warnings=profile.warnings_for({l.pos.symbol for l in legs}),
+        warnings=profile.warnings_for({l.pos.symbol for l in legs}) + warnings,
     )
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
     collateral = l.collateral - (m if m else 1.0) * l.close_fee_held
-    p = price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
+    p = price_at_level(
+        l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis, ref=l.mark
+    )
     return _opt(float(p[0]))
+
+
+def _cross_groups_under_water(
+    legs: list[LegInput], cw: dict[str, float], upnl_at_mark: list[float], req_at_mark: list[float]
+) -> dict[str, tuple[float, float]]:
+    """Cross wallets whose equity is already below their requirement at the marks: currency -> (equity, requirement).
+
+    Such an account is liquidated now; no price on either side of the mark is
+    its liquidation price (issue 15 item 8), so callers report none.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for ccy in {l.spec.settle for l in legs if l.cross}:
+        group = [l for l in legs if l.cross and l.spec.settle == ccy]
+        eq = cw[ccy] + sum(upnl_at_mark[l.index] for l in group)
+        rq = sum(req_at_mark[l.index] for l in group)
+        if eq < rq * (1 - 1e-12):
+            out[ccy] = (eq, rq)
+    return out
+
+
+def _margin_call_price_shown(mcp: float | None, lp: float | None, l: LegInput, state: State) -> float | None:
+    """Margin-call price as shown: the mark when the margin call is on now, never beyond the liquidation price.
+
+    Beyond = further from the mark than the liquidation price, on the
+    liquidation price's side (issue 15 item 10).
+    """
+    if state == "margin_call":
+        return l.mark
+    if state == "liquidation" and l.cross:
+        return None
+    if mcp is not None and lp is not None:
+        # Loss side: the leg's own for isolated legs (their price does not move with the mark);
+        # for cross legs (one price per symbol, hedged legs included) the side the price lies on.
+        towards = float(l.s) if not l.cross or lp == l.mark else 1.0 if lp < l.mark else -1.0
+        if (mcp - lp) * towards < 0:  # on the far side of the liquidation price
+            return lp
+    return mcp
 
 
 @dataclass(frozen=True)
@@ -535,14 +603,18 @@ def _cross_prices(
     taker: float,
     fee_res: float,
     m_call: float,
-    cache: dict[tuple[str, str, int, float], float | None],
+    cache: dict[tuple[str, str, float], float | None],
     stacks: dict[tuple[str, str], SymbolStack],
 ) -> tuple[float | None, float | None, float | None]:
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
-    Several legs of one symbol in one wallet (hedge mode) move together, so
-    their common root is solved numerically (all legs of the symbol stacked as
-    arrays) once per direction and cached.
+    Several legs of one symbol in one wallet (hedge mode) move together and
+    share one liquidation price (Binance FAQ: "same ticker/symbol, both long
+    and short position share the same liquidation price except isolated
+    mode"). Their common root is solved numerically (all legs of the symbol
+    stacked as arrays) on both sides of the mark over every meaningful price
+    (:func:`nearest_root`); the nearer one is the symbol's price, given to every
+    leg of it. Cached per symbol and level.
     """
     same = [o for o in group if o.pos.symbol == l.pos.symbol]
     others = [o for o in group if o.pos.symbol != l.pos.symbol]
@@ -553,10 +625,10 @@ def _cross_prices(
         if len(same) == 1:
             collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
             fee = fee_res * m if m else fee_res
-            p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
+            p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis, ref=l.mark)[0])
             out.append(_opt(p))
             continue
-        key = (l.spec.settle, l.pos.symbol, l.s, m)
+        key = (l.spec.settle, l.pos.symbol, m)
         if key not in cache:
             stack = stacks.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
 
@@ -566,9 +638,22 @@ def _cross_prices(
                     return eq - stack.close_fees(price, fee_res) - stack.held
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
 
-            cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))
+            breaks = np.concatenate([_tier_break_prices(o) for o in same]) if traits.mm_price_basis == "tested" else np.zeros(0)
+            down = nearest_root(f, l.mark, down=True, breaks=breaks)
+            up = nearest_root(f, l.mark, down=False, breaks=breaks)
+            found = [p for p in (down, up) if math.isfinite(p) and p > 0]
+            cache[key] = _opt(min(found, key=lambda p: abs(math.log(p / l.mark)))) if found else None
         out.append(cache[key])
     return out[0], out[1], out[2]
+
+
+def _tier_break_prices(l: LegInput) -> FloatArray:
+    """Prices where leg ``l`` changes tier (value-based tables), quote per base unit."""
+    t = l.table
+    if t.size_scaled is not None or t.basis == "size" or t.n_tiers == 1:
+        return np.zeros(0)
+    floors = t.inner_floors
+    return l.q / floors if t.inverse else floors / l.q
 
 
 def _account(
@@ -614,6 +699,8 @@ def _account(
         u = find_roots_near(f, 1.0, down=False, span=1e4, n_grid=401)
         down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
         up = u - 1.0 if math.isfinite(u) and u < 1e4 * 0.999 else None
+        if float(f(np.array([1.0]))[0]) < 0:  # under water already: no move liquidates it, it is liquidated now
+            down = up = None
     cross_upnl = sum(upnl_at_mark[l.index] for l in cross)
     available = cwallet + min(cross_upnl, 0.0) - sum(results[l.index].initial_margin for l in cross)
     return AccountResult(

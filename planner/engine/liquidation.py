@@ -40,6 +40,7 @@ Sources (the venues' own pages; each solver below names the one it follows):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -150,36 +151,65 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
 
 
 def _interval_price(
-    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, k: float, fee: float
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    table: TierTable,
+    k: float,
+    fee: float,
+    ref: ArrayLike | None = None,
 ) -> FloatArray:
     """Exact root for any tier table, continuous or not, by tier intervals.
 
-    Each tier's equation holds only on its own price interval. The region where
-    the position is under-margined is the union of those pieces; a long is
-    liquidated at its highest point, a short at its lowest (OKX publishes tiers
-    without a deduction, so the price can sit on a tier boundary:
-    https://www.okx.com/support/hc/en-us/articles/360053909592).
+    Each tier's equation holds only on its own price interval, so the region
+    where the position is under-margined is a union of intervals, one piece
+    per tier. Without a deduction (OKX, Kraken, DEX bands) that region need not
+    be a single half-line: a long can also be under-margined *above* the price
+    when a rise lifts its value into a band with a higher rate. The answer is
+    the nearest point of the region on the loss side of ``ref`` (the mark;
+    default the entry): for a long the highest under-margined price at or
+    below ``ref``, for a short the lowest at or above it (issue 15 item 7;
+    Kraken liquidates when margin equity falls below maintenance margin,
+    https://support.kraken.com/hc/en-us/articles/4844463246100-Margining-Liquidations-Multi-Collateral). If ``ref`` itself is under-margined (the level is
+    crossed already), the edge of that under-margined stretch on the profit
+    side is returned: the price the mark must regain, which for a continuous
+    table is its one root, so isolated prices do not follow the mark. (OKX
+    publishes tiers without a deduction, so the price can sit on a tier
+    boundary: https://www.okx.com/support/hc/en-us/articles/360053909592.)
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
-    cand = closed_form_price(
-        s[:, None],
-        q[:, None],
-        entry[:, None],
-        collateral[:, None],
-        table.mmr[None, :],
-        table.cum[None, :],
-        k=k,
-        fee=fee,
-        inverse=table.inverse,
-    )
+    ref = entry if ref is None else np.broadcast_to(np.atleast_1d(np.asarray(ref, dtype=float)), s.shape)
+    cols = (s[:, None], q[:, None], entry[:, None], collateral[:, None])
+    cand = closed_form_price(*cols, table.mmr[None, :], table.cum[None, :], k=k, fee=fee, inverse=table.inverse)
     lo, hi = _tier_price_bounds(q, table)
-    long = s[:, None] > 0
-    # Which side of each tier's root is under-margined depends on the slope sign.
-    eps = 1e-9
-    below = _under_margined(s[:, None], q[:, None], entry[:, None], collateral[:, None], table, k, fee, cand * (1 - eps))
+    lo = np.maximum(lo, 0.0)
+    hi = np.minimum(hi, MAX_MEANINGFUL_PRICE)
     valid = np.isfinite(cand)
-    down = np.where(valid & long & below & (cand > lo), np.minimum(cand, hi), -np.inf).max(axis=1)
-    up = np.where(valid & ~long & ~below & (cand < hi), np.maximum(cand, lo), np.inf).min(axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Which side of each tier's root is under-margined depends on the slope sign.
+        below = _under_margined(*cols, table, k, fee, np.where(valid, cand * (1 - 1e-9), 1.0))
+        # Tiers whose equation has no positive root keep one sign on their whole interval.
+        probe = np.where(np.isfinite(hi), np.where(lo > 0, np.sqrt(lo * hi), 0.5 * hi), 2.0 * lo + 1.0)
+        whole = _under_margined(*cols, table, k, fee, probe)
+    # Under-margined piece [a, b) of each tier (empty when a >= b).
+    a = np.where(valid, np.where(below, lo, np.maximum(lo, cand)), np.where(whole, lo, np.inf))
+    b = np.where(valid, np.where(below, np.minimum(hi, cand), hi), np.where(whole, hi, -np.inf))
+    has = a < b
+    r = ref[:, None]
+    down = np.where(has & (a <= r), np.minimum(b, r), -np.inf).max(axis=1)
+    up = np.where(has & (b >= r), np.maximum(a, r), np.inf).min(axis=1)
+    # Already under-margined at ``ref``: the edge of that under-margined stretch on
+    # the profit side (for a continuous table: its one root), as for any table.
+    inside = (has & (a <= r) & (r < b)).any(axis=1) | (has & (a < r) & (r <= b)).any(axis=1)
+    if inside.any():
+        top = np.where(inside, ref, np.nan)
+        bottom = top.copy()
+        for _ in range(table.n_tiers):
+            top = np.fmax(top, np.where(has & (a <= top[:, None]) & (b > top[:, None]), b, -np.inf).max(axis=1))
+            bottom = np.fmin(bottom, np.where(has & (a < bottom[:, None]) & (b >= bottom[:, None]), a, np.inf).min(axis=1))
+        down = np.where(inside, top, down)
+        up = np.where(inside, bottom, up)
     return _valid(np.where(s > 0, down, up))
 
 
@@ -301,6 +331,7 @@ def price_at_level(
     k: float = 1.0,
     fee: float = 0.0,
     mm_basis: str = "tested",
+    ref: ArrayLike | None = None,
 ) -> FloatArray:
     """Price where ``collateral + upnl(P) = k*MM(P) + fee*value(P)``; nan if none.
 
@@ -314,6 +345,10 @@ def price_at_level(
     k : multiple of maintenance margin (1 liquidation, 0 bankruptcy).
     fee : close-fee rate reserved in the requirement.
     mm_basis : "tested" (tier and value at P) or "entry" (at the entry value).
+    ref : price the search starts from (the mark; default the entry). Only
+        tables without a deduction can have several roots; the one returned
+        is the nearest on the loss side of ``ref`` (``ref`` itself when the
+        level is already crossed there).
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
     if k == 0.0:
@@ -328,13 +363,24 @@ def price_at_level(
         return closed_form_price(s, q, entry, collateral, table.mmr[j], table.cum[j], k=k, fee=fee, inverse=table.inverse)
     if table.continuous:
         return _iterated_price(s, q, entry, collateral, table, k, fee)
-    return _interval_price(s, q, entry, collateral, table, k, fee)
+    return _interval_price(s, q, entry, collateral, table, k, fee, ref)
 
 
 def liquidation_price(
-    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, *, fee: float = 0.0, mm_basis: str = "tested"
+    s: ArrayLike,
+    q: ArrayLike,
+    entry: ArrayLike,
+    collateral: ArrayLike,
+    table: TierTable,
+    *,
+    fee: float = 0.0,
+    mm_basis: str = "tested",
+    ref: ArrayLike | None = None,
 ) -> FloatArray:
     """Price where equity equals maintenance margin (+ reserved close fee); arrays in, arrays out.
+
+    ``ref`` (the mark; default the entry) picks the nearest root on its loss
+    side where a table without a deduction has several (:func:`price_at_level`).
 
     The rule per venue and its source are listed in the module docstring
     (Binance: https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
@@ -346,7 +392,7 @@ def liquidation_price(
     >>> liquidation_price(1, 1.0, 50_000.0, 5_000.0, table)
     array([45180.72289157])
     """
-    return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis)
+    return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis, ref=ref)
 
 
 def bankruptcy_price(
@@ -381,9 +427,51 @@ def find_roots_near(
         grid = ref * np.logspace(0.0, -np.log10(span), n_grid)
     else:
         grid = ref * np.logspace(0.0, np.log10(span), n_grid)
+    return _first_root_on_grid(func, grid, n_grid, levels)
+
+
+#: A function of price evaluated on a numpy array of prices (equity minus requirement, settlement currency).
+PriceFunction = Callable[[FloatArray], FloatArray]
+
+#: The lowest price :func:`nearest_root` searches, as a fraction of the start price.
+MIN_PRICE_FRACTION = 1e-12
+
+
+def nearest_root(
+    func: PriceFunction, ref: float, *, down: bool, breaks: ArrayLike | None = None, n_grid: int = 401, levels: int = 3
+) -> float:
+    """Nearest price on one side of ``ref`` where ``func`` turns negative; nan if none exists.
+
+    Unlike :func:`find_roots_near` the search is not limited to a span around
+    ``ref``: it covers every meaningful price on that side (down to
+    ``ref * MIN_PRICE_FRACTION``, up to :data:`MAX_MEANINGFUL_PRICE`). The
+    grid is log-spaced and also holds ``breaks``, the prices where ``func``
+    changes form (tier boundaries). Between two breaks an account's equity
+    minus requirement is linear in the price (linear contracts) or in its
+    reciprocal (inverse), so it changes sign at most once there and the grid
+    cannot step over a root. ``nan`` therefore means "no root", not "not
+    found". Returns ``ref`` when ``func(ref) < 0`` (the level is crossed now).
+    """
+    if not (math.isfinite(ref) and ref > 0):
+        return float("nan")
+    end = ref * MIN_PRICE_FRACTION if down else MAX_MEANINGFUL_PRICE
+    if not down and ref >= end:
+        return float("nan")
+    grid = ref * np.logspace(0.0, np.log10(end / ref), n_grid)
+    b = np.zeros(0) if breaks is None else np.asarray(breaks, dtype=float).ravel()
+    b = b[np.isfinite(b) & ((b < ref) & (b > end) if down else (b > ref) & (b < end))]
+    if b.size:
+        grid = np.unique(np.concatenate([grid, b, b * (1 - 1e-12) if down else b * (1 + 1e-12)]))
+        grid = grid[::-1] if down else grid
+        grid = grid[(grid <= ref) if down else (grid >= ref)]
+    return _first_root_on_grid(func, grid, n_grid, levels)
+
+
+def _first_root_on_grid(func: PriceFunction, grid: FloatArray, n_grid: int, levels: int) -> float:
+    """First sign change (to negative) of ``func`` along ``grid``, refined; ``grid[0]`` if negative there."""
     vals = func(grid)
     if vals[0] < 0:
-        return float(ref)
+        return float(grid[0])
     hit = np.flatnonzero(vals < 0)
     if hit.size == 0:
         return float("nan")

@@ -17,7 +17,7 @@ from planner.engine.tiers import (
 from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan, Position
-from planner.model.profile import ExchangeProfile, SymbolSpec
+from planner.model.profile import ExchangeProfile, SymbolSpec, margin_call_problem
 from planner.model.symbols import coin_key
 
 
@@ -133,12 +133,14 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
             mm = float(maintenance_margin(q, pos.entry_price, table))
             if fee_rate > 0.0:
                 mm += bankruptcy_close_fee(pos.side.sign, q, pos.entry_price, m, table.inverse, fee_rate)
-            if m <= mm:
+            fee = profile.fees.taker * value if profile.traits.close_fee_reserved else 0.0
+            if m <= mm + fee:
+                what = f"the maintenance margin {mm:,.6g} {ccy}" + (f" plus the reserved close fee {fee:,.6g} {ccy}" if fee else "")
                 problems.append(
                     Problem(
                         f"{where}.isolated_margin",
-                        f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover the maintenance margin"
-                        f" {mm:,.6g} {ccy} at entry; allowed: more than {mm:,.6g}",
+                        f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover {what} at entry;"
+                        f" allowed: more than {mm + fee:,.6g}",
                     )
                 )
             iso_used[ccy] = iso_used.get(ccy, 0.0) + max(m, 0.0)
@@ -167,6 +169,7 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
     for sym in plan.funding_rates:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))
+    problems += mark_problems(plan) + threshold_problems(plan, profile)
     return _unique(problems)
 
 
@@ -179,6 +182,48 @@ def _known_symbols(profile: ExchangeProfile, wanted: str, limit: int = 12) -> st
     same = [n for n in names if coin_key(n, profile.symbols[n].base).coin == coin][:limit]
     head = ", ".join(same) + "; " if same else ""
     return f"{head}{len(names)} symbols in all (position-planner profiles show {profile.id})"
+
+
+def mark_problems(plan: Plan) -> list[Problem]:
+    """One symbol has one mark: legs of a symbol whose marks differ, naming both legs.
+
+    A leg without ``mark_price`` takes the mark given on another leg of its
+    symbol; when no leg of the symbol gives one, each leg's entry stands in for
+    it, so their entries must then agree.
+    """
+    problems: list[Problem] = []
+    given: dict[str, tuple[int, float]] = {}
+    for i, pos in enumerate(plan.positions):
+        if pos.mark_price is not None:
+            given.setdefault(pos.symbol, (i, pos.mark_price))
+    stand_in: dict[str, tuple[int, float]] = {}
+    for i, pos in enumerate(plan.positions):
+        if pos.symbol in given:
+            j, mark = given[pos.symbol]
+            own, what = pos.mark_price, "mark_price"
+        else:
+            j, mark = stand_in.setdefault(pos.symbol, (i, pos.entry_price))
+            own, what = pos.entry_price, "mark (no mark_price given: the entry stands in)"
+        if own is None or j == i or abs(own - mark) <= 1e-12 * max(abs(own), abs(mark)):
+            continue
+        problems.append(
+            Problem(
+                f"positions.{i}.mark_price",
+                f"{pos.symbol} has one mark, but leg {i + 1} gives {own:,.10g} and leg {j + 1} gives {mark:,.10g} as its {what};"
+                f" allowed: the same mark_price on every leg of {pos.symbol}",
+            )
+        )
+    return problems
+
+
+def threshold_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
+    """A plan's margin-call threshold must lie before liquidation in the rule's own direction."""
+    if plan.margin_call_ratio is None:
+        return []
+    problem = margin_call_problem(plan.margin_call_ratio, profile.traits)
+    if problem is None:
+        return []
+    return [Problem("margin_call_ratio", f"{problem} (profile '{profile.id}' uses {profile.traits.margin_ratio.replace('_', ' ')})")]
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -51,6 +51,14 @@ class RuleTraits:
     margin_ratio : "mm_over_equity" (Binance, Bybit: liquidated at >= 100 %) or
         "equity_over_requirement" (OKX: liquidated at <= 100 %).
     formula : short human description shown in tooltips and reports.
+    default_margin_call : margin-call threshold for profiles that state none,
+        in the direction of ``margin_ratio`` (below 1 for MM / equity, above 1
+        for equity / requirement).
+    price_display : how liquidation-type prices are rounded to the tick for
+        display: "safe" rounds towards the mark (a long's up, a short's down;
+        used where a venue documents nothing else); "tick_towards_mark" cuts
+        the price to the tick away from the mark, then moves one whole tick
+        towards it (so even an exact multiple is shown one tick nearer).
     close_fee_at_bankruptcy : the position margin and the maintenance margin
         both hold the estimated fee to close, valued at the bankruptcy price
         (Bybit: "Estimated Fee to Close Position" = taker rate x position value
@@ -65,6 +73,8 @@ class RuleTraits:
     deduction: Literal["recurrence", "none"]
     margin_ratio: Literal["mm_over_equity", "equity_over_requirement"]
     formula: str
+    default_margin_call: float = 0.8
+    price_display: Literal["safe", "tick_towards_mark"] = "safe"
     close_fee_at_bankruptcy: bool = False
 
 
@@ -90,6 +100,11 @@ RULE_TRAITS: dict[str, RuleTraits] = {
         "none",
         "equity_over_requirement",
         "OKX margin ratio = equity / (MM + close fee) = 1 solved for mark; tier rate on whole position",
+        # Margin call at a ratio of 300 % (equity three times the requirement), as the bundled OKX profile;
+        # liquidation at <= 100 % (OKX "When would my order be liquidated?", okx.com/learn). No OKX page
+        # stating the 300 % warning level was found in the stored corpora: change it per profile if needed.
+        default_margin_call=3.0,
+        price_display="tick_towards_mark",
     ),
     "deribit": RuleTraits(
         "tested",
@@ -358,7 +373,8 @@ class ExchangeProfile(BaseModel):
         ge=MIN_MARGIN_CALL_RATIO,
         le=10.0,
         allow_inf_nan=False,
-        description="margin ratio (exchange meaning) at which a margin call is raised; default the rule family's (okx 3.0, others 0.8)",
+        description="margin ratio (exchange meaning) at which a margin call is raised; absent = the rule's default"
+        " (0.8 for MM / equity, 3.0 for OKX's equity / requirement)",
     )
     fees: Fees
     funding: FundingSpec = Field(description="funding schedule; default the rule family's (binance/bybit/okx/deribit 8 h, others 1 h)")
@@ -370,6 +386,21 @@ class ExchangeProfile(BaseModel):
     @property
     def traits(self) -> RuleTraits:
         return RULE_TRAITS[self.rule]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_margin_call(cls, data: object) -> object:
+        """A profile without ``margin_call_ratio`` gets its rule's default, in that rule's direction."""
+        if isinstance(data, dict) and data.get("margin_call_ratio") is None and data.get("rule") in RULE_TRAITS:
+            data = {**data, "margin_call_ratio": RULE_TRAITS[str(data["rule"])].default_margin_call}
+        return data
+
+    @model_validator(mode="after")
+    def _margin_call_direction(self) -> ExchangeProfile:
+        problem = margin_call_problem(self.margin_call_ratio, self.traits)
+        if problem:
+            raise ValueError(f"margin_call_ratio: {problem}")
+        return self
 
     def liquidation_fee_for(self, symbol: str) -> float:
         """Liquidation fee rate (fraction of liquidated value) of ``symbol``: its own, else the profile's."""
@@ -425,6 +456,20 @@ class ExchangeProfile(BaseModel):
             if self.rule == "deribit" and spec.size_scaled is None:
                 raise ValueError(f"symbols.{sym}.size_scaled is required for rule 'deribit'")
         return self
+
+
+def margin_call_problem(ratio: float, traits: RuleTraits) -> str | None:
+    """Why ``ratio`` cannot be a margin-call threshold under ``traits`` (None if it can).
+
+    Liquidation is at a ratio of 1 in both conventions, so the margin call must
+    come first: below 1 for MM / equity (rising towards liquidation), above 1
+    for equity / requirement (falling towards it).
+    """
+    if traits.margin_ratio == "mm_over_equity" and not ratio < 1.0:
+        return f"{ratio:g} is at or beyond liquidation (MM / equity >= 1); allowed: 0 < ratio < 1"
+    if traits.margin_ratio == "equity_over_requirement" and not ratio > 1.0:
+        return f"{ratio:g} is at or beyond liquidation (equity / requirement <= 1); allowed: 1 < ratio <= 10"
+    return None
 
 
 def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:

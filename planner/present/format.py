@@ -10,14 +10,34 @@ from __future__ import annotations
 import math
 
 
-def round_price_safe(price: float | None, tick: float, side_sign: int) -> float | None:
-    """Round a liquidation-type price to the tick towards the current price."""
+def round_price_safe(price: float | None, tick: float, side_sign: int, convention: str = "safe") -> float | None:
+    """Round a liquidation-type price to the tick towards the current price.
+
+    ``side_sign`` is the side of the mark the price lies on, seen from the
+    position: +1 when the price is below the mark (a long's liquidation), -1
+    above it. ``convention`` is the profile's ``RuleTraits.price_display``:
+    "safe" rounds to the nearest tick towards the mark (an exact multiple
+    stays); "tick_towards_mark" cuts to the tick away from the mark, then
+    moves one whole tick towards it (OKX's display, so even an exact
+    multiple is shown one tick nearer).
+    """
     if price is None or not math.isfinite(price):
         return None
     steps = price / tick
+    if convention == "tick_towards_mark":
+        n = math.floor(steps + 1e-9) + 1 if side_sign > 0 else math.ceil(steps - 1e-9) - 1
+        return n * tick
     # A tiny tolerance keeps exact multiples from being pushed a tick away.
     n = math.ceil(steps - 1e-9) if side_sign > 0 else math.floor(steps + 1e-9)
     return n * tick
+
+
+def rounding_side(price: float | None, mark: float, side_sign: int, cross: bool) -> int:
+    """Side for :func:`round_price_safe`: the leg's own for isolated legs; for cross
+    legs (one price per symbol, hedged legs included) the side of the mark the price is on."""
+    if not cross or price is None or price == mark:
+        return side_sign
+    return 1 if price < mark else -1
 
 
 def tick_decimals(tick: float) -> int:
@@ -27,12 +47,15 @@ def tick_decimals(tick: float) -> int:
     return max(0, min(10, round(-math.log10(tick) + 0.4999)))
 
 
-def fmt_price(price: float | None, tick: float = 0.01, side_sign: int = 0) -> str:
-    """Price with the symbol's tick decimals; "none" when it does not exist."""
+def fmt_price(price: float | None, tick: float = 0.01, side_sign: int = 0, convention: str = "safe") -> str:
+    """Price with the symbol's tick decimals; "none" when it does not exist.
+
+    With ``side_sign`` the price is rounded by :func:`round_price_safe` under ``convention``.
+    """
     if price is None or not math.isfinite(price):
         return "none"
     if side_sign:
-        price = round_price_safe(price, tick, side_sign) or price
+        price = round_price_safe(price, tick, side_sign, convention) or price
     return f"{price:,.{tick_decimals(tick)}f}"
 
 

@@ -101,10 +101,15 @@ def test_equity_equals_requirement_at_liquidation(rule: str, pos: dict, data) ->
         assert abs(gap) <= 1e-9 * max(m, scale_of(q, lp, table) * 1e-3, 1e-12) + 1e-9 * m
     else:
         # Without a deduction the requirement can jump at a tier boundary: the
-        # liquidation price is where the position turns under-margined.
+        # liquidation price is where the position turns under-margined, nearest
+        # on the loss side of the reference (here the entry); for a position already
+        # under-margined there, the edge of that stretch on the profit side.
+        under = requirement_gap(pos["s"], q, pos["entry"], m, table, pos["entry"], 1.0, fee, "tested") < 0
+        loss_side = (lp - pos["entry"]) * pos["s"] <= 1e-12 * pos["entry"]
+        assert loss_side != under or abs(lp - pos["entry"]) <= 1e-12 * pos["entry"]
         eps = 1e-9 * lp
         beyond = lp - pos["s"] * eps  # on the loss side: under-margined
-        before = lp + pos["s"] * eps  # towards the entry: still margined
+        before = lp + pos["s"] * eps  # on the profit side: margined
         tol = 1e-9 * (m + scale_of(q, lp, table))
         assert requirement_gap(pos["s"], q, pos["entry"], m, table, beyond, 1.0, fee, "tested") <= tol
         assert requirement_gap(pos["s"], q, pos["entry"], m, table, before, 1.0, fee, "tested") >= -tol
@@ -213,6 +218,91 @@ def test_tier_reselected_at_liquidation_price() -> None:
     assert lp == pytest.approx((20 * 50000 - 500000 - 50) / (20 * (1 - 0.005)), rel=1e-12)
     # Tier 3's figures would give a different (wrong) price.
     assert abs(lp - (20 * 50000 - 500000 - 950) / (20 * (1 - 0.0065))) > 1.0
+
+
+@pytest.mark.parametrize("rule", ["okx", "kraken", "dex"])
+@given(pos=positions, data=st.data())
+def test_liquidation_is_the_nearest_on_the_loss_side_of_the_mark(rule: str, pos: dict, data) -> None:
+    """Tables without a deduction can have several roots; the one reported is on the loss
+    side of the mark and nothing between the mark and it is under-margined (issue 15 item 7)."""
+    traits = RULE_TRAITS[rule]
+    inverse = data.draw(st.booleans())
+    table = data.draw(tier_tables(inverse, continuous=False))
+    mark = pos["entry"] * data.draw(st.floats(0.5, 2.0))
+    q = pos["q"] * (pos["entry"] if inverse else 1.0)
+    m = scale_of(q, pos["entry"], table) / pos["leverage"]
+    fee = 0.0005 if traits.close_fee_reserved else 0.0
+    lp = float(price_at_level(pos["s"], q, pos["entry"], m, table, fee=fee, ref=mark)[0])
+    tol = 1e-9 * (m + scale_of(q, mark, table) + scale_of(q, lp, table) if math.isfinite(lp) else m + scale_of(q, mark, table))
+    if requirement_gap(pos["s"], q, pos["entry"], m, table, mark, 1.0, fee, "tested") < 0:
+        # Liquidated now: the price is the edge of the under-margined stretch around the
+        # mark, on the profit side (the price the mark must regain), as for one tier.
+        assume(math.isfinite(lp))
+        assert (lp >= mark) if pos["s"] > 0 else (lp <= mark)
+        inside = np.linspace(mark, lp, 202)[1:-1]
+        assert max(requirement_gap(pos["s"], q, pos["entry"], m, table, float(p), 1.0, fee, "tested") for p in inside) <= tol
+        return
+    assume(math.isfinite(lp))
+    assert (lp < mark) if pos["s"] > 0 else (lp > mark)
+    between = np.linspace(lp, mark, 202)[1:-1]
+    gaps = [requirement_gap(pos["s"], q, pos["entry"], m, table, float(p), 1.0, fee, "tested") for p in between]
+    assert min(gaps) >= -tol
+    beyond = lp * (1 - pos["s"] * 1e-9)
+    assert requirement_gap(pos["s"], q, pos["entry"], m, table, beyond, 1.0, fee, "tested") <= tol
+
+
+hedge_legs = st.fixed_dictionaries(
+    {
+        "q_long": st.floats(0.01, 20.0),
+        "q_short": st.floats(0.01, 20.0),
+        "e_long": st.floats(20000.0, 80000.0),
+        "e_short": st.floats(20000.0, 80000.0),
+        "mark": st.floats(20000.0, 80000.0),
+        "wallet": st.floats(0.0, 500000.0),
+    }
+)
+
+
+@settings(max_examples=60)
+@given(h=hedge_legs)
+def test_hedged_legs_of_one_symbol_share_one_price(h: dict) -> None:
+    """Long and short of one symbol in one cross wallet (Binance hedge mode): one
+    liquidation price for both, where the account's equity equals its requirement, with
+    the account margined everywhere between the mark and it, and the bankruptcy price
+    beyond it on the same side (issue 12 item 1)."""
+    from planner.engine.curves import price_curves
+    from planner.engine.evaluate import evaluate
+    from planner.io.registry import get_profile
+    from planner.model.plan import Plan
+
+    legs = [
+        {"symbol": "BTCUSDT", "side": "long", "quantity": h["q_long"], "entry_price": h["e_long"], "mark_price": h["mark"], "leverage": 20},
+        {"symbol": "BTCUSDT", "side": "short", "quantity": h["q_short"], "entry_price": h["e_short"], "leverage": 20},
+    ]
+    for leg in legs:
+        leg["margin_mode"] = "cross"
+    plan = Plan.model_validate({"profile": "binance-usdm", "account": {"wallet_balance": h["wallet"]}, "positions": legs})
+    prof = get_profile("binance-usdm")
+    ev = evaluate(plan, prof)
+    a, b = ev.legs
+    assert a.liquidation_price == b.liquidation_price and a.bankruptcy_price == b.bankruptcy_price
+
+    def gap(prices: np.ndarray) -> np.ndarray:
+        c = price_curves(plan, prof, "BTCUSDT", prices)
+        return c.cross_equity - c.cross_requirement
+
+    if any("already liquidated" in w for w in ev.warnings):  # under water at the mark: liquidated now, no price
+        assert a.state == "liquidation" and a.liquidation_price is None and gap(np.array([h["mark"]]))[0] < 0
+        return
+    lp = a.liquidation_price
+    assume(lp is not None)
+    scale = h["wallet"] + (h["q_long"] + h["q_short"]) * h["mark"]
+    assert abs(gap(np.array([lp]))[0]) <= 1e-9 * scale
+    assert gap(np.linspace(lp, h["mark"], 101)[1:-1]).min() >= -1e-9 * scale
+    side = 1 if lp < h["mark"] else -1  # the side the account loses on
+    assert gap(np.array([lp * (1 - side * 1e-6)]))[0] < 0
+    if a.bankruptcy_price is not None:
+        assert (lp - a.bankruptcy_price) * side > 0
 
 
 # ---------------------------------------------------------------------------

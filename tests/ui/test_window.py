@@ -256,3 +256,19 @@ def test_capture_date_label_is_coloured_by_age(window):
     text, colour = data_age(prof.version, date.today())
     assert (colour in sel.version.styleSheet()) if colour else sel.version.styleSheet() == ""
     assert text in sel.version.toolTip()
+
+
+def test_cross_wallet_under_water_shows_liquidated_with_the_reason(window):
+    """Issue 15 item 8 in the window: with 5,500 USDT, 5,000 of which back the isolated BTC
+    leg, the ETH cross leg (uPnL -1,000 at 2,950) is under water: state liquidation, no
+    liquidation price, and the reason above the figures."""
+    doc = window.document
+    window.account_panel.wallet.setValue(5500.0)
+    assert doc.plan.account.wallet_balance == 5500.0
+    eth = doc.evaluation.legs[1]
+    assert eth.state == "liquidation" and eth.liquidation_price is None
+    assert "already liquidated" in window.results_panel.thresholds.text()
+    from ui.widgets.results_panel import ROWS
+
+    model = window.results_panel.model
+    assert model.data(model.index(ROWS.index("liquidation_price"), 1)) == "none"

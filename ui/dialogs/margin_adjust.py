@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from planner.engine.evaluate import evaluate
+from planner.engine.evaluate import LegResult, evaluate
 from planner.model.errors import PlannerError
-from planner.present.format import fmt_money, fmt_price
+from planner.present.format import fmt_money, fmt_price, rounding_side
 
 
 class MarginAdjustDialog(QDialog):
@@ -29,10 +29,7 @@ class MarginAdjustDialog(QDialog):
         self.preview.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.preview.setWordWrap(True)
         leg = document.evaluation.legs[row]
-        self.now.setText(
-            f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
-            f"(margin {fmt_money(leg.collateral, leg.settle)})"
-        )
+        self.now.setText(f"{self._liq(leg)} (margin {fmt_money(leg.collateral, leg.settle)})")
         form = QFormLayout(self)
         form.addRow("Change (+ add, − remove)", self.amount)
         form.addRow("Liquidation price now", self.now)
@@ -43,6 +40,11 @@ class MarginAdjustDialog(QDialog):
         form.addRow(self.buttons)
         self.amount.valueChanged.connect(self._preview)
         self._preview(0.0)
+
+    def _liq(self, leg: LegResult) -> str:
+        """The leg's liquidation price rounded to the tick by the profile's display convention."""
+        side = rounding_side(leg.liquidation_price, leg.mark_price, 1 if leg.side == "long" else -1, leg.margin_mode == "cross")
+        return fmt_price(leg.liquidation_price, self.spec.tick_size, side, self.document.profile.traits.price_display)
 
     def candidate(self):
         positions = list(self.document.plan.positions)
@@ -61,10 +63,7 @@ class MarginAdjustDialog(QDialog):
             return
         leg = ev.legs[self.row]
         self.preview.setStyleSheet("")
-        self.preview.setText(
-            f"{fmt_price(leg.liquidation_price, self.spec.tick_size, 1 if leg.side == 'long' else -1)} "
-            f"(margin {fmt_money(leg.collateral, leg.settle)})"
-        )
+        self.preview.setText(f"{self._liq(leg)} (margin {fmt_money(leg.collateral, leg.settle)})")
         ok.setEnabled(self.amount.value() != 0.0)
 
     def apply(self) -> None:

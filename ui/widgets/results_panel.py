@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
 from planner.present.glossary import FIGURES, explain
 
 LEG_ROWS = [
@@ -118,7 +118,9 @@ class ResultsModel(QAbstractTableModel):
             spec = self.document.profile.symbols.get(it.symbol) if is_leg else None
             tick = spec.tick_size if spec else 0.01
             s = (1 if it.side == "long" else -1) if name in ("liquidation_price", "bankruptcy_price", "margin_call_price") else 0
-            return fmt_price(value, tick, s)
+            if s:
+                s = rounding_side(it.liquidation_price, it.mark_price, s, it.margin_mode == "cross")
+            return fmt_price(value, tick, s, self.document.profile.traits.price_display)
         if unit == "money":
             return fmt_money(value, "" if ccy in ("USDT", "USDC", "USD") else ccy, None if ccy in ("USDT", "USDC", "USD") else 6)
         if unit == "fraction":
@@ -146,6 +148,7 @@ class ResultsPanel(QWidget):
         self.thresholds = QLabel()
         self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.thresholds.setWordWrap(True)
+        self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # profile names and symbols are user text
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.thresholds)
@@ -162,5 +165,9 @@ class ResultsPanel(QWidget):
             self.thresholds.setText("No figures: the plan has problems (marked in red at the fields).")
         else:
             what_if = ", ".join(f"{k} {v:,.6g}" for k, v in self.document.marks.items())
-            self.thresholds.setText(f"{ev.profile_name} — {ev.thresholds.describe()}" + (f" — what-if mark: {what_if}" if what_if else ""))
+            self.thresholds.setText(
+                f"{ev.profile_name} — {ev.thresholds.describe()}"
+                + (f" — what-if mark: {what_if}" if what_if else "")
+                + "".join(f"\nWarning: {w}" for w in ev.warnings)
+            )
             self.thresholds.setToolTip(f"Rule '{ev.rule}': {ev.formula}")
