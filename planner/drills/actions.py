@@ -16,6 +16,7 @@ from planner.drills.scenarios import Slippage
 from planner.engine.curves import funding_curves
 from planner.engine.evaluate import Evaluation, LegResult, average_entry, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.tiers import position_value
+from planner.engine.validation import plan_problems
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import MarginMode, Plan
 from planner.model.profile import ExchangeProfile
@@ -116,12 +117,29 @@ def _with_wallet(plan: Plan, delta: float, currency: str, profile: ExchangeProfi
 
 
 def action_plan(
-    plan: Plan, profile: ExchangeProfile, *, marks: dict[str, float] | None = None, settings: ActionSettings = ActionSettings()
+    plan: Plan,
+    profile: ExchangeProfile,
+    *,
+    marks: dict[str, float] | None = None,
+    settings: ActionSettings = ActionSettings(),
+    evaluation: Evaluation | None = None,
 ) -> ActionPlan:
-    """Ordered steps for the plan at ``marks`` (what-if marks or a drill's end state)."""
+    """Ordered steps for the plan at ``marks`` (what-if marks or a drill's end state).
+
+    ``evaluation``: the caller's ``evaluate(plan, profile, marks=marks)`` of a
+    plan it has already validated (the window's document has one); it is reused
+    instead of evaluating the book again. Without it the plan is validated and
+    evaluated here (raises :class:`PlannerError` when it cannot be).
+
+    Cost: one evaluation of the book, one per step that changes the plan (its
+    figures), one per cross leg for the size audit (plus a bisection when the
+    whole leg would not survive the move), and for each isolated leg a
+    bisection over whole leverages on that leg alone (see
+    :func:`_max_leverage_for_move`).
+    """
     if settings.problems():
         raise PlannerError(settings.problems(), "actions")
-    ev = evaluate(plan, profile, marks=marks)
+    ev = evaluate(plan, profile, marks=marks) if evaluation is None else evaluation
     legs = leg_inputs(plan, profile, marks)
     traits, taker = profile.traits, profile.fees.taker
     _worst_ratio, worst_state = _worst(ev)
@@ -324,12 +342,12 @@ def action_plan(
                 entry_price=new_entry,
                 isolated_margin=None if plan.positions[r.index].isolated_margin is None else plan.positions[r.index].isolated_margin * 2,
             )
-            liq, _, _ = _after(doubled, profile, marks)
+            liq_after = _liquidation_after(doubled, profile, marks, r)
             add(
                 "audit_average_down",
                 f"Do not average down {r.symbol}",
                 f"Doubling the losing leg at {l.mark:,.2f} lowers the average entry to {new_entry:,.2f} but moves liquidation from "
-                f"{_fmt(r.liquidation_price)} to {_fmt(liq.get(r.index))} and doubles the exposure.",
+                f"{_fmt(r.liquidation_price)} to {_fmt(liq_after)} and doubles the exposure.",
             )
     return ActionPlan(trigger, in_call, steps)
 
@@ -395,19 +413,82 @@ def _max_size_for_move(plan, profile, marks, r: LegResult, move: float) -> float
     return lo
 
 
-def _max_leverage_for_move(plan, profile, marks, r: LegResult, move: float) -> float | None:
-    """Largest whole leverage at which the leg stays out of the margin-call zone after an adverse ``move``."""
+def _leg_alone(plan: Plan, i: int) -> Plan:
+    """``plan`` with leg ``i`` as its only leg (same account, rates, thresholds and horizon).
+
+    An isolated leg's own figures (equity, requirement, ratio, state,
+    liquidation/bankruptcy/margin-call prices) depend on nothing but the leg,
+    the profile, the plan's margin-call threshold and the marks, so evaluating
+    this one-leg plan gives exactly the figures the whole book's evaluation
+    gives that leg, at the cost of one leg instead of all of them. Cross legs
+    share the wallet: never use this for them.
+    """
+    return plan.model_copy(update={"positions": [plan.positions[i]]})
+
+
+def _liquidation_after(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult) -> float | None:
+    """Liquidation price of leg ``r.index`` in ``plan`` as :func:`_after` would report it (None if the plan is refused).
+
+    Isolated legs: the plan is validated whole, then the leg evaluated alone
+    (:func:`_leg_alone`); cross legs: the whole book is evaluated.
+    """
+    if r.margin_mode != "isolated":
+        return _after(plan, profile, marks)[0].get(r.index)
+    if plan_problems(plan, profile):
+        return None
+    return evaluate(_leg_alone(plan, r.index), profile, marks=marks, validate=False).legs[0].liquidation_price
+
+
+def _max_leverage_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float | None:
+    """Largest whole leverage at which isolated leg ``r`` stays out of the margin-call zone after an adverse ``move``.
+
+    ``move`` is a fraction of the mark against the leg (longs: the mark falls
+    by ``move``). A candidate leverage ``L`` (whole, 1 .. min(the leg's maximum
+    at the mark, 200)) re-margins the leg at its initial margin, position
+    value at entry / ``L`` (settlement currency), with no added margin; it
+    counts when the plan with it passes validation and the leg's state at the
+    moved mark is "safe". ``None`` when no candidate counts (not even 1x).
+
+    Found by bisection over the whole leverages: about log2(cap) + 1 (8 for a
+    125x cap) validations and evaluations of the leg alone (:func:`_leg_alone`)
+    and one validation of the book, instead of a scan of up to 200 evaluations of the
+    whole book. Tolerance: none; the answer is the same whole leverage the scan
+    from the cap downwards finds, because each condition is monotone in ``L``:
+
+    * the leg's margin (value / ``L``) falls as ``L`` rises, and with it the
+      leg's equity after the move and its ratio, so "safe" holds for every
+      ``L`` up to some L* and for none above;
+    * the leg's own validation problems (leverage above its tier's maximum,
+      margin not covering maintenance; found by validating the leg alone, as
+      they do not depend on the other legs) appear only above some ``L``;
+    * the remaining (account) problem, isolated margins exceeding the wallet,
+      appears only below some ``L``: if the largest ``L`` passing the first two
+      fails it, every smaller ``L`` fails it too.
+    """
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
-    best = None
     cap = int(min(r.max_leverage, 200))
-    for lev in range(cap, 0, -1):
-        cand = _replace_leg(plan, r.index, leverage=float(lev), isolated_margin=None, added_margin=0.0)
-        try:
-            state = evaluate(cand, profile, marks=shocked).legs[r.index].state
-        except PlannerError:
-            continue
-        if state == "safe":
-            best = float(lev)
-            break
-    return best
+
+    def candidate(lev: int) -> Plan:
+        return _replace_leg(plan, r.index, leverage=float(lev), isolated_margin=None, added_margin=0.0)
+
+    def leg_ok(lev: int) -> bool:
+        """No problem of the leg itself and safe after the move (monotone: true up to some leverage, false above).
+
+        The leg's own problems do not depend on the other legs, so the leg is validated alone too.
+        """
+        alone = _leg_alone(candidate(lev), r.index)
+        if any(p.path.startswith("positions.0.") for p in plan_problems(alone, profile)):
+            return False
+        return evaluate(alone, profile, marks=shocked, validate=False).legs[0].state == "safe"
+
+    if cap < 1 or not leg_ok(1):
+        return None
+    lo, hi = 1, cap + 1  # leg_ok(lo) holds; hi is the first leverage known not to (cap + 1 is out of range)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if leg_ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return None if plan_problems(candidate(lo), profile) else float(lo)
