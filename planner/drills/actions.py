@@ -10,13 +10,27 @@ own meaning (``Evaluation.thresholds``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planner.drills.scenarios import Slippage
 from planner.engine.curves import funding_curves
-from planner.engine.evaluate import Evaluation, LegResult, average_entry, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import (
+    Evaluation,
+    LegInput,
+    LegResult,
+    State,
+    average_entry,
+    evaluate,
+    leg_inputs,
+    leg_requirement,
+    leg_upnl,
+    margin_ratio,
+    state_for,
+    thresholds_for,
+)
 from planner.engine.tiers import position_value
-from planner.engine.validation import plan_problems
+from planner.engine.validation import plan_problems, wallet_for
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import MarginMode, Plan
 from planner.model.profile import ExchangeProfile
@@ -361,27 +375,57 @@ def _cross_margin(ev: Evaluation, r: LegResult) -> float:
     return r.collateral + sum(l.unrealized_pnl - l.maintenance_margin for l in others)
 
 
-def _fraction_to_close(plan, profile, marks, r: LegResult, ev: Evaluation) -> float | None:
-    """Smallest fraction of leg ``r`` to close so the cross account leaves the margin-call zone (bisection)."""
+def _fraction_to_close(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, ev: Evaluation) -> float | None:
+    """Smallest fraction of leg ``r`` to close so the cross account leaves the margin-call zone (bisection).
 
-    def safe(frac: float) -> bool:
+    Closing ``frac`` of the leg realises ``frac`` of its uPnL less the taker
+    fee on the closed value into the wallet. 40 halvings of [0, 1]: the answer
+    is within 2**-40 of the exact boundary, above it. Each candidate is
+    validated and its account state taken from :class:`_AccountProbe` (the
+    evaluation's own sums without solving any liquidation price); the two
+    final brackets are checked with :func:`evaluate`, and should the probe
+    ever disagree, the bisection is redone with full evaluations.
+    """
+
+    def candidate(frac: float) -> Plan | None:
         q = plan.positions[r.index].quantity * (1 - frac)
         if q <= 0:
-            return True
+            return None
         realised = r.unrealized_pnl * frac - profile.fees.taker * r.position_value * frac
-        cand = _with_wallet(_replace_leg(plan, r.index, quantity=q), realised, r.settle, profile)
+        return _with_wallet(_replace_leg(plan, r.index, quantity=q), realised, r.settle, profile)
+
+    def safe_full(frac: float) -> bool:
+        cand = candidate(frac)
+        if cand is None:
+            return True
         try:
             return evaluate(cand, profile, marks=marks).account.state == "safe"
         except PlannerError:
             return False
 
-    if not safe(0.999999):
-        return None
-    lo, hi = 0.0, 1.0
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if safe(mid) else (mid, hi)
-    return hi
+    probe = _AccountProbe(plan, profile, marks)
+
+    def safe_fast(frac: float) -> bool:
+        cand = candidate(frac)
+        if cand is None:
+            return True
+        return not plan_problems(cand, profile) and probe.state(cand, r.index) == "safe"
+
+    def search(safe: Callable[[float], bool]) -> tuple[float, float] | None:
+        if not safe(0.999999):
+            return None
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if safe(mid) else (mid, hi)
+        return lo, hi
+
+    found = search(safe_fast)
+    if found is None:
+        found = None if not safe_full(0.999999) else search(safe_full)
+    elif not safe_full(found[1]) or (found[0] > 0 and safe_full(found[0])):
+        found = search(safe_full)
+    return None if found is None else found[1]
 
 
 def _deposit_to_leg(plan: Plan, i: int, amount: float, currency: str, profile: ExchangeProfile) -> Plan:
@@ -390,27 +434,91 @@ def _deposit_to_leg(plan: Plan, i: int, amount: float, currency: str, profile: E
     return _with_wallet(bumped, amount, currency, profile)
 
 
-def _max_size_for_move(plan, profile, marks, r: LegResult, move: float) -> float:
-    """Largest fraction (0..1) of cross leg ``r`` that keeps the account safe after an adverse ``move`` (bisection)."""
+def _max_size_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float:
+    """Largest fraction (0..1) of cross leg ``r`` that keeps the account safe after an adverse ``move`` (bisection).
+
+    ``move`` is a fraction of the mark against the leg, applied to its symbol
+    only. 30 halvings of [0, 1]: the answer is within 2**-30 of the exact
+    boundary, below it. Candidates' account states come from
+    :class:`_AccountProbe`; the answer (and the bracket above it) are checked
+    with :func:`evaluate`, and should the probe ever disagree, the bisection is
+    redone with full evaluations.
+    """
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
 
-    def safe(frac: float) -> bool:
+    def candidate(frac: float) -> Plan:
+        return _replace_leg(plan, r.index, quantity=plan.positions[r.index].quantity * frac)
+
+    def safe_full(frac: float) -> bool:
         if frac <= 0:
             return True
-        cand = _replace_leg(plan, r.index, quantity=plan.positions[r.index].quantity * frac)
         try:
-            return evaluate(cand, profile, marks=shocked, validate=False).account.state == "safe"
+            return evaluate(candidate(frac), profile, marks=shocked, validate=False).account.state == "safe"
         except PlannerError:
             return False
 
-    if safe(1.0):
-        return 1.0
-    lo, hi = 0.0, 1.0
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+    probe = _AccountProbe(plan, profile, shocked)
+
+    def safe_fast(frac: float) -> bool:
+        return frac <= 0 or probe.state(candidate(frac), r.index) == "safe"
+
+    def search(safe: Callable[[float], bool]) -> tuple[float, float]:
+        if safe(1.0):
+            return 1.0, 1.0
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+        return lo, hi
+
+    lo, hi = search(safe_fast)
+    if not safe_full(lo) or (hi > lo and safe_full(hi)):
+        lo, hi = search(safe_full)
     return lo
+
+
+class _AccountProbe:
+    """The account state of plans that differ from a base plan in one leg and the wallet, at fixed ``marks``.
+
+    ``state(candidate, i)`` equals ``evaluate(candidate, profile,
+    marks=marks, validate=False).account.state`` when ``candidate`` is the
+    base plan with leg ``i`` changed (size, entry, margin) and any wallet
+    balance changed: it forms the evaluation's account sums (wallet in the
+    profile's settlement currency plus each leg's uPnL, an isolated leg's loss
+    capped at its margin, against the summed requirement) from the same
+    per-leg figures in the same order, so the ratio is the same number, but
+    solves no liquidation price. The base legs' figures are computed once;
+    each call computes leg ``i`` only. Its callers check their final answer
+    with :func:`evaluate`.
+    """
+
+    def __init__(self, plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None) -> None:
+        self.profile, self.marks = profile, marks
+        self.currency = profile.settle_currency  # ``Evaluation.account``: the profile's settlement currency
+        self.thresholds = thresholds_for(profile, plan)
+        self.legs = leg_inputs(plan, profile, marks)
+        self.upnl = [self._upnl(l) for l in self.legs]
+        self.requirement = [self._requirement(l) for l in self.legs]
+
+    def _upnl(self, leg: LegInput) -> float:
+        return float(leg_upnl(leg, leg.mark))
+
+    def _requirement(self, leg: LegInput) -> float:
+        return float(leg_requirement(leg, leg.mark, self.profile.traits, self.profile.fees.taker))
+
+    def state(self, candidate: Plan, i: int) -> State:
+        """``Evaluation.account.state`` of ``candidate`` (the base plan with leg ``i`` and the wallet changed)."""
+        legs = list(self.legs)
+        upnl, req = list(self.upnl), list(self.requirement)
+        new = leg_inputs(_leg_alone(candidate, i), self.profile, self.marks)[0]
+        legs[i] = new
+        upnl[i], req[i] = self._upnl(new), self._requirement(new)
+        mine = [k for k, l in enumerate(legs) if l.spec.settle == self.currency]
+        wallet = wallet_for(candidate, self.profile, self.currency) or 0.0
+        equity = wallet + sum(upnl[k] if legs[k].cross else max(upnl[k], -legs[k].collateral) for k in mine)
+        requirement = sum(req[k] for k in mine)
+        return state_for(margin_ratio(equity, requirement, self.thresholds.convention), equity, self.thresholds)
 
 
 def _leg_alone(plan: Plan, i: int) -> Plan:
