@@ -115,7 +115,7 @@ def _target_equity(requirement: float, ev: Evaluation) -> float:
     return requirement / th.margin_call if th.convention == "mm_over_equity" else requirement * th.margin_call
 
 
-def _replace_leg(plan: Plan, i: int, **update) -> Plan:
+def _replace_leg(plan: Plan, i: int, **update: object) -> Plan:
     positions = list(plan.positions)
     positions[i] = positions[i].model_copy(update=update)
     return plan.model_copy(update={"positions": positions})
@@ -165,7 +165,7 @@ def action_plan(
     )
     steps: list[ActionStep] = []
 
-    def add(kind: str, title: str, detail: str, amount=None, currency="", plan_after=None) -> None:
+    def add(kind: str, title: str, detail: str, amount: float | None = None, currency: str = "", plan_after: Plan | None = None) -> None:
         liq, ratio, state = _after(plan_after, profile, marks) if plan_after is not None else ({}, None, None)
         steps.append(ActionStep(len(steps) + 1, kind, title, detail, amount, currency, plan_after, liq, ratio, state))
 
@@ -354,7 +354,7 @@ def action_plan(
                 r.index,
                 quantity=plan.positions[r.index].quantity * 2,
                 entry_price=new_entry,
-                isolated_margin=None if plan.positions[r.index].isolated_margin is None else plan.positions[r.index].isolated_margin * 2,
+                isolated_margin=None if (iso_margin := plan.positions[r.index].isolated_margin) is None else iso_margin * 2,
             )
             liq_after = _liquidation_after(doubled, profile, marks, r)
             add(

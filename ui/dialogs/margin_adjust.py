@@ -34,8 +34,8 @@ class MarginAdjustDialog(QDialog):
         form.addRow("Change (+ add, − remove)", self.amount)
         form.addRow("Liquidation price now", self.now)
         form.addRow("After the change", self.preview)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Apply | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Apply).clicked.connect(self.apply)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
         self.amount.valueChanged.connect(self._preview)
@@ -48,7 +48,7 @@ class MarginAdjustDialog(QDialog):
         return self.document.plan.model_copy(update={"positions": positions})
 
     def _preview(self, _value: float) -> None:
-        ok = self.buttons.button(QDialogButtonBox.Apply)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
         try:
             ev = evaluate(self.candidate(), self.document.profile, marks=self.document.marks or None)
         except PlannerError as exc:

@@ -28,7 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from planner.drills.actions import ActionPlan, ActionSettings, action_plan
+from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError, Problem
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_ratio
 
 UPDATING = "Updating…"
@@ -54,7 +57,7 @@ class ActionPanel(QWidget):
         super().__init__(parent)
         self.result: ActionPlan | None = None
         self.marks: dict[str, float] | None = None
-        self._context: tuple | None = None
+        self._context: tuple[Plan, ExchangeProfile, Evaluation | None] | None = None
         # One worker thread, owned by the panel: its destructor waits for a running computation.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
@@ -92,7 +95,9 @@ class ActionPanel(QWidget):
         row.addWidget(self.apply_button)
         lay.addLayout(row)
 
-    def set_context(self, plan, profile, evaluation=None, marks: dict[str, float] | None = None) -> None:
+    def set_context(
+        self, plan: Plan, profile: ExchangeProfile, evaluation: Evaluation | None = None, marks: dict[str, float] | None = None
+    ) -> None:
         """Recompute the action plan (engine) for ``plan`` on ``profile`` at ``marks``, on the worker thread.
 
         ``evaluation`` is the caller's evaluation of ``plan`` at ``marks`` (reused,

@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from planner.engine.evaluate import AccountResult, Evaluation, LegResult
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES, explain
 
@@ -49,7 +50,7 @@ class ResultsModel(QAbstractTableModel):
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self.ev = None
+        self.ev: Evaluation | None = None
         self._shape = (len(ROWS), 0)
 
     def set_evaluation(self, ev) -> None:
@@ -61,7 +62,7 @@ class ResultsModel(QAbstractTableModel):
             self.endResetModel()
         elif cols:
             self.dataChanged.emit(self.index(0, 0), self.index(len(ROWS) - 1, cols - 1))
-            self.headerDataChanged.emit(Qt.Horizontal, 0, cols - 1)
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, cols - 1)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._shape[0]
@@ -69,26 +70,27 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._shape[1]
 
-    def _item(self, col: int):
+    def _item(self, col: int) -> LegResult | AccountResult:
         ev = self.ev
+        assert ev is not None  # callers return early without an evaluation
         return ev.legs[col] if col < len(ev.legs) else ev.accounts[col - len(ev.legs)]
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Vertical:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Vertical:
             name = ROWS[section]
-            if role == Qt.DisplayRole:
+            if role == Qt.ItemDataRole.DisplayRole:
                 return FIGURES[name].label
-            if role == Qt.ToolTipRole and self.ev is not None:
+            if role == Qt.ItemDataRole.ToolTipRole and self.ev is not None:
                 return explain(name, self.ev.profile_name, self.ev.formula)
             return None
-        if role == Qt.DisplayRole and self.ev is not None:
+        if role == Qt.ItemDataRole.DisplayRole and self.ev is not None:
             it = self._item(section)
-            if section < len(self.ev.legs):
+            if isinstance(it, LegResult):
                 return f"#{it.index + 1} {it.symbol}\n{it.side} {it.margin_mode}"
             return f"Account\n{it.currency}"
         return None
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if self.ev is None or not index.isValid():
             return None
         name = ROWS[index.row()]
@@ -97,14 +99,14 @@ class ResultsModel(QAbstractTableModel):
         if not hasattr(it, name) or (not is_leg and name not in ACCOUNT_ROWS):
             return None
         value = getattr(it, name)
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._fmt(name, value, it, is_leg)
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return explain(name, self.ev.profile_name, self.ev.formula)
-        if role == Qt.BackgroundRole and name == "state":
+        if role == Qt.ItemDataRole.BackgroundRole and name == "state":
             return STATE_COLORS.get(value)
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _fmt(self, name: str, value, it, is_leg: bool) -> str:
@@ -136,8 +138,8 @@ class ResultsPanel(QWidget):
         self.view = QTableView()
         self.view.setModel(self.model)
         # Interactive, sized on reset only: ResizeToContents would query every cell on every edit.
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setMinimumSectionSize(70)
         self.model.modelReset.connect(self._fit)
@@ -150,7 +152,7 @@ class ResultsPanel(QWidget):
 
     def _fit(self) -> None:
         self.view.resizeColumnsToContents()
-        self.view.verticalHeader().resizeSections(QHeaderView.ResizeToContents)
+        self.view.verticalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
 
     def refresh(self) -> None:
         ev = self.document.evaluation
