@@ -53,12 +53,14 @@ def test_shows_updating_then_the_steps(qtbot, profile):
 def test_superseded_computation_is_never_shown(qtbot, profile, monkeypatch):
     """The first context's computation is held until the second context is set; its result is dropped."""
     stale, fresh = _plan(47220.0, 600.0), _plan(50000.0, 20000.0)
-    release_stale, release_fresh, stale_done = threading.Event(), threading.Event(), threading.Event()
+    release_stale, release_fresh = threading.Event(), threading.Event()
+    stale_started, stale_done = threading.Event(), threading.Event()
     real = action_plan
 
     def held(plan, profile, **kw):
         result = real(plan, profile, **kw)
         if plan is stale:
+            stale_started.set()
             assert release_stale.wait(20)
             stale_done.set()
         else:
@@ -71,6 +73,7 @@ def test_superseded_computation_is_never_shown(qtbot, profile, monkeypatch):
     shown: list[str] = []
     panel.sigUpdated.connect(lambda: shown.append(panel.header.text()))
     panel.set_context(stale, profile)
+    qtbot.waitUntil(stale_started.is_set, timeout=20000)  # the stale computation is running on the worker
     panel.set_context(fresh, profile)
     assert panel.header.text() == "Updating…"
     release_stale.set()
@@ -85,7 +88,15 @@ def test_superseded_computation_is_never_shown(qtbot, profile, monkeypatch):
     assert panel.tree.topLevelItemCount() == len(want.steps)
 
 
-def test_a_burst_of_contexts_shows_only_the_last(qtbot, profile):
+def test_a_burst_of_contexts_shows_only_the_last(qtbot, profile, monkeypatch):
+    """Six contexts in one pass of the event loop: one computation (the last), one update shown."""
+    computed: list[Plan] = []
+
+    def counting(plan, profile, **kw):
+        computed.append(plan)
+        return action_plan(plan, profile, **kw)
+
+    monkeypatch.setattr(action_panel_mod, "action_plan", counting)
     panel = ActionPanel()
     qtbot.addWidget(panel)
     shown: list[str] = []
@@ -98,14 +109,23 @@ def test_a_burst_of_contexts_shows_only_the_last(qtbot, profile):
     last = action_plan(plans[-1], profile)
     assert shown == [last.trigger]
     assert panel.result == last
+    assert computed == [plans[-1]]
 
 
-def test_window_edit_updates_the_action_plan_off_the_gui_thread(window, qtbot):
+def test_window_edit_updates_the_action_plan_off_the_gui_thread(window, qtbot, monkeypatch):
     doc, panel = window.document, window.action_panel
     assert panel.flush()
     before = panel.result
+    threads: list[threading.Thread] = []
+
+    def recording(plan, profile, **kw):
+        threads.append(threading.current_thread())
+        return action_plan(plan, profile, **kw)
+
+    monkeypatch.setattr(action_panel_mod, "action_plan", recording)
     assert doc.update_account(wallet_balance=doc.plan.account.wallet_balance * 0.5)
-    qtbot.waitUntil(lambda: panel.header.text() == "Updating…", timeout=5000)  # after the edit pause
-    assert panel.flush()
     want = action_plan(doc.plan, doc.profile, marks=dict(doc.marks) or None)
-    assert panel.result == want != before
+    assert want != before
+    qtbot.waitUntil(lambda: panel.result == want and not panel.pending, timeout=10000)  # after the edit pause
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert panel.header.text() == want.trigger

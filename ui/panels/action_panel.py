@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -67,6 +68,14 @@ class ActionPanel(QWidget):
         self._finished: dict[int, ActionPlan | PlannerError] = {}  # written by the worker, read here
         self._generation = 0  # of the latest context
         self._shown = 0  # generation on screen
+        # The computation is handed to the worker once control is back in the event loop, so a
+        # window being built or an edit being drawn is painted before the worker competes for the
+        # interpreter; a burst of contexts in one pass of the event loop starts only the last.
+        self._job: Callable[[], None] | None = None
+        self._launch_timer = QTimer(self)
+        self._launch_timer.setSingleShot(True)
+        self._launch_timer.setInterval(0)
+        self._launch_timer.timeout.connect(self._launch)
         self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
         self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
         self.stop_distance = QDoubleSpinBox(minimum=0.0, maximum=50.0, decimals=1, suffix=" %", value=4.0)
@@ -137,7 +146,13 @@ class ActionPanel(QWidget):
             with contextlib.suppress(RuntimeError):  # the panel is gone
                 relay.done.emit(gen)
 
-        self._pool.start(job)
+        self._job = job
+        self._launch_timer.start()
+
+    def _launch(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            self._pool.start(job)
 
     @Slot(int)
     def _on_done(self, gen: int) -> None:
@@ -154,6 +169,8 @@ class ActionPanel(QWidget):
         """Wait for the latest context's computation and show it now (tests, report); True when shown."""
         if not self.pending:
             return True
+        self._launch_timer.stop()
+        self._launch()
         self._pool.waitForDone(timeout_ms)
         self._on_done(self._generation)
         return not self.pending
