@@ -174,26 +174,39 @@ def test_leverage_answer_is_safe_and_one_more_is_not() -> None:
     assert _leg_state(plan, 1, lev + 1, shocked) != "safe"
 
 
+def _btc_tiers() -> tuple[float, float, float]:
+    """Binance BTCUSDT: tier 1's notional cap and maximum leverage, tier 2's maximum leverage (from the bundled profile)."""
+    tiers = get_profile("binance-usdm").symbols["BTCUSDT"].tiers
+    return tiers[0].notional_cap, tiers[0].max_leverage, tiers[1].max_leverage
+
+
 def test_leverage_answer_at_the_cap() -> None:
-    """A 0.1 % move against a short 0.5 BTC in profit (entry 55,000, mark 49,000): safe even at the 125x cap of tier 1."""
-    plan = _one_leg("short", 0.5, 55000.0, 49000.0, 10, wallet=10000.0)
+    """A 0.1 % move against a short in profit (entry 55,000, mark 49,000) inside tier 1: safe even at tier 1's cap."""
+    cap1, lev1, _ = _btc_tiers()
+    qty = round(0.5 * cap1 / 55000.0, 3)
+    plan = _one_leg("short", qty, 55000.0, 49000.0, 10, wallet=cap1)
     shocked = _shocked(plan, None, 0, 0.001)
-    assert _bisect_leverage(plan, None, 0, 0.001) == 125.0 == _scan_leverage(plan, None, 0, 0.001)
-    assert _leg_state(plan, 0, 125.0, shocked) == "safe"
+    assert _bisect_leverage(plan, None, 0, 0.001) == float(int(min(lev1, 200))) == _scan_leverage(plan, None, 0, 0.001)
+    assert _leg_state(plan, 0, lev1, shocked) == "safe"
 
 
 def test_leverage_answer_limited_by_the_tier_at_entry() -> None:
-    """Short 1 BTC entered at 55,000 (tier 2 at entry: at most 100x), marked 49,000 (tier 1 at the mark: 125x).
+    """A short entered 10 % above tier 1's cap in value (tier 2 at entry), marked 10 % lower (back in tier 1 at the mark).
 
-    Every leverage is safe after a 0.1 % move, but 101x and above are refused by validation: the answer is 100x.
+    Every leverage is safe after a 0.1 % move, but above tier 2's maximum validation refuses the leg (leverage is
+    checked on the value at entry): the answer is tier 2's maximum, one more is refused.
     """
-    plan = _one_leg("short", 1.0, 55000.0, 49000.0, 10, wallet=10000.0)
+    cap1, lev1, lev2 = _btc_tiers()
+    assert lev2 < lev1
+    entry, mark = 60000.0, 54000.0
+    qty = round(cap1 * 1.1 / entry, 4)  # value at entry 1.1 x cap (tier 2), at the mark 0.99 x cap (tier 1)
+    plan = _one_leg("short", qty, entry, mark, 10, wallet=cap1)
     prof = get_profile("binance-usdm")
-    assert evaluate(plan, prof).legs[0].max_leverage == 125.0
+    assert evaluate(plan, prof).legs[0].max_leverage == lev1
     shocked = _shocked(plan, None, 0, 0.001)
-    assert _bisect_leverage(plan, None, 0, 0.001) == 100.0 == _scan_leverage(plan, None, 0, 0.001)
-    assert _leg_state(plan, 0, 100.0, shocked) == "safe"
-    assert _leg_state(plan, 0, 101.0, shocked) is None  # refused: 101x exceeds the tier's 100x
+    assert _bisect_leverage(plan, None, 0, 0.001) == lev2 == _scan_leverage(plan, None, 0, 0.001)
+    assert _leg_state(plan, 0, lev2, shocked) == "safe"
+    assert _leg_state(plan, 0, lev2 + 1, shocked) is None  # refused: exceeds tier 2's maximum at entry
 
 
 def test_leverage_none_when_even_1x_fails() -> None:

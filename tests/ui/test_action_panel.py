@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
-import ui.panels.action_panel as action_panel_mod
+import ui.docks.action_panel as action_panel_mod
 from planner.drills.actions import action_plan
 from planner.engine.evaluate import evaluate
 from planner.io.registry import get_profile
 from planner.model.plan import Account, Plan, Position
-from ui.panels import ActionPanel
+from ui.docks import ActionPanel
 
 
 def _plan(mark: float, wallet: float) -> Plan:
