@@ -36,6 +36,9 @@ from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_ratio
 
 UPDATING = "Updating…"
+#: Delay between a new context and the start of its computation (ms): a frame or two, so the figures
+#: of a window being opened or edited are drawn first (the action plan costs 0.1-0.2 s of interpreter time).
+LAUNCH_DELAY_MS = 50
 
 
 class _Relay(QObject):
@@ -68,13 +71,13 @@ class ActionPanel(QWidget):
         self._finished: dict[int, ActionPlan | PlannerError] = {}  # written by the worker, read here
         self._generation = 0  # of the latest context
         self._shown = 0  # generation on screen
-        # The computation is handed to the worker once control is back in the event loop, so a
-        # window being built or an edit being drawn is painted before the worker competes for the
-        # interpreter; a burst of contexts in one pass of the event loop starts only the last.
+        # The computation is handed to the worker LAUNCH_DELAY_MS after the context arrives, from the
+        # event loop: the window being built (or the edit) is painted before the worker competes with
+        # the GUI thread for the interpreter, and a burst of contexts starts only the last.
         self._job: Callable[[], None] | None = None
         self._launch_timer = QTimer(self)
         self._launch_timer.setSingleShot(True)
-        self._launch_timer.setInterval(0)
+        self._launch_timer.setInterval(LAUNCH_DELAY_MS)
         self._launch_timer.timeout.connect(self._launch)
         self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
         self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
