@@ -4,6 +4,12 @@
 box value change to both plots and the results model updated (all of it runs
 synchronously in the valueChanged slot chain). Targets: median <= 8 ms and
 p99 <= 16 ms for 20 legs; cold start <= 2 s; <= 300 MB.
+
+``open_s_example`` / ``open_s_20_legs``: opening a window (after the windows
+above; median of 5, alternated) until its first figures are shown, on the example and on the 20-leg
+book ``tests/data/plans/book-20-legs.plan.json`` (two thirds isolated at 5x);
+target: the book within twice the example. ``actions_ms_20_legs``: the action
+plan of that book (median of 5), which the window computes off the GUI thread.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 N_EDITS = 500
+N_OPENS = 5
+BOOK_20 = ROOT / "tests" / "data" / "plans" / "book-20-legs.plan.json"
 
 
 def twenty_leg_plan(example):
@@ -104,6 +112,43 @@ def _usable(plan):
     )
 
 
+def _open(plan, app) -> tuple[object, float]:
+    """A window on ``plan`` and the seconds until its first figures are shown (constructed, shown, events processed)."""
+    t0 = time.perf_counter()
+    win = _window(plan)
+    app.processEvents()
+    results = getattr(win, "results_panel", None)
+    assert win.document.evaluation is not None and (results is None or results.model.rowCount() > 0)
+    return win, time.perf_counter() - t0
+
+
+def _close(win) -> None:
+    """Close ``win`` after its background action plan is done (so it does not slow the next measurement)."""
+    panel = getattr(win, "action_panel", None)
+    if panel is not None and hasattr(panel, "flush"):
+        panel.flush()
+    win.document.undo_stack.setClean()
+    win.close()
+    win.deleteLater()
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def actions_ms(plan, runs: int = 5) -> float:
+    """Median wall time of the action plan on ``plan`` (milliseconds)."""
+    from planner.drills.actions import action_plan
+    from planner.io.registry import get_profile
+
+    prof = get_profile(plan.profile_id)
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        action_plan(plan, prof)
+        out.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(out)
+
+
 def cold_start(runs: int = 5) -> float:
     out = []
     for _ in range(runs):
@@ -141,6 +186,7 @@ def main(argv: list[str]) -> int:
     pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication([])
     example = _usable(load_plan(EXAMPLE_PLAN))
+    book = load_plan(BOOK_20)
     win = _window(example)
     app.processEvents()
     memory = rss_mb()
@@ -151,13 +197,22 @@ def main(argv: list[str]) -> int:
     app.processEvents()
     e20 = _edits(win20, app, N_EDITS)
     d20 = _drags(win20, app, N_EDITS)
-    win20.document.undo_stack.setClean()
-    win20.close()
+    _close(win20)
+    opens: dict[str, list[float]] = {"example": [], "book": []}
+    for _ in range(N_OPENS):  # alternated, median: one open is too short to time alone on a shared machine
+        for key, plan in (("example", example), ("book", book)):
+            win, seconds = _open(plan, app)
+            opens[key].append(seconds)
+            _close(win)
+    open_example, open_20 = statistics.median(opens["example"]), statistics.median(opens["book"])
     result = {
         "edit_ms_median_example": round(statistics.median(ex), 3),
         "edit_ms_median_20": round(statistics.median(e20), 3),
         "edit_ms_p99_20": round(_pct(e20, 0.99), 3),
         "drag_ms_median_20": round(statistics.median(d20), 3),
+        "open_s_example": round(open_example, 3),
+        "open_s_20_legs": round(open_20, 3),
+        "actions_ms_20_legs": round(actions_ms(book), 1),
         "cold_start_s": round(cold_start(), 3),
         "rss_mb": round(memory, 1),
     }

@@ -10,12 +10,27 @@ own meaning (``Evaluation.thresholds``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planner.drills.scenarios import Slippage
 from planner.engine.curves import funding_curves
-from planner.engine.evaluate import Evaluation, LegResult, average_entry, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import (
+    Evaluation,
+    LegInput,
+    LegResult,
+    State,
+    average_entry,
+    evaluate,
+    leg_inputs,
+    leg_requirement,
+    leg_upnl,
+    margin_ratio,
+    state_for,
+    thresholds_for,
+)
 from planner.engine.tiers import position_value
+from planner.engine.validation import plan_problems, wallet_for
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import MarginMode, Plan
 from planner.model.profile import ExchangeProfile
@@ -116,12 +131,29 @@ def _with_wallet(plan: Plan, delta: float, currency: str, profile: ExchangeProfi
 
 
 def action_plan(
-    plan: Plan, profile: ExchangeProfile, *, marks: dict[str, float] | None = None, settings: ActionSettings = ActionSettings()
+    plan: Plan,
+    profile: ExchangeProfile,
+    *,
+    marks: dict[str, float] | None = None,
+    settings: ActionSettings = ActionSettings(),
+    evaluation: Evaluation | None = None,
 ) -> ActionPlan:
-    """Ordered steps for the plan at ``marks`` (what-if marks or a drill's end state)."""
+    """Ordered steps for the plan at ``marks`` (what-if marks or a drill's end state).
+
+    ``evaluation``: the caller's ``evaluate(plan, profile, marks=marks)`` of a
+    plan it has already validated (the window's document has one); it is reused
+    instead of evaluating the book again. Without it the plan is validated and
+    evaluated here (raises :class:`PlannerError` when it cannot be).
+
+    Cost: one evaluation of the book, one per step that changes the plan (its
+    figures), one per cross leg for the size audit (plus a bisection when the
+    whole leg would not survive the move), and for each isolated leg a
+    bisection over whole leverages on that leg alone (see
+    :func:`_max_leverage_for_move`).
+    """
     if settings.problems():
         raise PlannerError(settings.problems(), "actions")
-    ev = evaluate(plan, profile, marks=marks)
+    ev = evaluate(plan, profile, marks=marks) if evaluation is None else evaluation
     legs = leg_inputs(plan, profile, marks)
     traits, taker = profile.traits, profile.fees.taker
     _worst_ratio, worst_state = _worst(ev)
@@ -330,12 +362,12 @@ def action_plan(
                 entry_price=new_entry,
                 isolated_margin=None if (iso_margin := plan.positions[r.index].isolated_margin) is None else iso_margin * 2,
             )
-            liq, _, _ = _after(doubled, profile, marks)
+            liq_after = _liquidation_after(doubled, profile, marks, r)
             add(
                 "audit_average_down",
                 f"Do not average down {r.symbol}",
                 f"Doubling the losing leg at {l.mark:,.2f} lowers the average entry to {new_entry:,.2f} but moves liquidation from "
-                f"{_fmt(r.liquidation_price)} to {_fmt(liq.get(r.index))} and doubles the exposure.",
+                f"{_fmt(r.liquidation_price)} to {_fmt(liq_after)} and doubles the exposure.",
             )
     return ActionPlan(trigger, in_call, steps)
 
@@ -350,26 +382,56 @@ def _cross_margin(ev: Evaluation, r: LegResult) -> float:
 
 
 def _fraction_to_close(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, ev: Evaluation) -> float | None:
-    """Smallest fraction of leg ``r`` to close so the cross account leaves the margin-call zone (bisection)."""
+    """Smallest fraction of leg ``r`` to close so the cross account leaves the margin-call zone (bisection).
 
-    def safe(frac: float) -> bool:
+    Closing ``frac`` of the leg realises ``frac`` of its uPnL less the taker
+    fee on the closed value into the wallet. 40 halvings of [0, 1]: the answer
+    is within 2**-40 of the exact boundary, above it. Each candidate is
+    validated and its account state taken from :class:`_AccountProbe` (the
+    evaluation's own sums without solving any liquidation price); the two
+    final brackets are checked with :func:`evaluate`, and should the probe
+    ever disagree, the bisection is redone with full evaluations.
+    """
+
+    def candidate(frac: float) -> Plan | None:
         q = plan.positions[r.index].quantity * (1 - frac)
         if q <= 0:
-            return True
+            return None
         realised = r.unrealized_pnl * frac - profile.fees.taker * r.position_value * frac
-        cand = _with_wallet(_replace_leg(plan, r.index, quantity=q), realised, r.settle, profile)
+        return _with_wallet(_replace_leg(plan, r.index, quantity=q), realised, r.settle, profile)
+
+    def safe_full(frac: float) -> bool:
+        cand = candidate(frac)
+        if cand is None:
+            return True
         try:
             return evaluate(cand, profile, marks=marks).account.state == "safe"
         except PlannerError:
             return False
 
-    if not safe(0.999999):
-        return None
-    lo, hi = 0.0, 1.0
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if safe(mid) else (mid, hi)
-    return hi
+    probe = _AccountProbe(plan, profile, marks)
+
+    def safe_fast(frac: float) -> bool:
+        cand = candidate(frac)
+        if cand is None:
+            return True
+        return not plan_problems(cand, profile) and probe.state(cand, r.index) == "safe"
+
+    def search(safe: Callable[[float], bool]) -> tuple[float, float] | None:
+        if not safe(0.999999):
+            return None
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if safe(mid) else (mid, hi)
+        return lo, hi
+
+    found = search(safe_fast)
+    if found is None:
+        found = None if not safe_full(0.999999) else search(safe_full)
+    elif not safe_full(found[1]) or (found[0] > 0 and safe_full(found[0])):
+        found = search(safe_full)
+    return None if found is None else found[1]
 
 
 def _deposit_to_leg(plan: Plan, i: int, amount: float, currency: str, profile: ExchangeProfile) -> Plan:
@@ -379,41 +441,168 @@ def _deposit_to_leg(plan: Plan, i: int, amount: float, currency: str, profile: E
 
 
 def _max_size_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float:
-    """Largest fraction (0..1) of cross leg ``r`` that keeps the account safe after an adverse ``move`` (bisection)."""
+    """Largest fraction (0..1) of cross leg ``r`` that keeps the account safe after an adverse ``move`` (bisection).
+
+    ``move`` is a fraction of the mark against the leg, applied to its symbol
+    only. 30 halvings of [0, 1]: the answer is within 2**-30 of the exact
+    boundary, below it. Candidates' account states come from
+    :class:`_AccountProbe`; the answer (and the bracket above it) are checked
+    with :func:`evaluate`, and should the probe ever disagree, the bisection is
+    redone with full evaluations.
+    """
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
 
-    def safe(frac: float) -> bool:
+    def candidate(frac: float) -> Plan:
+        return _replace_leg(plan, r.index, quantity=plan.positions[r.index].quantity * frac)
+
+    def safe_full(frac: float) -> bool:
         if frac <= 0:
             return True
-        cand = _replace_leg(plan, r.index, quantity=plan.positions[r.index].quantity * frac)
         try:
-            return evaluate(cand, profile, marks=shocked, validate=False).account.state == "safe"
+            return evaluate(candidate(frac), profile, marks=shocked, validate=False).account.state == "safe"
         except PlannerError:
             return False
 
-    if safe(1.0):
-        return 1.0
-    lo, hi = 0.0, 1.0
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+    probe = _AccountProbe(plan, profile, shocked)
+
+    def safe_fast(frac: float) -> bool:
+        return frac <= 0 or probe.state(candidate(frac), r.index) == "safe"
+
+    def search(safe: Callable[[float], bool]) -> tuple[float, float]:
+        if safe(1.0):
+            return 1.0, 1.0
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+        return lo, hi
+
+    lo, hi = search(safe_fast)
+    if not safe_full(lo) or (hi > lo and safe_full(hi)):
+        lo, hi = search(safe_full)
     return lo
 
 
+class _AccountProbe:
+    """The account state of plans that differ from a base plan in one leg and the wallet, at fixed ``marks``.
+
+    ``state(candidate, i)`` equals ``evaluate(candidate, profile,
+    marks=marks, validate=False).account.state`` when ``candidate`` is the
+    base plan with leg ``i`` changed (size, entry, margin) and any wallet
+    balance changed: it forms the evaluation's account sums (wallet in the
+    profile's settlement currency plus each leg's uPnL, an isolated leg's loss
+    capped at its margin, against the summed requirement) from the same
+    per-leg figures in the same order, so the ratio is the same number, but
+    solves no liquidation price. The base legs' figures are computed once;
+    each call computes leg ``i`` only. Its callers check their final answer
+    with :func:`evaluate`.
+    """
+
+    def __init__(self, plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None) -> None:
+        self.profile, self.marks = profile, marks
+        self.currency = profile.settle_currency  # ``Evaluation.account``: the profile's settlement currency
+        self.thresholds = thresholds_for(profile, plan)
+        self.legs = leg_inputs(plan, profile, marks)
+        self.upnl = [self._upnl(l) for l in self.legs]
+        self.requirement = [self._requirement(l) for l in self.legs]
+
+    def _upnl(self, leg: LegInput) -> float:
+        return float(leg_upnl(leg, leg.mark))
+
+    def _requirement(self, leg: LegInput) -> float:
+        return float(leg_requirement(leg, leg.mark, self.profile.traits, self.profile.fees.taker))
+
+    def state(self, candidate: Plan, i: int) -> State:
+        """``Evaluation.account.state`` of ``candidate`` (the base plan with leg ``i`` and the wallet changed)."""
+        legs = list(self.legs)
+        upnl, req = list(self.upnl), list(self.requirement)
+        new = leg_inputs(_leg_alone(candidate, i), self.profile, self.marks)[0]
+        legs[i] = new
+        upnl[i], req[i] = self._upnl(new), self._requirement(new)
+        mine = [k for k, l in enumerate(legs) if l.spec.settle == self.currency]
+        wallet = wallet_for(candidate, self.profile, self.currency) or 0.0
+        equity = wallet + sum(upnl[k] if legs[k].cross else max(upnl[k], -legs[k].collateral) for k in mine)
+        requirement = sum(req[k] for k in mine)
+        return state_for(margin_ratio(equity, requirement, self.thresholds.convention), equity, self.thresholds)
+
+
+def _leg_alone(plan: Plan, i: int) -> Plan:
+    """``plan`` with leg ``i`` as its only leg (same account, rates, thresholds and horizon).
+
+    An isolated leg's own figures (equity, requirement, ratio, state,
+    liquidation/bankruptcy/margin-call prices) depend on nothing but the leg,
+    the profile, the plan's margin-call threshold and the marks, so evaluating
+    this one-leg plan gives exactly the figures the whole book's evaluation
+    gives that leg, at the cost of one leg instead of all of them. Cross legs
+    share the wallet: never use this for them.
+    """
+    return plan.model_copy(update={"positions": [plan.positions[i]]})
+
+
+def _liquidation_after(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult) -> float | None:
+    """Liquidation price of leg ``r.index`` in ``plan`` as :func:`_after` would report it (None if the plan is refused).
+
+    Isolated legs: the plan is validated whole, then the leg evaluated alone
+    (:func:`_leg_alone`); cross legs: the whole book is evaluated.
+    """
+    if r.margin_mode != "isolated":
+        return _after(plan, profile, marks)[0].get(r.index)
+    if plan_problems(plan, profile):
+        return None
+    return evaluate(_leg_alone(plan, r.index), profile, marks=marks, validate=False).legs[0].liquidation_price
+
+
 def _max_leverage_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float | None:
-    """Largest whole leverage at which the leg stays out of the margin-call zone after an adverse ``move``."""
+    """Largest whole leverage at which isolated leg ``r`` stays out of the margin-call zone after an adverse ``move``.
+
+    ``move`` is a fraction of the mark against the leg (longs: the mark falls
+    by ``move``). A candidate leverage ``L`` (whole, 1 .. min(the leg's maximum
+    at the mark, 200)) re-margins the leg at its initial margin, position
+    value at entry / ``L`` (settlement currency), with no added margin; it
+    counts when the plan with it passes validation and the leg's state at the
+    moved mark is "safe". ``None`` when no candidate counts (not even 1x).
+
+    Found by bisection over the whole leverages: about log2(cap) + 1 (8 for a
+    125x cap) validations and evaluations of the leg alone (:func:`_leg_alone`)
+    and one validation of the book, instead of a scan of up to 200 evaluations of the
+    whole book. Tolerance: none; the answer is the same whole leverage the scan
+    from the cap downwards finds, because each condition is monotone in ``L``:
+
+    * the leg's margin (value / ``L``) falls as ``L`` rises, and with it the
+      leg's equity after the move and its ratio, so "safe" holds for every
+      ``L`` up to some L* and for none above;
+    * the leg's own validation problems (leverage above its tier's maximum,
+      margin not covering maintenance; found by validating the leg alone, as
+      they do not depend on the other legs) appear only above some ``L``;
+    * the remaining (account) problem, isolated margins exceeding the wallet,
+      appears only below some ``L``: if the largest ``L`` passing the first two
+      fails it, every smaller ``L`` fails it too.
+    """
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
-    best = None
     cap = int(min(r.max_leverage, 200))
-    for lev in range(cap, 0, -1):
-        cand = _replace_leg(plan, r.index, leverage=float(lev), isolated_margin=None, added_margin=0.0)
-        try:
-            state = evaluate(cand, profile, marks=shocked).legs[r.index].state
-        except PlannerError:
-            continue
-        if state == "safe":
-            best = float(lev)
-            break
-    return best
+
+    def candidate(lev: int) -> Plan:
+        return _replace_leg(plan, r.index, leverage=float(lev), isolated_margin=None, added_margin=0.0)
+
+    def leg_ok(lev: int) -> bool:
+        """No problem of the leg itself and safe after the move (monotone: true up to some leverage, false above).
+
+        The leg's own problems do not depend on the other legs, so the leg is validated alone too.
+        """
+        alone = _leg_alone(candidate(lev), r.index)
+        if any(p.path.startswith("positions.0.") for p in plan_problems(alone, profile)):
+            return False
+        return evaluate(alone, profile, marks=shocked, validate=False).legs[0].state == "safe"
+
+    if cap < 1 or not leg_ok(1):
+        return None
+    lo, hi = 1, cap + 1  # leg_ok(lo) holds; hi is the first leverage known not to (cap + 1 is out of range)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if leg_ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return None if plan_problems(candidate(lo), profile) else float(lo)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from planner.drills.actions import action_plan
+from planner.drills import actions as actions_mod
+from planner.drills.actions import _AccountProbe, _fraction_to_close, _max_leverage_for_move, _max_size_for_move, action_plan
 from planner.engine.evaluate import evaluate
+from planner.io.plan_files import load_plan
 from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 
 
@@ -71,3 +77,251 @@ def test_safe_plan_still_gets_a_plan_without_trigger() -> None:
     prof = get_profile("binance-usdm")
     ap = action_plan(_cross_plan(wallet=20000.0), prof)
     assert not ap.in_margin_call and "No margin call" in ap.trigger
+
+
+# ---------------------------------------------------------------------------
+# Bisection instead of scans: same answers as the old full-evaluation scans
+# ---------------------------------------------------------------------------
+
+PLANS = Path(__file__).resolve().parents[1] / "data" / "plans"
+
+
+def _book() -> Plan:
+    return load_plan(PLANS / "book-20-legs.plan.json")
+
+
+def _all_cross_book(wallet: float = 9000.0) -> Plan:
+    """The 20-leg book with every leg cross at 10x on a small wallet (marks x 0.925 put it in a margin call)."""
+    data = json.loads((PLANS / "book-20-legs.plan.json").read_text())
+    for p in data["positions"]:
+        p.update(margin_mode="cross", leverage=10)
+    data["account"]["wallet_balance"] = wallet
+    return Plan.model_validate(data)
+
+
+def _shocked(plan: Plan, marks: dict[str, float] | None, i: int, move: float) -> dict[str, float]:
+    prof = get_profile(plan.profile_id)
+    r = evaluate(plan, prof, marks=marks).legs[i]
+    s = 1 if r.side == "long" else -1
+    return {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
+
+
+def _scan_leverage(plan: Plan, marks: dict[str, float] | None, i: int, move: float) -> float | None:
+    """The old answer: scan whole leverages from the cap down, full evaluation (with validation) of each."""
+    prof = get_profile(plan.profile_id)
+    r = evaluate(plan, prof, marks=marks).legs[i]
+    shocked = _shocked(plan, marks, i, move)
+    for lev in range(int(min(r.max_leverage, 200)), 0, -1):
+        cand = actions_mod._replace_leg(plan, i, leverage=float(lev), isolated_margin=None, added_margin=0.0)
+        try:
+            if evaluate(cand, prof, marks=shocked).legs[i].state == "safe":
+                return float(lev)
+        except PlannerError:
+            continue
+    return None
+
+
+def _bisect_leverage(plan: Plan, marks: dict[str, float] | None, i: int, move: float) -> float | None:
+    prof = get_profile(plan.profile_id)
+    return _max_leverage_for_move(plan, prof, marks, evaluate(plan, prof, marks=marks).legs[i], move)
+
+
+def _leg_state(plan: Plan, i: int, lev: float, marks: dict[str, float]) -> str | None:
+    """State of leg ``i`` re-margined at ``lev`` at ``marks`` (None: the plan is refused)."""
+    cand = actions_mod._replace_leg(plan, i, leverage=lev, isolated_margin=None, added_margin=0.0)
+    try:
+        return evaluate(cand, get_profile(plan.profile_id), marks=marks).legs[i].state
+    except PlannerError:
+        return None
+
+
+def _one_leg(side: str, qty: float, entry: float, mark: float, lev: float, wallet: float, margin: float | None = None) -> Plan:
+    return Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": wallet},
+            "positions": [
+                {
+                    "symbol": "BTCUSDT",
+                    "side": side,
+                    "quantity": qty,
+                    "entry_price": entry,
+                    "mark_price": mark,
+                    "leverage": lev,
+                    "margin_mode": "isolated",
+                    "isolated_margin": margin,
+                }
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("move", [0.001, 0.163, 0.4])
+def test_leverage_bisection_equals_the_scan_on_the_book(move: float) -> None:
+    plan = _book()
+    for i, pos in enumerate(plan.positions):
+        if pos.margin_mode.value == "isolated" and i % 2 == 0:  # half the legs keep the scan's cost in check
+            assert _bisect_leverage(plan, None, i, move) == _scan_leverage(plan, None, i, move), (i, move)
+
+
+def test_leverage_answer_is_safe_and_one_more_is_not() -> None:
+    """16.3 % (3 sigma at 60 % over 72 h) against the book's ETH long 3 @ 3,060 marked 3,000: 5x holds, 6x does not."""
+    plan = _book()
+    shocked = _shocked(plan, None, 1, 0.163)
+    lev = _bisect_leverage(plan, None, 1, 0.163)
+    assert lev == 5.0
+    assert _leg_state(plan, 1, lev, shocked) == "safe"
+    assert _leg_state(plan, 1, lev + 1, shocked) != "safe"
+
+
+def _btc_tiers() -> tuple[float, float, float]:
+    """Binance BTCUSDT: tier 1's notional cap and maximum leverage, tier 2's maximum leverage (from the bundled profile)."""
+    tiers = get_profile("binance-usdm").symbols["BTCUSDT"].tiers
+    return tiers[0].notional_cap, tiers[0].max_leverage, tiers[1].max_leverage
+
+
+def test_leverage_answer_at_the_cap() -> None:
+    """A 0.1 % move against a short in profit (entry 55,000, mark 49,000) inside tier 1: safe even at tier 1's cap."""
+    cap1, lev1, _ = _btc_tiers()
+    qty = round(0.5 * cap1 / 55000.0, 3)
+    plan = _one_leg("short", qty, 55000.0, 49000.0, 10, wallet=cap1)
+    shocked = _shocked(plan, None, 0, 0.001)
+    assert _bisect_leverage(plan, None, 0, 0.001) == float(int(min(lev1, 200))) == _scan_leverage(plan, None, 0, 0.001)
+    assert _leg_state(plan, 0, lev1, shocked) == "safe"
+
+
+def test_leverage_answer_limited_by_the_tier_at_entry() -> None:
+    """A short entered 10 % above tier 1's cap in value (tier 2 at entry), marked 10 % lower (back in tier 1 at the mark).
+
+    Every leverage is safe after a 0.1 % move, but above tier 2's maximum validation refuses the leg (leverage is
+    checked on the value at entry): the answer is tier 2's maximum, one more is refused.
+    """
+    cap1, lev1, lev2 = _btc_tiers()
+    assert lev2 < lev1
+    entry, mark = 60000.0, 54000.0
+    qty = round(cap1 * 1.1 / entry, 4)  # value at entry 1.1 x cap (tier 2), at the mark 0.99 x cap (tier 1)
+    plan = _one_leg("short", qty, entry, mark, 10, wallet=cap1)
+    prof = get_profile("binance-usdm")
+    assert evaluate(plan, prof).legs[0].max_leverage == lev1
+    shocked = _shocked(plan, None, 0, 0.001)
+    assert _bisect_leverage(plan, None, 0, 0.001) == lev2 == _scan_leverage(plan, None, 0, 0.001)
+    assert _leg_state(plan, 0, lev2, shocked) == "safe"
+    assert _leg_state(plan, 0, lev2 + 1, shocked) is None  # refused: exceeds tier 2's maximum at entry
+
+
+def test_leverage_none_when_even_1x_fails() -> None:
+    """A short at 1x loses 150 % of its margin on a 150 % rise: liquidated at every leverage."""
+    plan = _one_leg("short", 0.5, 50000.0, 50000.0, 10, wallet=30000.0)
+    assert _bisect_leverage(plan, None, 0, 1.5) is None
+    assert _scan_leverage(plan, None, 0, 1.5) is None
+    assert _leg_state(plan, 0, 1.0, _shocked(plan, None, 0, 1.5)) == "liquidation"
+
+
+def test_leverage_none_when_the_wallet_cannot_fund_the_safe_margin() -> None:
+    """1 BTC long at 50x on a 1,000 USDT wallet: 16.3 % needs 5x (10,000 margin), which the wallet cannot fund."""
+    plan = _one_leg("long", 1.0, 50000.0, 50000.0, 50, wallet=1000.0)
+    shocked = _shocked(plan, None, 0, 0.163)
+    assert _leg_state(plan, 0, 5.0, {**shocked}) is None  # refused: isolated margins exceed the wallet
+    assert _bisect_leverage(plan, None, 0, 0.163) is None
+    assert _scan_leverage(plan, None, 0, 0.163) is None
+    rich = _one_leg("long", 1.0, 50000.0, 50000.0, 50, wallet=12000.0)
+    assert _bisect_leverage(rich, None, 0, 0.163) == 5.0 == _scan_leverage(rich, None, 0, 0.163)
+
+
+def test_account_probe_state_equals_evaluate() -> None:
+    """The probe's account state is evaluate's, on both sides of the boundary, for size and wallet changes."""
+    plan = _all_cross_book()
+    prof = get_profile(plan.profile_id)
+    marks = {p.symbol: p.mark * 0.93 for p in plan.positions}
+    probe = _AccountProbe(plan, prof, marks)
+    seen = set()
+    for i in (0, 6, 11):
+        for k in range(41):
+            frac = k / 20.0
+            cand = actions_mod._replace_leg(plan, i, quantity=plan.positions[i].quantity * max(frac, 1e-6))
+            cand = actions_mod._with_wallet(cand, -200.0 * frac, "USDT", prof)
+            want = evaluate(cand, prof, marks=marks, validate=False).account.state
+            assert probe.state(cand, i) == want, (i, frac)
+            seen.add(want)
+    assert {"safe", "margin_call"} <= seen
+
+
+def test_size_and_close_fraction_bisections_equal_full_evaluation() -> None:
+    """The all-cross book at marks x 0.925 (margin call): the probe-driven bisections give the old answers bit for bit."""
+    plan = _all_cross_book()
+    prof = get_profile(plan.profile_id)
+    marks = {p.symbol: p.mark * 0.925 for p in plan.positions}
+    ev = evaluate(plan, prof, marks=marks)
+    assert ev.account.state == "margin_call"
+
+    def old_fraction(r) -> float | None:
+        def safe(frac: float) -> bool:
+            q = plan.positions[r.index].quantity * (1 - frac)
+            if q <= 0:
+                return True
+            realised = r.unrealized_pnl * frac - prof.fees.taker * r.position_value * frac
+            cand = actions_mod._with_wallet(actions_mod._replace_leg(plan, r.index, quantity=q), realised, r.settle, prof)
+            try:
+                return evaluate(cand, prof, marks=marks).account.state == "safe"
+            except PlannerError:
+                return False
+
+        if not safe(0.999999):
+            return None
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if safe(mid) else (mid, hi)
+        return hi
+
+    def old_size(r, move: float, marks: dict[str, float]) -> float:
+        shocked = _shocked(plan, marks, r.index, move)
+
+        def safe(frac: float) -> bool:
+            cand = actions_mod._replace_leg(plan, r.index, quantity=plan.positions[r.index].quantity * frac)
+            return frac <= 0 or evaluate(cand, prof, marks=shocked, validate=False).account.state == "safe"
+
+        if safe(1.0):
+            return 1.0
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+        return lo
+
+    worst = min(ev.legs, key=lambda r: r.unrealized_pnl)
+    frac = _fraction_to_close(plan, prof, marks, worst, ev)
+    assert frac is not None and 0.5 < frac < 1.0
+    assert frac == old_fraction(worst)
+    # The size audit at marks x 0.95 (safe): a further 10 % against BTC leaves 13 % of leg 7 (BTC long 0.15) fundable,
+    # 10 % against ETH at marks x 0.935 leaves 84 % of leg 2 (ETH long 3).
+    for factor, i, lo, hi in ((0.95, 6, 0.10, 0.15), (0.935, 1, 0.80, 0.90), (0.95, 0, 0.0, 0.0), (0.95, 1, 1.0, 1.0)):
+        size_marks = {p.symbol: p.mark * factor for p in plan.positions}
+        r = evaluate(plan, prof, marks=size_marks).legs[i]
+        got = _max_size_for_move(plan, prof, size_marks, r, 0.10)
+        assert lo <= got <= hi
+        assert got == old_size(r, 0.10, size_marks)
+
+
+def test_book_action_plan_costs_a_few_book_evaluations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """20-leg book: one evaluation of the book, one per step that changes the plan, one per cross leg (size audit)
+    and per losing cross leg (average-down); the leverage audits touch one leg at a time (was ~1,500 book evaluations)."""
+    plan = _book()
+    prof = get_profile(plan.profile_id)
+    calls: list[int] = []
+    real = actions_mod.evaluate
+
+    def counting(p: Plan, *a: object, **k: object):  # type: ignore[no-untyped-def]
+        calls.append(len(p.positions))
+        return real(p, *a, **k)
+
+    monkeypatch.setattr(actions_mod, "evaluate", counting)
+    ap = action_plan(plan, prof)
+    ev = real(plan, prof)
+    cross = [r for r in ev.legs if r.margin_mode == "cross"]
+    losing_cross = [r for r in cross if r.unrealized_pnl < 0]
+    changing = [s for s in ap.steps if s.plan_after is not None]
+    assert calls.count(20) == 1 + len(changing) + len(cross) + len(losing_cross)
+    iso = [r for r in ev.legs if r.margin_mode == "isolated"]
+    assert calls.count(1) <= len(iso) * 9 + len(iso)  # <= 1 + log2(125) per leverage audit, 1 per average-down
+    assert len(calls) < 150

@@ -38,6 +38,8 @@ def calls(monkeypatch) -> Counter[str]:
 
 def test_one_evaluation_per_edit(window, calls) -> None:
     window._action_timer.stop()  # the action plan follows later, off this edit (and off the GUI thread)
+    window.action_panel.flush()  # the window's first action plan (on the panel's worker) is not this edit's
+    calls.clear()
     window.position_form.leverage.setValue(12.0)  # a user's edit in the form
     assert window.document.plan.positions[0].leverage == 12.0
     assert calls == Counter(evaluate=1, plan_problems=1, price_curves=1, funding_curves=1)
@@ -54,6 +56,8 @@ def test_one_evaluation_per_edit(window, calls) -> None:
 def test_switching_the_shown_symbol_does_not_evaluate(window, calls) -> None:
     doc = window.document
     window._action_timer.stop()
+    window.action_panel.flush()  # the window's first action plan (on the panel's worker) is not this switch's
+    calls.clear()
     window.positions_table.select(1)
     window._select_row(1)
     assert doc.focus == "ETHUSDT" == window.liquidation_plot.symbol

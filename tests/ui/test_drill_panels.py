@@ -39,6 +39,7 @@ def test_action_panel_lists_engine_steps_and_apply_emits_plan(qtbot, profile):
     panel = ActionPanel()
     qtbot.addWidget(panel)
     panel.set_context(plan, profile, ev)
+    assert panel.flush()
     expected = action_plan(plan, profile)
     assert panel.tree.topLevelItemCount() == len(expected.steps) >= 3
     first = panel.tree.topLevelItem(0)
@@ -174,7 +175,7 @@ def test_window_stays_responsive_while_monte_carlo_runs(window, qtbot):
     # The drag's figures are in before the drill finishes, and the drag did not abort it.
     assert doc.evaluation.legs[0].unrealized_pnl != pnl0
     assert worker.isRunning() and drills.worker is worker
-    assert window.action_panel.result is not None
+    assert window.action_panel.flush() and window.action_panel.result is not None
     drills.cancel_worker()
     assert worker.wait(15000)
 
@@ -187,10 +188,12 @@ def test_action_settings_edit_recomputes_and_bad_buffer_is_named(qtbot, profile)
     qtbot.addWidget(panel)
     panel.set_context(plan, profile, evaluate(plan, profile))
     panel.buffer.setValue(10.0)
+    assert panel.flush()
     expected = action_plan(plan, profile, settings=ActionSettings(buffer=0.10))
     assert panel.result.steps[0].amount == pytest.approx(expected.steps[0].amount)
     assert panel.tree.topLevelItem(0).text(0) == f"1. {expected.steps[0].title}"
     panel.buffer.setValue(-5.0)
+    assert panel.flush()
     assert "actions.buffer" in panel.header.text() and panel.tree.topLevelItemCount() == 0
 
 
