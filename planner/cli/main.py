@@ -24,7 +24,7 @@ from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 #: Sub-commands that live in their own modules; each exposes ``register(subparsers)``.
-EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
+EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers", "planner.cli.update_profiles"]
 
 EXIT_BAD_INPUT = 2
 
