@@ -206,6 +206,13 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_dirty())
 
     # -- menus ----------------------------------------------------------------
+    def _update_profiles_from_exchange(self) -> None:
+        """Profiles › Update from exchange…: the only network access, started by the user; reloads user profiles after a save."""
+        from planner.io.user_profiles import load_user_profiles
+        from ui.dialogs.update_profiles import show_update_profiles
+
+        show_update_profiles(self, on_saved=lambda _ids: self.document.set_user_profiles(load_user_profiles()))
+
     def _action(
         self, menu: QMenu, text: str, slot: Callable[..., object], shortcut: QKeySequence.StandardKey | str | None = None
     ) -> QAction:
@@ -267,6 +274,7 @@ class MainWindow(QMainWindow):
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
         self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
+        self._action(p, "Update from exchange…", self._update_profiles_from_exchange)
         self._action(p, "Profile details…", self.show_profile_details)
         h = self._menus["Help"]
         self._action(h, "Formulas used…", self.show_formulas)

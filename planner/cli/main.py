@@ -42,6 +42,7 @@ COMMAND_MODULES: list[str] = [
     "planner.cli.schema",
     "planner.cli.drill",
     "planner.cli.import_tiers",
+    "planner.cli.update_profiles",
 ]
 
 EXIT_INTERNAL = 1
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers")
+COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers", "update-profiles")
 
 
 def command_names() -> set[str]:
