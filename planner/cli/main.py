@@ -25,6 +25,7 @@ from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 #: Sub-commands that live in their own modules; each exposes ``register(subparsers)``.
 EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
+EXTRA_COMMAND_MODULES += ["planner.cli.size", "planner.cli.ladder", "planner.cli.import_positions", "planner.cli.safe_size"]
 
 EXIT_BAD_INPUT = 2
 
