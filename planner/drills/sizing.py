@@ -43,7 +43,7 @@ from planner.engine.evaluate import LegResult, average_entry, evaluate, leg_inpu
 from planner.engine.liquidation import price_at_level
 from planner.engine.tiers import TierTable, max_leverage_at, max_value_for_leverage, position_value
 from planner.engine.validation import check_plan, formula_quantity
-from planner.model.arrays import FloatArray
+from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import Side
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -141,7 +141,7 @@ def loss_per_unit(s: int, entry: float, exit_price: float, fee: float, inverse: 
 
 
 def isolated_liquidation(
-    profile: ExchangeProfile, spec: SymbolSpec, s: int, q: float, entry: float, leverage: FloatArray | float
+    profile: ExchangeProfile, spec: SymbolSpec, s: int, q: float, entry: float, leverage: ArrayLike
 ) -> FloatArray:
     """Liquidation price(s) of an isolated leg with margin ``value at entry / leverage`` (nan: none).
 
