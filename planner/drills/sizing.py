@@ -41,7 +41,7 @@ import numpy as np
 
 from planner.engine.evaluate import LegResult, average_entry, evaluate, leg_inputs, target_price, unrealized_pnl
 from planner.engine.liquidation import price_at_level
-from planner.engine.tiers import TierTable, max_leverage_at, max_value_for_leverage, position_value
+from planner.engine.tiers import TierTable, max_leverage_at, max_value_for_leverage, position_value, tier_measure
 from planner.engine.validation import check_plan, formula_quantity
 from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import Side
@@ -140,9 +140,7 @@ def loss_per_unit(s: int, entry: float, exit_price: float, fee: float, inverse: 
     return s * (entry - exit_price) + fee * (entry + exit_price)
 
 
-def isolated_liquidation(
-    profile: ExchangeProfile, spec: SymbolSpec, s: int, q: float, entry: float, leverage: ArrayLike
-) -> FloatArray:
+def isolated_liquidation(profile: ExchangeProfile, spec: SymbolSpec, s: int, q: float, entry: float, leverage: ArrayLike) -> FloatArray:
     """Liquidation price(s) of an isolated leg with margin ``value at entry / leverage`` (nan: none).
 
     ``q`` in formula units. Same solver and reserved close fee as
@@ -308,6 +306,14 @@ def size_from_risk(
     f = profile.fees.taker
     q = amount / loss_per_unit(s, entry, stop, f, inv)
     value = float(position_value(q, entry, inv))
+    measure = float(tier_measure(q, entry, table))
+    if table.size_scaled is None and math.isfinite(table.caps[-1]) and measure > table.caps[-1]:
+        unit = spec.settle if table.basis == "value" else ("USD" if inv else spec.base)
+        raise _fail(
+            "risk",
+            f"this risk needs a position of {measure:,.6g} {unit}, beyond the largest tier of {symbol} on {profile.id}"
+            f" ({table.caps[-1]:,.6g} {unit}); risk less or move the stop further from the entry",
+        )
     cap = float(max_leverage_at(q, entry, table))
     safe = max_safe_leverage(profile, spec, s, q, entry, stop)
     chosen = leverage is None

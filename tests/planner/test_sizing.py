@@ -99,6 +99,13 @@ def test_refusal_names_the_leverage_to_use() -> None:
     assert r.liquidation_before_gap_fill
 
 
+def test_size_beyond_the_last_tier_is_refused() -> None:
+    # OKX's bundled table stops at 5 BTC (500 contracts)
+    with pytest.raises(PlannerError) as err:
+        size_from_risk(get_profile("okx"), "BTC-USDT-SWAP", "long", entry=50_000, stop=49_900, wallet=100_000, risk=0.05)
+    assert err.value.problems[0].path == "risk" and "largest tier" in str(err.value)
+
+
 def test_wallet_too_small_for_margin() -> None:
     with pytest.raises(PlannerError) as err:
         size_from_risk(USDM, "BTCUSDT", "long", entry=50_000, stop=49_900, wallet=1_000, risk=0.05, leverage=1)
@@ -286,3 +293,46 @@ def test_cli_ladder_errors(capsys: pytest.CaptureFixture[str], extra: list[str],
     code, out, err = _cli(capsys, "ladder", EXAMPLE, *extra)
     assert code == 2 and out == ""
     assert needle in err and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------
+# invariants over random trades (every bundled profile's first symbol)
+# ---------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from planner.io.registry import bundled_profiles  # noqa: E402
+
+_CASES = [(pid, next(iter(p.symbols))) for pid, p in sorted(bundled_profiles().items())]
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    case=st.sampled_from(_CASES),
+    long=st.booleans(),
+    entry=st.floats(100.0, 100_000.0),
+    stop_pct=st.floats(0.002, 0.2),
+    risk=st.floats(0.001, 0.05),
+)
+def test_loss_at_stop_equals_risk_and_liquidation_beyond_stop(
+    case: tuple[str, str], long: bool, entry: float, stop_pct: float, risk: float
+) -> None:
+    pid, sym = case
+    prof = get_profile(pid)
+    inverse = prof.symbols[sym].contract.value == "inverse"
+    wallet = 10.0 if inverse else 100_000.0
+    s = 1 if long else -1
+    stop = entry * (1 - s * stop_pct)
+    try:
+        r = size_from_risk(prof, sym, "long" if long else "short", entry=entry, stop=stop, wallet=wallet, risk=risk)
+    except PlannerError as exc:
+        # only refusals that name a field and say what to do
+        assert exc.problems[0].path in ("wallet", "stop", "leverage", "risk"), exc.describe()
+        return
+    assert r.loss_at_stop == pytest.approx(risk * wallet, rel=1e-9)
+    assert r.loss_at_gap >= r.loss_at_stop
+    assert r.initial_margin + r.entry_fee <= wallet * (1 + 1e-9)
+    if r.liquidation_price is not None:
+        assert s * (r.stop - r.liquidation_price) > 0  # the stop triggers first
+    assert r.quantity <= r.max_quantity * (1 + 1e-9) or r.leverage < 1.0
