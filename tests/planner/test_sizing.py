@@ -336,3 +336,20 @@ def test_loss_at_stop_equals_risk_and_liquidation_beyond_stop(
     if r.liquidation_price is not None:
         assert s * (r.stop - r.liquidation_price) > 0  # the stop triggers first
     assert r.quantity <= r.max_quantity * (1 + 1e-9) or r.leverage < 1.0
+
+
+def test_inverse_ladder_harmonic_entry_and_payoff_in_quote() -> None:
+    plan = Plan(
+        profile="binance-coinm",
+        account={"wallet_balance": 1.0},
+        positions=[{"symbol": "BTCUSD_PERP", "side": "long", "quantity": 100, "entry_price": 50_000.0, "leverage": 10}],
+    )
+    rows, final = ladder(plan, COINM, 0, [(40_000.0, 100.0)])
+    # 200 contracts x 100 USD over (10,000/50,000 + 10,000/40,000) BTC
+    assert rows[1].average_entry == pytest.approx(20_000 / (0.2 + 0.25))
+    assert rows[1].initial_margin == pytest.approx((0.2 + 0.25) / 10)  # coin: each fill's value / leverage
+    start_of_final = ladder(final, COINM, 0, [])[0][0]
+    assert (rows[1].liquidation_price, rows[1].margin_ratio) == (start_of_final.liquidation_price, start_of_final.margin_ratio)
+    po = payoff(plan, COINM, "BTCUSD_PERP", np.array([40_000.0, 60_000.0]))
+    # 10,000 USD x (1/50,000 - 1/P) BTC, converted at P
+    assert po.pnl == pytest.approx([10_000 * (1 / 50_000 - 1 / 40_000) * 40_000, 10_000 * (1 / 50_000 - 1 / 60_000) * 60_000])
