@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
-from planner.drills.safe_size import heatmap, safe_size
+from planner.drills.safe_size import heatmap, heatmap_volatility, safe_size
 from planner.io.registry import get_profile
 from planner.model.plan import Plan
 
@@ -93,6 +93,9 @@ def main() -> int:
     t0 = time.perf_counter()
     hm = heatmap(one, prof, "cpi", n=20)
     heat_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    heatmap_volatility(one, prof, "cpi", n=20)
+    heat_vol_s = time.perf_counter() - t0
     ss_peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     out = {
@@ -109,6 +112,7 @@ def main() -> int:
         "safe_size_probability": ss.probability,
         "heatmap_seconds": heat_s,
         "heatmap_cells": int(hm.probability.size),
+        "heatmap_volatility_seconds": heat_vol_s,
         "safe_size_peak_mb": ss_peak_mb,
     }
     if args.json:
@@ -120,6 +124,7 @@ def main() -> int:
         print(f"10-leg correlated cross plan: p = {r.probability:.2%} +/- {r.half_width:.2%} with {r.paths:,} paths in {mc10:.2f} s")
         print(f"safe size through CPI (one leg, target 1 %): {ss.safe_leverage}x (p = {ss.probability:.2%}) in {safe_s:.2f} s")
         print(f"heat map 20 x 20 (leverage x horizon): {heat_s:.2f} s; peak traced memory {ss_peak_mb:.0f} MB")
+        print(f"heat map 20 x 20 (leverage x volatility): {heat_vol_s:.2f} s")
     return 0
 
 

@@ -41,7 +41,17 @@ from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
-__all__ = ["Heatmap", "PathSet", "SafeSizeLeg", "heatmap", "hit_probability", "resolve_event", "safe_size", "simulate_paths"]
+__all__ = [
+    "Heatmap",
+    "PathSet",
+    "SafeSizeLeg",
+    "heatmap",
+    "heatmap_volatility",
+    "hit_probability",
+    "resolve_event",
+    "safe_size",
+    "simulate_paths",
+]
 
 
 @dataclass(frozen=True)
@@ -105,16 +115,18 @@ def hit_probability(
     prod = np.empty_like(d)
     prod[:, 0] = d[:, 0] * np.float32(abs(lb))
     np.multiply(d[:, 1:], d[:, :-1], out=prod[:, 1:])
-    rows, cols = np.nonzero((prod > 0) & (prod < np.float32(15.0 * var_dt)))
-    nb = J.shape[0]
-    if rows.size:
-        with np.errstate(under="ignore"):
-            log_surv = np.log1p(-np.exp(-2.0 * prod[rows, cols].astype(float) / var_dt))
-        bucket = np.searchsorted(J, cols, side="right")  # first horizon that includes interval ``col``
-        keep = bucket < nb
-        acc = np.bincount(rows[keep] * nb + bucket[keep], weights=log_surv[keep], minlength=n * nb).reshape(n, nb).cumsum(axis=1)
+    # log survival of each step's bridge, dense (cheaper than gathering the few near the barrier)
+    np.maximum(prod, 0.0, out=prod)
+    prod *= np.float32(-2.0 / var_dt)
+    with np.errstate(under="ignore", divide="ignore"):
+        np.exp(prod, out=prod)
+        np.negative(prod, out=prod)
+        np.log1p(prod, out=prod)  # -inf where the step ends on the barrier: that path is hit anyway
+    np.nan_to_num(prod, copy=False, neginf=0.0)
+    if J.shape[0] == 1 and J[0] == ps.steps:
+        acc = prod.sum(axis=1, dtype=np.float64)[:, None]
     else:
-        acc = np.zeros((n, nb))
+        acc = np.cumsum(prod, axis=1, dtype=np.float64)[:, J - 1]
     p_path = np.where(first[:, None] < J[None, :], 1.0, -np.expm1(acc))
     mean = p_path.mean(axis=0)
     sd = p_path.std(axis=0)
@@ -249,7 +261,11 @@ def safe_size(
 
 @dataclass(frozen=True)
 class Heatmap:
-    """``probability[i, j]``: P(liquidation) at ``leverages[i]`` within ``horizons_hours[j]`` (with 95 % half-widths)."""
+    """``probability[i, j]``: P(liquidation) at ``leverages[i]`` and column ``j`` (with 95 % half-widths).
+
+    ``axis`` names the columns: "horizon" (``horizons_hours[j]``, one volatility)
+    or "volatility" (``volatilities[j]``, annualised, over one horizon).
+    """
 
     symbol: str
     leverages: FloatArray
@@ -257,6 +273,8 @@ class Heatmap:
     probability: FloatArray
     half_width: FloatArray
     liquidation_prices: FloatArray
+    volatilities: FloatArray
+    axis: str = "horizon"
 
 
 def heatmap(
@@ -299,4 +317,47 @@ def heatmap(
     hw = np.empty_like(prob)
     for i, lp in enumerate(lps):
         prob[i], hw[i] = hit_probability(ps, l.mark, float(lp), J)
-    return Heatmap(l.pos.symbol, levs, hrs, prob, hw, lps)
+    return Heatmap(l.pos.symbol, levs, hrs, prob, hw, lps, np.array([ps.volatility]))
+
+
+def heatmap_volatility(
+    plan: Plan,
+    profile: ExchangeProfile,
+    event: str | EventPreset,
+    *,
+    leg: int = 0,
+    leverages: FloatArray | None = None,
+    volatilities: FloatArray | None = None,
+    n: int = 20,
+    paths: int = 4_000,
+    steps: int = 24,
+    seed: int = 7,
+) -> Heatmap:
+    """Probability of liquidation over leverage x background volatility through the event's horizon.
+
+    Every volatility reuses the same seed, so the same standard normal draws and
+    jumps (common random numbers): the map is smooth in both directions.
+    Default volatilities: ``n`` from half to twice the event's; 4,000 paths of
+    24 bridge-corrected steps (a picture: +/-0.3 pp at 1 %), under a second for 20 x 20.
+    """
+    ev_preset = resolve_event(event)
+    li = leg_inputs(plan, profile)
+    if not 0 <= leg < len(li):
+        raise PlannerError([Problem("leg", f"must be 1 to {len(li)} (got {leg + 1})")], "heatmap")
+    l = li[leg]
+    cap = float(max_leverage_at(l.q, l.entry, l.table))
+    levs = np.linspace(1.0, cap, n) if leverages is None else np.asarray(leverages, dtype=float)
+    vols = ev_preset.volatility * np.linspace(0.5, 2.0, n) if volatilities is None else np.asarray(volatilities, dtype=float)
+    if levs.ndim != 1 or np.any(~np.isfinite(levs)) or np.any(levs <= 0) or np.any(levs > cap + 1e-9):
+        raise PlannerError([Problem("leverages", f"must be between 0 and the tier maximum {cap:g}x")], "heatmap")
+    if vols.ndim != 1 or np.any(~np.isfinite(vols)) or np.any(vols <= 0) or np.any(vols > 20):
+        raise PlannerError([Problem("volatilities", "must be annualised fractions between 0 and 20")], "heatmap")
+    lps = isolated_liquidation(profile, l.spec, l.s, l.q, l.entry, levs)
+    prob = np.empty((len(levs), len(vols)))
+    hw = np.empty_like(prob)
+    for j, vol in enumerate(vols):
+        ps = simulate_paths(ev_preset.model(float(vol)), ev_preset.horizon_hours, steps=steps, paths=paths, seed=seed)
+        for i, lp in enumerate(lps):
+            p, h = hit_probability(ps, l.mark, float(lp), [steps])
+            prob[i, j], hw[i, j] = p[0], h[0]
+    return Heatmap(l.pos.symbol, levs, np.array([ev_preset.horizon_hours]), prob, hw, lps, vols, "volatility")

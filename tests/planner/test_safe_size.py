@@ -94,3 +94,13 @@ def test_cli_safe_size(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["safe-size", "resources/examples/btc-10x-isolated.plan.json", "--event", "cpi", "--target", "1.5"])
     _, err = capsys.readouterr()
     assert code == 2 and "--target" in err and err.count("\n") == 1
+
+
+def test_heatmap_over_volatility_is_monotone() -> None:
+    from planner.drills.safe_size import heatmap_volatility
+
+    h = heatmap_volatility(_plan(), USDM, "cpi", n=8, paths=4_000)
+    assert h.axis == "volatility" and h.probability.shape == (8, 8)
+    assert h.volatilities[0] == pytest.approx(0.275) and h.volatilities[-1] == pytest.approx(1.1)
+    assert np.all(np.diff(h.probability, axis=0) >= -1e-12)  # more leverage, more risk
+    assert np.all(np.diff(h.probability[1:], axis=1) >= -1e-12)  # more volatility, more risk (same draws)
