@@ -34,7 +34,7 @@ import numpy as np
 from planner.drills.events import EventPreset, bundled_events, load_event_file
 from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel, _increments
 from planner.drills.sizing import isolated_liquidation
-from planner.engine.evaluate import leg_inputs
+from planner.engine.evaluate import evaluate, leg_inputs
 from planner.engine.tiers import max_leverage_at
 from planner.model.arrays import FloatArray
 from planner.model.errors import PlannerError, Problem
@@ -149,7 +149,12 @@ def resolve_event(event: str | EventPreset) -> EventPreset:
 
 @dataclass(frozen=True)
 class SafeSizeLeg:
-    """Answer for one leg (leverage in x, probabilities as fractions, price in quote)."""
+    """Answer for one leg (leverage in x, probabilities as fractions, price in quote).
+
+    ``current_probability`` is the plan as it stands (its liquidation price from
+    :func:`evaluate`: assigned margin, cross account); the rest are the leg alone,
+    isolated at margin = value at entry / leverage.
+    """
 
     index: int
     symbol: str
@@ -203,6 +208,7 @@ def safe_size(
     li = leg_inputs(plan, profile)
     if not li:
         raise PlannerError([Problem("positions", "the plan has no positions to size")], "safe-size")
+    now = evaluate(plan, profile)
     chosen = range(len(li)) if legs is None else legs
     out = []
     horizon = [ps.steps]
@@ -220,7 +226,7 @@ def safe_size(
                 cache[k] = (float(p[0]), float(hw[0]))
             return cache[k][0]
 
-        cur_lp = float(isolated_liquidation(profile, l.spec, l.s, l.q, l.entry, l.pos.leverage)[0])
+        cur_lp = now.legs[i].liquidation_price  # the plan as it is (assigned margin, cross account)
         cur_p = float(hit_probability(ps, l.mark, cur_lp, horizon)[0][0])
         if k_max == 0 or prob(1) > target:
             k, limited = 0, "none"
@@ -253,7 +259,7 @@ def safe_size(
                 liquidation_price=(float(lps[k - 1]) if k and math.isfinite(lps[k - 1]) else None),
                 max_leverage=cap,
                 limited_by=limited,
-                note="cross leg sized as if isolated" if l.cross else "",
+                note="cross leg: now = the cross account; the safe leverage is for the leg alone, isolated" if l.cross else "",
             )
         )
     return out
