@@ -353,3 +353,12 @@ def test_inverse_ladder_harmonic_entry_and_payoff_in_quote() -> None:
     po = payoff(plan, COINM, "BTCUSD_PERP", np.array([40_000.0, 60_000.0]))
     # 10,000 USD x (1/50,000 - 1/P) BTC, converted at P
     assert po.pnl == pytest.approx([10_000 * (1 / 50_000 - 1 / 40_000) * 40_000, 10_000 * (1 / 50_000 - 1 / 60_000) * 60_000])
+
+
+def test_cli_size_text_and_ladder_text(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, *SIZE, "--risk", "100", "--leverage", "10", "--take-profit", "52000")
+    assert code == 0
+    assert "quantity 0.095283468 BTC" in out and "loss at the stop 100.00 USDT" in out
+    assert "liquidation 45,180.8" in out and "R:R 1.86" in out
+    code, out, _ = _cli(capsys, "ladder", EXAMPLE, "--leg", "1", "--orders", "48000:0.5")
+    assert code == 0 and "49,333.3" in out and "44,589.7" in out
