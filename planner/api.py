@@ -22,11 +22,13 @@ import numpy as np
 
 from planner.drills.scenarios import ComparisonRow, ShockResult, compare_profiles
 from planner.drills.scenarios import shock as _shock
+from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
 from planner.engine.evaluate import Evaluation
 from planner.engine.evaluate import evaluate as _evaluate
 from planner.engine.liquidation import bankruptcy_price as _bankruptcy_price
 from planner.engine.liquidation import liquidation_price as _liquidation_price
 from planner.engine.tiers import TierTable, position_value
+from planner.engine.validation import position_margin_fee_rate
 from planner.io.plan_files import load_plan, resolve_profile
 from planner.io.registry import bundled_profiles, get_profile
 from planner.model.arrays import ArrayLike, FloatArray
@@ -257,6 +259,21 @@ def _position_price(
     q = n * spec.contract_size if table.inverse else n  # formula units: inverse = USD notional
     collateral = position_value(q, e, table.inverse) / b if leverage is not None else b
     fee = prof.fees.taker if prof.traits.close_fee_reserved else 0.0
+    held_rate = position_margin_fee_rate(prof)
+    if held_rate > 0.0:
+        # Bybit: the position margin holds the estimated fee to close at the bankruptcy
+        # price, which the margin cannot spend (planner/engine/close_fee.py).
+        if leverage is not None:
+            collateral = collateral + np.array(
+                [default_close_fee(int(si), qi, ei, bi, table.inverse, held_rate) for si, qi, ei, bi in zip(s, q, e, b, strict=True)]
+            )
+        held = np.array(
+            [
+                bankruptcy_close_fee(int(si), qi, ei, ci, table.inverse, held_rate)
+                for si, qi, ei, ci in zip(s, q, e, collateral, strict=True)
+            ]
+        )
+        collateral = collateral - held
     if which == "liquidation_price":
         price = _liquidation_price(s, q, e, collateral, table, fee=fee, mm_basis=prof.traits.mm_price_basis)
     else:

@@ -26,6 +26,9 @@ def run_import(args: argparse.Namespace) -> int:
     profile = _lookup_profile(args.profile)
     fmt, tiers = import_tiers(args.file, profile, args.symbol)
     updated = apply_tiers(profile, tiers, Path(args.file).name)
+    from planner.cli.main import print_warnings
+
+    print_warnings(updated.warnings_for(tiers))
     print(f"{args.file}: {fmt} format; {len(tiers)} symbol(s) for profile '{profile.id}'")
     for sym, new in tiers.items():
         changes = tier_changes(profile.symbols[sym].tiers, new)

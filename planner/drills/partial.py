@@ -52,13 +52,14 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
     """
     leg = leg_inputs(plan, profile)[leg_index]
     rule = profile.policies.partial_liquidation
-    traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.fees.liquidation
+    traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.liquidation_fee_for(leg.pos.symbol)
     equity = leg.collateral + float(leg_upnl(leg, price))
     q = leg.q
     steps: list[Step] = []
 
     def req(size: float) -> float:
-        return float(leg_requirement(replace(leg, q=size), price, traits, taker)) if size > 0 else 0.0
+        held = leg.close_fee_held * size / leg.q  # Bybit fee to close scales with the size left
+        return float(leg_requirement(replace(leg, q=size, close_fee_held=held), price, traits, taker)) if size > 0 else 0.0
 
     if equity >= req(q):
         return steps

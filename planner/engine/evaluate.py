@@ -14,15 +14,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
+from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, price_at_level
 from planner.engine.tiers import (
     TierTable,
+    initial_margin,
     maintenance_margin,
     maintenance_rate_amount,
     max_leverage_at,
@@ -31,7 +33,7 @@ from planner.engine.tiers import (
     tier_index,
     tier_measure,
 )
-from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, position_margin_fee_rate, wallet_for
 from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import MarginMode
 from planner.model.plan import Plan, Position
@@ -279,12 +281,14 @@ class LegInput:
     mark: float
     cross: bool
     collateral: float  # isolated: effective margin; cross: 0 (the wallet is shared)
+    close_fee_held: float = 0.0  # Bybit: estimated fee to close at the bankruptcy price, part of MM (settlement currency)
 
 
 def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
     """Engine view of the plan's legs; ``marks`` overrides mark prices by symbol (what-if)."""
     out = []
     tables: dict[str, TierTable] = {}
+    fee_rate = position_margin_fee_rate(profile)
     for i, pos in enumerate(plan.positions):
         spec = profile.symbols[pos.symbol]
         table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
@@ -301,9 +305,29 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
                 pos.entry_price,
                 float(mark),
                 cross,
-                0.0 if cross else effective_isolated_margin(pos, spec),
+                0.0 if cross else effective_isolated_margin(pos, spec, fee_rate),
             )
         )
+    return _with_close_fees(plan, profile, out, fee_rate) if fee_rate > 0.0 else out
+
+
+def _with_close_fees(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], fee_rate: float) -> list[LegInput]:
+    """Bybit: each leg's estimated fee to close at its bankruptcy price (``close_fee.py``).
+
+    Isolated legs use their own position margin; a cross leg uses the cross
+    wallet plus the other cross legs' uPnL at their marks (the balance its
+    bankruptcy price is computed from in Bybit's cross example).
+    """
+    out = []
+    for l in legs:
+        if l.cross:
+            ccy = l.spec.settle
+            others = sum(float(leg_upnl(o, o.mark)) for o in legs if o.cross and o.spec.settle == ccy and o.index != l.index)
+            collateral = cross_wallet(plan, profile, legs, ccy) + others
+        else:
+            collateral = l.collateral
+        fee = bankruptcy_close_fee(l.s, l.q, l.entry, collateral, l.table.inverse, fee_rate)
+        out.append(replace(l, close_fee_held=fee))
     return out
 
 
@@ -313,7 +337,7 @@ def leg_requirement(leg: LegInput, price: ArrayLike, traits: RuleTraits, taker: 
     mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=np.float64))
     if traits.close_fee_reserved:
         mm = mm + taker * position_value(leg.q, price, leg.table.inverse)
-    return mm
+    return mm + leg.close_fee_held
 
 
 def leg_upnl(leg: LegInput, price: ArrayLike) -> FloatArray:
@@ -391,7 +415,7 @@ def evaluate(
             dist = dist_price / l.mark
         else:
             dist_price = dist = None
-        im = float(position_value(l.q, l.entry, l.table.inverse)) / l.pos.leverage
+        im = initial_margin(l.q, l.entry, l.mark, l.pos.leverage, l.table)
         cap = max_value_for_leverage(l.pos.leverage, l.table)
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         results.append(
@@ -427,7 +451,8 @@ def evaluate(
                 max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
                 max_position_value=cap if math.isfinite(cap) else None,
                 close_fee=taker * value,
-                liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
+                liquidation_fee=profile.liquidation_fee_for(l.pos.symbol)
+                * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
                 funding_rate=rate,
                 funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
                 funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
@@ -446,11 +471,13 @@ def evaluate(
         legs=results,
         accounts=accounts,
         seconds=time.perf_counter() - t0,
+        warnings=profile.warnings_for({l.pos.symbol for l in legs}),
     )
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
-    p = price_at_level(l.s, l.q, l.entry, l.collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
+    collateral = l.collateral - (m if m else 1.0) * l.close_fee_held
+    p = price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
     return _opt(float(p[0]))
 
 
@@ -463,12 +490,18 @@ class SymbolStack:
     q: FloatArray
     entry: FloatArray
     mark: FloatArray
+    held: float = 0.0  # summed Bybit fee to close held in maintenance margin
 
     @classmethod
     def of(cls, legs: list[LegInput]) -> SymbolStack:
         col: Callable[[list[float]], FloatArray] = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
         return cls(
-            legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs])
+            legs[0].table,
+            col([l.s for l in legs]),
+            col([l.q for l in legs]),
+            col([l.entry for l in legs]),
+            col([l.mark for l in legs]),
+            sum(l.close_fee_held for l in legs),
         )
 
     def upnl(self, prices: FloatArray) -> FloatArray:
@@ -482,7 +515,9 @@ class SymbolStack:
         mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=np.float64))
         if traits.close_fee_reserved:
             mm = mm + taker * position_value(self.q, prices, self.table.inverse)
-        total: FloatArray = np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+        total: FloatArray = (
+            np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0) + self.held
+        )
         return total
 
     def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
@@ -516,7 +551,7 @@ def _cross_prices(
     out: list[float | None] = []
     for m in (1.0, 0.0, m_call):
         if len(same) == 1:
-            collateral = wallet + upnl_others - m * req_others
+            collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
             out.append(_opt(p))
@@ -528,7 +563,7 @@ def _cross_prices(
             def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
                 eq = wallet + upnl_others + stack.upnl(price)
                 if m == 0.0:
-                    return eq - stack.close_fees(price, fee_res)
+                    return eq - stack.close_fees(price, fee_res) - stack.held
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
 
             cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))

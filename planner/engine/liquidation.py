@@ -140,7 +140,7 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     """Price interval of every tier for each position (value basis), shape (N, T)."""
     qc = q[:, None]
     with np.errstate(divide="ignore"):
-        if table.inverse:  # value = q/P in [floor, cap)  <=>  P in (q/cap, q/floor]
+        if table.inverse:  # value = q/P in (floor, cap]  <=>  P in [q/cap, q/floor)
             lo = qc / table.caps[None, :]
             hi = np.where(table.floors[None, :] > 0, qc / np.where(table.floors > 0, table.floors, 1.0)[None, :], np.inf)
         else:
@@ -234,13 +234,14 @@ def _measure_at(price: FloatArray, q: FloatArray, s: FloatArray, inverse: bool) 
 
 
 def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
-    """Tier index = number of inner floors <= value; comparison counting beats a
+    """Tier index = number of inner floors < value (caps inclusive, as
+    :func:`planner.engine.tiers.tier_index`); comparison counting beats a
     binary search for the dozen tiers real tables have."""
     if inner.shape[0] > 100:
-        return np.searchsorted(inner, values, side="right")
+        return np.searchsorted(inner, values, side="left")
     j = np.zeros(values.shape, dtype=np.int8)
     for floor in inner:
-        j += values >= floor
+        j += values > floor
     return j.astype(np.intp)
 
 
@@ -274,11 +275,11 @@ def _iterated_price(
         price = _tier_root(ss, qq, a0, mm, ee, k_rate[j], k_amount[j], fee, table.inverse)
         for _ in range(table.n_tiers + 1):
             v = _measure_at(price, qq, ss, table.inverse)
-            bad = (v < lo[j]) | (v >= hi[j])
+            bad = ((v <= lo[j]) & (j > 0)) | (v > hi[j])
             if not bad.any():
                 break
             idx = np.flatnonzero(bad)
-            jn = np.searchsorted(inner, v[idx], side="right")
+            jn = np.searchsorted(inner, v[idx], side="left")
             j[idx] = jn
             price[idx] = _tier_root(ss[idx], qq[idx], a0[idx], mm[idx], ee[idx], k_rate[jn], k_amount[jn], fee, table.inverse)
         else:

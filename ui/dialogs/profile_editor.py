@@ -192,7 +192,8 @@ class ProfileEditor(QDialog):
         except ValidationError as exc:
             self.error.setText("\n".join(str(p) for p in problems_from_validation(exc)[:6]))
             return None
-        self.error.setText("")
+        # Amounts off the recurrence are used as published; say so (issue 12 item 8).
+        self.error.setText("\n".join(prof.warnings[:6]))
         return prof
 
     def _accept(self) -> None:
