@@ -39,10 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
 from planner.engine.evaluate import LegResult, average_entry, evaluate, leg_inputs, target_price, unrealized_pnl
 from planner.engine.liquidation import price_at_level
 from planner.engine.tiers import TierTable, max_leverage_at, max_value_for_leverage, position_value, tier_measure
-from planner.engine.validation import check_plan, formula_quantity
+from planner.engine.validation import check_plan, formula_quantity, position_margin_fee_rate
 from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import Side
 from planner.model.errors import PlannerError, Problem
@@ -141,14 +142,21 @@ def loss_per_unit(s: int, entry: float, exit_price: float, fee: float, inverse: 
 
 
 def isolated_liquidation(profile: ExchangeProfile, spec: SymbolSpec, s: int, q: float, entry: float, leverage: ArrayLike) -> FloatArray:
-    """Liquidation price(s) of an isolated leg with margin ``value at entry / leverage`` (nan: none).
+    """Liquidation price(s) of a fresh isolated leg at ``leverage`` (nan: none); vectorised over ``leverage``.
 
-    ``q`` in formula units. Same solver and reserved close fee as
-    :func:`planner.engine.evaluate.evaluate`; vectorised over ``leverage``.
+    ``q`` in formula units. The position margin and the liquidation follow
+    :func:`planner.engine.evaluate.evaluate` exactly: margin = value at entry /
+    leverage (plus, on Bybit, the estimated fee to close at the bankruptcy price,
+    which the maintenance requirement holds too), same solver, same reserved close fee.
     """
     table = TierTable.from_spec(spec)
     lev = np.atleast_1d(np.asarray(leverage, dtype=float))
     margin = float(position_value(q, entry, table.inverse)) / lev
+    fee_rate = position_margin_fee_rate(profile)
+    if fee_rate > 0.0:
+        margin = margin + np.array([default_close_fee(s, q, entry, float(x), table.inverse, fee_rate) for x in lev])
+        held = np.array([bankruptcy_close_fee(s, q, entry, float(m), table.inverse, fee_rate) for m in margin])
+        margin = margin - held
     traits = profile.traits
     fee = profile.fees.taker if traits.close_fee_reserved else 0.0
     return price_at_level(s, q, entry, margin, table, k=1.0, fee=fee, mm_basis=traits.mm_price_basis)
