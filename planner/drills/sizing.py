@@ -195,7 +195,9 @@ def _floor_leverage(x: float) -> float:
 def max_open(profile: ExchangeProfile, symbol: str, price: float, wallet: float, leverage: float) -> tuple[float, float]:
     """Binance-style "Max Open": the largest size the wallet, leverage and tier table allow.
 
-    ``value/leverage + taker * value <= wallet`` (margin plus the opening fee) and
+    ``value/leverage + taker * value <= wallet`` (margin plus the opening fee; on
+    Bybit also the fee to close held in the position margin, taken at its
+    largest, ``taker * value * (1 + 1/leverage)``) and
     the value (or size) within the largest tier that still allows ``leverage``.
     Returns ``(quantity in plan units, position value in settlement currency)``.
 
@@ -207,7 +209,8 @@ def max_open(profile: ExchangeProfile, symbol: str, price: float, wallet: float,
     spec = profile.symbols[symbol]
     table = TierTable.from_spec(spec)
     f = profile.fees.taker
-    value_cap = wallet / (1.0 / leverage + f)
+    fee_rate = position_margin_fee_rate(profile)
+    value_cap = wallet / (1.0 / leverage + f + fee_rate * (1.0 + 1.0 / leverage))
     bound = max_value_for_leverage(leverage, table)
     if table.size_scaled is not None:  # bound in base units
         value_cap = min(value_cap, bound * (1.0 if table.inverse else price))
@@ -241,6 +244,7 @@ class SizeResult:
     leverage: float
     leverage_chosen: bool
     initial_margin: float
+    position_margin: float
     entry_fee: float
     exit_fee_at_stop: float
     loss_at_stop: float
@@ -345,12 +349,14 @@ def size_from_risk(
             f"at {leverage:g}x liquidation ({lp:,.6g}) comes before the stop ({stop:g}); use at most {use:g}x",
         )
     im = value / leverage
+    fee_rate = position_margin_fee_rate(profile)
+    held = default_close_fee(s, q, entry, leverage, inv, fee_rate) if fee_rate > 0 else 0.0
     entry_fee = f * value
-    if im + entry_fee > wallet * (1 + 1e-12):
-        need = value / max(wallet - entry_fee, 1e-300) if wallet > entry_fee else math.inf
+    if im + held + entry_fee > wallet * (1 + 1e-12):
+        need = value / max(wallet - entry_fee - held, 1e-300) if wallet > entry_fee + held else math.inf
         raise _fail(
             "wallet",
-            f"margin {im:,.6g} + opening fee {entry_fee:,.6g} {spec.settle} exceed the wallet {wallet:,.6g}; "
+            f"margin {im + held:,.6g} + opening fee {entry_fee:,.6g} {spec.settle} exceed the wallet {wallet:,.6g}; "
             + (f"use at least {math.ceil(need * 100) / 100:g}x" if need <= safe else "risk less or move the stop closer"),
         )
     step = spec.contract_size
@@ -379,6 +385,7 @@ def size_from_risk(
         leverage=float(leverage),
         leverage_chosen=chosen,
         initial_margin=im,
+        position_margin=im + held,
         entry_fee=entry_fee,
         exit_fee_at_stop=f * float(position_value(q, stop, inv)),
         loss_at_stop=q * loss_per_unit(s, entry, stop, f, inv),

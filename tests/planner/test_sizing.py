@@ -362,3 +362,22 @@ def test_cli_size_text_and_ladder_text(capsys: pytest.CaptureFixture[str]) -> No
     assert "liquidation 45,180.8" in out and "R:R 1.86" in out
     code, out, _ = _cli(capsys, "ladder", EXAMPLE, "--leg", "1", "--orders", "48000:0.5")
     assert code == 0 and "49,333.3" in out and "44,589.7" in out
+
+
+def test_bybit_position_margin_holds_the_fee_to_close() -> None:
+    bybit = get_profile("bybit-linear")
+    r = size_from_risk(bybit, "BTCUSDT", "long", entry=50_000, stop=49_000, wallet=10_000, risk=100, leverage=10)
+    q = 100 / (1_000 + 0.00055 * 99_000)
+    assert r.quantity == pytest.approx(q, rel=1e-12)
+    # bankruptcy of a 10x long = 45,000; fee to close there 0.055 %
+    assert r.position_margin == pytest.approx(q * 5_000 + q * 45_000 * 0.00055, rel=1e-12)
+    plan = Plan(
+        profile="bybit-linear",
+        account={"wallet_balance": 10_000.0},
+        positions=[{"symbol": "BTCUSDT", "side": "long", "quantity": q, "entry_price": 50_000.0, "leverage": 10}],
+    )
+    leg = evaluate(plan, bybit).legs[0]
+    assert r.position_margin == pytest.approx(leg.collateral, rel=1e-12)
+    assert r.liquidation_price == pytest.approx(leg.liquidation_price, rel=1e-12)
+    _, v = max_open(bybit, "BTCUSDT", 50_000.0, 1_000.0, 10)
+    assert v == pytest.approx(1_000 / (0.1 + 0.00055 + 0.00055 * 1.1))
