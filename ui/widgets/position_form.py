@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -52,6 +54,14 @@ class PositionForm(QWidget):
         self.row = -1
         self.symbol = QComboBox()
         self.symbol.setEditable(True)
+        self.symbol.setMaxVisibleItems(20)
+        # Hundreds of symbols (Binance USD-M): typing filters by any part of the name ("pepe" -> 1000PEPEUSDT).
+        completer = self.symbol.completer()
+        assert completer is not None  # an editable combo box always has one
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self._listed_symbols: tuple[str, ...] = ()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
@@ -143,7 +153,9 @@ class PositionForm(QWidget):
         spec = doc.profile.symbols.get(pos.symbol)
         self._syncing = True
         try:
-            if force or self.symbol.count() != len(doc.profile.symbols):
+            listed = tuple(doc.profile.symbols)
+            if force or self._listed_symbols != listed:
+                self._listed_symbols = listed
                 self.symbol.clear()
                 self.symbol.addItems(sorted(doc.profile.symbols))
             if self.symbol.currentText() != pos.symbol:
