@@ -43,7 +43,7 @@ from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
 from planner.engine.evaluate import LegResult, average_entry, evaluate, leg_inputs, target_price, unrealized_pnl
 from planner.engine.liquidation import price_at_level
 from planner.engine.tiers import TierTable, max_leverage_at, max_value_for_leverage, position_value, tier_measure
-from planner.engine.validation import check_plan, formula_quantity, position_margin_fee_rate
+from planner.engine.validation import _known_symbols, check_plan, formula_quantity, position_margin_fee_rate
 from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import Side
 from planner.model.errors import PlannerError, Problem
@@ -298,7 +298,7 @@ def size_from_risk(
     """
     spec = profile.symbols.get(symbol)
     if spec is None:
-        raise _fail("symbol", f"'{symbol}' is not listed by profile '{profile.id}'; allowed: {', '.join(sorted(profile.symbols))}")
+        raise _fail("symbol", f"'{symbol}' is not listed by profile '{profile.id}'; allowed: {_known_symbols(profile, symbol)}")
     try:
         sd = Side(side)
     except ValueError:

@@ -44,6 +44,7 @@ from planner.io.registry import get_profile
 from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
+from planner.model.symbols import coin_key
 
 __all__ = ["FORMATS", "ImportedPositions", "detect_format", "import_positions", "positions_from_data"]
 
@@ -330,6 +331,17 @@ def _ccxt(data: Any, r: _Reader) -> tuple[list[_Leg], float | None, str]:
     return legs, None, ""
 
 
+def _known_symbols(profile: ExchangeProfile, wanted: str, limit: int = 12) -> str:
+    """The profile's symbols for a message: all if few, else the same coin's and a count (as the plan checks word it)."""
+    names = sorted(profile.symbols)
+    if len(names) <= limit:
+        return ", ".join(names)
+    coin = coin_key(wanted).coin
+    same = [n for n in names if coin_key(n, profile.symbols[n].base).coin == coin][:limit]
+    head = ", ".join(same) + "; " if same else ""
+    return f"{head}{len(names)} symbols in all (position-planner profiles show {profile.id})"
+
+
 _PARSERS = {"binance": _binance, "bybit": _bybit, "okx": _okx, "hyperliquid": _hyperliquid, "ccxt": _ccxt}
 
 
@@ -380,7 +392,7 @@ def positions_from_data(
             r.problems.append(
                 Problem(
                     f"{leg.where}.{key}",
-                    f"'{leg.symbol}' is not listed by profile '{profile.id}'; allowed: {', '.join(sorted(profile.symbols))}",
+                    f"'{leg.symbol}' is not listed by profile '{profile.id}'; allowed: {_known_symbols(profile, leg.symbol)}",
                 )
             )
             continue

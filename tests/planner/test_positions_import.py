@@ -81,7 +81,7 @@ def test_ccxt_needs_profile_and_maps_symbols() -> None:
     [
         ([{"positionAmt": "1", "symbol": "BTCUSDT", "entryPrice": "abc", "leverage": "10"}], "0.entryPrice"),
         ([{"positionAmt": "1", "symbol": "BTCUSDT", "leverage": "10"}], "0.entryPrice"),
-        ([{"positionAmt": "1", "symbol": "XRPUSDT", "entryPrice": "1", "leverage": "10"}], "0.symbol"),
+        ([{"positionAmt": "1", "symbol": "NOSUCHCOINUSDT", "entryPrice": "1", "leverage": "10"}], "0.symbol"),
         ({"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "side": "Up", "size": "1"}]}}, "result.list.0.side"),
         (
             {"code": "0", "data": [{"instId": "BTC-USDT-SWAP", "pos": "1", "avgPx": "1", "mgnMode": "portfolio", "lever": "5"}]},

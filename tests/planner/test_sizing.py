@@ -361,7 +361,8 @@ def test_cli_size_text_and_ladder_text(capsys: pytest.CaptureFixture[str]) -> No
     assert "quantity 0.095283468 BTC" in out and "loss at the stop 100.00 USDT" in out
     assert "liquidation 45,180.8" in out and "R:R 1.86" in out
     code, out, _ = _cli(capsys, "ladder", EXAMPLE, "--leg", "1", "--orders", "48000:0.5")
-    assert code == 0 and "49,333.3" in out and "44,589.7" in out
+    # value 1.5 x 48,000 stays in tier 1 (0.4 %): (74,000 - 7,400) / (1.5 x 0.996)
+    assert code == 0 and "49,333.3" in out and "44,578.4" in out
 
 
 def test_bybit_position_margin_holds_the_fee_to_close() -> None:
