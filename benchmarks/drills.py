@@ -1,7 +1,8 @@
 """Drill speed: Monte Carlo path-steps per second, a 10-leg cross plan, memory, accuracy.
 
 ``python benchmarks/drills.py`` prints figures; ``--json`` one JSON object with
-``mc_path_steps_per_s``, ``mc10_seconds``, ``mc_peak_mb``, ``closed_form_vs_mc_pp``.
+``mc_path_steps_per_s``, ``mc10_seconds``, ``mc_peak_mb``, ``closed_form_vs_mc_pp``,
+``safe_size_seconds`` (one leg, CPI, target 1 %) and ``heatmap_seconds`` (20 x 20 leverage x horizon).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability, single_barrier_mc
+from planner.drills.safe_size import heatmap, heatmap_volatility, safe_size
 from planner.io.registry import get_profile
 from planner.model.plan import Plan
 
@@ -76,6 +78,26 @@ def main() -> int:
         target_half_width=0.005,
     )
     mc10 = time.perf_counter() - t0
+    # 4. Safe-size finder (one leg, CPI, target 1 %) and a 20 x 20 heat map, peak memory tracked.
+    one = Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 10_000.0},
+            "positions": [{"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 60_000.0, "leverage": 10}],
+        }
+    )
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    (ss,) = safe_size(one, prof, "cpi", target=0.01)
+    safe_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hm = heatmap(one, prof, "cpi", n=20)
+    heat_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    heatmap_volatility(one, prof, "cpi", n=20)
+    heat_vol_s = time.perf_counter() - t0
+    ss_peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
     out = {
         "mc_path_steps_per_s": 100_000 * 1440 / one_s,
         "mc_one_leg_seconds": one_s,
@@ -85,6 +107,13 @@ def main() -> int:
         "mc10_paths": r.paths,
         "mc_peak_mb": peak_mb,
         "closed_form_vs_mc_pp": max(gaps),
+        "safe_size_seconds": safe_s,
+        "safe_size_leverage": ss.safe_leverage,
+        "safe_size_probability": ss.probability,
+        "heatmap_seconds": heat_s,
+        "heatmap_cells": int(hm.probability.size),
+        "heatmap_volatility_seconds": heat_vol_s,
+        "safe_size_peak_mb": ss_peak_mb,
     }
     if args.json:
         print(json.dumps(out))
@@ -93,6 +122,9 @@ def main() -> int:
         print(f"peak traced memory during that run: {peak_mb:.0f} MB (chunks of 8,192 paths)")
         print(f"closed form vs Monte Carlo (100,000 paths, bridge-corrected): largest gap {max(gaps):.3f} pp")
         print(f"10-leg correlated cross plan: p = {r.probability:.2%} +/- {r.half_width:.2%} with {r.paths:,} paths in {mc10:.2f} s")
+        print(f"safe size through CPI (one leg, target 1 %): {ss.safe_leverage}x (p = {ss.probability:.2%}) in {safe_s:.2f} s")
+        print(f"heat map 20 x 20 (leverage x horizon): {heat_s:.2f} s; peak traced memory {ss_peak_mb:.0f} MB")
+        print(f"heat map 20 x 20 (leverage x volatility): {heat_vol_s:.2f} s")
     return 0
 
 

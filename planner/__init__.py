@@ -68,6 +68,17 @@ _EXPORTS: dict[str, str] = {
     "save_plan": "planner.io.plan_files",
     "shock": "planner.api",
 }
+# Planning tools (issue 13): size from risk, Max Open, ladder, payoff, safe size, imported positions.
+_PLANNING = {
+    "heatmap": "planner.drills.safe_size",
+    "import_positions": "planner.io.positions_import",
+    "ladder": "planner.drills.sizing",
+    "max_open": "planner.drills.sizing",
+    "payoff": "planner.drills.sizing",
+    "safe_size": "planner.drills.safe_size",
+    "size_from_risk": "planner.drills.sizing",
+}
+_EXPORTS.update(_PLANNING)
 
 __all__ = [
     "Account",
@@ -96,6 +107,16 @@ __all__ = [
     "save_plan",
     "shock",
 ]
+__all__ += sorted(_PLANNING)
+
+if TYPE_CHECKING:  # the planning tools, re-exported (issue 13)
+    from planner.drills.safe_size import heatmap as heatmap
+    from planner.drills.safe_size import safe_size as safe_size
+    from planner.drills.sizing import ladder as ladder
+    from planner.drills.sizing import max_open as max_open
+    from planner.drills.sizing import payoff as payoff
+    from planner.drills.sizing import size_from_risk as size_from_risk
+    from planner.io.positions_import import import_positions as import_positions
 
 if TYPE_CHECKING:
     from planner.api import bankruptcy_price, compare, evaluate, liquidation_price, profile_for, shock

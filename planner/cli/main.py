@@ -43,6 +43,10 @@ COMMAND_MODULES: list[str] = [
     "planner.cli.drill",
     "planner.cli.import_tiers",
     "planner.cli.update_profiles",
+    "planner.cli.size",
+    "planner.cli.ladder",
+    "planner.cli.import_positions",
+    "planner.cli.safe_size",
 ]
 
 EXIT_INTERNAL = 1
@@ -64,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers", "update-profiles")
+COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers", "update-profiles", "size", "ladder", "import-positions", "safe-size")
 
 
 def command_names() -> set[str]:
