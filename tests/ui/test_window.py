@@ -35,7 +35,7 @@ def test_edit_updates_results_and_plot(window, qtbot):
     ev = _engine(doc)
     assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)
     # isolated_margin is fixed in the example, so switch it to "initial" to see leverage move the price
-    window.position_form.isolated.setValue(0.0)
+    window.position_form.isolated.setValue(None)  # empty field = initial margin
     ev = _engine(doc)
     assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)
     assert doc.evaluation.legs[0].liquidation_price != pytest.approx(before)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from planner.model.enums import MarginMode
 from planner.model.plan import MAX_BALANCE
+from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
 
@@ -13,12 +14,8 @@ class AccountPanel(QWidget):
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.wallet = QDoubleSpinBox()
-        self.wallet.setRange(0.0, MAX_BALANCE)
-        self.wallet.setDecimals(2)
-        self.wallet.setSingleStep(100.0)
-        self.wallet.setKeyboardTracking(True)
-        self.wallet.setGroupSeparatorShown(True)
+        # Commits on Return/Tab/focus out; -5000 or letters are refused at the field, never clamped.
+        self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE)
         self.mode = QComboBox()
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
@@ -42,10 +39,7 @@ class AccountPanel(QWidget):
     def sync(self) -> None:
         acc = self.document.draft.account
         self.wallet.setSuffix(f" {self.document.profile.settle_currency}")
-        if self.wallet.value() != acc.wallet_balance:
-            self.wallet.blockSignals(True)
-            self.wallet.setValue(acc.wallet_balance)
-            self.wallet.blockSignals(False)
+        self.wallet.showValue(acc.wallet_balance)
         i = self.mode.findData(acc.margin_mode_default.value)
         if i != self.mode.currentIndex():
             self.mode.blockSignals(True)
@@ -56,5 +50,8 @@ class AccountPanel(QWidget):
     def _marks(self) -> None:
         probs = self.document.problems_at("account")
         mark(self.wallet, probs, "Wallet balance in the profile's settlement currency, before unrealised PnL")
-        self.problem.setText("\n".join(p.message for p in probs))
-        self.problem.setVisible(bool(probs))
+        at_wallet = [p for p in probs if p.path == "account.wallet_balance"]
+        others = [p for p in probs if p not in at_wallet]
+        self.wallet.setProblem(at_wallet[0].message.split(" (")[0] if at_wallet else "")
+        self.problem.setText("\n".join(p.message for p in others))
+        self.problem.setVisible(bool(others))

@@ -25,6 +25,7 @@ from planner.present.numbers import NumberError, NumberFormat, parse_number, ran
 
 ERROR_STYLE = "color: #e03131;"
 HINT_STYLE = "color: palette(placeholder-text);"
+WARN_STYLE = "color: #e8590c;"
 _BAD_BORDER = "QLineEdit { border: 2px solid #e03131; border-radius: 3px; }"
 
 
@@ -62,6 +63,7 @@ class NumberEdit(QWidget):
         self._problem = ""
         self._hint = ""
         self._style = ""
+        self._warn = False
         self._full_message = ""
         self.fmt = locale_format()
         self.edit = QLineEdit()
@@ -104,6 +106,17 @@ class NumberEdit(QWidget):
         if changed:
             self._emit(value)
 
+    def showValue(self, value: float | None, force: bool = False) -> None:
+        """Show the document's ``value`` without emitting; text the user is typing or an error on show is kept
+        unless ``force`` (e.g. another leg was selected)."""
+        if not force and (self._error or (self.edit.isModified() and self.edit.hasFocus())):
+            self._value = value
+            return
+        if force or value != self._value or self.edit.isModified():
+            self._error = ""
+            self._value = value
+            self._show()
+
     def setSuffix(self, suffix: str) -> None:
         self.unit.setText(suffix.strip())
 
@@ -132,9 +145,9 @@ class NumberEdit(QWidget):
         """The refusal message on show ("" when the field holds its committed value)."""
         return self._error
 
-    def setHint(self, hint: str) -> None:
-        """Grey text for the message line when there is no error (e.g. the allowed maximum)."""
-        self._hint = hint
+    def setHint(self, hint: str, warn: bool = False) -> None:
+        """Text for the message line when there is no error: grey (the allowed maximum), or orange when ``warn``."""
+        self._hint, self._warn = hint, warn
         self._show_message()
 
     def setProblem(self, problem: str) -> None:
@@ -238,7 +251,7 @@ class NumberEdit(QWidget):
 
     def _show_message(self) -> None:
         text = self._error or self._problem
-        self.message.setStyleSheet(ERROR_STYLE if text else HINT_STYLE)
+        self.message.setStyleSheet(ERROR_STYLE if text else WARN_STYLE if self._warn else HINT_STYLE)
         shown = text or self._hint
         metrics = self.message.fontMetrics()
         width = self.message.width() if self.message.width() > 50 else 10_000

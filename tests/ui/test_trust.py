@@ -1,0 +1,156 @@
+"""Issue 10: every figure on screen is the plan on screen — driven by keystrokes and clicks."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from planner.engine.evaluate import evaluate
+
+
+def _engine(doc):
+    return evaluate(doc.plan, doc.profile, marks=doc.marks or None)
+
+
+# -- item 3: numbers never misread ------------------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("97,123.5", 97123.5), ("97 123.5", 97123.5), ("1e5", 100000.0), ("98.5k", 98500.0), ("0.1m", 100000.0)],
+)
+def test_entry_reads_grouping_suffix_and_exponent(window, type_in, typed, value):
+    doc = window.document
+    type_in(window.position_form.entry, typed)
+    assert doc.plan.positions[0].entry_price == value
+    assert window.position_form.entry.error() == ""
+    assert doc.evaluation.legs[0].entry_price == value
+    assert doc.evaluation.legs[0].liquidation_price == pytest.approx(_engine(doc).legs[0].liquidation_price, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fragment"),
+    [("97,12x", "is not a number"), ("1,23", "groups thousands"), ("", "enter a number"), ("abc", "is not a number")],
+)
+def test_entry_refuses_with_message_and_keeps_text(window, type_in, typed, fragment):
+    doc = window.document
+    form = window.position_form
+    before = doc.plan
+    height = form.height()
+    type_in(form.entry, typed, key=Qt.Key_Tab)
+    assert doc.plan == before, "nothing committed"
+    assert form.entry.text() == typed, "the typed text stays: no snapping back, no dropped character"
+    assert fragment in form.entry.error()
+    assert fragment in form.entry.message.text(), "the message shows at the field"
+    metrics = form.entry.message.fontMetrics()
+    assert metrics.horizontalAdvance(form.entry.messageText()) <= form.entry.message.width(), "shown whole"
+    assert form.height() == height, "the form does not jump"
+    # fixing the text commits it and clears the message
+    type_in(form.entry, "48,500")
+    assert doc.plan.positions[0].entry_price == 48500.0
+    assert form.entry.error() == "" and fragment not in form.entry.message.text()
+
+
+def test_negative_wallet_refused_not_zeroed(window, type_in):
+    doc = window.document
+    wallet = window.account_panel.wallet
+    before = doc.plan.account.wallet_balance
+    type_in(wallet, "-5000")
+    assert doc.plan.account.wallet_balance == before
+    assert wallet.text() == "-5000"
+    assert "must not be negative" in wallet.message.text()
+    type_in(wallet, "25,000")
+    assert doc.plan.account.wallet_balance == 25000.0
+    assert wallet.text() == "25,000.00"
+
+
+def test_escape_reverts_to_committed_value(window, type_in, qtbot):
+    form = window.position_form
+    shown = form.entry.text()
+    form.entry.edit.setFocus()
+    qtbot.keyClicks(form.entry.edit, "zz")
+    qtbot.keyClick(form.entry.edit, Qt.Key_Return)
+    assert form.entry.error()
+    qtbot.keyClick(form.entry.edit, Qt.Key_Escape)
+    assert form.entry.text() == shown and not form.entry.error()
+
+
+# -- item 2: commit when editing finishes ------------------------------------------
+def test_typing_500_never_commits_50(window, qtbot):
+    doc = window.document
+    lev = window.position_form.leverage
+    seen: list[float] = []
+    doc.changed.connect(lambda plan, ev: seen.append(plan.positions[0].leverage))
+    lev.edit.setFocus()
+    qtbot.keyClick(lev.edit, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(lev.edit, "5")
+    qtbot.keyClicks(lev.edit, "0")
+    assert seen == [], "no figure while typing"
+    qtbot.keyClicks(lev.edit, "0")
+    qtbot.keyClick(lev.edit, Qt.Key_Return)
+    assert 50.0 not in seen
+    assert doc.draft.positions[0].leverage == 500.0
+    assert doc.plan.positions[0].leverage != 500.0, "500x is above the tier's maximum: the last valid plan stays"
+    assert "exceeds the maximum" in window.position_form.problem.text()
+
+
+def test_up_down_step_and_commit(window, qtbot):
+    doc = window.document
+    lev = window.position_form.leverage
+    v0 = doc.plan.positions[0].leverage
+    lev.edit.setFocus()
+    qtbot.keyClick(lev.edit, Qt.Key_Down)
+    assert doc.plan.positions[0].leverage == v0 - 1.0
+    assert doc.evaluation.legs[0].leverage == v0 - 1.0
+
+
+# -- item 9: new legs ---------------------------------------------------------------
+def test_new_leg_mark_follows_entry_until_mark_typed(window, qtbot, type_in):
+    doc = window.document
+    table = window.positions_table
+    n = len(doc.plan.positions)
+    btc_mark = doc.plan.positions[0].mark
+    qtbot.mouseClick(table.add_btn, Qt.LeftButton)
+    assert len(doc.plan.positions) == n + 1
+    new = doc.plan.positions[-1]
+    assert new.entry_price == btc_mark, "starts from the last price used for the symbol"
+    assert new.mark_price is None
+    form = window.position_form
+    assert form.row == n
+    type_in(form.entry, "50,000")
+    leg = doc.evaluation.legs[-1]
+    assert leg.entry_price == leg.mark_price == 50000.0, "the mark follows the entry"
+    assert leg.unrealized_pnl == pytest.approx(0.0, abs=1e-9)
+    assert leg.state == "safe"
+    type_in(form.mark_, "49,000")
+    type_in(form.entry, "51,000")
+    leg = doc.evaluation.legs[-1]
+    assert (leg.entry_price, leg.mark_price) == (51000.0, 49000.0), "a typed mark no longer follows"
+    assert leg.liquidation_price == pytest.approx(_engine(doc).legs[-1].liquidation_price, rel=1e-12)
+
+
+def test_new_leg_on_empty_plan_uses_last_price_of_symbol(window, qtbot):
+    doc = window.document
+    btc = doc.plan.positions[0].mark
+    doc.new()
+    qtbot.mouseClick(window.positions_table.add_btn, Qt.LeftButton)
+    pos = doc.plan.positions[0]
+    assert pos.symbol == "BTCUSDT"
+    assert pos.entry_price == btc
+    assert pos.quantity * pos.entry_price <= 2000.0, "a small first leg, not 1 BTC at 100 USDT"
+
+
+def test_max_leverage_one_basis(window):
+    doc = window.document
+    leg = doc.evaluation.legs[0]
+    assert f"max {leg.max_leverage:g}x" in window.position_form.leverage.messageText()
+
+
+# -- item 10: funding beyond the venue's cap ------------------------------------------
+def test_funding_rate_beyond_cap_warns(window, type_in):
+    doc = window.document
+    box = window.funding_panel.rates["BTCUSDT"]
+    cap = doc.profile.funding.cap_per_interval
+    type_in(box, "5")  # percent per interval
+    assert doc.plan.funding_rates["BTCUSDT"] == pytest.approx(0.05)
+    assert f"cap ±{cap * 100:g}%" in box.messageText()
+    type_in(box, "0.01")
+    assert box.messageText() == ""
