@@ -23,7 +23,7 @@ def test_opens_on_example_plan(window, example_plan):
     doc = window.document
     assert doc.plan.positions[0].symbol == example_plan.positions[0].symbol == "BTCUSDT"
     assert doc.evaluation is not None
-    assert window.results_panel.model.columnCount() == len(doc.plan.positions) + len(doc.evaluation.accounts)
+    assert window.results_panel.model.rowCount() == len(doc.plan.positions)
     assert "Position Planner" in window.windowTitle()
 
 
@@ -44,7 +44,9 @@ def test_edit_updates_results_and_plot(window, qtbot):
     np.testing.assert_allclose(y, c.equity)
     _, rq = window.liquidation_plot.requirement_curve.getData()
     np.testing.assert_allclose(rq, c.requirement)
-    text = window.results_panel.model.data(window.results_panel.model.index(1, 0))
+    from ui.widgets.results_panel import COL
+
+    text = window.results_panel.model.data(window.results_panel.model.index(0, COL["liquidation_price"]))
     assert text.replace(",", "").startswith(str(int(ev.legs[0].liquidation_price))[:4])
 
 

@@ -35,6 +35,7 @@ class EquityPlot(QWidget):
         self.plot.addItem(self.liq_line, ignoreBounds=True)
         self.liq_line.hide()
         self.info = QLabel(" ")
+        self.info.setWordWrap(True)  # a long funding sentence must not widen the window (issue 10 item 8)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
