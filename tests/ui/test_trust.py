@@ -154,3 +154,160 @@ def test_funding_rate_beyond_cap_warns(window, type_in):
     assert f"cap ±{cap * 100:g}%" in box.messageText()
     type_in(box, "0.01")
     assert box.messageText() == ""
+
+
+# -- item 7 / 2: Results rows per leg, every figure = evaluate of the plan shown ---------------
+def _cell(window, row, name):
+    from ui.widgets.results_panel import COL
+
+    model = window.results_panel.model
+    return model.data(model.index(row, COL[name]))
+
+
+def _all_cells(window):
+    model = window.results_panel.model
+    return [str(model.data(model.index(r, c)) or "") for r in range(model.rowCount()) for c in range(model.columnCount())]
+
+
+def _number(text):
+    from planner.present.numbers import parse_number
+
+    return parse_number(text.replace("%", "").strip())
+
+
+def assert_results_are_engine(window):
+    """Every figure in Results equals evaluate(plan on screen), to the shown rounding; no stale marks."""
+    doc = window.document
+    assert doc.draft == doc.plan, "figures claimed current"
+    ev = evaluate(doc.plan, doc.profile, marks=doc.marks or None)
+    model = window.results_panel.model
+    assert model.rowCount() == len(doc.plan.positions) == window.positions_table.model.rowCount()
+    assert not window.results_panel.banner.isVisible()
+    for r, leg in enumerate(ev.legs):
+        assert _cell(window, r, "leg").startswith(f"#{r + 1} {leg.symbol} {leg.side}")
+        assert _number(_cell(window, r, "equity")) == pytest.approx(leg.equity, abs=0.006)
+        assert _number(_cell(window, r, "unrealized_pnl")) == pytest.approx(leg.unrealized_pnl, abs=0.006)
+        assert _number(_cell(window, r, "initial_margin")) == pytest.approx(leg.initial_margin, abs=0.006)
+        assert _number(_cell(window, r, "funding_to_account")) == pytest.approx(-leg.funding_per_interval, abs=0.006)
+        assert _number(_cell(window, r, "margin_ratio")) == pytest.approx(leg.margin_ratio * 100, abs=0.006)
+        spec = doc.profile.symbols[leg.symbol]
+        if leg.liquidation_price is None:
+            assert _cell(window, r, "liquidation_price") == "none"
+            assert "no liq. price" in _cell(window, r, "state")
+            continue
+        liq = _number(_cell(window, r, "liquidation_price"))
+        assert abs(liq - leg.liquidation_price) <= spec.tick_size + 1e-9
+        if leg.side == "long":
+            assert liq >= leg.liquidation_price - 1e-9, "a long's liquidation rounds up (safe side)"
+    acc = ev.accounts[0]
+    assert f"Equity&nbsp;{acc.equity:,.2f}" in window.results_panel.account_lines[0]
+
+
+def test_results_rows_follow_legs_and_equal_engine(window, qtbot, type_in):
+    assert_results_are_engine(window)
+    qtbot.mouseClick(window.positions_table.add_btn, Qt.LeftButton)
+    assert_results_are_engine(window)
+    type_in(window.position_form.quantity, "0.25")
+    assert_results_are_engine(window)
+    qtbot.mouseClick(window.positions_table.del_btn, Qt.LeftButton)
+    assert_results_are_engine(window)
+
+
+def test_stale_figures_greyed_and_labelled(window, type_in):
+    from ui.widgets.results_panel import STALE
+
+    doc = window.document
+    panel = window.results_panel
+    lev0 = doc.plan.positions[0].leverage
+    type_in(window.position_form.leverage, "500")
+    assert doc.draft.positions[0].leverage == 500.0 and doc.plan.positions[0].leverage == lev0
+    assert panel.banner.isVisible()
+    text = panel.banner.text()
+    assert f"leg #1 leverage {lev0:g}x (on screen 500x)" in text
+    assert "500x exceeds the maximum" in text
+    model = panel.model
+    for r in range(model.rowCount()):
+        for c in range(1, model.columnCount()):
+            assert model.data(model.index(r, c), Qt.ForegroundRole).color() == STALE
+    assert "last valid plan" in model.data(model.index(0, 3), Qt.ToolTipRole)
+    assert "font-style: italic" in panel.account.text()
+    # figures still shown are those of the last valid plan, exactly
+    ev = evaluate(doc.plan, doc.profile)
+    assert _number(_cell(window, 0, "equity")) == pytest.approx(ev.legs[0].equity, abs=0.006)
+    type_in(window.position_form.leverage, "20")
+    assert not panel.banner.isVisible()
+    assert_results_are_engine(window)
+
+
+def test_invalid_leg_row_shows_dash_and_reason(window, qtbot):
+    doc = window.document
+    form = window.position_form
+    window.positions_table.select(1)
+    assert form.row == 1
+    combo = form.symbol
+    combo.lineEdit().setFocus()
+    combo.lineEdit().selectAll()
+    qtbot.keyClicks(combo.lineEdit(), "DOGEUSDT")
+    qtbot.keyClick(combo.lineEdit(), Qt.Key_Return)
+    assert doc.draft.positions[1].symbol == "DOGEUSDT"
+    assert _cell(window, 1, "leg").startswith("#2 DOGEUSDT")
+    assert _cell(window, 1, "liquidation_price") == "—"
+    from ui.widgets.results_panel import COL
+
+    model = window.results_panel.model
+    assert "not listed" in model.data(model.index(1, COL["liquidation_price"]), Qt.ToolTipRole)
+    assert _cell(window, 0, "leg").startswith("#1 BTCUSDT")  # other rows keep their own leg's (stale) figures
+    assert _cell(window, 0, "equity") != "—"
+
+
+def test_badge_coloured_by_worse_of_state_and_distance(window, type_in):
+    from ui.widgets.results_panel import COL, STATE_COLORS
+
+    doc = window.document
+    type_in(window.position_form.mark_, "45,250")
+    leg = doc.evaluation.legs[0]
+    assert leg.state == "safe" and leg.distance_to_liquidation < 0.01
+    model = window.results_panel.model
+    idx = model.index(0, COL["state"])
+    assert model.data(idx) == f"safe · {leg.distance_to_liquidation * 100:.2f} % to liq."
+    assert model.data(idx, Qt.BackgroundRole).color() == STATE_COLORS["liquidation"], "0.15 % away is not green"
+    type_in(window.position_form.mark_, "60,000")
+    assert model.data(idx, Qt.BackgroundRole).color() == STATE_COLORS["safe"]
+    assert_results_are_engine(window)
+
+
+def test_no_negative_zero_on_screen(window, type_in):
+    doc = window.document
+    for sym, box in window.funding_panel.rates.items():
+        type_in(box, "0")
+        assert doc.plan.funding_rates[sym] == 0.0
+    type_in(window.position_form.mark_, "")  # mark back to the entry: uPnL exactly 0
+    cells = _all_cells(window) + window.results_panel.account_lines
+    assert cells and not [c for c in cells if "-0.00" in c or c.startswith("-0 ")]
+    assert_results_are_engine(window)
+
+
+def test_ten_legs_readable_at_1280(window, qtbot, type_in):
+    doc = window.document
+    type_in(window.account_panel.wallet, "1m")
+    for _ in range(8):
+        qtbot.mouseClick(window.positions_table.add_btn, Qt.LeftButton)
+    assert len(doc.plan.positions) == 10
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    panel = window.results_panel
+    assert window.width() <= 1280
+    assert not panel.view.horizontalScrollBar().isVisible()
+    shown = panel.visible_columns()
+    for must in ("leg", "state", "liquidation_price", "margin_ratio"):
+        assert must in shown
+    header = panel.view.horizontalHeader()
+    assert sum(header.sectionSize(i) for i in range(header.count()) if not header.isSectionHidden(i)) <= panel.view.viewport().width()
+    hidden = [c for c in ("roe", "bankruptcy_price") if c not in shown]
+    for name in hidden:
+        from ui.widgets.results_panel import COLUMNS
+
+        header_text = next(c.header for c in COLUMNS if c.name == name)
+        assert header_text in panel.hidden_note.text()
+        assert header_text in panel.model.data(panel.model.index(9, 0), Qt.ToolTipRole)
+    assert_results_are_engine(window)

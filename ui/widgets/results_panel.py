@@ -256,6 +256,8 @@ class ResultsPanel(QWidget):
         self._widths: list[int] = []
         self.view.viewport().installEventFilter(self)
         self.model.modelReset.connect(self._measure)
+        # A refused edit changes the draft (and problems) but not the plan: rows and the banner must follow it.
+        document.problemsChanged.connect(lambda *_: self.refresh())
         self.refresh()
 
     # -- column fitting -----------------------------------------------------------
