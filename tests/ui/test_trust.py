@@ -311,3 +311,40 @@ def test_ten_legs_readable_at_1280(window, qtbot, type_in):
         assert header_text in panel.hidden_note.text()
         assert header_text in panel.model.data(panel.model.index(9, 0), Qt.ToolTipRole)
     assert_results_are_engine(window)
+
+
+# -- item 10: the margin dialog shows its limits and refuses a removal that liquidates -------------
+def test_margin_dialog_limits_and_refusal(window, qtbot, type_in):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from planner.drills.margin import removal_outcome
+    from ui.dialogs.margin_adjust import MarginAdjustDialog
+
+    doc = window.document
+    type_in(window.position_form.mark_, "47,000")
+    ev = doc.evaluation
+    dlg = MarginAdjustDialog(doc, 0, window)
+    qtbot.addWidget(dlg)
+    acc = ev.accounts[0]
+    assert f"most you can add: {acc.available_balance:,.2f}" in dlg.limits_label.text()
+    # the limit shown is allowed, one cent more liquidates at the current mark
+    assert isinstance(removal_outcome(doc.plan, doc.profile, 0, -dlg.max_remove, None), type(ev))
+    over = removal_outcome(doc.plan, doc.profile, 0, -(dlg.max_remove + 0.01), None)
+    assert isinstance(over, str) and ("liquidates" in over or "maintenance" in over)
+    assert f"most you can remove: {dlg.max_remove:,.2f}" in dlg.limits_label.text()
+    apply = dlg.buttons.button(QDialogButtonBox.Apply)
+    plan = doc.plan
+    type_in(dlg.amount, f"-{dlg.max_remove + 1:.2f}")
+    assert "refused" in dlg.preview.text() and not apply.isEnabled()
+    qtbot.mouseClick(apply, Qt.LeftButton)
+    assert doc.plan == plan
+    # a removal just inside the limit is in the margin-call zone: a loud warning, then applied on click
+    type_in(dlg.amount, f"-{dlg.max_remove:.2f}")
+    after = removal_outcome(doc.plan, doc.profile, 0, -dlg.max_remove, None)
+    if after.legs[0].state == "margin_call":
+        assert "WARNING" in dlg.preview.text()
+    assert apply.isEnabled()
+    qtbot.mouseClick(apply, Qt.LeftButton)
+    assert doc.plan.positions[0].added_margin == pytest.approx(-dlg.max_remove)
+    assert doc.evaluation.legs[0].state != "liquidation"
+    assert_results_are_engine(window)
