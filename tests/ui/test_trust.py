@@ -348,3 +348,29 @@ def test_margin_dialog_limits_and_refusal(window, qtbot, type_in):
     assert doc.plan.positions[0].added_margin == pytest.approx(-dlg.max_remove)
     assert doc.evaluation.legs[0].state != "liquidation"
     assert_results_are_engine(window)
+
+
+# -- item 1 (widget side): a venue switch never shows the old venue's figures as the new one's ---------
+def test_profile_switch_never_shows_old_venue_figures_as_new(window, qtbot):
+    doc = window.document
+    sel = window.profile_selector
+    combo = sel.combo
+    target = combo.findData("hyperliquid")
+    combo.setFocus()
+    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
+    while combo.currentIndex() != target:
+        qtbot.keyClick(combo, key)
+    assert doc.draft.profile_id == "hyperliquid"
+    panel = window.results_panel
+    if doc.plan.profile_id == "hyperliquid":  # the venue mapping (item 1) landed: figures are the new venue's
+        assert doc.evaluation.profile_id == "hyperliquid"
+        assert_results_are_engine(window)
+        return
+    # not mapped: every leg row says "—" with the reason, the banner and the selector say whose figures remain
+    model = panel.model
+    for r in range(model.rowCount()):
+        for c in range(2, model.columnCount()):
+            assert model.data(model.index(r, c)) == "—"
+    assert "profile binance-usdm (on screen hyperliquid)" in panel.banner.text()
+    assert sel.version.text() == f"figures still for {doc.profile.name}"
+    assert "hyperliquid" in window.position_form.leverage.messageText().lower() or not window.position_form.leverage.messageText()

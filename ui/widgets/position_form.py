@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
 
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
+from planner.io.plan_files import resolve_profile
 from planner.model.enums import MarginMode, Side
+from planner.model.errors import PlannerError
 from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
+from planner.model.profile import ExchangeProfile
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
@@ -120,7 +123,8 @@ class PositionForm(QWidget):
         self.symbol.lineEdit().editingFinished.connect(self._symbol_typed)
         self.margin_btn.clicked.connect(self._adjust_margin)
         document.changed.connect(lambda *_: self.sync())
-        document.problemsChanged.connect(lambda *_: self._marks())
+        # A refused edit moves the draft without a new plan: the form follows the draft (profile, hints) too.
+        document.problemsChanged.connect(lambda *_: self.sync())
         self.set_row(0 if document.draft.positions else -1)
 
     def _symbol_typed(self) -> None:
@@ -152,12 +156,14 @@ class PositionForm(QWidget):
                 return
             self.setEnabled(True)
         pos = positions[self.row]
-        spec = doc.profile.symbols.get(pos.symbol)
+        profile = self._draft_profile()
+        spec = profile.symbols.get(pos.symbol) if profile is not None else None
         self._syncing = True
         try:
-            if force or self.symbol.count() != len(doc.profile.symbols):
+            listed = sorted(profile.symbols) if profile is not None else []
+            if force or [self.symbol.itemText(i) for i in range(self.symbol.count())] != listed:
                 self.symbol.clear()
-                self.symbol.addItems(sorted(doc.profile.symbols))
+                self.symbol.addItems(listed)
             if self.symbol.currentText() != pos.symbol:
                 self.symbol.setEditText(pos.symbol)
             if spec is not None:
@@ -196,12 +202,22 @@ class PositionForm(QWidget):
                 table = TierTable.from_spec(spec)
                 # Same basis as validation and evaluate: the position value at entry.
                 cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, table))
-                self.leverage.setHint(f"max {cap:g}x for this size on {doc.profile.name}")
+                self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}")
             else:
                 self.leverage.setHint("")
         finally:
             self._syncing = False
         self._marks()
+
+    def _draft_profile(self) -> ExchangeProfile | None:
+        """The profile of the plan on screen (the draft), which may not be the one the figures use yet."""
+        doc = self.document
+        if doc.draft.profile_id == doc.profile.id:
+            return doc.profile
+        try:
+            return resolve_profile(doc.draft, doc.user_profiles)
+        except PlannerError:
+            return None
 
     @staticmethod
     def _combo(combo: QComboBox, value: str) -> None:
