@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -256,6 +256,12 @@ class ResultsPanel(QWidget):
         self._widths: list[int] = []
         self.view.viewport().installEventFilter(self)
         self.model.modelReset.connect(self._measure)
+        # Columns are refitted shortly after edits stop (figures change width: 9,999 -> 10,000), off the edit's path.
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(150)
+        self._refit.timeout.connect(self._measure)
+        self._shown: tuple[Any, ...] = ()
         # A refused edit changes the draft (and problems) but not the plan: rows and the banner must follow it.
         document.problemsChanged.connect(lambda *_: self.refresh())
         self.refresh()
@@ -270,7 +276,7 @@ class ResultsPanel(QWidget):
             w = hfm.horizontalAdvance(col.header) + 18
             for r in range(min(self.model.rowCount(), 40)):  # enough to size the columns, cheap at 200 legs
                 text = self.model.data(self.model.index(r, c)) or ""
-                w = max(w, fm.horizontalAdvance(str(text)) + 14)
+                w = max(w, fm.horizontalAdvance(str(text) + "0") + 12)  # one digit of headroom
             widths.append(w)
         self._widths = widths
         self._fit()
@@ -305,10 +311,18 @@ class ResultsPanel(QWidget):
     def refresh(self) -> None:
         doc = self.document
         ev: Evaluation | None = doc.evaluation
+        shown = (doc.plan, doc.draft, ev, doc.problems, len(doc.problems))
+        if (
+            len(shown) == len(self._shown)
+            and all(a is b for a, b in zip(shown[:4], self._shown[:4], strict=True))
+            and shown[4] == self._shown[4]
+        ):
+            return  # problemsChanged and changed both arrive for one edit: render once
+        self._shown = shown
         rows_before = self.model.rowCount()
         self.model.set_evaluation(ev)
         if rows_before == self.model.rowCount():
-            self._measure()  # figures change width (9,999 -> 10,000): refit; a reset already measured
+            self._refit.start()
         if ev is None:
             self.thresholds.setText("No figures: the plan has problems (marked in red at the fields).")
         else:
