@@ -24,9 +24,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBox
 from planner.present.numbers import NumberError, NumberFormat, parse_number, range_problem
 
 ERROR_STYLE = "color: #e03131;"
-HINT_STYLE = "color: palette(placeholder-text);"
+HINT_STYLE = "color: #868e96;"  # mid grey: readable on the light and the dark palette
 WARN_STYLE = "color: #e8590c;"
-_BAD_BORDER = "QLineEdit { border: 2px solid #e03131; border-radius: 3px; }"
+_BAD_BORDER = "QLineEdit { border: 2px solid #e03131; border-radius: 3px; background: palette(base); color: palette(text); }"
 
 
 def locale_format(locale: QLocale | None = None) -> NumberFormat:

@@ -145,6 +145,7 @@ class PositionForm(QWidget):
         )
 
     _syncing = False
+    _cap: float | None = None  # max leverage of the leg on screen (entry notional), for the field's message
 
     def sync(self, force: bool = False) -> None:
         doc = self.document
@@ -202,8 +203,10 @@ class PositionForm(QWidget):
                 table = TierTable.from_spec(spec)
                 # Same basis as validation and evaluate: the position value at entry.
                 cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, table))
+                self._cap = cap
                 self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}")
             else:
+                self._cap = None
                 self.leverage.setHint("")
         finally:
             self._syncing = False
@@ -236,7 +239,10 @@ class PositionForm(QWidget):
             probs = doc.problems_at(f"positions.{self.row}.{name}")
             mark(w, probs, _TIPS[name])
             if isinstance(w, NumberEdit):
-                w.setProblem(short_problem(probs[0].message) if probs else "")
+                short = short_problem(probs[0].message) if probs else ""
+                if probs and name == "leverage" and self._cap is not None:
+                    short = f"above this size's maximum {self._cap:g}x"
+                w.setProblem(short)
         self.problem.setText("\n".join(p.message for p in probs_all))
 
     def _adjust_margin(self) -> None:

@@ -244,7 +244,7 @@ class ResultsPanel(QWidget):
         self.account.setTextFormat(Qt.TextFormat.RichText)
         self.hidden_note = QLabel()
         self.hidden_note.setWordWrap(True)
-        self.hidden_note.setStyleSheet("color: palette(placeholder-text);")
+        self.hidden_note.setStyleSheet("color: #868e96;")
         self.account_lines: list[str] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
