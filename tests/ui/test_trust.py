@@ -374,3 +374,54 @@ def test_profile_switch_never_shows_old_venue_figures_as_new(window, qtbot):
     assert "profile binance-usdm (on screen hyperliquid)" in panel.banner.text()
     assert sel.version.text() == f"figures still for {doc.profile.name}"
     assert "hyperliquid" in window.position_form.leverage.messageText().lower() or not window.position_form.leverage.messageText()
+
+
+def test_coin_margined_wallets_all_on_screen(qtbot, tmp_path, type_in):
+    from pathlib import Path
+
+    from planner.io.plan_files import load_plan
+    from ui.document import PlanDocument
+    from ui.widgets.account_panel import AccountPanel
+
+    plan = load_plan(Path(__file__).resolve().parents[1] / "data" / "plans" / "coinm-inverse-short.plan.json")
+    doc = PlanDocument(plan)
+    panel = AccountPanel(doc)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.wallet.text() == "0.5000" and panel.wallet.suffix() == "BTC"
+    assert list(panel.balances) == ["ETH"] and panel.balances["ETH"].text() == "4.0000"
+    type_in(panel.balances["ETH"], "5.5")
+    assert doc.plan.account.balances["ETH"] == 5.5
+    ev = evaluate(doc.plan, doc.profile)
+    assert next(a for a in doc.evaluation.accounts if a.currency == "ETH").wallet_balance == 5.5
+    assert next(a for a in ev.accounts if a.currency == "ETH").wallet_balance == 5.5
+    type_in(panel.wallet, "0.75")
+    assert doc.plan.account.wallet_balance == 0.75
+
+
+def test_legs_table_cell_edit_reads_numbers_like_the_form(window, qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    from ui.widgets.positions_table import COLUMNS
+
+    doc = window.document
+    view = window.positions_table.view
+    col = [c[0] for c in COLUMNS].index("entry_price")
+
+    def edit_cell(text):
+        idx = view.model().index(0, col)
+        view.setCurrentIndex(idx)
+        view.edit(idx)
+        editor = view.findChild(QLineEdit)
+        assert editor is not None
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key_Return)
+        qtbot.wait(30)  # the delegate commits from the event loop
+
+    edit_cell("97,123.5")
+    assert doc.plan.positions[0].entry_price == 97123.5
+    edit_cell("1,23")
+    assert doc.plan.positions[0].entry_price == 97123.5, "never read as 123 or 1.23"
+    model = view.model()
+    assert "groups thousands" in model.data(model.index(0, col), Qt.ToolTipRole)

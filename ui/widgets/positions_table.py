@@ -12,6 +12,8 @@ from planner.model.plan import Plan, Position
 from planner.present.numbers import NumberError, parse_number
 from ui.widgets.number_edit import locale_format
 
+NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin")
+
 #: Notional (quote currency) of a new leg when nothing else says how big it should be.
 NEW_LEG_NOTIONAL = 1000.0
 
@@ -67,6 +69,10 @@ class PositionsModel(QAbstractTableModel):
         if role in (Qt.DisplayRole, Qt.EditRole):
             v = getattr(pos, field)
             if role == Qt.EditRole:
+                if field in NUMERIC:
+                    # Text, so the editor is a plain line edit read by parse_number (a spin box editor would
+                    # misread "97,123.5" and clamp to its range); empty = initial margin / mark follows entry.
+                    return "" if v is None else f"{v:.12g}"
                 return v.value if hasattr(v, "value") else v
             if field == "mark_price":
                 v = self.document.marks.get(pos.symbol, pos.mark)
@@ -92,7 +98,7 @@ class PositionsModel(QAbstractTableModel):
         if role != Qt.EditRole or not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
-        if isinstance(value, str) and field in ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin"):
+        if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
             if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
                 value = None  # initial margin / mark follows the entry
