@@ -425,3 +425,15 @@ def test_legs_table_cell_edit_reads_numbers_like_the_form(window, qtbot):
     assert doc.plan.positions[0].entry_price == 97123.5, "never read as 123 or 1.23"
     model = view.model()
     assert "groups thousands" in model.data(model.index(0, col), Qt.ToolTipRole)
+
+
+def test_what_if_mark_drag_results_follow(window):
+    doc = window.document
+    line = window.liquidation_plot.mark_line
+    line.setValue(46000.0)
+    line.sigPositionChanged.emit(line)
+    assert doc.marks["BTCUSDT"] == pytest.approx(46000.0)
+    assert "what-if mark" in window.results_panel.thresholds.text()
+    assert window.position_form.mark_.value() == pytest.approx(46000.0)
+    assert "what-if" in window.position_form.mark_.messageText()
+    assert_results_are_engine(window)

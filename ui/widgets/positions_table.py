@@ -6,6 +6,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity
 from planner.model.enums import MarginMode, Side
 from planner.model.errors import Problem
 from planner.model.plan import Plan, Position
@@ -195,7 +197,6 @@ class PositionsTable(QWidget):
             self._seed_prices()
         price = self.last_prices.get(symbol, src.mark if src else 100.0)
         spec = doc.profile.symbols.get(symbol)
-        lev = min(10.0, max(1.0, float(spec.tiers[0].max_leverage))) if spec is not None else 10.0
         if src is not None:
             quantity = src.quantity
         elif spec is not None and spec.contract.value == "inverse":
@@ -203,15 +204,19 @@ class PositionsTable(QWidget):
         else:
             step = spec.contract_size if spec is not None else 0.001
             quantity = max(step, round(round(NEW_LEG_NOTIONAL / price / step) * step, 10))
-        return Position(
+        pos = Position(
             symbol=symbol,
             side=Side.LONG,
             quantity=quantity,
             entry_price=price,
             mark_price=None,
-            leverage=lev,
+            leverage=10.0,
             margin_mode=doc.draft.account.margin_mode_default,
         )
+        if spec is not None:  # 10x, or less where the tier of this size allows less (same basis as validation: entry)
+            cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, TierTable.from_spec(spec)))
+            pos = pos.model_copy(update={"leverage": min(10.0, cap)})
+        return pos
 
     def add_leg(self) -> None:
         doc = self.document
