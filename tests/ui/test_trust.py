@@ -234,8 +234,12 @@ def test_stale_figures_greyed_and_labelled(window, type_in):
     # figures still shown are those of the last valid plan, exactly
     ev = evaluate(doc.plan, doc.profile)
     assert _number(_cell(window, 0, "equity")) == pytest.approx(ev.legs[0].equity, abs=0.006)
+    for plot in (window.liquidation_plot, window.equity_plot):
+        assert plot.stale_badge.isVisible()
+        assert f"leg #1 leverage {lev0:g}x (on screen 500x)" in plot.stale_badge.text()
     type_in(window.position_form.leverage, "20")
     assert not panel.banner.isVisible()
+    assert not window.liquidation_plot.stale_badge.isVisible() and not window.equity_plot.stale_badge.isVisible()
     assert_results_are_engine(window)
 
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from planner.engine.curves import FundingCurves, funding_curves
 from planner.present.format import fmt_money
 from ui.plots.style import LIGHT, PlotStyle
+from ui.widgets.stale_badge import StaleBadge
 
 
 class EquityPlot(QWidget):
@@ -19,6 +20,7 @@ class EquityPlot(QWidget):
         super().__init__(parent)
         self.document = document
         self.curves: FundingCurves | None = None
+        self.stale_badge = StaleBadge(self, document)  # issue 10 item 2: say when the curves are not the plan on screen
         self.style_ = LIGHT
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(160)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from planner.engine.curves import PriceCurves, default_price_range, price_curves
 from planner.present.format import fmt_money, fmt_price
 from ui.plots.style import LIGHT, PlotStyle
+from ui.widgets.stale_badge import StaleBadge
 
 GRID_POINTS = 2000
 _KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
@@ -30,6 +31,7 @@ class LiquidationPlot(QWidget):
         super().__init__(parent)
         self.document = document
         self.symbol: str | None = None
+        self.stale_badge = StaleBadge(self, document)  # issue 10 item 2: say when the curves are not the plan on screen
         self.curves: PriceCurves | None = None
         self.style_ = LIGHT
         self._grid = np.linspace(1.0, 2.0, GRID_POINTS)
