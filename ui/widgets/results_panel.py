@@ -245,6 +245,7 @@ class ResultsPanel(QWidget):
         self.hidden_note = QLabel()
         self.hidden_note.setWordWrap(True)
         self.hidden_note.setStyleSheet("color: #868e96;")
+        self.hidden_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.account_lines: list[str] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -254,7 +255,9 @@ class ResultsPanel(QWidget):
         lay.addWidget(self.view, 1)
         lay.addWidget(self.hidden_note)
         self._widths: list[int] = []
+        self._hidden: list[str] = []
         self.view.viewport().installEventFilter(self)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._detail())
         self.model.modelReset.connect(self._measure)
         # Columns are refitted shortly after edits stop (figures change width: 9,999 -> 10,000), off the edit's path.
         self._refit = QTimer(self)
@@ -291,13 +294,34 @@ class ResultsPanel(QWidget):
             if COLUMNS[i].priority == 0 or used + self._widths[i] <= avail:
                 shown.add(i)
                 used += self._widths[i]
-        hidden = [COLUMNS[i].header for i in range(len(COLUMNS)) if i not in shown]
         for i in range(len(COLUMNS)):
             self.view.setColumnHidden(i, i not in shown)
             if i in shown:
                 self.view.setColumnWidth(i, self._widths[i])
-        self.hidden_note.setText(("Hover a row for: " + ", ".join(hidden)) if hidden else "")
-        self.hidden_note.setVisible(bool(hidden))
+        self._hidden = [COLUMNS[i].name for i in range(len(COLUMNS)) if i not in shown]
+        self._detail()
+
+    def _detail(self) -> None:
+        """The figures the width hides, for the selected leg (else the first): nothing is only a hover away."""
+        hidden = getattr(self, "_hidden", [])
+        rows = self.model.rowCount()
+        if not hidden or not rows:
+            self.hidden_note.setText("")
+            self.hidden_note.setVisible(False)
+            return
+        row = self.view.currentIndex().row()
+        row = row if 0 <= row < rows else 0
+        leg = self.model.leg_for_row(row)
+        name = self.model.data(self.model.index(row, 0))
+        if leg is None:
+            text = f"{name}: {self.model.why_no_figures(row)}"
+        else:
+            header = {c.name: c.header for c in COLUMNS}
+            text = f"{name}: " + " · ".join(f"{header[n]} {self.model.text(n, leg)}" for n in hidden)
+            if self.model.stale:
+                text += " (last valid plan)"
+        self.hidden_note.setText(text + ("  — click a row for its figures" if rows > 1 else ""))
+        self.hidden_note.setVisible(True)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
@@ -321,6 +345,7 @@ class ResultsPanel(QWidget):
         self._shown = shown
         rows_before = self.model.rowCount()
         self.model.set_evaluation(ev)
+        self._detail()
         if rows_before == self.model.rowCount():
             self._refit.start()
         if ev is None:
