@@ -147,13 +147,15 @@ class NumberEdit(QWidget):
 
     def setHint(self, hint: str, warn: bool = False) -> None:
         """Text for the message line when there is no error: grey (the allowed maximum), or orange when ``warn``."""
-        self._hint, self._warn = hint, warn
-        self._show_message()
+        if (hint, warn) != (self._hint, self._warn):
+            self._hint, self._warn = hint, warn
+            self._show_message()
 
     def setProblem(self, problem: str) -> None:
         """A problem the document found with the committed value (shown unless a typing error is on show)."""
-        self._problem = problem
-        self._show_message()
+        if problem != self._problem:
+            self._problem = problem
+            self._show_message()
 
     def setToolTip(self, tip: str) -> None:  # type: ignore[override]
         self.edit.setToolTip(tip)
@@ -163,8 +165,9 @@ class NumberEdit(QWidget):
 
     def setStyleSheet(self, sheet: str) -> None:  # type: ignore[override]
         """Applied to the entry (problem_marks.mark uses it for the red border)."""
-        self._style = sheet
-        self._show_message()
+        if sheet != self._style:
+            self._style = sheet
+            self._show_message()
 
     def styleSheet(self) -> str:  # type: ignore[override]
         return self.edit.styleSheet()
@@ -251,14 +254,18 @@ class NumberEdit(QWidget):
 
     def _show_message(self) -> None:
         text = self._error or self._problem
-        self.message.setStyleSheet(ERROR_STYLE if text else WARN_STYLE if self._warn else HINT_STYLE)
+        style = ERROR_STYLE if text else WARN_STYLE if self._warn else HINT_STYLE
+        if self.message.styleSheet() != style:  # setting a style sheet re-polishes the widget: only on change
+            self.message.setStyleSheet(style)
         shown = text or self._hint
         metrics = self.message.fontMetrics()
         width = self.message.width() if self.message.width() > 50 else 10_000
         self.message.setText(metrics.elidedText(shown, Qt.TextElideMode.ElideRight, width))
         self.message.setToolTip(shown)
         self._full_message = shown
-        self.edit.setStyleSheet(_BAD_BORDER if self._error else self._style)
+        edit_style = _BAD_BORDER if self._error else self._style
+        if self.edit.styleSheet() != edit_style:
+            self.edit.setStyleSheet(edit_style)
 
     def messageText(self) -> str:
         """The whole message of the message line (error, document problem or hint)."""
