@@ -445,3 +445,22 @@ def test_what_if_mark_drag_results_follow(window):
     assert window.position_form.mark_.value() == pytest.approx(46000.0)
     assert "what-if" in window.position_form.mark_.messageText()
     assert_results_are_engine(window)
+
+
+def test_number_edit_in_a_comma_decimal_locale(qtbot, type_in):
+    from PySide6.QtCore import QLocale
+
+    from ui.widgets.number_edit import NumberEdit, locale_format
+
+    box = NumberEdit(decimals=2, minimum=0.0)
+    box.fmt = locale_format(QLocale(QLocale.German, QLocale.Germany))
+    qtbot.addWidget(box)
+    box.show()
+    seen = []
+    box.committed.connect(seen.append)
+    type_in(box, "97.123,5")
+    assert seen == [97123.5] and box.text() == "97.123,50"
+    type_in(box, "1,5k")
+    assert seen[-1] == 1500.0
+    type_in(box, "1.23")  # '.' groups thousands here: never read as 1.23 or 123
+    assert box.error() and seen[-1] == 1500.0
