@@ -25,9 +25,9 @@ COLUMNS = [
     ("quantity", "Quantity"),
     ("entry_price", "Entry"),
     ("mark_price", "Mark"),
-    ("leverage", "Leverage"),
-    ("margin_mode", "Margin"),
-    ("isolated_margin", "Isolated margin"),
+    ("leverage", "Lev."),
+    ("margin_mode", "Mode"),
+    ("isolated_margin", "Iso. margin"),
 ]
 
 
@@ -85,6 +85,8 @@ class PositionsModel(QAbstractTableModel):
                 if pos.margin_mode is MarginMode.CROSS:
                     return "—"
                 return "initial" if v is None else f"{v:,.2f}" + (f" {pos.added_margin:+,.2f}" if pos.added_margin else "")
+            if field == "margin_mode":
+                return "iso" if v is MarginMode.ISOLATED else v.value  # narrow enough for a 400 px plan dock
             if hasattr(v, "value"):
                 return v.value
             return f"{v:,.8g}" if isinstance(v, float) else str(v)
