@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "position-planner.svg"
 
@@ -29,7 +30,7 @@ def _install_excepthook() -> None:
         app = QApplication.instance()
         if app is not None and not os.environ.get("POSITION_PLANNER_NO_DIALOG"):
             box = QMessageBox(
-                QMessageBox.Critical, "Unexpected error", f"Something went wrong: {value}\n\nThe plan is kept; save your work."
+                QMessageBox.Icon.Critical, "Unexpected error", f"Something went wrong: {value}\n\nThe plan is kept; save your work."
             )
             box.setDetailedText(text)
             box.exec()
@@ -56,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from planner.model.errors import PlannerError
 
     pg.setConfigOptions(antialias=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed QCoreApplication; the only application this process creates is a QApplication.
+    app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     app.setApplicationName("Position Planner")
     app.setOrganizationName("PositionPlanner")
     app.setOrganizationDomain("position-planner.local")

@@ -65,8 +65,8 @@ def offer_recovery(parent: QWidget | None = None):
     box.setText(f"Position Planner closed unexpectedly. Restore the plan “{latest.plan.name}” autosaved at {when}?")
     if latest.original_path:
         box.setInformativeText(f"It was opened from {latest.original_path}; the file itself was not changed.")
-    restore = box.addButton("Restore", QMessageBox.AcceptRole)
-    box.addButton("Discard", QMessageBox.DestructiveRole)
+    restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     box.exec()
     for item in found:
         discard_autosave(item.path)
@@ -95,8 +95,8 @@ def check_snapshot(window) -> None:
     box.setWindowTitle("Profile has changed since this plan was saved")
     box.setText("".join(lines))
     box.setDetailedText("\n".join(drift.changed_fields[:200]))
-    switch = box.addButton("Switch to current profile", QMessageBox.AcceptRole)
-    box.addButton("Keep saved numbers", QMessageBox.RejectRole)
+    switch = box.addButton("Switch to current profile", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Keep saved numbers", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is switch:
         doc.apply_plan(doc.draft.model_copy(update={"profile": drift.current.id}), "Switch to the current profile")
@@ -206,7 +206,7 @@ def import_tiers_dialog(window, path: str | None = None, save: bool | None = Non
             + "\n".join(lines)
             + "\n\nSave as a user profile (it then replaces the bundled one)?",
         )
-        save = ans == QMessageBox.Yes
+        save = ans == QMessageBox.StandardButton.Yes
     if not save:
         return None
     save_user_profile(updated)

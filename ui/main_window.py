@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
 
         self.liquidation_plot = LiquidationPlot(doc)
         self.equity_plot = EquityPlot(doc)
-        self.plots = QSplitter(Qt.Vertical)
+        self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.setObjectName("plots-splitter")
         self.plots.addWidget(self.liquidation_plot)
         self.plots.addWidget(self.equity_plot)
@@ -77,9 +77,9 @@ class MainWindow(QMainWindow):
         self.results_panel = ResultsPanel(doc)
         self.results_panel.setMinimumWidth(400)
         self.funding_panel = FundingPanel(doc)
-        self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.LeftDockWidgetArea)
-        self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.RightDockWidgetArea)
-        self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.RightDockWidgetArea)
+        self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.default_dock_sizes()
 
         self.status_profile = QLabel()
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
             self.restore_layout()
 
     # -- public API for other panels ------------------------------------------
-    def add_panel_dock(self, title: str, widget: QWidget, area=Qt.RightDockWidgetArea) -> QDockWidget:
+    def add_panel_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
@@ -120,8 +120,8 @@ class MainWindow(QMainWindow):
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | results widths that fit 1600 px without clipping the figures."""
-        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Horizontal)
-        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Vertical)
+        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Orientation.Vertical)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
@@ -166,19 +166,19 @@ class MainWindow(QMainWindow):
         for name in ("File", "Edit", "View", "Drills", "Help"):
             self._menus[name] = bar.addMenu(f"&{name}")
         f = self._menus["File"]
-        self._action(f, "&New", self.file_new, QKeySequence.New)
-        self._action(f, "&Open…", self.file_open, QKeySequence.Open)
+        self._action(f, "&New", self.file_new, QKeySequence.StandardKey.New)
+        self._action(f, "&Open…", self.file_open, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._action(f, "&Save", self.file_save, QKeySequence.Save)
-        self._action(f, "Save &as…", self.file_save_as, QKeySequence.SaveAs)
+        self._action(f, "&Save", self.file_save, QKeySequence.StandardKey.Save)
+        self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         e = self._menus["Edit"]
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.Undo)
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.Redo)
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
         e.addAction(undo)
         e.addAction(redo)
         e.addSeparator()
@@ -239,11 +239,14 @@ class MainWindow(QMainWindow):
         if not self.document.is_dirty():
             return True
         ans = QMessageBox.question(
-            self, "Unsaved changes", "The plan has unsaved changes. Save them?", QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel
+            self,
+            "Unsaved changes",
+            "The plan has unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
-        if ans == QMessageBox.Save:
+        if ans == QMessageBox.StandardButton.Save:
             return self.file_save()
-        return ans == QMessageBox.Discard
+        return ans == QMessageBox.StandardButton.Discard
 
     def file_new(self) -> None:
         if self.maybe_save():
@@ -293,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return [value] if isinstance(value, str) else [str(p) for p in value] if isinstance(value, list) else []
 
     def _remember(self, path: Path) -> None:
         items = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
@@ -322,5 +325,5 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.autosave.stop()  # a deliberate close leaves nothing to recover
+        self.autosave.stop()  # type: ignore[attr-defined]  # set by ui.file_features.install_file_features; a deliberate close leaves nothing to recover
         event.accept()

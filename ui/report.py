@@ -142,7 +142,11 @@ def write_report(window, out: str | Path) -> Path:
         widget.grab().save(str(path))
         images.append(str(path))
     writer = QPdfWriter(str(out))
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Landscape, QMarginsF(12, 12, 12, 12), QPageLayout.Millimeter))
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape, QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter
+        )
+    )
     writer.setResolution(110)
     writer.setTitle(f"Position plan: {window.document.plan.name}")
     writer.setCreator("Position Planner")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypedDict
 
 from planner.drills.actions import ActionSettings, action_plan
 from planner.drills.events import bundled_events, load_event_file
@@ -17,11 +19,20 @@ from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, 
 from planner.engine.validation import check_plan
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 
 SCENARIOS = ("shock", "gap", "partial", "path", "event", "compare", "actions")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+class DrillOutput(TypedDict):
+    """A drill's printable text and its ``--json`` document."""
+
+    text: str
+    json: object
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drill", help="what-if drills: shock, gap, partial, path, event, compare, actions")
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--scenario", required=True, choices=SCENARIOS)
@@ -42,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_drill)
 
 
-def _load(path: str):
+def _load(path: str) -> tuple[Plan, ExchangeProfile]:
     from planner.cli.main import load_and_resolve
 
     plan, profile = load_and_resolve(path)
@@ -60,7 +71,7 @@ def run_drill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default(o):
+def _default(o: Any) -> object:
     if isinstance(o, float) and not math.isfinite(o):
         return None
     try:
@@ -69,13 +80,14 @@ def _default(o):
         return str(o)
 
 
-def _leg(plan, args) -> int:
+def _leg(plan: Plan, args: argparse.Namespace) -> int:
     if not 1 <= args.leg <= len(plan.positions):
         raise PlannerError([Problem("--leg", f"must be a leg number from 1 to {len(plan.positions)} (got {args.leg})")], "drill")
-    return args.leg - 1
+    leg: int = args.leg
+    return leg - 1
 
 
-def _shock(plan, profile, args):
+def _shock(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     if args.move is None:
         raise PlannerError([Problem("--move", "give the move of every mark, e.g. --move -0.1 for -10 %")], "drill")
     r = shock(plan, profile, move=args.move)
@@ -99,7 +111,7 @@ def _shock(plan, profile, args):
     return {"text": "\n".join(lines), "json": js}
 
 
-def _gap(plan, profile, args):
+def _gap(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     i = _leg(plan, args)
     w = gap_waterfall(
         plan,
@@ -121,7 +133,7 @@ def _gap(plan, profile, args):
     return {"text": "\n".join(lines), "json": asdict(w)}
 
 
-def _partial(plan, profile, args):
+def _partial(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     i = _leg(plan, args)
     from planner.engine.evaluate import evaluate
 
@@ -139,7 +151,7 @@ def _partial(plan, profile, args):
     return {"text": "\n".join(lines), "json": {"price": price, "rule": rule.kind, "steps": [asdict(s) for s in steps]}}
 
 
-def _path(plan, profile, args):
+def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     if args.path == "flash-crash":
         path = flash_crash(horizon_hours=plan.horizon_hours)
     elif args.path == "bleed":
@@ -169,7 +181,7 @@ def _path(plan, profile, args):
     }
 
 
-def _event(plan, profile, args):
+def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     events = bundled_events()
     preset = events.get(args.event) or (load_event_file(args.event) if Path(args.event).is_file() else None)
     if preset is None:
@@ -189,7 +201,7 @@ def _event(plan, profile, args):
     return {"text": "\n".join(lines), "json": asdict(r) | {"event": preset.id}}
 
 
-def _compare(plan, profile, args):
+def _compare(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     rows = compare_profiles(plan, profile, list(bundled_profiles().values()))
     lines = []
     for r in rows:
@@ -202,7 +214,7 @@ def _compare(plan, profile, args):
     return {"text": "\n".join(lines), "json": [asdict(r) for r in rows]}
 
 
-def _actions(plan, profile, args):
+def _actions(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     ap = action_plan(plan, profile, settings=ActionSettings())
     lines = [ap.trigger]
     for s in ap.steps:
@@ -216,4 +228,12 @@ def _actions(plan, profile, args):
     return {"text": "\n".join(lines), "json": js}
 
 
-DRILLS = {"shock": _shock, "gap": _gap, "partial": _partial, "path": _path, "event": _event, "compare": _compare, "actions": _actions}
+DRILLS: dict[str, Callable[[Plan, ExchangeProfile, argparse.Namespace], DrillOutput]] = {
+    "shock": _shock,
+    "gap": _gap,
+    "partial": _partial,
+    "path": _path,
+    "event": _event,
+    "compare": _compare,
+    "actions": _actions,
+}

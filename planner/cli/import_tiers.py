@@ -10,7 +10,7 @@ from planner.io.importers import apply_tiers, import_tiers, tier_changes
 from planner.io.registry import dump_profile
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("import-tiers", help="import margin tiers from a Binance/ccxt/OKX/Bybit response saved as JSON")
     p.add_argument("file", help="the saved response (JSON)")
     p.add_argument("--profile", required=True, help="profile to update (bundled or user)")
@@ -26,6 +26,9 @@ def run_import(args: argparse.Namespace) -> int:
     profile = _lookup_profile(args.profile)
     fmt, tiers = import_tiers(args.file, profile, args.symbol)
     updated = apply_tiers(profile, tiers, Path(args.file).name)
+    from planner.cli.main import print_warnings
+
+    print_warnings(updated.warnings_for(tiers))
     print(f"{args.file}: {fmt} format; {len(tiers)} symbol(s) for profile '{profile.id}'")
     for sym, new in tiers.items():
         changes = tier_changes(profile.symbols[sym].tiers, new)

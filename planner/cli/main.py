@@ -131,11 +131,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         profile = _lookup_profile(args.profile)
     check_plan(plan, profile, source=args.plan)
     ev = evaluate(plan, profile, validate=False)
+    print_warnings(ev.warnings)
     if args.json:
         _print_json(ev.to_dict())
     else:
         print(evaluation_table(plan, profile, ev))
     return 0
+
+
+def print_warnings(warnings: Sequence[str]) -> None:
+    """Each warning as one line on stderr (the data is used as published; the user should know)."""
+    for w in warnings:
+        print(f"position-planner: warning: {w}", file=sys.stderr)
 
 
 def _lookup_profile(profile_id: str) -> ExchangeProfile:
@@ -227,6 +234,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         if not args.id:
             raise _cli_error("profiles show: give a profile id, for example 'profiles show binance-usdm'")
         p = _lookup_profile(args.id)
+        print_warnings(p.warnings)
         print(dump_profile(p).rstrip() if args.json else profile_text(p))
         return 0
     rows = [(p, "bundled") for p in table.values()] + [(p, "user") for p in user.values()]

@@ -100,7 +100,7 @@ def _target_equity(requirement: float, ev: Evaluation) -> float:
     return requirement / th.margin_call if th.convention == "mm_over_equity" else requirement * th.margin_call
 
 
-def _replace_leg(plan: Plan, i: int, **update) -> Plan:
+def _replace_leg(plan: Plan, i: int, **update: object) -> Plan:
     positions = list(plan.positions)
     positions[i] = positions[i].model_copy(update=update)
     return plan.model_copy(update={"positions": positions})
@@ -133,7 +133,7 @@ def action_plan(
     )
     steps: list[ActionStep] = []
 
-    def add(kind: str, title: str, detail: str, amount=None, currency="", plan_after=None) -> None:
+    def add(kind: str, title: str, detail: str, amount: float | None = None, currency: str = "", plan_after: Plan | None = None) -> None:
         liq, ratio, state = _after(plan_after, profile, marks) if plan_after is not None else ({}, None, None)
         steps.append(ActionStep(len(steps) + 1, kind, title, detail, amount, currency, plan_after, liq, ratio, state))
 
@@ -322,7 +322,7 @@ def action_plan(
                 r.index,
                 quantity=plan.positions[r.index].quantity * 2,
                 entry_price=new_entry,
-                isolated_margin=None if plan.positions[r.index].isolated_margin is None else plan.positions[r.index].isolated_margin * 2,
+                isolated_margin=None if (iso_margin := plan.positions[r.index].isolated_margin) is None else iso_margin * 2,
             )
             liq, _, _ = _after(doubled, profile, marks)
             add(
@@ -343,7 +343,7 @@ def _cross_margin(ev: Evaluation, r: LegResult) -> float:
     return r.collateral + sum(l.unrealized_pnl - l.maintenance_margin for l in others)
 
 
-def _fraction_to_close(plan, profile, marks, r: LegResult, ev: Evaluation) -> float | None:
+def _fraction_to_close(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, ev: Evaluation) -> float | None:
     """Smallest fraction of leg ``r`` to close so the cross account leaves the margin-call zone (bisection)."""
 
     def safe(frac: float) -> bool:
@@ -372,7 +372,7 @@ def _deposit_to_leg(plan: Plan, i: int, amount: float, currency: str, profile: E
     return _with_wallet(bumped, amount, currency, profile)
 
 
-def _max_size_for_move(plan, profile, marks, r: LegResult, move: float) -> float:
+def _max_size_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float:
     """Largest fraction (0..1) of cross leg ``r`` that keeps the account safe after an adverse ``move`` (bisection)."""
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}
@@ -395,7 +395,7 @@ def _max_size_for_move(plan, profile, marks, r: LegResult, move: float) -> float
     return lo
 
 
-def _max_leverage_for_move(plan, profile, marks, r: LegResult, move: float) -> float | None:
+def _max_leverage_for_move(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, r: LegResult, move: float) -> float | None:
     """Largest whole leverage at which the leg stays out of the margin-call zone after an adverse ``move``."""
     s = 1 if r.side == "long" else -1
     shocked = {**(marks or {}), r.symbol: r.mark_price * max(1 - s * move, 1e-9)}

@@ -91,7 +91,10 @@ def barrier_hit_probability(spot: float, barrier: float, volatility: float, drif
 
     ``nu = drift - sigma^2/2``; for a barrier below spot
     ``P = N((ln(b/S) - nu T)/(sigma sqrt T)) + (b/S)^(2 nu / sigma^2) N((ln(b/S) + nu T)/(sigma sqrt T))``,
-    mirrored for a barrier above.
+    mirrored for a barrier above: the first-passage law of Brownian motion with
+    drift (https://en.wikipedia.org/wiki/Inverse_Gaussian_distribution, section
+    "Relationship with Brownian motion"; reflection principle,
+    https://en.wikipedia.org/wiki/Reflection_principle_(Wiener_process)).
 
     A 10 % drop within a day at 50 % volatility is rare; within a month at 80 %, likely:
 
@@ -106,14 +109,20 @@ def barrier_hit_probability(spot: float, barrier: float, volatility: float, drif
     nu = drift - 0.5 * sig * sig
     k = math.log(barrier / spot)
     srt = sig * math.sqrt(T)
-    power = (barrier / spot) ** (2.0 * nu / (sig * sig))
+    power: float = (barrier / spot) ** (2.0 * nu / (sig * sig))
     if barrier < spot:
         return min(1.0, _norm_cdf((k - nu * T) / srt) + power * _norm_cdf((k + nu * T) / srt))
     return min(1.0, _norm_cdf((-k + nu * T) / srt) + power * _norm_cdf((-k - nu * T) / srt))
 
 
 def _increments(
-    rng: np.random.Generator, n_paths: int, n_legs: int, steps: int, dt_years: float, model: MarketModel, dtype=np.float64
+    rng: np.random.Generator,
+    n_paths: int,
+    n_legs: int,
+    steps: int,
+    dt_years: float,
+    model: MarketModel,
+    dtype: type[np.float32] | type[np.float64] = np.float64,
 ) -> np.ndarray:
     """Log-price increments, shape (legs, paths, steps)."""
     sig = model.volatility
@@ -253,7 +262,18 @@ def liquidation_probability(
     return _multi_leg(plan, profile, ev, model, horizon_hours, steps, paths, seed, chunk, progress, target_half_width)
 
 
-def _single_adaptive(spot, barrier, model, horizon_hours, steps, paths, seed, chunk, progress, target):
+def _single_adaptive(
+    spot: float,
+    barrier: float,
+    model: MarketModel,
+    horizon_hours: float,
+    steps: int,
+    paths: int,
+    seed: int,
+    chunk: int,
+    progress: Progress | None,
+    target: float | None,
+) -> tuple[float, float, int, bool]:
     if target is None:
         return single_barrier_mc(
             spot, barrier, model=model, horizon_hours=horizon_hours, steps=steps, paths=paths, seed=seed, chunk=chunk, progress=progress
@@ -269,7 +289,19 @@ def _single_adaptive(spot, barrier, model, horizon_hours, steps, paths, seed, ch
         n = min(paths, n * 2)
 
 
-def _multi_leg(plan, profile, ev: Evaluation, model, horizon_hours, steps, paths, seed, chunk, progress, target) -> McResult:
+def _multi_leg(
+    plan: Plan,
+    profile: ExchangeProfile,
+    ev: Evaluation,
+    model: MarketModel,
+    horizon_hours: float,
+    steps: int,
+    paths: int,
+    seed: int,
+    chunk: int,
+    progress: Progress | None,
+    target: float | None,
+) -> McResult:
     """All legs together; isolated legs by their own barrier, the cross group by its equity."""
     legs = leg_inputs(plan, profile)
     traits, taker = profile.traits, profile.fees.taker

@@ -3,11 +3,16 @@ instead of) closing the whole position, at a fixed trigger price.
 
 Rules (profile ``policies.partial_liquidation.kind``):
 
-* ``reduce_to_lower_tier`` (Binance): reduce to the cap of the next lower tier, re-check;
-* ``two_tiers_per_round`` (OKX): from tier 3 up, drop two tiers per round, re-check;
+* ``reduce_to_lower_tier`` (Binance): reduce to the cap of the next lower tier, re-check
+  (Binance Liquidation Protocol, copy at
+  https://docs.traderwagon.com/faq/futures-trading-introduction/liquidation-protocol);
+* ``two_tiers_per_round`` (OKX): from tier 3 up, drop two tiers per round, re-check
+  (https://supdljgzdhc.okx.com/hc/en-us/articles/360020411711-V-Forced-Partial-or-Full-Liquidation);
 * ``fraction_then_full`` (Hyperliquid): above ``min_value`` close ``fraction``, wait
-  ``cooldown_seconds``, then the rest if still short;
-* ``increments`` (Deribit): close ``increment_size`` per step until equity covers MM;
+  ``cooldown_seconds``, then the rest if still short
+  (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations);
+* ``increments`` (Deribit): close ``increment_size`` per step until equity covers MM
+  (https://www.deribit.com/docs/auto-liquidation/);
 * ``none``: one full liquidation.
 
 At a fixed price closing part of a position turns unrealised into realised
@@ -21,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from planner.engine.evaluate import leg_inputs, leg_requirement, leg_upnl, margin_ratio
-from planner.engine.tiers import position_value, tier_index, tier_measure
+from planner.engine.tiers import TierTable, position_value, tier_index, tier_measure
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 
@@ -47,13 +52,14 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
     """
     leg = leg_inputs(plan, profile)[leg_index]
     rule = profile.policies.partial_liquidation
-    traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.fees.liquidation
+    traits, taker, liq_fee = profile.traits, profile.fees.taker, profile.liquidation_fee_for(leg.pos.symbol)
     equity = leg.collateral + float(leg_upnl(leg, price))
     q = leg.q
     steps: list[Step] = []
 
     def req(size: float) -> float:
-        return float(leg_requirement(replace(leg, q=size), price, traits, taker)) if size > 0 else 0.0
+        held = leg.close_fee_held * size / leg.q  # Bybit fee to close scales with the size left
+        return float(leg_requirement(replace(leg, q=size, close_fee_held=held), price, traits, taker)) if size > 0 else 0.0
 
     if equity >= req(q):
         return steps
@@ -93,7 +99,7 @@ def partial_liquidation(plan: Plan, profile: ExchangeProfile, leg_index: int, pr
     return steps
 
 
-def _size_at_bound(bound: float, price: float, table) -> float:
+def _size_at_bound(bound: float, price: float, table: TierTable) -> float:
     """Size at a tier bound: the bound itself for size tiers, else the size worth ``bound`` at ``price``."""
     if table.basis == "size":
         return bound

@@ -67,7 +67,9 @@ def steady_bleed(per_day: float = 0.05, horizon_hours: float = 72.0, points: int
 def parse_path_csv(text: str, symbol: str | None = None, source: str = "path CSV") -> PricePath:
     """``time_hours,price`` rows (a header line is allowed). Prices are absolute when
     ``symbol`` is given, else relative factors (1.0 = today's mark)."""
-    hours, prices, problems = [], [], []
+    hours: list[float] = []
+    prices: list[float] = []
+    problems: list[Problem] = []
     rows = list(csv.reader(io.StringIO(text)))
     for n, row in enumerate(rows, start=1):
         if not row or all(not c.strip() for c in row) or row[0].strip().startswith("#"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate
@@ -99,13 +100,25 @@ def shock(plan: Plan, profile: ExchangeProfile, move: float | None = None, price
 # ---------------------------------------------------------------------------
 
 
+class ComparedLeg(TypedDict):
+    """One leg of a comparison row (prices in quote, money in ``currency``)."""
+
+    symbol: str
+    liquidation_price: float | None
+    bankruptcy_price: float | None
+    initial_margin: float
+    maintenance_margin: float
+    liquidation_fee: float
+    currency: str
+
+
 @dataclass(frozen=True)
 class ComparisonRow:
     profile_id: str
     profile_name: str
     rule: str
     status: str
-    legs: list[dict]
+    legs: list[ComparedLeg]
     beyond_bankruptcy: str
 
 

@@ -31,7 +31,7 @@ class Drift:
     figures: list[tuple[str, str, float | None, float | None]]  # (leg, figure, saved, current)
 
 
-def _diff(a, b, path: str, out: list[str]) -> None:
+def _diff(a: object, b: object, path: str, out: list[str]) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
             _diff(a.get(k), b.get(k), f"{path}.{k}" if path else str(k), out)

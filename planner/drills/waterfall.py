@@ -177,7 +177,7 @@ def gap_waterfall(
         raise PlannerError([Problem("slippage", "the fill price would be zero or negative; use a smaller slippage")], "drill")
     margin = res.collateral if leg.cross is False else _cross_margin_behind(ev, leg_index, plan, profile)
     market_loss = -float(leg_upnl(leg, fill))
-    fee = profile.fees.liquidation * float(position_value(leg.q, fill, leg.table.inverse))
+    fee = profile.liquidation_fee_for(leg.pos.symbol) * float(position_value(leg.q, fill, leg.table.inverse))
     total = market_loss + fee
     from_margin = min(max(total, 0.0), margin)
     deficit = max(total - margin, 0.0)

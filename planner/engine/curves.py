@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.engine.funding import accrued, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.funding import Schedule, accrued, funding_payment, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -159,7 +159,7 @@ def funding_curves(
     legs = [l for l in all_legs if l.spec.settle == ccy]
     traits, taker = profile.traits, profile.fees.taker
     cw = cross_wallet(plan, profile, all_legs, ccy)
-    schedules = {}
+    schedules: dict[float, Schedule] = {}
     pays = []
     for l in legs:
         interval = symbol_interval_hours(profile, l.pos.symbol)

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 
+from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, price_at_level
 from planner.engine.tiers import (
     TierTable,
+    initial_margin,
     maintenance_margin,
     maintenance_rate_amount,
     max_leverage_at,
@@ -30,7 +33,8 @@ from planner.engine.tiers import (
     tier_index,
     tier_measure,
 )
-from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, wallet_for
+from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, position_margin_fee_rate, wallet_for
+from planner.model.arrays import ArrayLike, FloatArray
 from planner.model.enums import MarginMode
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
@@ -133,7 +137,7 @@ class Evaluation:
     def account(self) -> AccountResult:
         return self.accounts[0]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``evaluate --json``)."""
         return {
             "profile": {
@@ -151,7 +155,7 @@ class Evaluation:
         }
 
 
-def _clean(d: dict) -> dict:
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
@@ -164,23 +168,42 @@ def _opt(x: float) -> float | None:
 # ---------------------------------------------------------------------------
 
 
-def unrealized_pnl(s, q, entry, price, inverse: bool):
-    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin."""
+def unrealized_pnl(s: ArrayLike, q: ArrayLike, entry: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
+    """Linear ``s*q*(P - E)`` quote; inverse ``s*q*(1/E - 1/P)`` coin.
+
+    Linear: Binance Futures calculator FAQ, "PnL long = (Exit - Entry) x Qty"
+    (copy at http://binance-register.co/en/issues/item/2641.html); inverse: Binance COIN-M
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46
+
+    >>> float(unrealized_pnl(1, 1.0, 50_000.0, 45_000.0, inverse=False))
+    -5000.0
+    """
     if inverse:
         return s * q * (1.0 / entry - 1.0 / np.asarray(price, dtype=float))
     return s * q * (np.asarray(price, dtype=float) - entry)
 
 
 def break_even_price(entry: float, s: int, taker: float) -> float:
-    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse)."""
+    """Price that pays a taker fee on open and close: ``E*(1 + s*f)/(1 - s*f)`` (linear and inverse).
+
+    Solves ``PnL(P) = f*E*q + f*P*q`` with the calculator FAQ's PnL (copy at
+    http://binance-register.co/en/issues/item/2641.html); no venue publishes it as such.
+
+    >>> round(break_even_price(50_000.0, 1, 0.0005), 2)
+    50050.03
+    """
     return entry * (1 + s * taker) / (1 - s * taker)
 
 
 def target_price(entry: float, s: int, leverage: float, roe: float, inverse: bool) -> float | None:
     """Exit price for a return on initial margin ``roe`` (fraction).
 
-    Linear ``E*(1 + s*roe/L)``; inverse ``E/(1 - s*roe/L)`` (Bybit calculator:
-    7,000 at 5x for +20 % -> 7,291.67).
+    Linear ``E*(1 + s*roe/L)`` (Binance calculator FAQ, copy at
+    http://binance-register.co/en/issues/item/2641.html); inverse ``E/(1 - s*roe/L)``
+    (Bybit calculator: 7,000 at 5x for +20 % -> 7,291.67).
+
+    >>> round(target_price(7_000.0, 1, 5.0, 0.2, inverse=True), 2)
+    7291.67
     """
     if inverse:
         den = 1 - s * roe / leverage
@@ -190,7 +213,15 @@ def target_price(entry: float, s: int, leverage: float, roe: float, inverse: boo
 
 
 def average_entry(q1: float, e1: float, q2: float, e2: float, inverse: bool) -> float:
-    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean)."""
+    """Entry after adding ``q2`` at ``e2`` to ``q1`` at ``e1`` (inverse: harmonic mean).
+
+    Keeps the PnL of both fills: linear PnL is linear in ``P`` (size-weighted mean),
+    inverse PnL is linear in ``1/P`` (Binance COIN-M,
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46).
+
+    >>> average_entry(1.0, 50_000.0, 1.0, 40_000.0, inverse=False)
+    45000.0
+    """
     if inverse:
         return (q1 + q2) / (q1 / e1 + q2 / e2)
     return (q1 * e1 + q2 * e2) / (q1 + q2)
@@ -211,7 +242,13 @@ def level_multiplier(th: Thresholds, which: str) -> float:
 
 
 def margin_ratio(equity: float, requirement: float, convention: str) -> float | None:
-    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio)."""
+    """Ratio in the exchange's meaning; None when equity <= 0 under MM/equity (no finite ratio).
+
+    ``mm_over_equity``: Binance margin ratio = MM / margin balance, liquidated at >= 100 %
+    (https://dev.binance.vision/t/how-to-caculating-leverage-pnl-quantile/17801);
+    otherwise OKX: equity / (MM + close fee), liquidated at <= 100 %
+    (https://www.okx.com/support/hc/en-us/articles/360053909592).
+    """
     if convention == "mm_over_equity":
         return requirement / equity if equity > 0 else None
     return equity / requirement if requirement > 0 else None
@@ -244,12 +281,14 @@ class LegInput:
     mark: float
     cross: bool
     collateral: float  # isolated: effective margin; cross: 0 (the wallet is shared)
+    close_fee_held: float = 0.0  # Bybit: estimated fee to close at the bankruptcy price, part of MM (settlement currency)
 
 
 def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
     """Engine view of the plan's legs; ``marks`` overrides mark prices by symbol (what-if)."""
     out = []
     tables: dict[str, TierTable] = {}
+    fee_rate = position_margin_fee_rate(profile)
     for i, pos in enumerate(plan.positions):
         spec = profile.symbols[pos.symbol]
         table = tables.setdefault(pos.symbol, TierTable.from_spec(spec))
@@ -266,22 +305,42 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
                 pos.entry_price,
                 float(mark),
                 cross,
-                0.0 if cross else effective_isolated_margin(pos, spec),
+                0.0 if cross else effective_isolated_margin(pos, spec, fee_rate),
             )
         )
+    return _with_close_fees(plan, profile, out, fee_rate) if fee_rate > 0.0 else out
+
+
+def _with_close_fees(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], fee_rate: float) -> list[LegInput]:
+    """Bybit: each leg's estimated fee to close at its bankruptcy price (``close_fee.py``).
+
+    Isolated legs use their own position margin; a cross leg uses the cross
+    wallet plus the other cross legs' uPnL at their marks (the balance its
+    bankruptcy price is computed from in Bybit's cross example).
+    """
+    out = []
+    for l in legs:
+        if l.cross:
+            ccy = l.spec.settle
+            others = sum(float(leg_upnl(o, o.mark)) for o in legs if o.cross and o.spec.settle == ccy and o.index != l.index)
+            collateral = cross_wallet(plan, profile, legs, ccy) + others
+        else:
+            collateral = l.collateral
+        fee = bankruptcy_close_fee(l.s, l.q, l.entry, collateral, l.table.inverse, fee_rate)
+        out.append(replace(l, close_fee_held=fee))
     return out
 
 
-def leg_requirement(leg: LegInput, price, traits: RuleTraits, taker: float):
+def leg_requirement(leg: LegInput, price: ArrayLike, traits: RuleTraits, taker: float) -> FloatArray:
     """Maintenance margin plus any reserved close fee at ``price`` (array ok)."""
     basis_price = leg.entry if traits.mm_price_basis == "entry" else price
-    mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=float))
+    mm = maintenance_margin(leg.q, basis_price, leg.table) * np.ones_like(np.asarray(price, dtype=np.float64))
     if traits.close_fee_reserved:
         mm = mm + taker * position_value(leg.q, price, leg.table.inverse)
-    return mm
+    return mm + leg.close_fee_held
 
 
-def leg_upnl(leg: LegInput, price):
+def leg_upnl(leg: LegInput, price: ArrayLike) -> FloatArray:
     return unrealized_pnl(leg.s, leg.q, leg.entry, price, leg.table.inverse)
 
 
@@ -327,7 +386,8 @@ def evaluate(
     req_at_mark = [float(leg_requirement(l, l.mark, traits, taker)) for l in legs]
 
     results: list[LegResult] = []
-    root_cache: dict[tuple, float | None] = {}
+    root_cache: dict[tuple[str, str, int, float], float | None] = {}
+    stack_cache: dict[tuple[str, str], SymbolStack] = {}
     for l in legs:
         mm_rate, mm_amount = maintenance_rate_amount(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table)
         mm_here = float(maintenance_margin(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table))
@@ -337,7 +397,9 @@ def evaluate(
             group = [o for o in legs if o.cross and o.spec.settle == l.spec.settle]
             equity = cw[l.spec.settle] + sum(upnl_at_mark[o.index] for o in group)
             requirement = sum(req_at_mark[o.index] for o in group)
-            lp, bp, mcp = _cross_prices(l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache)
+            lp, bp, mcp = _cross_prices(
+                l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache, stack_cache
+            )
         else:
             equity = l.collateral + upnl
             requirement = req_at_mark[l.index]
@@ -346,12 +408,14 @@ def evaluate(
             mcp = _solo_price(l, traits, fee_res, m_call)
         ratio = margin_ratio(equity, requirement, th.convention)
         state = state_for(ratio, equity, th)
+        dist_price: float | None
+        dist: float | None
         if lp is not None:
             dist_price = (l.mark - lp) * l.s
             dist = dist_price / l.mark
         else:
             dist_price = dist = None
-        im = float(position_value(l.q, l.entry, l.table.inverse)) / l.pos.leverage
+        im = initial_margin(l.q, l.entry, l.mark, l.pos.leverage, l.table)
         cap = max_value_for_leverage(l.pos.leverage, l.table)
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         results.append(
@@ -387,7 +451,8 @@ def evaluate(
                 max_leverage=float(max_leverage_at(l.q, l.entry, l.table)),  # same basis as validation: entry notional
                 max_position_value=cap if math.isfinite(cap) else None,
                 close_fee=taker * value,
-                liquidation_fee=profile.fees.liquidation * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
+                liquidation_fee=profile.liquidation_fee_for(l.pos.symbol)
+                * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
                 funding_rate=rate,
                 funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
                 funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
@@ -406,11 +471,13 @@ def evaluate(
         legs=results,
         accounts=accounts,
         seconds=time.perf_counter() - t0,
+        warnings=profile.warnings_for({l.pos.symbol for l in legs}),
     )
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
-    p = price_at_level(l.s, l.q, l.entry, l.collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
+    collateral = l.collateral - (m if m else 1.0) * l.close_fee_held
+    p = price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee_res * m if m else fee_res, mm_basis=traits.mm_price_basis)
     return _opt(float(p[0]))
 
 
@@ -419,35 +486,58 @@ class SymbolStack:
     """Legs of one symbol stacked as columns (shape (L, 1)) for grid evaluation."""
 
     table: TierTable
-    s: np.ndarray
-    q: np.ndarray
-    entry: np.ndarray
-    mark: np.ndarray
+    s: FloatArray
+    q: FloatArray
+    entry: FloatArray
+    mark: FloatArray
+    held: float = 0.0  # summed Bybit fee to close held in maintenance margin
 
     @classmethod
     def of(cls, legs: list[LegInput]) -> SymbolStack:
-        col = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
+        col: Callable[[list[float]], FloatArray] = lambda xs: np.asarray(xs, dtype=float)[:, None]  # noqa: E731
         return cls(
-            legs[0].table, col([l.s for l in legs]), col([l.q for l in legs]), col([l.entry for l in legs]), col([l.mark for l in legs])
+            legs[0].table,
+            col([l.s for l in legs]),
+            col([l.q for l in legs]),
+            col([l.entry for l in legs]),
+            col([l.mark for l in legs]),
+            sum(l.close_fee_held for l in legs),
         )
 
-    def upnl(self, prices: np.ndarray) -> np.ndarray:
+    def upnl(self, prices: FloatArray) -> FloatArray:
         """Summed uPnL at each price of ``prices`` (shape (G,) shared, or (L, G) per leg)."""
-        return unrealized_pnl(self.s, self.q, self.entry, prices, self.table.inverse).sum(axis=0)
+        total: FloatArray = unrealized_pnl(self.s, self.q, self.entry, prices, self.table.inverse).sum(axis=0)
+        return total
 
-    def requirement(self, prices: np.ndarray, traits: RuleTraits, taker: float) -> np.ndarray:
+    def requirement(self, prices: FloatArray, traits: RuleTraits, taker: float) -> FloatArray:
         """Summed maintenance margin (+ reserved close fee) at each price."""
         basis = self.entry if traits.mm_price_basis == "entry" else prices
-        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=float))
+        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=np.float64))
         if traits.close_fee_reserved:
             mm = mm + taker * position_value(self.q, prices, self.table.inverse)
-        return np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0)
+        total: FloatArray = (
+            np.broadcast_to(mm, np.broadcast_shapes(mm.shape, (self.q.shape[0], np.shape(prices)[-1]))).sum(axis=0) + self.held
+        )
+        return total
 
-    def close_fees(self, prices: np.ndarray, fee: float) -> np.ndarray:
-        return (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
+    def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
+        total: FloatArray = (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
+        return total
 
 
-def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, cache):
+def _cross_prices(
+    l: LegInput,
+    group: list[LegInput],
+    wallet: float,
+    upnl_at_mark: list[float],
+    req_at_mark: list[float],
+    traits: RuleTraits,
+    taker: float,
+    fee_res: float,
+    m_call: float,
+    cache: dict[tuple[str, str, int, float], float | None],
+    stacks: dict[tuple[str, str], SymbolStack],
+) -> tuple[float | None, float | None, float | None]:
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
     Several legs of one symbol in one wallet (hedge mode) move together, so
@@ -458,30 +548,42 @@ def _cross_prices(l, group, wallet, upnl_at_mark, req_at_mark, traits, taker, fe
     others = [o for o in group if o.pos.symbol != l.pos.symbol]
     upnl_others = sum(upnl_at_mark[o.index] for o in others)
     req_others = sum(req_at_mark[o.index] for o in others)
-    out = []
+    out: list[float | None] = []
     for m in (1.0, 0.0, m_call):
         if len(same) == 1:
-            collateral = wallet + upnl_others - m * req_others
+            collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis)[0])
             out.append(_opt(p))
             continue
         key = (l.spec.settle, l.pos.symbol, l.s, m)
         if key not in cache:
-            stack = cache.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
+            stack = stacks.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
 
-            def f(price, m=m, stack=stack):
+            def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
                 eq = wallet + upnl_others + stack.upnl(price)
                 if m == 0.0:
-                    return eq - stack.close_fees(price, fee_res)
+                    return eq - stack.close_fees(price, fee_res) - stack.held
                 return eq - m * (req_others + stack.requirement(price, traits, taker))
 
             cache[key] = _opt(find_roots_near(f, l.mark, down=l.s > 0, n_grid=401))
         out.append(cache[key])
-    return tuple(out)
+    return out[0], out[1], out[2]
 
 
-def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_at_mark, th, traits, taker) -> AccountResult:
+def _account(
+    currency: str,
+    plan: Plan,
+    profile: ExchangeProfile,
+    legs: list[LegInput],
+    results: list[LegResult],
+    cwallet: float,
+    upnl_at_mark: list[float],
+    req_at_mark: list[float],
+    th: Thresholds,
+    traits: RuleTraits,
+    taker: float,
+) -> AccountResult:
     mine = [l for l in legs if l.spec.settle == currency]
     wallet = wallet_for(plan, profile, currency) or 0.0
     # An isolated leg can lose at most its own margin (past that it is liquidated).
@@ -500,7 +602,7 @@ def _account(currency, plan, profile, legs, results, cwallet, upnl_at_mark, req_
             by_symbol.setdefault(l.pos.symbol, []).append(l)
         stacks = [SymbolStack.of(ls) for ls in by_symbol.values()]
 
-        def f(mult):
+        def f(mult: FloatArray) -> FloatArray:
             mult = np.asarray(mult, dtype=float)[None, :]
             total = np.full(mult.shape[1], cross_eq0)
             for st in stacks:

@@ -1,7 +1,8 @@
 """Funding: schedule, payments and accrual over a horizon.
 
-Sign convention (every venue's own docs): a **positive rate means longs pay
-shorts**. A *payment* here is what the account pays, so it is positive for a
+Sign convention (every venue's own docs, e.g. Binance
+https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031):
+a **positive rate means longs pay shorts**. A *payment* here is what the account pays, so it is positive for a
 long under a positive rate and negative (received) for a short.
 
 * linear: ``payment = s * q * mark * rate`` in quote currency;
@@ -25,6 +26,10 @@ from planner.model.profile import ExchangeProfile, FundingSpec
 def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike, inverse: bool) -> FloatArray:
     """Payment per settlement, settlement currency; positive = the account pays.
 
+    ``Funding Amount = Nominal Value of Positions x Funding Rate``, nominal = mark x
+    size (USDⓈ-M) or contracts x multiplier / mark (COIN-M); Binance
+    https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031
+
     Examples
     --------
     Binance: 20,000 USDT long notional at 0.01 % pays 2 USDT per settlement.
@@ -34,11 +39,11 @@ def funding_payment(s: ArrayLike, q: ArrayLike, mark: ArrayLike, rate: ArrayLike
     """
     s = np.asarray(s, dtype=float)
     value = (
-        np.asarray(q, dtype=float) / np.asarray(mark, dtype=float)
+        np.asarray(q, dtype=np.float64) / np.asarray(mark, dtype=np.float64)
         if inverse
-        else np.asarray(q, dtype=float) * np.asarray(mark, dtype=float)
+        else np.asarray(q, dtype=np.float64) * np.asarray(mark, dtype=np.float64)
     )
-    return s * value * np.asarray(rate, dtype=float)
+    return s * value * np.asarray(rate, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,11 @@ def settlement_schedule(funding: FundingSpec, interval_hours: float, horizon_hou
     """Settlements within ``(0, horizon]`` hours from a start at ``start_hour_utc``.
 
     Discrete venues settle at ``settlement_hours_utc`` (or every interval from
-    00:00 UTC) with weight 1. Continuous venues (Deribit) are charged hourly
-    with weight ``1/interval_hours``.
+    00:00 UTC) with weight 1 (Binance 00/08/16 UTC,
+    https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031).
+    Continuous venues (Deribit, accrued every millisecond on an 8 h rate,
+    https://support.deribit.com/hc/en-us/articles/31424939178397-Funding-Specifications)
+    are charged hourly with weight ``1/interval_hours``.
     """
     if funding.accrual == "continuous":
         hours = np.arange(1.0, np.floor(horizon_hours) + 1.0)
@@ -78,7 +86,14 @@ def symbol_interval_hours(profile: ExchangeProfile, symbol: str) -> float:
 
 
 def hourly_equivalent(rate_per_interval: float, interval_hours: float) -> float:
-    """Convert a per-interval rate to a per-hour rate (for comparing venues)."""
+    """Convert a per-interval rate to a per-hour rate (for comparing venues).
+
+    Hyperliquid pays hourly at an eighth of its 8 h rate
+    (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding).
+
+    >>> hourly_equivalent(0.0001, 8.0)
+    1.25e-05
+    """
     return rate_per_interval / interval_hours
 
 
@@ -90,13 +105,16 @@ def accrued(payment_per_settlement: ArrayLike, schedule: Schedule, times_hours: 
     """
     times = np.asarray(times_hours, dtype=float)
     n_done = np.searchsorted(schedule.hours, times, side="right")
-    cum_weight = np.concatenate([[0.0], np.cumsum(schedule.weights)])[n_done]
-    pay = np.asarray(payment_per_settlement, dtype=float)
+    cum_weight: FloatArray = np.concatenate([[0.0], np.cumsum(schedule.weights)])[n_done]
+    pay = np.asarray(payment_per_settlement, dtype=np.float64)
     return pay[..., None] * cum_weight if pay.ndim else pay * cum_weight
 
 
 def funding_rate_from_premium(premium: float, interest: float, clamp: float = 0.0005) -> float:
     """Per-interval funding rate ``F = P + clamp(I - P, -c, +c)`` (Binance, Bybit, Hyperliquid).
+
+    Sources: Binance https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031;
+    Hyperliquid https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Prices at which a position's equity meets a margin level (vectorised).
 
 Every venue's liquidation, bankruptcy and margin-call price is the root of one
-equation (formulas.md section 0)::
+equation::
 
     M + upnl(P) = k * MM(P) + f * value(P)
 
@@ -19,20 +19,39 @@ unit; ``nan`` means no positive price satisfies the equation (a 1x long cannot
 be liquidated), which callers report as "none". Roots above :data:`MAX_MEANINGFUL_PRICE`
 (a fully collateralised short whose denominator is a rounding residue) are
 reported as none too.
+
+Sources (the venues' own pages; each solver below names the one it follows):
+
+* Binance USDⓈ-M, tier re-selected at the liquidation price:
+  https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93
+* Binance COIN-M (inverse):
+  https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46
+* Bybit, maintenance margin on the entry value:
+  https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract
+* OKX, margin ratio = equity / (maintenance margin + close fee), tiers without a deduction:
+  https://www.okx.com/support/hc/en-us/articles/360053909592
+* Deribit, size-scaled maintenance rate:
+  https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+* Kraken Futures (inverse, maintenance margin at the liquidation price):
+  https://support.kraken.com/hc/en-us/articles/360022835671-Equity-Protection-Process
+* Hyperliquid (maintenance rate = 1 / (2 x max leverage)):
+  https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from planner.engine.tiers import TierTable, maintenance_margin, position_value, tier_index, tier_measure
-from planner.model.arrays import ArrayLike, FloatArray, IntArray
+from planner.model.arrays import ArrayLike, BoolArray, FloatArray, IntArray
 
 #: Roots beyond this are rounding artefacts, not prices (1,000x the largest accepted input price).
 MAX_MEANINGFUL_PRICE = 1e12
 
 
-def _valid(price):
+def _valid(price: FloatArray) -> FloatArray:
     return np.where(np.isfinite(price) & (price > 0.0) & (price < MAX_MEANINGFUL_PRICE), price, np.nan)
 
 
@@ -52,8 +71,11 @@ def closed_form_price(
 
     Notes
     -----
-    Linear: ``P = (M + k*cum - s*q*E) / (q*(k*mmr + f) - s*q)`` (Binance FAQ form).
-    Inverse: ``P = q*(k*mmr + f + s) / (M + k*cum + s*q/E)`` (Binance COIN-M, Kraken).
+    Linear: ``P = (M + k*cum - s*q*E) / (q*(k*mmr + f) - s*q)`` (Binance FAQ form,
+    https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
+    Inverse: ``P = q*(k*mmr + f + s) / (M + k*cum + s*q/E)`` (Binance COIN-M,
+    https://www.binance.com/es-MX/support/faq/how-to-calculate-liquidation-price-of-coin-m-futures-contracts-ceccfcfb4e3a45e3b48b0b1bb1a8ae46;
+    Kraken, https://support.kraken.com/hc/en-us/articles/360022835671-Equity-Protection-Process).
 
     Examples
     --------
@@ -72,8 +94,14 @@ def closed_form_price(
     return _valid(price)
 
 
-def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
-    """Bybit classic: maintenance margin fixed at its entry-value amount."""
+def _entry_basis_price(
+    s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
+) -> FloatArray:
+    """Bybit classic: maintenance margin fixed at its entry-value amount.
+
+    ``LP_long = Entry - (IM - MM)/Size``, MM on the entry value
+    (https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract).
+    """
     mm_entry = maintenance_margin(q, entry, table)
     with np.errstate(divide="ignore", invalid="ignore"):
         if table.inverse:
@@ -83,8 +111,14 @@ def _entry_basis_price(s, q, entry, collateral, table: TierTable, k: float, fee:
     return _valid(price)
 
 
-def _size_scaled_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
-    """Deribit: MM rate = a + b*size_in_coin (formulas.md section 5)."""
+def _size_scaled_price(
+    s: FloatArray, q: FloatArray, entry: FloatArray, collateral: FloatArray, table: TierTable, k: float, fee: float
+) -> FloatArray:
+    """Deribit: MM rate = a + b*size_in_coin; inverse: a quadratic in ``1/P``.
+
+    Rates: https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+    (BTC: MM 1 % + 0.005 % per BTC of size).
+    """
     _, a, b, _ = table.size_scaled  # type: ignore[misc]
     if not table.inverse:
         return closed_form_price(s, q, entry, collateral, a + b * q, 0.0, k=k, fee=fee)
@@ -106,7 +140,7 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     """Price interval of every tier for each position (value basis), shape (N, T)."""
     qc = q[:, None]
     with np.errstate(divide="ignore"):
-        if table.inverse:  # value = q/P in [floor, cap)  <=>  P in (q/cap, q/floor]
+        if table.inverse:  # value = q/P in (floor, cap]  <=>  P in [q/cap, q/floor)
             lo = qc / table.caps[None, :]
             hi = np.where(table.floors[None, :] > 0, qc / np.where(table.floors > 0, table.floors, 1.0)[None, :], np.inf)
         else:
@@ -115,13 +149,16 @@ def _tier_price_bounds(q: FloatArray, table: TierTable) -> tuple[FloatArray, Flo
     return lo, hi
 
 
-def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
+def _interval_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, k: float, fee: float
+) -> FloatArray:
     """Exact root for any tier table, continuous or not, by tier intervals.
 
     Each tier's equation holds only on its own price interval. The region where
     the position is under-margined is the union of those pieces; a long is
-    liquidated at its highest point, a short at its lowest (formulas.md section 0,
-    OKX: the price can sit on a tier boundary).
+    liquidated at its highest point, a short at its lowest (OKX publishes tiers
+    without a deduction, so the price can sit on a tier boundary:
+    https://www.okx.com/support/hc/en-us/articles/360053909592).
     """
     s, q, entry, collateral = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float)) for a in (s, q, entry, collateral)))
     cand = closed_form_price(
@@ -146,7 +183,16 @@ def _interval_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     return _valid(np.where(s > 0, down, up))
 
 
-def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) -> FloatArray:
+def _under_margined(
+    s: FloatArray,
+    q: FloatArray,
+    entry: FloatArray,
+    collateral: FloatArray,
+    table: TierTable,
+    k: float,
+    fee: float,
+    price: FloatArray,
+) -> BoolArray:
     """True where equity < k*MM + fee at ``price`` using each column's own tier."""
     value = position_value(q, price, table.inverse)
     upnl = s * q * (1.0 / entry - 1.0 / price) if table.inverse else s * q * (price - entry)
@@ -158,7 +204,17 @@ def _under_margined(s, q, entry, collateral, table: TierTable, k, fee, price) ->
 _CHUNK = 16384
 
 
-def _tier_root(s, q, a0, collateral, entry, k_rate, k_amount, fee, inverse: bool):
+def _tier_root(
+    s: FloatArray,
+    q: FloatArray,
+    a0: FloatArray,
+    collateral: FloatArray,
+    entry: FloatArray,
+    k_rate: FloatArray,
+    k_amount: FloatArray,
+    fee: float,
+    inverse: bool,
+) -> FloatArray:
     """Closed-form root for per-row tier values (``k_rate = k*mmr``, ``k_amount = k*cum``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if inverse:
@@ -166,7 +222,7 @@ def _tier_root(s, q, a0, collateral, entry, k_rate, k_amount, fee, inverse: bool
         return (a0 + k_amount) / (q * (k_rate + fee) - s * q)
 
 
-def _measure_at(price, q, s, inverse: bool):
+def _measure_at(price: FloatArray, q: FloatArray, s: FloatArray, inverse: bool) -> FloatArray:
     """Tier measure (position value) at ``price``; rows without a root take the loss-side limit."""
     with np.errstate(divide="ignore", invalid="ignore"):
         value = q / price if inverse else q * price
@@ -178,18 +234,25 @@ def _measure_at(price, q, s, inverse: bool):
 
 
 def _count_floors(inner: FloatArray, values: FloatArray) -> IntArray:
-    """Tier index = number of inner floors <= value; comparison counting beats a
+    """Tier index = number of inner floors < value (caps inclusive, as
+    :func:`planner.engine.tiers.tier_index`); comparison counting beats a
     binary search for the dozen tiers real tables have."""
     if inner.shape[0] > 100:
-        return np.searchsorted(inner, values, side="right")
+        return np.searchsorted(inner, values, side="left")
     j = np.zeros(values.shape, dtype=np.int8)
     for floor in inner:
-        j += values >= floor
+        j += values > floor
     return j.astype(np.intp)
 
 
-def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: float) -> FloatArray:
-    """Tier re-selection at the candidate price (Binance FAQ), for continuous tables.
+def _iterated_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, k: float, fee: float
+) -> FloatArray:
+    """Tier re-selection at the candidate price, for continuous tables.
+
+    Binance FAQ: "substitute the maintenance margin rate and maintenance amount of
+    the level at the liquidation price and recalculate"
+    (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
 
     Start from the tier of the entry value, solve, and move rows whose root
     falls outside their tier to the tier containing it; with continuous
@@ -203,7 +266,7 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
     hi = np.concatenate([table.caps[:-1], [np.inf]])
     k_rate, k_amount = k * table.mmr, k * table.cum
     out = np.empty(q.shape, dtype=float)
-    stuck: list[FloatArray] = []
+    stuck: list[IntArray] = []
     for a in range(0, q.shape[0], _CHUNK):
         sl = slice(a, a + _CHUNK)
         ss, qq, ee, mm = s[sl], q[sl], entry[sl], collateral[sl]
@@ -212,11 +275,11 @@ def _iterated_price(s, q, entry, collateral, table: TierTable, k: float, fee: fl
         price = _tier_root(ss, qq, a0, mm, ee, k_rate[j], k_amount[j], fee, table.inverse)
         for _ in range(table.n_tiers + 1):
             v = _measure_at(price, qq, ss, table.inverse)
-            bad = (v < lo[j]) | (v >= hi[j])
+            bad = ((v <= lo[j]) & (j > 0)) | (v > hi[j])
             if not bad.any():
                 break
             idx = np.flatnonzero(bad)
-            jn = np.searchsorted(inner, v[idx], side="right")
+            jn = np.searchsorted(inner, v[idx], side="left")
             j[idx] = jn
             price[idx] = _tier_root(ss[idx], qq[idx], a0[idx], mm[idx], ee[idx], k_rate[jn], k_amount[jn], fee, table.inverse)
         else:
@@ -268,22 +331,43 @@ def price_at_level(
     return _interval_price(s, q, entry, collateral, table, k, fee)
 
 
-def liquidation_price(s, q, entry, collateral, table: TierTable, *, fee: float = 0.0, mm_basis: str = "tested") -> FloatArray:
-    """Price where equity equals maintenance margin (+ reserved close fee)."""
+def liquidation_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, *, fee: float = 0.0, mm_basis: str = "tested"
+) -> FloatArray:
+    """Price where equity equals maintenance margin (+ reserved close fee); arrays in, arrays out.
+
+    The rule per venue and its source are listed in the module docstring
+    (Binance: https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93).
+    :func:`planner.liquidation_price` is the scalar-friendly front door.
+
+    >>> from planner.engine.tiers import TierTable
+    >>> from planner.model.profile import Tier
+    >>> table = TierTable.from_tiers([Tier(notional_floor=0.0, notional_cap=None, max_leverage=125, maintenance_rate=0.004, maintenance_amount=0.0)])
+    >>> liquidation_price(1, 1.0, 50_000.0, 5_000.0, table)
+    array([45180.72289157])
+    """
     return price_at_level(s, q, entry, collateral, table, k=1.0, fee=fee, mm_basis=mm_basis)
 
 
-def bankruptcy_price(s, q, entry, collateral, table: TierTable, *, fee: float = 0.0) -> FloatArray:
+def bankruptcy_price(
+    s: ArrayLike, q: ArrayLike, entry: ArrayLike, collateral: ArrayLike, table: TierTable, *, fee: float = 0.0
+) -> FloatArray:
     """Price where equity reaches zero (after the reserved close fee, if any).
 
     Notes
     -----
     Linear: ``BP = (q*E - s*M) / (q*(1 - s*f))``; inverse: ``BP = q*(s + f) / (M + s*q/E)``.
+    Bybit "Bankruptcy Price": ``BP_long = Entry*(1 - IMR)``
+    (https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract);
+    with the close fee reserved (OKX/Gate):
+    https://www.gate.io/help/futures/futures/27724/liquidation-price-bankruptcy-price
     """
     return price_at_level(s, q, entry, collateral, table, k=0.0, fee=fee)
 
 
-def find_roots_near(func, ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 3) -> float:
+def find_roots_near(
+    func: Callable[[FloatArray], FloatArray], ref: float, *, down: bool, span: float = 1000.0, n_grid: int = 2001, levels: int = 3
+) -> float:
     """Nearest root of a scalar function of price on one side of ``ref``; nan if none.
 
     Scans a log-spaced grid from ``ref`` outwards (``ref/span`` .. ``ref*span``)

@@ -4,12 +4,18 @@ A :class:`TierTable` is built once from a validated :class:`SymbolSpec` and
 then used on numpy arrays of any length (one position, a 2,000-point price
 grid, a million random positions).
 
+Tier caps are inclusive: tier ``n`` covers ``(floor_n, cap_n]`` (the first
+tier ``[0, cap_1]``). A position exactly at a tier's cap belongs to that tier
+and may use its maximum leverage (Binance: 50,000 USDT at 125x in the first
+BTCUSDT bracket; OKX: the last contract count of a tier, ``maxSz``).
+
 Quantities here are in *formula units*: ``q`` is base units for linear
 contracts and USD notional (contracts x contract size) for inverse ones.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +42,7 @@ class TierTable:
         liquidation price is unique and tier re-selection converges.
     size_scaled : ``(initial_base, maintenance_base, rate_per_base_unit, max_initial)``
         for Deribit-style margin, else None.
+    display_decimals : decimals the venue shows a size-scaled leverage cap with.
     """
 
     floors: FloatArray
@@ -47,6 +54,7 @@ class TierTable:
     inverse: bool
     continuous: bool
     size_scaled: tuple[float, float, float, float] | None = None
+    display_decimals: int = 2
 
     @property
     def n_tiers(self) -> int:
@@ -57,6 +65,11 @@ class TierTable:
         """Floors of tiers 2..n (the boundaries a lookup searches)."""
         return self.floors[1:]
 
+    @property
+    def last_cap(self) -> float:
+        """Largest position the table covers (``basis`` units); ``inf`` when the last tier is unbounded."""
+        return float(self.caps[-1])
+
     @classmethod
     def from_tiers(
         cls,
@@ -65,6 +78,7 @@ class TierTable:
         inverse: bool = False,
         basis: str = "value",
         size_scaled: tuple[float, float, float, float] | None = None,
+        display_decimals: int = 2,
     ) -> TierTable:
         floors = np.array([t.notional_floor for t in tiers], dtype=float)
         caps = np.array([np.inf if t.notional_cap is None else t.notional_cap for t in tiers], dtype=float)
@@ -72,7 +86,7 @@ class TierTable:
         cum = np.array([t.maintenance_amount for t in tiers], dtype=float)
         lev = np.array([t.max_leverage for t in tiers], dtype=float)
         continuous = len(tiers) == 1 or basis == "size" or _follows_recurrence(floors, mmr, cum)
-        return cls(floors, caps, mmr, cum, lev, basis, inverse, continuous, size_scaled)
+        return cls(floors, caps, mmr, cum, lev, basis, inverse, continuous, size_scaled, display_decimals)
 
     @classmethod
     def from_spec(cls, spec: SymbolSpec) -> TierTable:
@@ -90,7 +104,10 @@ class TierTable:
     def _build_from_spec(cls, spec: SymbolSpec) -> TierTable:
         ss = spec.size_scaled
         scaled = None if ss is None else (ss.initial_rate, ss.maintenance_rate, ss.rate_per_unit, ss.max_initial_rate)
-        return cls.from_tiers(spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled)
+        decimals = 2 if ss is None else ss.leverage_display_decimals
+        return cls.from_tiers(
+            spec.tiers, inverse=spec.contract is ContractKind.INVERSE, basis=spec.tier_basis, size_scaled=scaled, display_decimals=decimals
+        )
 
 
 _SPEC_CACHE: dict[int, tuple[SymbolSpec, TierTable]] = {}
@@ -102,7 +119,11 @@ def _follows_recurrence(floors: FloatArray, mmr: FloatArray, cum: FloatArray) ->
 
 
 def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
-    """Position value in settlement currency: linear ``q*P`` (quote), inverse ``q/P`` (coin)."""
+    """Position value in settlement currency: linear ``q*P`` (quote), inverse ``q/P`` (coin).
+
+    Inverse notional in coin = contracts x contract size / mark (Binance COIN-M,
+    https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031).
+    """
     q = np.asarray(q, dtype=float)
     price = np.asarray(price, dtype=float)
     return q / price if inverse else q * price
@@ -111,25 +132,30 @@ def position_value(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
 def size_in_base(q: ArrayLike, price: ArrayLike, inverse: bool) -> FloatArray:
     """Size in base units (coins): linear ``q``; inverse USD notional / price."""
     q = np.asarray(q, dtype=float)
-    return q / np.asarray(price, dtype=float) if inverse else q * np.ones_like(np.asarray(price, dtype=float))
+    return q / np.asarray(price, dtype=np.float64) if inverse else q * np.ones_like(np.asarray(price, dtype=np.float64))
 
 
 def tier_measure(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
     """The number a tier is chosen by: value at ``price`` or size, per ``table.basis``."""
     if table.basis == "size":
-        return np.asarray(q, dtype=float) * np.ones_like(np.asarray(price, dtype=float))
+        return np.asarray(q, dtype=np.float64) * np.ones_like(np.asarray(price, dtype=np.float64))
     return position_value(q, price, table.inverse)
 
 
 def tier_index(measure: ArrayLike, table: TierTable) -> IntArray:
-    """Index of the tier whose ``[floor, cap)`` contains ``measure`` (clipped to the table).
+    """Index of the tier whose ``(floor, cap]`` contains ``measure`` (clipped to the table).
+
+    Caps are inclusive, so a measure exactly at a cap stays in the lower tier.
+    A measure beyond the last cap maps to the last tier; callers that must not
+    extrapolate check :attr:`TierTable.last_cap` first (validation does).
 
     Examples
     --------
-    Binance BTCUSDT, notional 170.3 USDT -> tier 0 (0.4 %, cum 0).
+    Binance BTCUSDT, notional 170.3 USDT -> tier 0 (0.4 %, cum 0);
+    notional 50,000 -> tier 0 (125x allowed); 50,000.01 -> tier 1 (100x).
     """
-    # Searching the inner floors gives 0 .. n-1 directly (values below 0 map to 0).
-    return np.searchsorted(table.inner_floors, measure, side="right")
+    # Counting the inner floors strictly below the measure gives 0 .. n-1 directly.
+    return np.searchsorted(table.inner_floors, measure, side="left")
 
 
 def maintenance_rate_amount(q: ArrayLike, price: ArrayLike, table: TierTable) -> tuple[FloatArray, FloatArray]:
@@ -143,13 +169,23 @@ def maintenance_rate_amount(q: ArrayLike, price: ArrayLike, table: TierTable) ->
 
 
 def maintenance_margin(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
-    """Maintenance margin in settlement currency: ``value(P) * rate - amount`` (never negative)."""
+    """Maintenance margin in settlement currency: ``value(P) * rate - amount`` (never negative).
+
+    Binance: ``MM = notional x MMR(level) - maintenance amount(level)``
+    (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93); Bybit: ``PV x MMR - MM deduction``
+    (https://bybit-tr.com/en-TR/announcement-info/margin-parameters); Deribit's
+    size-scaled rate: https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022
+    """
     rate, amount = maintenance_rate_amount(q, price, table)
     return np.maximum(position_value(q, price, table.inverse) * rate - amount, 0.0)
 
 
 def initial_margin_rate(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray | None:
-    """Deribit-style size-scaled initial-margin rate, or None for tiered tables."""
+    """Deribit-style size-scaled initial-margin rate, or None for tiered tables.
+
+    BTC: ``IM = 2 % + size_BTC x 0.005 %``
+    (https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022).
+    """
     if table.size_scaled is None:
         return None
     im_base, _, slope, cap = table.size_scaled
@@ -157,7 +193,14 @@ def initial_margin_rate(q: ArrayLike, price: ArrayLike, table: TierTable) -> Flo
 
 
 def max_leverage_at(q: ArrayLike, price: ArrayLike, table: TierTable) -> FloatArray:
-    """Largest leverage the venue allows for size ``q`` valued at ``price``."""
+    """Largest leverage the venue allows for size ``q`` valued at ``price``.
+
+    The tier's maximum leverage (Binance brackets' ``initialLeverage``,
+    https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93; Bybit risk
+    limits' ``maxLeverage``, https://bybit-exchange.github.io/docs/derivatives/public/risk-limit),
+    or ``1 / IM rate`` for size-scaled margin (Deribit,
+    https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022).
+    """
     im_rate = initial_margin_rate(q, price, table)
     if im_rate is not None:
         return 1.0 / im_rate
@@ -175,3 +218,31 @@ def max_value_for_leverage(leverage: float, table: TierTable) -> float:
     if not ok.any():
         return 0.0
     return float(table.caps[ok].max())
+
+
+def initial_margin(q: float, entry: float, mark: float, leverage: float, table: TierTable) -> float:
+    """Initial margin of a position, settlement currency.
+
+    Tiered tables: position value at entry / leverage (Binance calculator FAQ).
+    Size-scaled (Deribit standard margin): the size-scaled initial rate applied to
+    the position value at the mark, ``(a + b x size_in_base(mark)) x value(mark)``
+    (Deribit "Linear Perpetual": 25 BTC at 100,000 -> 2.125 % = 53,125 USDC);
+    Deribit has no leverage setting, so ``leverage`` is not used there.
+    """
+    rate = initial_margin_rate(q, mark, table)
+    if rate is not None:
+        return float(rate * position_value(q, mark, table.inverse))
+    return float(position_value(q, entry, table.inverse)) / leverage
+
+
+def leverage_cap_shown(cap: float, table: TierTable) -> float:
+    """The largest leverage a venue accepts as it displays it.
+
+    Size-scaled margin (Deribit) allows ``1 / initial rate`` exactly, a number
+    like 24.998x that the venue shows rounded (25x); the rounded figure is
+    accepted. Tiered tables publish their caps exactly and are returned as they are.
+    """
+    if table.size_scaled is None:
+        return cap
+    decimals = table.display_decimals
+    return float(np.round(cap, decimals)) if math.isfinite(cap) else cap

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from planner.engine.tiers import TierTable, maintenance_margin, max_leverage_at, position_value, tier_index, tier_measure
+from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
+from planner.engine.tiers import (
+    TierTable,
+    leverage_cap_shown,
+    maintenance_margin,
+    max_leverage_at,
+    position_value,
+    tier_index,
+    tier_measure,
+)
 from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan, Position
@@ -16,16 +25,64 @@ def formula_quantity(pos: Position, spec: SymbolSpec) -> float:
     return pos.quantity * spec.contract_size if spec.contract.value == "inverse" else pos.quantity
 
 
-def default_isolated_margin(pos: Position, spec: SymbolSpec) -> float:
-    """Initial margin at entry: position value at entry / leverage (settlement currency)."""
+def default_isolated_margin(pos: Position, spec: SymbolSpec, close_fee_rate: float = 0.0) -> float:
+    """Position margin of a fresh isolated leg, settlement currency.
+
+    Position value at entry / leverage, plus, when ``close_fee_rate`` > 0 (Bybit,
+    :attr:`RuleTraits.close_fee_at_bankruptcy`), the estimated fee to close at
+    the bankruptcy price that Bybit's position margin holds.
+    """
     table = TierTable.from_spec(spec)
-    return float(position_value(formula_quantity(pos, spec), pos.entry_price, table.inverse)) / pos.leverage
+    q = formula_quantity(pos, spec)
+    im = float(position_value(q, pos.entry_price, table.inverse)) / pos.leverage
+    if close_fee_rate > 0.0:
+        im += default_close_fee(pos.side.sign, q, pos.entry_price, pos.leverage, table.inverse, close_fee_rate)
+    return im
 
 
-def effective_isolated_margin(pos: Position, spec: SymbolSpec) -> float:
-    """Isolated margin actually behind the leg: assigned (or initial) plus added/removed."""
-    base = default_isolated_margin(pos, spec) if pos.isolated_margin is None else pos.isolated_margin
+def effective_isolated_margin(pos: Position, spec: SymbolSpec, close_fee_rate: float = 0.0) -> float:
+    """Isolated margin actually behind the leg: assigned (or default) plus added/removed."""
+    base = default_isolated_margin(pos, spec, close_fee_rate) if pos.isolated_margin is None else pos.isolated_margin
     return base + pos.added_margin
+
+
+def position_margin_fee_rate(profile: ExchangeProfile) -> float:
+    """Taker rate of the fee to close that position margins hold (Bybit), else 0."""
+    return profile.fees.taker if profile.traits.close_fee_at_bankruptcy else 0.0
+
+
+def largest_size_message(pos: Position, spec: SymbolSpec, table: TierTable, profile_id: str) -> str | None:
+    """Refusal for a position beyond the last tier of its table, naming the largest size allowed; None if inside.
+
+    Size basis: the tier bounds are sizes (linear base units, inverse USD
+    notional). Value basis: position value at entry, settlement currency; the
+    largest size is that value at the entry price. Caps are inclusive.
+    """
+    cap = table.last_cap
+    if not math.isfinite(cap) or table.size_scaled is not None:
+        return None
+    q = formula_quantity(pos, spec)
+    measure = float(tier_measure(q, pos.entry_price, table))
+    if measure <= cap * (1 + 1e-12):
+        return None
+    inverse = table.inverse
+    if table.basis == "size":
+        q_max = cap
+        bound = f"{cap:,.10g} {'USD' if inverse else spec.base} of size"
+    else:
+        q_max = cap * pos.entry_price if inverse else cap / pos.entry_price
+        bound = f"a position value of {cap:,.10g} {spec.settle}"
+    if inverse:
+        allowed = q_max / spec.contract_size
+        unit = "contracts"
+    else:
+        allowed = q_max
+        unit = spec.base
+    extra = f" at {pos.entry_price:,.10g}" if table.basis == "value" else ""
+    return (
+        f"{pos.quantity:,.10g} {unit} is beyond the last tier of {pos.symbol} on {profile_id} (tier {table.n_tiers} ends at {bound});"
+        f" the largest position the venue allows is {allowed:,.10g} {unit}{extra}; allowed: quantity <= {allowed:,.10g}"
+    )
 
 
 def wallet_for(plan: Plan, profile: ExchangeProfile, currency: str) -> float | None:
@@ -51,27 +108,26 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
         table = TierTable.from_spec(spec)
         q = formula_quantity(pos, spec)
         value = float(position_value(q, pos.entry_price, table.inverse))
-        cap = float(max_leverage_at(q, pos.entry_price, table))
-        if pos.leverage > cap + 1e-9:
+        cap = leverage_cap_shown(float(max_leverage_at(q, pos.entry_price, table)), table)
+        if pos.leverage > cap * (1 + 1e-12) + 1e-12:
             tier = int(tier_index(tier_measure(q, pos.entry_price, table), table)) + 1
             problems.append(
                 Problem(
                     f"{where}.leverage",
-                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.6g} {spec.settle}"
+                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.10g} {spec.settle}"
                     f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
                 )
             )
-        if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value > table.caps[-1]:
-            problems.append(
-                Problem(
-                    f"{where}.quantity",
-                    f"position value {value:,.6g} {spec.settle} exceeds the largest tier cap {table.caps[-1]:,.6g} of {pos.symbol}",
-                )
-            )
+        beyond = largest_size_message(pos, spec, table, profile.id)
+        if beyond is not None:
+            problems.append(Problem(f"{where}.quantity", beyond))
         ccy = spec.settle
         if pos.margin_mode is MarginMode.ISOLATED:
-            m = effective_isolated_margin(pos, spec)
+            fee_rate = position_margin_fee_rate(profile)
+            m = effective_isolated_margin(pos, spec, fee_rate)
             mm = float(maintenance_margin(q, pos.entry_price, table))
+            if fee_rate > 0.0:
+                mm += bankruptcy_close_fee(pos.side.sign, q, pos.entry_price, m, table.inverse, fee_rate)
             if m <= mm:
                 problems.append(
                     Problem(

@@ -23,7 +23,7 @@ import itertools
 import math
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict, overload
 
 from pydantic import ValidationError
 
@@ -31,7 +31,17 @@ from planner.io.jsonread import read_json_file
 from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.profile import ExchangeProfile, SymbolSpec, Tier, rebuild_maintenance_amounts
 
-RawTier = dict[str, float | None]
+
+class RawTier(TypedDict):
+    """One tier as read from a file, before validation (amounts in quote currency or contracts)."""
+
+    floor: float
+    cap: float | None
+    lev: float
+    mmr: float
+    cum: float | None
+    tier: NotRequired[float]  # OKX: the tier number (rows are sorted by it)
+    contracts: NotRequired[float]  # OKX: floor/cap are contract counts
 
 
 def detect_format(data: Any) -> str:
@@ -61,6 +71,10 @@ def detect_format(data: Any) -> str:
     )
 
 
+@overload
+def _num(value: Any, path: str, *, allow_none: Literal[False] = False) -> float: ...
+@overload
+def _num(value: Any, path: str, *, allow_none: bool) -> float | None: ...
 def _num(value: Any, path: str, *, allow_none: bool = False) -> float | None:
     if value is None or value == "":
         if allow_none:
@@ -91,7 +105,7 @@ def parse_binance(data: Any) -> dict[str, list[RawTier]]:
         brackets = _need(item, "brackets", f"{i}")
         if not isinstance(brackets, list) or not brackets:
             raise PlannerError([Problem(f"{i}.brackets", "must be a non-empty list")])
-        rows = []
+        rows: list[RawTier] = []
         for j, b in enumerate(brackets):
             p = f"{i}.brackets.{j}"
             rows.append(
@@ -108,7 +122,7 @@ def parse_binance(data: Any) -> dict[str, list[RawTier]]:
 
 
 def parse_ccxt(data: Any) -> dict[str, list[RawTier]]:
-    groups: dict[str, list] = {}
+    groups: dict[str, list[Any]] = {}
     if isinstance(data, list):
         for i, t in enumerate(data):
             groups.setdefault(str(_need(t, "symbol", f"{i}") if isinstance(t, dict) and "symbol" in t else "?"), []).append(t)
@@ -116,7 +130,7 @@ def parse_ccxt(data: Any) -> dict[str, list[RawTier]]:
         groups = data
     out: dict[str, list[RawTier]] = {}
     for sym, tiers in groups.items():
-        rows = []
+        rows: list[RawTier] = []
         for j, t in enumerate(tiers):
             p = f"{sym}.{j}"
             info = t.get("info") if isinstance(t, dict) else None
@@ -166,6 +180,7 @@ def parse_okx(data: Any) -> dict[str, list[RawTier]]:
         rows.sort(key=lambda r: r["tier"])
         # OKX bands are whole contracts (0-500, 501-1000): the tier starts where the last one ended.
         for prev, row in itertools.pairwise(rows):
+            assert prev["cap"] is not None  # OKX rows always carry maxSz (required above)
             row["floor"] = prev["cap"]
     return rows_by
 
@@ -176,12 +191,12 @@ def parse_bybit(data: Any) -> dict[str, list[RawTier]]:
     items = _need(_need(data, "result", ""), "list", "result")
     if not isinstance(items, list) or not items:
         raise PlannerError([Problem("result.list", "must be a non-empty list of risk limits")])
-    by: dict[str, list[dict]] = {}
+    by: dict[str, list[tuple[int, Any]]] = {}
     for i, t in enumerate(items):
         by.setdefault(str(_need(t, "symbol", f"result.list.{i}")), []).append((i, t))
     out: dict[str, list[RawTier]] = {}
     for sym, pairs in by.items():
-        rows = []
+        rows: list[RawTier] = []
         for i, t in pairs:  # validate before sorting by the cap
             _num(_need(t, "riskLimitValue", f"result.list.{i}"), f"result.list.{i}.riskLimitValue")
         pairs.sort(key=lambda it: float(it[1]["riskLimitValue"]))
@@ -303,6 +318,7 @@ def tier_changes(old: list[Tier], new: list[Tier]) -> list[str]:
         if a == b:
             continue
         if a is None:
+            assert b is not None  # a == b was skipped above, so not both are None
             lines.append(f"tier {i + 1} added: {_tier_text(b)}")
         elif b is None:
             lines.append(f"tier {i + 1} removed: {_tier_text(a)}")

@@ -44,7 +44,7 @@ def migrate_plan_data(data: Any, source: str) -> Any:
     return data
 
 
-def migrate_v0(data: dict, source: str) -> dict:
+def migrate_v0(data: dict[str, Any], source: str) -> dict[str, Any]:
     """Pre-release format (version 0) -> version 1.
 
     Version 0 named things differently: ``title`` (name), ``exchange`` (profile),

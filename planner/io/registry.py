@@ -49,7 +49,7 @@ def get_profile(profile_id: str, extra: dict[str, ExchangeProfile] | None = None
     raise KeyError(f"unknown profile '{profile_id}'; known profiles: {', '.join(known)}")
 
 
-def profile_json_schema() -> dict:
+def profile_json_schema() -> dict[str, Any]:
     """JSON Schema of the profile file format."""
     return ExchangeProfile.model_json_schema()
 

@@ -13,7 +13,7 @@ Units and signs
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,8 +22,8 @@ from planner.model.profile import ExchangeProfile
 
 __all__ = ["PLAN_FORMAT", "PLAN_VERSION", "Account", "ContractKind", "MarginMode", "Plan", "Position", "Side"]
 
-PLAN_FORMAT = "position-plan"
-PLAN_VERSION = 1
+PLAN_FORMAT: Final = "position-plan"
+PLAN_VERSION: Final = 1
 
 #: Prices and sizes beyond these bounds do not describe a real market.
 MAX_PRICE = 1e9

@@ -20,6 +20,7 @@ Units
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -48,6 +49,13 @@ class RuleTraits:
     margin_ratio : "mm_over_equity" (Binance, Bybit: liquidated at >= 100 %) or
         "equity_over_requirement" (OKX: liquidated at <= 100 %).
     formula : short human description shown in tooltips and reports.
+    close_fee_at_bankruptcy : the position margin and the maintenance margin
+        both hold the estimated fee to close, valued at the bankruptcy price
+        (Bybit: "Estimated Fee to Close Position" = taker rate x position value
+        at the bankruptcy price). The default isolated margin then is
+        initial margin + that fee, the bankruptcy price reserves the fee, and the
+        liquidation price is where equity = MM + fee, so that a position margin
+        copied from Bybit's screen gives Bybit's liquidation price.
     """
 
     mm_price_basis: Literal["tested", "entry"]
@@ -55,6 +63,7 @@ class RuleTraits:
     deduction: Literal["recurrence", "none"]
     margin_ratio: Literal["mm_over_equity", "equity_over_requirement"]
     formula: str
+    close_fee_at_bankruptcy: bool = False
 
 
 RULE_TRAITS: dict[str, RuleTraits] = {
@@ -70,7 +79,8 @@ RULE_TRAITS: dict[str, RuleTraits] = {
         False,
         "recurrence",
         "mm_over_equity",
-        "Bybit classic isolated: LP = E - s*(IM + extra - MM(entry value))/Q",
+        "Bybit isolated: LP = E - s*(position margin - fee to close - MM(entry value))/Q; fee to close = taker x value at bankruptcy",
+        close_fee_at_bankruptcy=True,
     ),
     "okx": RuleTraits(
         "tested",
@@ -96,9 +106,9 @@ RULE_TRAITS: dict[str, RuleTraits] = {
     "hyperliquid": RuleTraits(
         "tested",
         False,
-        "none",
+        "recurrence",
         "mm_over_equity",
-        "Hyperliquid: MM = notional / (2 x max leverage); liq = E - s*(M - MM)/Q/(1 - s*l)",
+        "Hyperliquid: MM = notional / (2 x tier max leverage) - deduction; liq = E - s*(M - MM)/Q/(1 - s*l)",
     ),
     "dex": RuleTraits(
         "tested",
@@ -114,7 +124,15 @@ _Rate = Field(ge=0.0, lt=1.0, allow_inf_nan=False)
 
 
 class Tier(BaseModel):
-    """One margin bracket (risk-limit tier) of a symbol."""
+    """One margin bracket (risk-limit tier) of a symbol.
+
+    The tier covers ``(notional_floor, notional_cap]``: the cap is inclusive, so
+    a position exactly at the cap may use this tier's ``max_leverage``
+    (Binance ``notionalCap``, OKX ``maxSz``, Hyperliquid: the next tier's
+    ``lowerBound``). Hyperliquid margin tiers: ``maintenance_rate`` =
+    1 / (2 x ``max_leverage``) and ``maintenance_amount`` by the recurrence
+    (docs "Margin tiers").
+    """
 
     model_config = _FROZEN
 
@@ -136,6 +154,12 @@ class SizeScaledMargin(BaseModel):
     maintenance_rate: float = Field(gt=0.0, lt=1.0, allow_inf_nan=False)
     rate_per_unit: float = Field(ge=0.0, lt=0.01, allow_inf_nan=False, description="added rate per 1 base unit of size")
     max_initial_rate: float = Field(default=1.0, gt=0.0, le=1.0, allow_inf_nan=False)
+    leverage_display_decimals: int = Field(
+        default=2,
+        ge=0,
+        le=6,
+        description="decimals the venue shows leverage with; a leverage equal to 1/initial rate rounded to them is accepted",
+    )
 
 
 class SymbolSpec(BaseModel):
@@ -153,6 +177,13 @@ class SymbolSpec(BaseModel):
     tiers: list[Tier] = Field(min_length=1)
     size_scaled: SizeScaledMargin | None = None
     funding_interval_hours: float | None = Field(default=None, gt=0.0, le=24.0, description="overrides the profile's interval")
+    liquidation_fee: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=0.1,
+        allow_inf_nan=False,
+        description="liquidation fee rate of this symbol (fraction of liquidated value); overrides fees.liquidation",
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -265,6 +296,40 @@ class ExchangeProfile(BaseModel):
     def traits(self) -> RuleTraits:
         return RULE_TRAITS[self.rule]
 
+    def liquidation_fee_for(self, symbol: str) -> float:
+        """Liquidation fee rate (fraction of liquidated value) of ``symbol``: its own, else the profile's."""
+        spec = self.symbols.get(symbol)
+        if spec is not None and spec.liquidation_fee is not None:
+            return spec.liquidation_fee
+        return self.fees.liquidation
+
+    def warnings_for(self, symbols: Iterable[str] | None = None) -> list[str]:
+        """One-line notes on data used as published although it is unusual (all symbols, or ``symbols``).
+
+        Today: maintenance amounts that do not follow the recurrence of a rule
+        that publishes one (issue 12 item 8). The engine uses such a table as
+        published; its maintenance margin then jumps at the named tier.
+        """
+        out: list[str] = []
+        if self.traits.deduction != "recurrence":
+            return out
+        wanted = set(self.symbols) if symbols is None else set(symbols)
+        for sym, spec in self.symbols.items():
+            if sym not in wanted:
+                continue
+            for i, given, expected in maintenance_amount_mismatches(spec.tiers):
+                out.append(
+                    f"profile '{self.id}': symbols.{sym}.tiers.{i}.maintenance_amount {given:,.10g} does not follow the recurrence "
+                    f"cum_n = cum_(n-1) + floor_n x (rate_n - rate_(n-1)) (expected {expected:,.10g}); used as published, "
+                    f"so maintenance margin jumps at tier {i}"
+                )
+        return out
+
+    @property
+    def warnings(self) -> list[str]:
+        """:meth:`warnings_for` every symbol."""
+        return self.warnings_for()
+
     @model_validator(mode="after")
     def _rule_consistency(self) -> ExchangeProfile:
         traits = RULE_TRAITS[self.rule]
@@ -277,14 +342,6 @@ class ExchangeProfile(BaseModel):
                         f"symbols.{sym}.tiers.{i}: hyperliquid maintenance_rate must be 1/(2 x max_leverage)"
                         f" = {1.0 / (2.0 * t.max_leverage):.6g}"
                     )
-            if traits.deduction == "recurrence":
-                bad = check_maintenance_amounts(spec.tiers)
-                if bad is not None:
-                    i, expected = bad
-                    raise ValueError(
-                        f"symbols.{sym}.tiers.{i}.maintenance_amount does not follow the recurrence "
-                        f"cum_n = cum_(n-1) + floor_n x (rate_n - rate_(n-1)); expected {expected:.10g}"
-                    )
             if self.rule == "deribit" and spec.size_scaled is None:
                 raise ValueError(f"symbols.{sym}.size_scaled is required for rule 'deribit'")
         return self
@@ -294,8 +351,9 @@ def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:
     """Return tiers with the maintenance amount rebuilt by the recurrence.
 
     ``cum_1 = 0``, ``cum_n = cum_(n-1) + floor_n * (rate_n - rate_(n-1))``
-    (Binance FAQ; Bybit margin parameters). Used when a source (ccxt's Bybit
-    tiers) omits the deduction.
+    (Binance FAQ, https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93;
+    Bybit margin parameters, https://bybit-tr.com/en-TR/announcement-info/margin-parameters).
+    Used when a source (ccxt's Bybit tiers) omits the deduction.
     """
     out: list[Tier] = []
     cum = 0.0
@@ -306,10 +364,17 @@ def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:
     return out
 
 
-def check_maintenance_amounts(tiers: list[Tier], rel_tol: float = 1e-6) -> tuple[int, float] | None:
-    """Return ``(tier_number, expected)`` of the first tier breaking the recurrence, else None."""
+def maintenance_amount_mismatches(tiers: list[Tier], rel_tol: float = 1e-6) -> list[tuple[int, float, float]]:
+    """``(tier_number, given, expected)`` of every tier whose amount breaks the recurrence (tier numbers from 1)."""
+    out = []
     for i, t in enumerate(rebuild_maintenance_amounts(tiers), start=1):
         given = tiers[i - 1].maintenance_amount
         if abs(given - t.maintenance_amount) > rel_tol * max(1.0, abs(t.maintenance_amount)):
-            return i, t.maintenance_amount
-    return None
+            out.append((i, given, t.maintenance_amount))
+    return out
+
+
+def check_maintenance_amounts(tiers: list[Tier], rel_tol: float = 1e-6) -> tuple[int, float] | None:
+    """Return ``(tier_number, expected)`` of the first tier breaking the recurrence, else None."""
+    bad = maintenance_amount_mismatches(tiers, rel_tol)
+    return (bad[0][0], bad[0][2]) if bad else None

@@ -135,7 +135,7 @@ BAD = [
     ("unknown-profile", mutate("profile", "mexc"), "profile: unknown profile 'mexc'"),
     ("zero-price", mutate("positions.0.entry_price", 0), "positions.0.entry_price: must be greater than 0"),
     ("negative-qty", mutate("positions.0.quantity", -1), "positions.0.quantity: must be greater than 0"),
-    ("leverage-too-high", mutate("positions.0.leverage", 150), "positions.0.leverage: 150x exceeds the maximum 100x"),
+    ("leverage-too-high", mutate("positions.0.leverage", 150), "positions.0.leverage: 150x exceeds the maximum 125x"),
     ("margin-below-mm", mutate("positions.0.isolated_margin", 100.0), "positions.0.isolated_margin: isolated margin 100"),
     ("nan", json.dumps(BASE_PLAN).replace('"mark_price": 50000.0', '"mark_price": NaN'), "NaN is not allowed"),
     ("infinity", json.dumps(BASE_PLAN).replace('"entry_price": 50000.0', '"entry_price": Infinity'), "Infinity is not allowed"),

@@ -4,7 +4,9 @@
 * the bankruptcy price lies beyond the liquidation price on the loss side;
 * the liquidation price moves away from entry as leverage falls or margin is added;
 * a cross position with spare balance is never liquidated closer than isolated;
-* linear and inverse agree with their closed forms; vector == scalar.
+* linear and inverse agree with their closed forms; vector == scalar;
+* boundaries (issue 12): a size exactly at a tier's cap is in that tier and
+  liquidates at that tier's closed form; one unit past the last tier is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from planner.engine.liquidation import bankruptcy_price, price_at_level
-from planner.engine.tiers import TierTable, maintenance_margin, position_value
+from planner.engine.liquidation import bankruptcy_price, closed_form_price, price_at_level
+from planner.engine.tiers import TierTable, maintenance_margin, max_leverage_at, position_value, tier_index
 from planner.model.profile import RULE_TRAITS, Tier, rebuild_maintenance_amounts
 
 settings.register_profile("planner", deadline=None, max_examples=150)
@@ -211,3 +213,99 @@ def test_tier_reselected_at_liquidation_price() -> None:
     assert lp == pytest.approx((20 * 50000 - 500000 - 50) / (20 * (1 - 0.005)), rel=1e-12)
     # Tier 3's figures would give a different (wrong) price.
     assert abs(lp - (20 * 50000 - 500000 - 950) / (20 * (1 - 0.0065))) > 1.0
+
+
+# ---------------------------------------------------------------------------
+# Boundary cases (issue 12): exactly at each cap, one unit past it, past the last tier
+# ---------------------------------------------------------------------------
+
+
+@given(data=st.data(), inverse=st.booleans(), continuous=st.booleans())
+def test_each_cap_belongs_to_its_tier(data, inverse: bool, continuous: bool) -> None:
+    """A measure exactly at tier i's cap is in tier i (caps inclusive); the next float up is in tier i+1."""
+    table = data.draw(tier_tables(inverse, continuous=continuous))
+    for i, cap in enumerate(table.caps[:-1]):
+        assert int(tier_index(cap, table)) == i
+        assert int(tier_index(np.nextafter(cap, np.inf), table)) == i + 1
+        assert float(max_leverage_at(cap, 1.0, table)) == table.max_leverage[i]
+
+
+@given(
+    pos=positions,
+    caps=st.lists(st.integers(1, 2000), min_size=1, max_size=4, unique=True),
+    rates=st.lists(st.floats(0.002, 0.1), min_size=5, max_size=5),
+)
+def test_size_table_price_at_cap_uses_its_own_tier(pos: dict, caps: list[int], rates: list[float]) -> None:
+    """OKX-style size table (no deduction): at exactly each cap the liquidation price is the
+    closed form of that tier, i.e. the limit from below (no jump at the boundary itself)."""
+    caps = sorted(caps)
+    rates = sorted(rates)[: len(caps) + 1]
+    floors = [0.0, *map(float, caps)]
+    tiers = [
+        Tier(
+            notional_floor=floors[i],
+            notional_cap=floors[i + 1] if i + 1 < len(floors) else None,
+            max_leverage=100,
+            maintenance_rate=rates[i],
+        )
+        for i in range(len(floors))
+    ]
+    table = TierTable.from_tiers(tiers, basis="size")
+    s, e, lev, fee = pos["s"], pos["entry"], pos["leverage"], 0.0005
+    for i, cap in enumerate(caps):
+        q = float(cap)
+        m = q * e / lev
+        lp = float(price_at_level(s, q, e, m, table, fee=fee)[0])
+        expected = float(closed_form_price(s, q, e, m, rates[i], 0.0, fee=fee))
+        assert (math.isnan(lp) and math.isnan(expected)) or lp == pytest.approx(expected, rel=1e-12)
+
+
+@given(cap_contracts=st.integers(1, 100_000), lev=st.integers(1, 50), past=st.integers(1, 1000))
+def test_validation_refuses_past_last_tier(cap_contracts: int, lev: int, past: int) -> None:
+    """Exactly the last cap is accepted; one contract (or more) past it is refused, naming the cap."""
+    from planner.engine.validation import plan_problems
+    from planner.model.plan import Plan
+
+    cs = 0.01
+    cap = cap_contracts * cs
+    prof = {
+        "id": "okx-like",
+        "name": "okx-like",
+        "version": "2026-01-01",
+        "rule": "okx",
+        "settle_currency": "USDT",
+        "fees": {"maker": 0.0002, "taker": 0.0005, "liquidation": 0.0005},
+        "funding": {"interval_hours": 8},
+        "policies": {"insurance_fund": True, "adl": True, "negative_balance_protection": True, "leftover_margin": "insurance_fund"},
+        "symbols": {
+            "X": {
+                "contract": "linear",
+                "contract_size": cs,
+                "tick_size": 0.1,
+                "base": "X",
+                "quote": "USDT",
+                "settle": "USDT",
+                "tier_basis": "size",
+                "tiers": [{"notional_floor": 0, "notional_cap": cap, "max_leverage": 50, "maintenance_rate": 0.004}],
+            }
+        },
+        "sources": [{"url": "https://example.invalid/x"}],
+    }
+
+    def plan(q: float) -> Plan:
+        p = {
+            "symbol": "X",
+            "side": "long",
+            "quantity": q,
+            "entry_price": 100.0,
+            "mark_price": 100.0,
+            "leverage": lev,
+            "margin_mode": "cross",
+        }
+        return Plan.model_validate({"profile": prof, "account": {"wallet_balance": 1e12}, "positions": [p]})
+
+    at = plan(cap)
+    assert plan_problems(at, at.profile) == []  # type: ignore[arg-type]
+    beyond = plan(cap + past * cs)
+    msgs = [p.message for p in plan_problems(beyond, beyond.profile)]  # type: ignore[arg-type]
+    assert len(msgs) == 1 and f"the largest position the venue allows is {cap:,.10g} X" in msgs[0]

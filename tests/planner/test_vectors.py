@@ -208,7 +208,7 @@ def test_deribit_size_scaled_margin(v: dict) -> None:
 
 
 def test_deribit_inverse_quadratic_matches_formulas_check() -> None:
-    """formulas.md section 5: short 1M USD @50,000, M = 2 BTC, a = 1 %, b = 0.005 % -> LP ~ 54,945."""
+    """Deribit size-scaled MM (https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022): short 1M USD @50,000, M = 2 BTC, a = 1 %, b = 0.005 % -> LP ~ 54,945."""
     table = TierTable.from_tiers(
         [Tier(notional_floor=0, max_leverage=50, maintenance_rate=0.01)], inverse=True, size_scaled=(0.02, 0.01, 0.00005, 1.0)
     )
@@ -220,8 +220,13 @@ def test_deribit_inverse_quadratic_matches_formulas_check() -> None:
 
 
 def test_binance_bracket_lookup_live_table() -> None:
-    """Lookup = last tier whose floor <= notional. 170.3 USDT -> tier 1 (0.4 %, cum 0).
+    """Lookup = the tier whose (floor, cap] holds the notional. 170.3 USDT -> tier 1 (0.4 %, cum 0).
 
+    Caps are inclusive (issue 12 item 2): bracket 1 of the live BTCUSDT table
+    (shared/reference/brackets_binance_btcusdt.json, notionalCap 50,000,
+    initialLeverage 125) still holds a 50,000 USDT position; 50,000.01 is in
+    bracket 2. Maintenance margin is the same on both sides of a cap because
+    ``cum`` follows the recurrence, so only the leverage cap depends on it.
     The vector's other two lookups (6e8 on BTC, 999,999.9 on XRP) use an older
     fixture table that the reference does not carry; the same rule is checked
     on the live table's boundaries instead.
@@ -230,7 +235,10 @@ def test_binance_bracket_lookup_live_table() -> None:
     table = btcusdt_table()
     rate, cum = maintenance_rate_amount(v["notional"], 1.0, table)
     assert (float(rate), float(cum)) == (v["expected"]["maintMarginRatio"], v["expected"]["cum"])
-    assert list(tier_index(np.array([0.0, 49999.99, 50000.0, 6e8, 1.8e9]), table)) == [0, 0, 1, 9, 11]
+    assert list(tier_index(np.array([0.0, 49999.99, 50000.0, 50000.01, 6e8, 6e8 + 0.01, 1.8e9]), table)) == [0, 0, 0, 1, 8, 9, 11]
+    # 50,000 x 0.4 % - 0 = 200 = 50,000 x 0.5 % - 50: continuous across the cap.
+    assert float(maintenance_margin(50000.0, 1.0, table)) == pytest.approx(200.0, abs=1e-9)
+    assert float(maintenance_margin(50000.01, 1.0, table)) == pytest.approx(200.00005, abs=1e-9)
 
 
 HYPERLIQUID = by_formula("hyperliquid-liq")

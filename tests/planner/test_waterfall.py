@@ -39,7 +39,9 @@ def _sums(w) -> None:
 
 def test_bybit_fund_then_adl() -> None:
     """Gap to 44,000, 1 % slippage -> 43,560. Loss 6,440 + fee 0.055 % x 43,560 = 23.958 -> 6,463.958.
-    Margin 5,000; deficit 1,463.958: fund capacity 1,000 then ADL 463.958."""
+    Position margin 5,024.75 = IM 5,000 + Bybit's fee to close at the bankruptcy price
+    (45,000 x 0.055 % = 24.75, issue 12 item 5); deficit 1,439.208: fund capacity 1,000
+    then ADL 439.208."""
     w = gap_waterfall(
         plan_on("bybit-linear", "BTCUSDT"),
         get_profile("bybit-linear"),
@@ -50,8 +52,8 @@ def test_bybit_fund_then_adl() -> None:
     )
     assert w.liquidation_fee == pytest.approx(23.958)
     assert w.total_loss == pytest.approx(6463.958)
-    assert w.from_margin == pytest.approx(5000.0)
-    assert (w.insurance_fund, w.adl, w.trader_owes) == pytest.approx((1000.0, 463.958, 0.0))
+    assert w.from_margin == pytest.approx(5024.75)
+    assert (w.insurance_fund, w.adl, w.trader_owes) == pytest.approx((1000.0, 439.208, 0.0))
     _sums(w)
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from planner.engine.evaluate import evaluate
 from planner.io.plan_files import load_plan
@@ -88,7 +89,7 @@ def test_autosave_tick_writes_only_when_dirty(window, data_dir) -> None:
 class FakeBox:
     """Stands in for QMessageBox: records the text and presses the first added button."""
 
-    AcceptRole = RejectRole = DestructiveRole = 0
+    ButtonRole = QMessageBox.ButtonRole
     shown: list[str] = []
 
     def __init__(self, *a, **k) -> None:
@@ -197,8 +198,9 @@ def test_profile_editor_validates(window) -> None:
 
     dlg = ProfileEditor(window.document.profile, window)
     dlg.table.item(1, 4).setText("12345")  # a maintenance amount off the recurrence
-    assert dlg.build() is None
-    assert "maintenance_amount does not follow the recurrence" in dlg.error.text()
+    edited = dlg.build()  # used as published (issue 12 item 8), with a warning naming the tier
+    assert edited is not None and edited.symbols["BTCUSDT"].tiers[1].maintenance_amount == 12345
+    assert "symbols.BTCUSDT.tiers.2.maintenance_amount 12,345 does not follow the recurrence" in dlg.error.text()
     dlg._recompute()
     prof = dlg.build()
     assert prof is not None and prof.symbols["BTCUSDT"].tiers == window.document.profile.symbols["BTCUSDT"].tiers

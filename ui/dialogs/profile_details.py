@@ -49,7 +49,7 @@ class ProfileDetailsDialog(QDialog):
         lay.addWidget(text, 2)
         lay.addWidget(self.symbol)
         lay.addWidget(self.tiers, 3)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.symbol.currentTextChanged.connect(self._fill)

@@ -77,7 +77,7 @@ class ProfileEditor(QDialog):
         for b in (add, remove, recompute):
             row.addWidget(b)
         row.addStretch(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.table, 1)
@@ -104,9 +104,10 @@ class ProfileEditor(QDialog):
     def _read(self) -> list[dict] | None:
         rows = []
         for r in range(self.table.rowCount()):
-            vals = []
+            vals: list[float | None] = []
             for c in range(len(COLUMNS)):
-                text = (self.table.item(r, c).text() if self.table.item(r, c) else "").strip().replace(",", "")
+                item = self.table.item(r, c)
+                text = (item.text() if item else "").strip().replace(",", "")
                 if text == "" and c == 1:
                     vals.append(None)
                     continue
@@ -191,7 +192,8 @@ class ProfileEditor(QDialog):
         except ValidationError as exc:
             self.error.setText("\n".join(str(p) for p in problems_from_validation(exc)[:6]))
             return None
-        self.error.setText("")
+        # Amounts off the recurrence are used as published; say so (issue 12 item 8).
+        self.error.setText("\n".join(prof.warnings[:6]))
         return prof
 
     def _accept(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QDockWidget
+
 from ui.panels.action_panel import ActionPanel
 from ui.panels.drills_panel import DrillsPanel
 
@@ -31,7 +33,12 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
     timer.setSingleShot(True)
     timer.setInterval(300)
     timer.timeout.connect(refresh_actions)
-    window.flush_action_plan = lambda: (timer.stop(), refresh_actions())
+
+    def flush_action_plan() -> None:
+        timer.stop()
+        refresh_actions()
+
+    window.flush_action_plan = flush_action_plan
 
     def refresh(plan, evaluation) -> None:
         drills.set_context(plan, doc.profile, evaluation)
@@ -50,9 +57,15 @@ def install_drill_panels(window) -> tuple[ActionPanel, DrillsPanel]:
         ("Profile comparison", 5),
     ):
         act = menu.addAction(title)
-        act.triggered.connect(lambda _=False, i=index: (drills_dock.show(), drills_dock.raise_(), drills.tabs.setCurrentIndex(i)))
+        act.triggered.connect(lambda _=False, i=index: _show_tab(drills_dock, drills, i))
     act = menu.addAction("Action plan")
     act.triggered.connect(lambda _=False: (actions_dock.show(), actions_dock.raise_()))
     drills.set_context(doc.plan, doc.profile, doc.evaluation)
     refresh_actions()
     return actions, drills
+
+
+def _show_tab(dock: QDockWidget, drills: DrillsPanel, index: int) -> None:
+    dock.show()
+    dock.raise_()
+    drills.tabs.setCurrentIndex(index)

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from planner.drills.actions import ActionPlan, ActionSettings, action_plan
+from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_ratio
 
 
@@ -29,7 +32,7 @@ class ActionPanel(QWidget):
         super().__init__(parent)
         self.result: ActionPlan | None = None
         self.marks: dict[str, float] | None = None
-        self._context: tuple | None = None
+        self._context: tuple[Plan, ExchangeProfile, Evaluation | None] | None = None
         self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
         self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
         self.stop_distance = QDoubleSpinBox(minimum=0.0, maximum=50.0, decimals=1, suffix=" %", value=4.0)
@@ -58,7 +61,9 @@ class ActionPanel(QWidget):
         row.addWidget(self.apply_button)
         lay.addLayout(row)
 
-    def set_context(self, plan, profile, evaluation=None, marks: dict[str, float] | None = None) -> None:
+    def set_context(
+        self, plan: Plan, profile: ExchangeProfile, evaluation: Evaluation | None = None, marks: dict[str, float] | None = None
+    ) -> None:
         """Recompute the action plan (engine) for ``plan`` on ``profile`` at ``marks``."""
         self.marks = marks or None
         self._context = (plan, profile, evaluation)

@@ -30,8 +30,11 @@ from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
 from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
 from planner.drills.waterfall import parse_depth_levels
+from planner.engine.evaluate import Evaluation
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError
+from planner.model.plan import Plan
+from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 
 
@@ -87,7 +90,9 @@ class DrillsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plan = self.profile = self.evaluation = None
+        self.plan: Plan | None = None
+        self.profile: ExchangeProfile | None = None
+        self.evaluation: Evaluation | None = None
         self.worker: DrillWorker | None = None
         self._old_workers: list[DrillWorker] = []
         self.tabs = QTabWidget()
@@ -240,6 +245,7 @@ class DrillsPanel(QWidget):
     def run_shock(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         try:
             r = shock(self.plan, self.profile, move=self.shock_move.value() / 100.0)
         except PlannerError as exc:
@@ -268,6 +274,7 @@ class DrillsPanel(QWidget):
     def run_gap(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         try:
             if self.gap_model.currentIndex() == 1:
                 slip = parse_depth_levels(self.gap_depth.toPlainText())
@@ -282,6 +289,7 @@ class DrillsPanel(QWidget):
     def run_partial(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         i = self.partial_leg.value() - 1
         price = self.partial_price.value()
         try:
@@ -317,6 +325,7 @@ class DrillsPanel(QWidget):
     def run_compare(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         try:
             rows = compare_profiles(self.plan, self.profile, list(bundled_profiles().values()))
         except PlannerError as exc:
@@ -375,6 +384,7 @@ class DrillsPanel(QWidget):
     def run_event(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         key = self.event_combo.currentData()
         preset = self.events[key]
         plan, profile = self.plan, self.profile
@@ -411,6 +421,7 @@ class DrillsPanel(QWidget):
     def run_path(self) -> None:
         if not self._ready():
             return
+        assert self.plan is not None and self.profile is not None  # checked by _ready()
         plan, profile = self.plan, self.profile
         try:
             kind = self.path_kind.currentIndex()

@@ -53,7 +53,7 @@ class EquityPlot(QWidget):
             ax.setPen(style.foreground)
             ax.setTextPen(style.foreground)
         self.equity_curve.setPen(pg.mkPen(style.equity, width=2))
-        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.DashLine))
+        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.PenStyle.DashLine))
         self.settlements.setBrush(pg.mkBrush(style.settlement))
         self.settlements.setPen(pg.mkPen(style.settlement))
         self.path_curve.setPen(pg.mkPen(style.path, width=2))

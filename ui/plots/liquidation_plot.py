@@ -55,13 +55,13 @@ class LiquidationPlot(QWidget):
         self.mark_line.setHoverPen(pg.mkPen(width=4))
         self.plot.addItem(self.mark_line)
         self.mark_line.sigPositionChanged.connect(self._on_mark_moved)
-        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.DashLine))
-        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.DashLine))
+        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.PenStyle.DashLine))
+        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((128, 128, 128, 120), style=Qt.PenStyle.DashLine))
         for item in (self.cross_v, self.cross_h):
             item.setZValue(5)
             self.plot.addItem(item, ignoreBounds=True)
         self.readout = QLabel(" ")
-        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
         self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._layout_labels())
         lay = QVBoxLayout(self)
@@ -79,7 +79,7 @@ class LiquidationPlot(QWidget):
             ax.setPen(style.foreground)
             ax.setTextPen(style.foreground)
         self.equity_curve.setPen(pg.mkPen(style.equity, width=2))
-        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.DashLine))
+        self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.PenStyle.DashLine))
         self.shortfall.setBrush(pg.mkBrush(*style.shortfall))
         self.mark_line.setPen(pg.mkPen(style.mark, width=2))
         self.mark_line.label.setColor(style.mark)
@@ -92,7 +92,7 @@ class LiquidationPlot(QWidget):
         for i, (eq, rq) in enumerate(self.iso_curves):
             c = self.style_.isolated[i % len(self.style_.isolated)]
             eq.setPen(pg.mkPen(c, width=1.5))
-            rq.setPen(pg.mkPen(c, width=1, style=Qt.DotLine))
+            rq.setPen(pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
 
     # -- data --------------------------------------------------------------
     def set_symbol(self, symbol: str | None) -> None:
@@ -207,7 +207,7 @@ class LiquidationPlot(QWidget):
 
     def _style_line(self, line: pg.InfiniteLine) -> None:
         color = getattr(self.style_, line.kind)
-        line.setPen(pg.mkPen(color, width=1.5, style=Qt.SolidLine if line.kind == "liquidation" else Qt.DashLine))
+        line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.SolidLine if line.kind == "liquidation" else Qt.PenStyle.DashLine))
         line.label.setColor(color)
 
     def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from planner.present.numbers import NumberError, NumberFormat, parse_number, range_problem
@@ -93,7 +93,7 @@ class NumberEdit(QWidget):
         self._show()
 
     # -- QDoubleSpinBox-like API -------------------------------------------------
-    def value(self) -> float | None:  # type: ignore[override]
+    def value(self) -> float | None:
         """The last committed value (None: an optional field left empty)."""
         return self._value
 
@@ -157,19 +157,19 @@ class NumberEdit(QWidget):
             self._problem = problem
             self._show_message()
 
-    def setToolTip(self, tip: str) -> None:  # type: ignore[override]
+    def setToolTip(self, tip: str) -> None:
         self.edit.setToolTip(tip)
 
-    def toolTip(self) -> str:  # type: ignore[override]
+    def toolTip(self) -> str:
         return self.edit.toolTip()
 
-    def setStyleSheet(self, sheet: str) -> None:  # type: ignore[override]
+    def setStyleSheet(self, sheet: str) -> None:
         """Applied to the entry (problem_marks.mark uses it for the red border)."""
         if sheet != self._style:
             self._style = sheet
             self._show_message()
 
-    def styleSheet(self) -> str:  # type: ignore[override]
+    def styleSheet(self) -> str:
         return self.edit.styleSheet()
 
     # -- committing --------------------------------------------------------------
@@ -271,6 +271,6 @@ class NumberEdit(QWidget):
         """The whole message of the message line (error, document problem or hint)."""
         return self._full_message
 
-    def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._show_message()

@@ -120,7 +120,9 @@ class PositionForm(QWidget):
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
         self.mode.currentIndexChanged.connect(lambda i: self._edit("margin_mode", self.mode.itemData(i)))
         self.symbol.activated.connect(lambda _i: self._edit("symbol", self.symbol.currentText().strip()))
-        self.symbol.lineEdit().editingFinished.connect(self._symbol_typed)
+        symbol_edit = self.symbol.lineEdit()
+        assert symbol_edit is not None  # the combo is editable
+        symbol_edit.editingFinished.connect(self._symbol_typed)
         self.margin_btn.clicked.connect(self._adjust_margin)
         document.changed.connect(lambda *_: self.sync())
         # A refused edit moves the draft without a new plan: the form follows the draft (profile, hints) too.

@@ -54,23 +54,23 @@ class PositionsModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole:
-            return COLUMNS[section][1] if orientation == Qt.Horizontal else f"#{section + 1}"
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1] if orientation == Qt.Orientation.Horizontal else f"#{section + 1}"
         return None
 
     def flags(self, index):
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsEditable
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self.document.draft.positions):
             return None
         pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
-        if role in (Qt.DisplayRole, Qt.EditRole):
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             v = getattr(pos, field)
-            if role == Qt.EditRole:
+            if role == Qt.ItemDataRole.EditRole:
                 if field in NUMERIC:
                     # Text, so the editor is a plain line edit read by parse_number (a spin box editor would
                     # misread "97,123.5" and clamp to its range); empty = initial margin / mark follows entry.
@@ -90,16 +90,16 @@ class PositionsModel(QAbstractTableModel):
             if hasattr(v, "value"):
                 return v.value
             return f"{v:,.8g}" if isinstance(v, float) else str(v)
-        if role == Qt.BackgroundRole and probs:
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
             return QColor(224, 49, 49, 70)
-        if role == Qt.ToolTipRole and probs:
+        if role == Qt.ItemDataRole.ToolTipRole and probs:
             return "\n".join(p.message for p in probs)
-        if role == Qt.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def setData(self, index, value, role=Qt.EditRole) -> bool:
-        if role != Qt.EditRole or not index.isValid():
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
         if isinstance(value, str) and field in NUMERIC:
@@ -131,10 +131,10 @@ class PositionsTable(QWidget):
         document.marksChanged.connect(lambda *_: self._remember_prices())
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.add_btn = QPushButton("Add leg")
