@@ -117,11 +117,11 @@ def liquidation_price(
     >>> liquidation_price("long", 1.0, 50_000.0, leverage=10, profile="binance-usdm", symbol="BTCUSDT")
     45180.72289156...
 
-    A short's liquidation notional passes the 50,000 USDT tier cap, so Binance's
-    tier 2 (0.5 %, amount 50) applies there: (50,000 + 5,000 + 50) / 1.005.
+    A short: (50,000 + 5,000) / (1 + 0.004), the first bracket's rate (0.4 % up to
+    300,000 USDT in the bundled table).
 
     >>> liquidation_price("short", 1.0, 50_000.0, margin=5_000.0, profile="binance-usdm", symbol="BTCUSDT")
-    54776.11940298...
+    54780.87649402...
     >>> liquidation_price("long", 1.0, 50_000.0, leverage=1, profile="binance-usdm", symbol="BTCUSDT")
     nan
 
@@ -189,8 +189,9 @@ def compare(plan: Plan, profile: ExchangeProfile | str | None = None, profiles: 
     ...     account={"wallet_balance": 10_000.0},
     ...     positions=[{"symbol": "BTCUSDT", "side": "long", "quantity": 1.0, "entry_price": 50_000.0, "leverage": 10}],
     ... )
-    >>> [(r.profile_id, round(r.legs[0]["liquidation_price"], 2)) for r in compare(plan) if r.status == "ok"][:2]
-    [('binance-usdm', 45180.72), ('bybit-linear', 45250.0)]
+    >>> rows = {r.profile_id: r for r in compare(plan)}
+    >>> round(rows["binance-usdm"].legs[0].liquidation_price, 2), rows["binance-coinm"].legs[0].symbol
+    (45180.72, 'BTCUSD_PERP')
     """
     base = profile_for(plan, profile)
     return compare_profiles(plan, base, list(bundled_profiles().values()) if profiles is None else profiles)

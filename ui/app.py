@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recovered_from = None
     restored = False
     if not (args.screenshot or args.smoke):
-        from ui.file_features import offer_recovery
+        from ui.files.recovery import offer_recovery
 
         recovered = offer_recovery(None)
         if recovered is not None:
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.processEvents()
         win.default_dock_sizes()
         app.processEvents()
-        win.liquidation_plot.reset_view()
+        win.document.reset_view()
         for _ in range(5):
             app.processEvents()
         img = win.grab()

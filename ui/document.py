@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from planner.drills.snapshots import with_snapshot
+from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import plan_problems
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
@@ -27,6 +30,52 @@ from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile
 
 EXAMPLE_PLAN = Path(__file__).resolve().parents[1] / "resources" / "examples" / "btc-10x-isolated.plan.json"
+
+#: Points of the liquidation plot's price grid (the price-grid CSV has this many rows).
+GRID_POINTS = 2000
+#: Points of the equity plot's time axis (settlement instants are added to them).
+FUNDING_POINTS = 200
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the plots draw for one state of the document, computed once per change.
+
+    ``evaluation`` is None when the plan has problems (then both curves are None).
+    ``symbol`` is the symbol the liquidation plot shows; ``price`` its curves over
+    the price grid (prices in the symbol's quote currency, equity and requirement
+    in its settlement currency); ``mark`` its current (what-if) mark price.
+    ``view_range`` is the (low, high) mark range the plot zooms to when
+    ``view_serial`` changes (a new symbol, profile or file, or "Reset plot zoom").
+    ``funding`` is equity over ``plan.horizon_hours`` under funding (positive rate: longs pay).
+    """
+
+    plan: Plan
+    profile: ExchangeProfile
+    evaluation: Evaluation | None
+    marks: dict[str, float] = field(default_factory=dict)
+    symbol: str | None = None
+    mark: float | None = None
+    price: PriceCurves | None = None
+    funding: FundingCurves | None = None
+    view_range: tuple[float, float] | None = None
+    view_serial: int = 0
+
+
+def price_grid(
+    plan: Plan, profile: ExchangeProfile, evaluation: Evaluation, symbol: str, marks: dict[str, float]
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """The liquidation plot's price grid for ``symbol`` and the range it zooms to.
+
+    The range shows entry, mark, liquidation and bankruptcy prices of the symbol's
+    legs (quote currency); the grid runs 1.5 range widths beyond it on both sides
+    (never below 2 % of the range's low end) so a pan or zoom-out still has curves.
+    """
+    legs = [l for l in evaluation.legs if l.symbol == symbol]
+    levels = [l.liquidation_price for l in legs] + [l.bankruptcy_price for l in legs]
+    lo, hi = default_price_range(plan, profile, symbol, levels, marks)
+    width = hi - lo
+    return np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS), (lo, hi)
 
 
 class PlanCommand(QUndoCommand):
@@ -56,6 +105,8 @@ class PlanDocument(QObject):
     """The open plan: edits go in through methods, figures come out through ``changed``."""
 
     changed = Signal(object, object)  # plan, evaluation
+    figuresChanged = Signal(object)  # Figures: what the plots draw (after every change, symbol switch, zoom reset)
+    userProfilesChanged = Signal()
     problemsChanged = Signal(list)  # list[Problem]
     pathChanged = Signal(object)  # Path | None
     dirtyChanged = Signal(bool)
@@ -73,9 +124,15 @@ class PlanDocument(QObject):
         self.problems: list[Problem] = []
         self.eval_ms = 0.0
         self.evaluation: Evaluation | None = None
+        self.focus: str | None = None  # symbol of the liquidation plot
+        self._grid: np.ndarray | None = None
+        self._view_range: tuple[float, float] | None = None
+        self._view_serial = 0
+        self._checked: tuple[Plan, ExchangeProfile | None, list[Problem]] | None = None
         self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
         self.draft = self.plan
         self.profile = self._profile_for(self.plan)
+        self.figures = Figures(self.plan, self.profile, None)
         self._install(self.plan, initial=True)
 
     # -- reading -----------------------------------------------------------
@@ -90,12 +147,22 @@ class PlanDocument(QObject):
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
 
     def check(self, plan: Plan) -> tuple[ExchangeProfile | None, list[Problem]]:
-        """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``)."""
+        """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``).
+
+        The result for the last plan checked is kept, so an edit that is checked
+        in ``apply_plan`` is not validated again when its undo command installs it.
+        """
+        cached = self._checked
+        if cached is not None and cached[0] is plan:
+            return cached[1], list(cached[2])
         try:
             profile = self._profile_for(plan)
         except PlannerError as exc:
-            return None, list(exc.problems)
-        return profile, plan_problems(plan, profile)
+            result: tuple[ExchangeProfile | None, list[Problem]] = (None, list(exc.problems))
+        else:
+            result = (profile, plan_problems(plan, profile))
+        self._checked = (plan, result[0], result[1])
+        return result[0], list(result[1])
 
     # -- editing -----------------------------------------------------------
     def apply_plan(self, new_plan: Plan, text: str, merge_key: str | None = None) -> bool:
@@ -179,6 +246,27 @@ class PlanDocument(QObject):
         self._evaluate()
         self.marksChanged.emit(dict(self.marks))
         self.changed.emit(self.plan, self.evaluation)
+        self.figuresChanged.emit(self.figures)
+
+    def set_focus(self, symbol: str | None) -> None:
+        """Show ``symbol`` in the liquidation plot (curves recomputed, zoom reset; no re-evaluation)."""
+        if symbol == self.focus:
+            return
+        self.focus = symbol
+        self.reset_view()
+
+    def reset_view(self) -> None:
+        """Rebuild the price grid around the focus symbol's levels and ask the plot to zoom to them."""
+        self._grid = None
+        self._view_serial += 1
+        self._compute_figures(funding=False)
+        self.figuresChanged.emit(self.figures)
+
+    def set_user_profiles(self, user_profiles: dict[str, ExchangeProfile]) -> None:
+        """Replace the user profiles (after an import or an edit); selectors reload their lists."""
+        self.user_profiles = dict(user_profiles)
+        self._checked = None
+        self.userProfilesChanged.emit()
 
     # -- files -------------------------------------------------------------
     def load(self, path: str | Path) -> None:
@@ -188,6 +276,8 @@ class PlanDocument(QObject):
         self.marks = {}
         self.path = Path(path)
         self.undo_stack.clear()
+        self._grid = None
+        self._view_serial += 1
         self._install(plan, initial=True)
         self.pathChanged.emit(self.path)
 
@@ -198,6 +288,8 @@ class PlanDocument(QObject):
         self.marks = {}
         self.path = None
         self.undo_stack.clear()
+        self._grid = None
+        self._view_serial += 1
         self._install(plan, initial=True)
         self.pathChanged.emit(None)
 
@@ -228,6 +320,9 @@ class PlanDocument(QObject):
         profile, problems = self.check(plan)
         self.draft = plan
         if profile is not None and not problems:
+            if profile.id != self.profile.id:
+                self._grid = None  # another venue's numbers: zoom to the new levels
+                self._view_serial += 1
             self.plan = plan
             self.profile = profile
             self._evaluate()
@@ -237,10 +332,13 @@ class PlanDocument(QObject):
             if profile is not None:
                 self.profile = profile
             self.evaluation = None
+            self._compute_figures()
         self._set_problems(problems)
         self.changed.emit(self.plan, self.evaluation)
+        self.figuresChanged.emit(self.figures)
 
     def _evaluate(self) -> None:
+        """The one evaluation of this change (the plan was validated by ``check``), then the plots' curves."""
         t0 = time.perf_counter()
         try:
             self.evaluation = evaluate(self.plan, self.profile, marks=self.marks or None, validate=False)
@@ -248,3 +346,36 @@ class PlanDocument(QObject):
             self.evaluation = None
             self._set_problems(list(exc.problems))
         self.eval_ms = (time.perf_counter() - t0) * 1000.0
+        self._compute_figures()
+
+    def _compute_figures(self, funding: bool = True) -> None:
+        """Curves of both plots for the current plan, marks and focus symbol (no evaluation here).
+
+        ``funding=False`` keeps the funding curves of the last change (the plan and marks did not change).
+        """
+        plan, profile, ev, marks = self.plan, self.profile, self.evaluation, dict(self.marks)
+        symbol = self.focus
+        price = None
+        mark = None
+        kept = self.figures.funding if not funding and self.figures.plan is plan and self.figures.marks == marks else None
+        shown = ev is not None and symbol is not None and symbol in profile.symbols and any(p.symbol == symbol for p in plan.positions)
+        if ev is not None and shown and symbol is not None:
+            if self._grid is None:
+                self._grid, self._view_range = price_grid(plan, profile, ev, symbol, marks)
+            price = price_curves(plan, profile, symbol, self._grid, marks=marks or None)
+            mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
+        funding_c = kept
+        if ev is not None and funding_c is None:
+            funding_c = funding_curves(plan, profile, horizon_hours=plan.horizon_hours, marks=marks or None, n_points=FUNDING_POINTS)
+        self.figures = Figures(
+            plan=plan,
+            profile=profile,
+            evaluation=ev,
+            marks=marks,
+            symbol=symbol if shown else None,
+            mark=mark,
+            price=price,
+            funding=funding_c if ev is not None else None,
+            view_range=self._view_range if shown else None,
+            view_serial=self._view_serial,
+        )

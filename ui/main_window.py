@@ -1,10 +1,18 @@
-"""Main window: composes the document, editors, results and plots (no finance math here)."""
+"""Main window: composes the document, editors, results, plots, drill docks and file features.
+
+The window builds everything it shows in its constructor (small ``_build_*``
+methods); nothing is installed into it from outside. Figures come from the
+document (one evaluation and one set of curves per change); the window only
+routes signals: edits into the document, ``changed``/``figuresChanged`` out to
+the views. No finance math here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -19,11 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from ui.dialogs.about import show_about
 from ui.dialogs.profile_details import ProfileDetailsDialog
-from ui.document import PlanDocument
+from ui.docks.action_panel import ActionPanel
+from ui.docks.drills_panel import DrillsPanel
+from ui.document import Figures, PlanDocument
+from ui.files.exports import export_grid_csv, export_plot_pngs, export_positions_csv, export_report
+from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_dialog
+from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
 from ui.plots.liquidation_plot import LiquidationPlot
 from ui.plots.style import style_for
@@ -34,9 +48,13 @@ from ui.widgets.position_form import PositionForm
 from ui.widgets.positions_table import PositionsTable
 from ui.widgets.profile_selector import ProfileSelector
 from ui.widgets.results_panel import ResultsPanel
+from ui.widgets.stale_badge import StaleBadge
 
 MAX_RECENT = 8
 PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
+#: The action plan re-evaluates the account many times, so it follows an edit once typing pauses.
+ACTION_PLAN_DELAY_MS = 300
+DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
 
 
 class MainWindow(QMainWindow):
@@ -45,19 +63,40 @@ class MainWindow(QMainWindow):
         self.document = document if document is not None else PlanDocument()
         self.settings = QSettings()
         self._menus: dict[str, QMenu] = {}
-        self._last_profile = self.document.profile.id
         self.resize(1600, 1000)
+        self._build_toolbar()
+        self._build_plots()
+        self._build_plan_docks()
+        self._build_drill_docks()
+        self._build_status_bar()
+        self._build_menus()
+        self.autosave = AutosaveController(self.document, self, lambda text: self.statusBar().showMessage(text, 5000))
+        self._connect()
 
         doc = self.document
-        self.profile_selector = ProfileSelector(doc)
+        self.positions_table.select(0)
+        self._select_row(0 if doc.plan.positions else -1)
+        self._on_changed(doc.plan, doc.evaluation)
+        self._on_figures(doc.figures)
+        self.flush_action_plan()
+        self._update_title()
+        if restore:
+            self.restore_layout()
+
+    # -- construction -------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        self.profile_selector = ProfileSelector(self.document)
         tb = QToolBar("Profile")
         tb.setObjectName("profile-toolbar")
         tb.setMovable(False)
         tb.addWidget(self.profile_selector)
         self.addToolBar(tb)
 
-        self.liquidation_plot = LiquidationPlot(doc)
-        self.equity_plot = EquityPlot(doc)
+    def _build_plots(self) -> None:
+        self.liquidation_plot = LiquidationPlot()
+        self.equity_plot = EquityPlot()
+        # Issue 10 item 2: a banner over each plot while its curves belong to the last valid plan.
+        self.plot_badges = [StaleBadge(self.liquidation_plot, self.document), StaleBadge(self.equity_plot, self.document)]
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.setObjectName("plots-splitter")
         self.plots.addWidget(self.liquidation_plot)
@@ -65,6 +104,8 @@ class MainWindow(QMainWindow):
         self.plots.setSizes([620, 330])
         self.setCentralWidget(self.plots)
 
+    def _build_plan_docks(self) -> None:
+        doc = self.document
         self.account_panel = AccountPanel(doc)
         self.positions_table = PositionsTable(doc)
         self.position_form = PositionForm(doc)
@@ -82,40 +123,43 @@ class MainWindow(QMainWindow):
         self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.default_dock_sizes()
 
+    def _build_drill_docks(self) -> None:
+        """Action plan and Drills docks, tabbed with Funding under Results so the figures keep their room."""
+        self.action_panel = ActionPanel()
+        self.drills_panel = DrillsPanel()
+        self.actions_dock = self.add_panel_dock("Action plan", self.action_panel)
+        self.drills_dock = self.add_panel_dock("Drills", self.drills_panel)
+        self.tabifyDockWidget(self.funding_dock, self.actions_dock)
+        self.tabifyDockWidget(self.actions_dock, self.drills_dock)
+        self.funding_dock.raise_()
+        self._action_timer = QTimer(self)
+        self._action_timer.setSingleShot(True)
+        self._action_timer.setInterval(ACTION_PLAN_DELAY_MS)
+        self._action_timer.timeout.connect(self._refresh_actions)
+
+    def _build_status_bar(self) -> None:
         self.status_profile = QLabel()
         self.status_eval = QLabel()
         self.statusBar().addPermanentWidget(self.status_profile)
         self.statusBar().addPermanentWidget(self.status_eval)
 
-        self._build_menus()
-        from ui.panels import install_drill_panels  # drills + action plan docks
-
-        install_drill_panels(self)
-        from ui.file_features import install_file_features
-
-        install_file_features(self)
+    def _connect(self) -> None:
+        doc = self.document
         doc.changed.connect(self._on_changed)
+        doc.figuresChanged.connect(self._on_figures)
         doc.pathChanged.connect(lambda *_: self._update_title())
         doc.dirtyChanged.connect(self.setWindowModified)
         self.positions_table.selectionChangedTo.connect(self._select_row)
         self.profile_selector.details.clicked.connect(self.show_profile_details)
-        self.liquidation_plot.markDragged.connect(lambda *_: None)
+        self.liquidation_plot.markDragged.connect(doc.set_mark)
+        self.action_panel.sigApplyPlan.connect(doc.apply_plan)
+        self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
 
-        self.positions_table.select(0)
-        self._select_row(0 if doc.plan.positions else -1)
-        self._on_changed(doc.plan, doc.evaluation)
-        self._update_title()
-        if restore:
-            self.restore_layout()
-
-    # -- public API for other panels ------------------------------------------
-    def add_panel_dock(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+    def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        if "View" in self._menus:
-            self._menus["View"].addAction(dock.toggleViewAction())
         return dock
 
     def default_dock_sizes(self) -> None:
@@ -127,25 +171,33 @@ class MainWindow(QMainWindow):
         return self._menus[name]
 
     # -- updates ----------------------------------------------------------------
-    def _on_changed(self, plan: Plan, evaluation) -> None:
+    def _on_changed(self, plan: Plan, evaluation: Evaluation | None) -> None:
         doc = self.document
         self.results_panel.refresh()
-        if doc.profile.id != self._last_profile:
-            self._last_profile = doc.profile.id
-            self.liquidation_plot.reset_view()
-        else:
-            self.liquidation_plot.refresh()
-        self.equity_plot.refresh()
+        self.drills_panel.set_context(plan, doc.profile, evaluation)
+        self._action_timer.start()
         self.status_profile.setText(f"Profile: {doc.profile.name}  |  rule: {doc.profile.rule}")
         self.status_eval.setText(f"evaluated in {doc.eval_ms:.1f} ms" if evaluation is not None else "not evaluated: fix the marked fields")
         self.status_eval.setToolTip(doc.profile.traits.formula)
+
+    def _on_figures(self, figures: Figures) -> None:
+        self.liquidation_plot.set_figures(figures)
+        self.equity_plot.set_figures(figures)
+
+    def _refresh_actions(self) -> None:
+        doc = self.document
+        self.action_panel.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
+
+    def flush_action_plan(self) -> None:
+        """Bring the action plan up to date now instead of after the typing pause."""
+        self._action_timer.stop()
+        self._refresh_actions()
 
     def _select_row(self, row: int) -> None:
         doc = self.document
         self.position_form.set_row(row)
         symbol = doc.draft.positions[row].symbol if 0 <= row < len(doc.draft.positions) else None
-        if symbol != self.liquidation_plot.symbol:
-            self.liquidation_plot.set_symbol(symbol)
+        doc.set_focus(symbol)
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -154,7 +206,9 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_dirty())
 
     # -- menus ----------------------------------------------------------------
-    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[..., object], shortcut: QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
         act = menu.addAction(text)
         act.triggered.connect(slot)
         if shortcut is not None:
@@ -163,7 +217,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        for name in ("File", "Edit", "View", "Drills", "Help"):
+        for name in ("File", "Edit", "View", "Drills", "Profiles", "Help"):
             self._menus[name] = bar.addMenu(f"&{name}")
         f = self._menus["File"]
         self._action(f, "&New", self.file_new, QKeySequence.StandardKey.New)
@@ -172,6 +226,12 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(f, "&Save", self.file_save, QKeySequence.StandardKey.Save)
         self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
+        export = f.addMenu("&Export")
+        doc = self.document
+        self._action(export, "Report (PDF)…", lambda: export_report(self, doc))
+        self._action(export, "Plot images (PNG)…", lambda: export_plot_pngs(self, self.plot_widgets()))
+        self._action(export, "Positions (CSV)…", lambda: export_positions_csv(self, doc))
+        self._action(export, "Liquidation-plot price grid (CSV)…", lambda: export_grid_csv(self, doc))
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         e = self._menus["Edit"]
@@ -196,8 +256,18 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             self.theme_actions[mode] = act
         v.addSeparator()
-        self._action(v, "Reset plot zoom", self.liquidation_plot.reset_view, "Ctrl+0")
+        self._action(v, "Reset plot zoom", self.document.reset_view, "Ctrl+0")
         v.addSeparator()
+        for dock in (self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock):
+            v.addAction(dock.toggleViewAction())
+        d = self._menus["Drills"]
+        for index, title in enumerate(DRILL_TABS):
+            self._action(d, title, lambda _=False, i=index: self.show_drill(i))
+        self._action(d, "Action plan", self.show_action_plan)
+        p = self._menus["Profiles"]
+        self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
+        self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
+        self._action(p, "Profile details…", self.show_profile_details)
         h = self._menus["Help"]
         self._action(h, "Formulas used…", self.show_formulas)
         self._action(h, "Profile details…", self.show_profile_details)
@@ -214,8 +284,21 @@ class MainWindow(QMainWindow):
         style = style_for(dark)
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
-        self.liquidation_plot.refresh()
         self.settings.setValue("theme", self.theme)
+
+    def plot_widgets(self) -> list[tuple[str, QWidget]]:
+        """The plots by export name (File › Export › Plot images)."""
+        return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot)]
+
+    def show_action_plan(self) -> None:
+        self.actions_dock.show()
+        self.actions_dock.raise_()
+
+    def show_drill(self, index: int) -> None:
+        """Show the Drills dock on tab ``index`` (see DRILL_TABS)."""
+        self.drills_dock.show()
+        self.drills_dock.raise_()
+        self.drills_panel.tabs.setCurrentIndex(index)
 
     def reset_marks(self) -> None:
         for sym in list(self.document.marks):
@@ -269,7 +352,7 @@ class MainWindow(QMainWindow):
         self._remember(Path(path))
         self.positions_table.select(0)
         self._select_row(0 if self.document.plan.positions else -1)
-        self.liquidation_plot.reset_view()
+        check_snapshot(self, self.document)
         return True
 
     def file_save(self) -> bool:
@@ -325,5 +408,6 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.autosave.stop()  # type: ignore[attr-defined]  # set by ui.file_features.install_file_features; a deliberate close leaves nothing to recover
+        self.autosave.stop()  # a deliberate close leaves nothing to recover
+        self._action_timer.stop()  # a closed window computes nothing more
         event.accept()

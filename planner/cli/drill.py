@@ -15,7 +15,7 @@ from planner.drills.events import bundled_events, load_event_file
 from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.drills.scenarios import ComparisonRow, Slippage, compare_profiles, gap_waterfall, shock
 from planner.engine.validation import check_plan
 from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError, Problem
@@ -203,15 +203,42 @@ def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
 
 def _compare(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:
     rows = compare_profiles(plan, profile, list(bundled_profiles().values()))
+    return {"text": compare_text(plan, rows), "json": [asdict(r) for r in rows]}
+
+
+def compare_text(plan: Plan, rows: list[ComparisonRow]) -> str:
+    """The leg x venue grid as text: one block per leg, one line per venue (S = safest, C = cheapest)."""
+    from planner.present.format import fmt_money, fmt_pct
+
     lines = []
-    for r in rows:
-        lines.append(f"{r.profile_id:<14} {r.status if r.status != 'ok' else ''}  beyond bankruptcy: {r.beyond_bankruptcy}")
-        for l in r.legs:
-            lp = "none" if l["liquidation_price"] is None else f"{l['liquidation_price']:,.2f}"
+    w = max(len(r.profile_id) for r in rows) if rows else 8
+    for i, pos in enumerate(plan.positions):
+        lines.append(
+            f"#{i + 1} {pos.symbol} {pos.side.value} {pos.quantity:g} at {pos.entry_price:,.6g}, {pos.leverage:g}x {pos.margin_mode.value}"
+        )
+        lines.append(
+            f"  {'venue':<{w}}  SC  {'symbol':<18} {'liq price':>12} {'to liq':>8} {'IM':>18} {'MM':>18} {'liq fee':>18} {'funding/day':>18}"
+        )
+        for r in rows:
+            c = r.legs[i]
+            flags = ("S" if c.safest else "-") + ("C" if c.cheapest else "-")
+            if not c.has_figures:
+                lines.append(f"  {r.profile_id:<{w}}  {flags}  {c.symbol or '-':<18} {c.status}: {c.note}")
+                continue
+            ccy = c.currency or ""
+            lp = "none" if c.liquidation_price is None else f"{c.liquidation_price:,.2f}"
             lines.append(
-                f"    {l['symbol']:<16} liq {lp:>12}  IM {l['initial_margin']:,.2f} {l['currency']}  liq fee {l['liquidation_fee']:,.2f}"
+                f"  {r.profile_id:<{w}}  {flags}  {c.symbol:<18} {lp:>12} {fmt_pct(c.distance_to_liquidation):>8} "
+                f"{fmt_money(c.initial_margin, ccy):>18} {fmt_money(c.maintenance_margin, ccy):>18} "
+                f"{fmt_money(c.liquidation_fee, ccy):>18} {fmt_money(c.funding_per_day, ccy):>18}"
+                + (f"  ({c.status})" if c.status != "ok" else "")
             )
-    return {"text": "\n".join(lines), "json": [asdict(r) for r in rows]}
+        lines.append("")
+    lines.append("Beyond bankruptcy:")
+    for r in rows:
+        lines.append(f"  {r.profile_id:<{w}}  {r.beyond_bankruptcy}")
+        lines += [f"  {'':<{w}}  note: {n}" for n in r.notes]
+    return "\n".join(lines)
 
 
 def _actions(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:

@@ -12,13 +12,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from typing import TypeVar
 
 from planner import __version__
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import check_plan
+from planner.engine.venues import VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile
 from planner.io.registry import bundled_profiles, dump_profile, get_profile, profile_json_schema
-from planner.model.errors import PlannerError
+from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
@@ -27,6 +29,9 @@ from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 EXTRA_COMMAND_MODULES: list[str] = ["planner.cli.drill", "planner.cli.import_tiers"]
 
 EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 1
+
+_Args = TypeVar("_Args")
 
 
 def _print_json(obj: object) -> None:
@@ -127,15 +132,31 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     plan, profile = load_and_resolve(args.plan)
+    source = args.plan
+    mapping: VenueMapping | None = None
     if args.profile:
-        profile = _lookup_profile(args.profile)
-    check_plan(plan, profile, source=args.plan)
+        target = _lookup_profile(args.profile)
+        if target.id != profile.id:
+            mapping = map_plan(plan, target, profile)
+            if mapping.unmapped:
+                raise PlannerError(
+                    [Problem(f"positions.{m.index}.symbol", m.reason or "cannot be mapped") for m in mapping.unmapped],
+                    f"{args.plan} on {target.id}",
+                )
+            plan, source = mapping.plan, f"{args.plan} mapped to {target.id}"
+        profile = target
+    check_plan(plan, profile, source=source)
     ev = evaluate(plan, profile, validate=False)
     print_warnings(ev.warnings)
     if args.json:
-        _print_json(ev.to_dict())
+        out = ev.to_dict()
+        if mapping is not None:
+            out["mapping"] = mapping.to_dict()
+        _print_json(out)
     else:
         print(evaluation_table(plan, profile, ev))
+        if mapping is not None:
+            print(mapping_text(mapping))
     return 0
 
 
@@ -143,6 +164,17 @@ def print_warnings(warnings: Sequence[str]) -> None:
     """Each warning as one line on stderr (the data is used as published; the user should know)."""
     for w in warnings:
         print(f"position-planner: warning: {w}", file=sys.stderr)
+
+
+def mapping_text(mapping: VenueMapping) -> str:
+    """How the plan's legs and wallets were carried to another venue (text)."""
+    lines = ["", f"Mapped from {mapping.source_id} at equal USD value:"]
+    for m in mapping.legs:
+        head = f"  #{m.index + 1} {m.source_symbol} -> {m.target_symbol or 'not listed'}"
+        detail = m.reason if m.reason else "; ".join(m.notes)
+        lines.append(head + (f": {detail}" if detail else ""))
+    lines += [f"  {n}" for n in mapping.account_notes]
+    return "\n".join(lines)
 
 
 def _lookup_profile(profile_id: str) -> ExchangeProfile:
@@ -218,8 +250,10 @@ def profiles_markdown(profiles: list[ExchangeProfile]) -> str:
         beyond.append("no negative balance" if pol.negative_balance_protection else "**trader owes the deficit**")
         beyond.append(f"leftover margin: {pol.leftover_margin.replace('_', ' ')}")
         src = " ".join(f"[{i}]({s.url})" for i, s in enumerate(p.sources, start=1))
+        names = list(p.symbols)
+        shown = ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:3])} and {len(names) - 3} more"
         lines.append(
-            f"| `{p.id}` | {p.name} | `{p.rule}` | {', '.join(p.symbols)} | {p.version.isoformat()} | "
+            f"| `{p.id}` | {p.name} | `{p.rule}` | {shown} | {p.version.isoformat()} | "
             f"{fmt_pct(p.fees.maker, 3)} / {fmt_pct(p.fees.taker, 3)} / {fmt_pct(p.fees.liquidation, 3)} | "
             f"every {p.funding.interval_hours:g} h{' (continuous)' if p.funding.accrual == 'continuous' else ''} | "
             f"{'; '.join(beyond)} | {src} |"
@@ -327,6 +361,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     func: Callable[[argparse.Namespace], int] = args.func
+    return run_guarded(func, args)
+
+
+def run_guarded(func: Callable[[_Args], int], args: _Args) -> int:
+    """Run one sub-command under the CLI's single error handler; returns its exit code.
+
+    A ``PlannerError`` (bad input: file, field, what is wrong) prints one line and
+    gives 2; a broken pipe gives 0, Ctrl+C 130; anything unexpected prints one
+    line naming the exception and gives 1. Never a traceback. Every sub-command,
+    including ``report`` on the window side, goes through here.
+    """
     try:
         return func(args)
     except PlannerError as exc:
@@ -338,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         print(f"position-planner: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

@@ -9,23 +9,26 @@ Money is in the leg's settlement currency; a *loss* is a positive number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TypedDict
+from dataclasses import dataclass, replace
 
 from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate
+from planner.engine.validation import plan_problems
+from planner.engine.venues import map_plan
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
+from planner.model.symbols import is_stable
 
 __all__ = [
+    "ComparisonCell",
     "ComparisonRow",
     "ShockResult",
     "Slippage",
     "Waterfall",
+    "beyond_bankruptcy_text",
     "compare_profiles",
     "gap_waterfall",
-    "map_symbol",
     "shock",
     "shock_marks",
 ]
@@ -100,37 +103,56 @@ def shock(plan: Plan, profile: ExchangeProfile, move: float | None = None, price
 # ---------------------------------------------------------------------------
 
 
-class ComparedLeg(TypedDict):
-    """One leg of a comparison row (prices in quote, money in ``currency``)."""
+@dataclass(frozen=True)
+class ComparisonCell:
+    """One leg of the plan on one venue (a cell of the leg x venue grid).
 
-    symbol: str
-    liquidation_price: float | None
-    bankruptcy_price: float | None
-    initial_margin: float
-    maintenance_margin: float
-    liquidation_fee: float
-    currency: str
+    Money is in the venue's settlement currency ``currency`` unless the name
+    ends in ``_usd``. ``funding_per_day``: positive = the account pays (the
+    plan's rate carried by coin at the same rate per hour, at the mark).
+    ``cost_usd`` = round-trip taker fee on the entry value + funding over the
+    plan's horizon, in USD (coins at the mark); the *cheapest* venue of a leg
+    has the lowest. The *safest* has the largest distance to liquidation
+    (a leg that cannot be liquidated counts as infinitely far).
+
+    ``status``: "ok"; "leverage above max" (figures at the venue's maximum,
+    see ``note``); "not listed" or "cannot hold" (no figures; ``note`` says why).
+    """
+
+    leg: int
+    source_symbol: str
+    symbol: str | None
+    status: str
+    note: str = ""
+    leverage: float | None = None
+    liquidation_price: float | None = None
+    bankruptcy_price: float | None = None
+    distance_to_liquidation: float | None = None
+    initial_margin: float | None = None
+    maintenance_margin: float | None = None
+    liquidation_fee: float | None = None
+    funding_per_day: float | None = None
+    cost_usd: float | None = None
+    currency: str | None = None
+    safest: bool = False
+    cheapest: bool = False
+
+    @property
+    def has_figures(self) -> bool:
+        return self.status in ("ok", "leverage above max")
 
 
 @dataclass(frozen=True)
 class ComparisonRow:
+    """One venue: venue facts and one :class:`ComparisonCell` per leg of the plan, in plan order."""
+
     profile_id: str
     profile_name: str
     rule: str
     status: str
-    legs: list[ComparedLeg]
+    legs: list[ComparisonCell]
     beyond_bankruptcy: str
-
-
-def map_symbol(symbol: str, base: str, profile: ExchangeProfile) -> str | None:
-    """The profile's symbol for the same base coin (BTC/XBT, ETH, SOL), if any."""
-    if symbol in profile.symbols:
-        return symbol
-    aliases = {base.upper()} | ({"XBT"} if base.upper() == "BTC" else set()) | ({"BTC"} if base.upper() == "XBT" else set())
-    for sym, spec in profile.symbols.items():
-        if spec.base.upper() in aliases:
-            return sym
-    return None
+    notes: list[str]
 
 
 def beyond_bankruptcy_text(profile: ExchangeProfile) -> str:
@@ -147,66 +169,120 @@ def beyond_bankruptcy_text(profile: ExchangeProfile) -> str:
     return text or "the venue absorbs it"
 
 
-def compare_profiles(plan: Plan, base_profile: ExchangeProfile, profiles: list[ExchangeProfile]) -> list[ComparisonRow]:
-    """Evaluate the same plan on every profile, legs mapped by base coin."""
-    rows = []
-    for prof in profiles:
-        positions = []
-        missing = []
-        for pos in plan.positions:
-            base = base_profile.symbols[pos.symbol].base if pos.symbol in base_profile.symbols else pos.symbol[:3]
-            sym = map_symbol(pos.symbol, base, prof)
-            if sym is None or prof.symbols[sym].contract != base_profile.symbols[pos.symbol].contract:
-                missing.append(pos.symbol)
-                continue
-            lev = min(pos.leverage, float(prof.symbols[sym].tiers[0].max_leverage))
-            positions.append(
-                pos.model_copy(
-                    update={"symbol": sym, "leverage": lev, "isolated_margin": None if pos.isolated_margin is None else pos.isolated_margin}
-                )
-            )
-        if missing:
-            rows.append(ComparisonRow(prof.id, prof.name, prof.rule, f"not listed: {', '.join(missing)}", [], beyond_bankruptcy_text(prof)))
-            continue
-        balances = {
-            prof.symbols[p.symbol].settle: plan.account.wallet_balance
-            for p in positions
-            if prof.symbols[p.symbol].settle != prof.settle_currency
-        }
-        candidate = plan.model_copy(
+def _leg_problem_index(path: str) -> int | None:
+    head, _, rest = path.partition(".")
+    if head == "positions":
+        idx = rest.partition(".")[0]
+        if idx.isdigit():
+            return int(idx)
+    return None
+
+
+def _venue_row(plan: Plan, base_profile: ExchangeProfile, prof: ExchangeProfile) -> ComparisonRow:
+    mapping = map_plan(plan, prof, base_profile)
+    cells: dict[int, ComparisonCell] = {}
+    for m in mapping.legs:
+        if not m.mapped:
+            cells[m.index] = ComparisonCell(m.index, m.source_symbol, None, "not listed", m.reason or "")
+    # Mapped legs, by their index in the mapped plan; leverage above the venue's maximum evaluated at that maximum.
+    alive = {m.target_index: m for m in mapping.legs if m.mapped and m.target_index is not None}
+    positions = list(mapping.plan.positions)
+    for t, m in alive.items():
+        if m.leverage_max is not None:
+            positions[t] = positions[t].model_copy(update={"leverage": m.leverage_max})
+    notes = list(mapping.account_notes)
+    ev = None
+    while alive:
+        keep = sorted(alive)
+        candidate = mapping.plan.model_copy(
             update={
-                "profile": prof.id,
-                "positions": positions,
-                "funding_rates": {},
-                "account": plan.account.model_copy(update={"balances": {**plan.account.balances, **balances}}),
+                "positions": [positions[t] for t in keep],
+                "funding_rates": {k: v for k, v in mapping.plan.funding_rates.items() if any(positions[t].symbol == k for t in keep)},
             }
         )
-        try:
-            ev = evaluate(candidate, prof)
-        except PlannerError as exc:
-            rows.append(
-                ComparisonRow(prof.id, prof.name, prof.rule, f"cannot hold this plan: {exc.problems[0]}", [], beyond_bankruptcy_text(prof))
+        problems = plan_problems(candidate, prof)
+        if not problems:
+            ev = evaluate(candidate, prof, validate=False)
+            break
+        dropped = False
+        for pr in problems:
+            k = _leg_problem_index(pr.path)
+            if k is not None and keep[k] in alive:
+                m = alive.pop(keep[k])
+                cells[m.index] = ComparisonCell(m.index, m.source_symbol, m.target_symbol, "cannot hold", pr.message)
+                dropped = True
+        if not dropped:  # an account-level problem: no leg can be shown
+            for t in keep:
+                m = alive.pop(t)
+                cells[m.index] = ComparisonCell(m.index, m.source_symbol, m.target_symbol, "cannot hold", str(problems[0]))
+    if ev is not None:
+        for k, t in enumerate(sorted(alive)):
+            m, l = alive[t], ev.legs[k]
+            spec = prof.symbols[l.symbol]
+            usd_per_unit = 1.0 if is_stable(l.settle) else l.mark_price
+            per_day = l.funding_per_interval * 24.0 / l.funding_interval_hours
+            fees_usd = 2.0 * prof.fees.taker * (m.usd_value or 0.0)
+            cost = fees_usd + per_day * usd_per_unit * plan.horizon_hours / 24.0
+            over = m.leverage_max is not None
+            note = "; ".join(m.notes)
+            if over:
+                note = f"evaluated at {l.leverage:g}x, the venue's maximum (plan: {plan.positions[m.index].leverage:g}x)" + (
+                    f"; {note}" if note else ""
+                )
+            cells[m.index] = ComparisonCell(
+                m.index,
+                m.source_symbol,
+                l.symbol,
+                "leverage above max" if over else "ok",
+                note,
+                l.leverage,
+                l.liquidation_price,
+                l.bankruptcy_price,
+                l.distance_to_liquidation,
+                l.initial_margin,
+                l.maintenance_margin,
+                l.liquidation_fee,
+                per_day,
+                cost,
+                spec.settle,
             )
+    legs = [cells[i] for i in range(len(plan.positions))]
+    shown = sum(c.has_figures for c in legs)
+    status = "ok" if shown == len(legs) and all(c.status == "ok" for c in legs) else f"{shown} of {len(legs)} legs shown"
+    return ComparisonRow(prof.id, prof.name, prof.rule, status, legs, beyond_bankruptcy_text(prof), notes)
+
+
+def _flag_best(rows: list[ComparisonRow], n_legs: int) -> list[ComparisonRow]:
+    """Mark the safest (largest distance) and cheapest (lowest cost) venue of each leg among "ok" cells."""
+    safest: dict[int, set[str]] = {}
+    cheapest: dict[int, set[str]] = {}
+    for i in range(n_legs):
+        ok = [(r.profile_id, r.legs[i]) for r in rows if r.legs[i].status == "ok"]
+        if not ok:
             continue
-        rows.append(
-            ComparisonRow(
-                prof.id,
-                prof.name,
-                prof.rule,
-                "ok",
-                [
-                    {
-                        "symbol": l.symbol,
-                        "liquidation_price": l.liquidation_price,
-                        "bankruptcy_price": l.bankruptcy_price,
-                        "initial_margin": l.initial_margin,
-                        "maintenance_margin": l.maintenance_margin,
-                        "liquidation_fee": l.liquidation_fee,
-                        "currency": l.settle,
-                    }
-                    for l in ev.legs
-                ],
-                beyond_bankruptcy_text(prof),
-            )
-        )
-    return rows
+        dist = {pid: (math.inf if c.liquidation_price is None else (c.distance_to_liquidation or 0.0)) for pid, c in ok}
+        best = max(dist.values())
+        safest[i] = {pid for pid, d in dist.items() if d == best or (math.isfinite(best) and abs(d - best) <= 1e-12)}
+        costs = {pid: c.cost_usd for pid, c in ok if c.cost_usd is not None}
+        if costs:
+            low = min(costs.values())
+            cheapest[i] = {pid for pid, c in costs.items() if abs(c - low) <= 1e-9 * max(1.0, abs(low))}
+    out = []
+    for r in rows:
+        legs = [
+            replace(c, safest=r.profile_id in safest.get(i, set()), cheapest=r.profile_id in cheapest.get(i, set()))
+            for i, c in enumerate(r.legs)
+        ]
+        out.append(replace(r, legs=legs))
+    return out
+
+
+def compare_profiles(plan: Plan, base_profile: ExchangeProfile, profiles: list[ExchangeProfile]) -> list[ComparisonRow]:
+    """The plan on every profile as a leg x venue grid: one row per venue, one cell per leg.
+
+    Legs are carried with :func:`planner.engine.venues.map_plan` (same coin,
+    equal USD value). A leg a venue does not list, or cannot hold, is marked
+    on its own cell; the venue is never dropped.
+    """
+    rows = [_venue_row(plan, base_profile, prof) for prof in profiles]
+    return _flag_best(rows, len(plan.positions))

@@ -18,6 +18,7 @@ from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, SymbolSpec
+from planner.model.symbols import coin_key
 
 
 def formula_quantity(pos: Position, spec: SymbolSpec) -> float:
@@ -102,8 +103,12 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
         where = f"positions.{i}"
         spec = profile.symbols.get(pos.symbol)
         if spec is None:
-            known = ", ".join(sorted(profile.symbols))
-            problems.append(Problem(f"{where}.symbol", f"'{pos.symbol}' is not listed by profile '{profile.id}'; allowed: {known}"))
+            problems.append(
+                Problem(
+                    f"{where}.symbol",
+                    f"'{pos.symbol}' is not listed by profile '{profile.id}'; allowed: {_known_symbols(profile, pos.symbol)}",
+                )
+            )
             continue
         table = TierTable.from_spec(spec)
         q = formula_quantity(pos, spec)
@@ -163,6 +168,17 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))
     return _unique(problems)
+
+
+def _known_symbols(profile: ExchangeProfile, wanted: str, limit: int = 12) -> str:
+    """The profile's symbols for an error message: all of them if few, else those of the same coin and a count."""
+    names = sorted(profile.symbols)
+    if len(names) <= limit:
+        return ", ".join(names)
+    coin = coin_key(wanted).coin
+    same = [n for n in names if coin_key(n, profile.symbols[n].base).coin == coin][:limit]
+    head = ", ".join(same) + "; " if same else ""
+    return f"{head}{len(names)} symbols in all (position-planner profiles show {profile.id})"
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

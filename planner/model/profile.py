@@ -23,11 +23,12 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.model.enums import ContractKind
+from planner.model.profile_defaults import fill_profile_defaults
 
 RuleName = Literal["binance", "bybit", "okx", "deribit", "kraken", "hyperliquid", "dex"]
 
@@ -162,17 +163,26 @@ class SizeScaledMargin(BaseModel):
     )
 
 
+def _optional_in_schema(*names: str) -> Any:
+    """JSON-Schema hook: ``names`` may be omitted (filled by :mod:`planner.model.profile_defaults`)."""
+
+    def hook(schema: dict[str, Any]) -> None:
+        schema["required"] = [n for n in schema.get("required", []) if n not in names]
+
+    return hook
+
+
 class SymbolSpec(BaseModel):
     """Contract specification and margin tiers of one symbol."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_optional_in_schema("tick_size", "base", "quote", "settle"))
 
     contract: ContractKind
     contract_size: float = Field(gt=0.0, allow_inf_nan=False, description="linear: base units per contract; inverse: USD per contract")
-    tick_size: float = Field(gt=0.0, allow_inf_nan=False, description="price increment in quote currency")
-    base: str
-    quote: str
-    settle: str = Field(description="currency margin and PnL are held in")
+    tick_size: float = Field(gt=0.0, allow_inf_nan=False, description="price increment in quote currency; default 0.01 (display only)")
+    base: str = Field(description="base coin; default parsed from the symbol name (BTCUSDT -> BTC)")
+    quote: str = Field(description="quote currency; default parsed from the symbol name (BTCUSDT -> USDT; none or inverse -> USD)")
+    settle: str = Field(description="currency margin and PnL are held in; default linear: the quote, inverse: the base")
     tier_basis: Literal["value", "size"] = "value"
     tiers: list[Tier] = Field(min_length=1)
     size_scaled: SizeScaledMargin | None = None
@@ -268,28 +278,37 @@ class Source(BaseModel):
 
 
 class ExchangeProfile(BaseModel):
-    """One exchange product family (for example Binance USD-M perpetuals)."""
+    """One exchange product family (for example Binance USD-M perpetuals).
 
-    model_config = _FROZEN
+    Only ``id``, ``name``, ``rule``, ``fees`` and ``symbols`` (each with
+    ``contract``, ``contract_size``, ``tiers``) are required; the rest is filled
+    from the rule family and the symbol names (:mod:`planner.model.profile_defaults`).
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra=_optional_in_schema("version", "settle_currency", "funding", "policies", "sources"),
+    )
 
     format: Literal["exchange-profile"] = "exchange-profile"
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     name: str = Field(min_length=1, max_length=120)
-    version: date = Field(description="date the numbers were captured")
+    version: date = Field(description="date the numbers were captured; default 1970-01-01 (unknown)")
     rule: RuleName
-    settle_currency: str = Field(min_length=1, max_length=12, description="default wallet currency")
+    settle_currency: str = Field(min_length=1, max_length=12, description="default wallet currency; default the first symbol's settle")
     margin_call_ratio: float = Field(
         default=0.8,
         gt=0.0,
         le=10.0,
         allow_inf_nan=False,
-        description="margin ratio (exchange meaning) at which a margin call is raised",
+        description="margin ratio (exchange meaning) at which a margin call is raised; default the rule family's (okx 3.0, others 0.8)",
     )
     fees: Fees
-    funding: FundingSpec
-    policies: Policies
+    funding: FundingSpec = Field(description="funding schedule; default the rule family's (binance/bybit/okx/deribit 8 h, others 1 h)")
+    policies: Policies = Field(description="what happens at and beyond liquidation; default the rule family's")
     symbols: dict[str, SymbolSpec] = Field(min_length=1)
-    sources: list[Source] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1, description="where the numbers come from; default one 'inline' entry")
     notes: str = ""
 
     @property
@@ -330,6 +349,11 @@ class ExchangeProfile(BaseModel):
         """:meth:`warnings_for` every symbol."""
         return self.warnings_for()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        return fill_profile_defaults(data)
+
     @model_validator(mode="after")
     def _rule_consistency(self) -> ExchangeProfile:
         traits = RULE_TRAITS[self.rule]
@@ -365,12 +389,19 @@ def rebuild_maintenance_amounts(tiers: list[Tier]) -> list[Tier]:
 
 
 def maintenance_amount_mismatches(tiers: list[Tier], rel_tol: float = 1e-6) -> list[tuple[int, float, float]]:
-    """``(tier_number, given, expected)`` of every tier whose amount breaks the recurrence (tier numbers from 1)."""
-    out = []
-    for i, t in enumerate(rebuild_maintenance_amounts(tiers), start=1):
-        given = tiers[i - 1].maintenance_amount
-        if abs(given - t.maintenance_amount) > rel_tol * max(1.0, abs(t.maintenance_amount)):
-            out.append((i, given, t.maintenance_amount))
+    """``(tier_number, given, expected)`` of every tier whose amount breaks the recurrence (tier numbers from 1).
+
+    The recurrence is ``cum_n = cum_(n-1) + floor_n x (rate_n - rate_(n-1))``,
+    run on the expected amounts (the arithmetic of :func:`rebuild_maintenance_amounts`,
+    without copying the tiers: a 682-symbol profile is checked at every start).
+    """
+    out: list[tuple[int, float, float]] = []
+    cum = 0.0
+    for i, t in enumerate(tiers):
+        if i > 0:
+            cum += t.notional_floor * (t.maintenance_rate - tiers[i - 1].maintenance_rate)
+        if abs(t.maintenance_amount - cum) > rel_tol * max(1.0, abs(cum)):
+            out.append((i + 1, t.maintenance_amount, cum))
     return out
 
 

@@ -105,7 +105,7 @@ def test_arrays_in_arrays_out_with_the_broadcast_shape() -> None:
         ({"leverage": None}, "leverage"),
         ({"margin": 100.0}, "leverage"),
         ({"leverage": None, "margin": -5.0}, "margin"),
-        ({"symbol": "DOGEUSDT"}, "symbol"),
+        ({"symbol": "NOSUCHUSDT"}, "symbol"),
         ({"profile": "nope"}, "profile"),
     ],
 )
@@ -158,7 +158,7 @@ def test_shock_and_compare() -> None:
     assert r.liquidated == [0]  # 45,000 is below the BTC leg's 45,180.72
     rows = {row.profile_id: row for row in planner.compare(plan)}
     assert set(rows) == set(bundled_profiles())
-    assert rows["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(45_180.72289156626, rel=1e-12)
+    assert rows["binance-usdm"].legs[0].liquidation_price == pytest.approx(45_180.72289156626, rel=1e-12)
 
 
 def test_all_names_resolve_and_import_is_lazy() -> None:

@@ -84,16 +84,37 @@ def test_tiers_monotonic(profiles, pid):
 
 
 def test_binance_usdm_numbers(profiles):
+    # Source: freqtrade/exchange/binance_leverage_tiers.json at freqtrade commit 2832c6b8 (2026-03-05),
+    # ccxt fetch_leverage_tiers of GET /fapi/v1/leverageBracket; values below copied from that file's "info".
     p = profiles["binance-usdm"]
-    t2 = _tier(p, "BTCUSDT", 2)
-    assert (t2.notional_floor, t2.notional_cap, t2.maintenance_rate, t2.maintenance_amount) == (50_000, 600_000, 0.005, 50)
-    assert _tier(p, "BTCUSDT", 12).maintenance_amount == 421_481_450
+    assert str(p.version) == "2026-03-05"
+    t1, t2 = _tier(p, "BTCUSDT", 1), _tier(p, "BTCUSDT", 2)
+    assert (t1.notional_cap, t1.max_leverage, t1.maintenance_rate) == (300_000, 150, 0.004)  # bracket 1: 150x, cap 300000, 0.004
+    assert (t2.notional_floor, t2.notional_cap, t2.maintenance_rate, t2.maintenance_amount) == (
+        300_000,
+        800_000,
+        0.005,
+        300,
+    )  # bracket 2, cum 300
+    assert _tier(p, "BTCUSDT", 12).maintenance_amount == 421_482_000  # bracket 12: 1.2e9-1.8e9, 1x, 0.5, cum 421482000
     eth7 = _tier(p, "ETHUSDT", 7)
     assert (eth7.notional_floor, eth7.notional_cap, eth7.max_leverage, eth7.maintenance_rate) == (65e6, 150e6, 10, 0.05)
-    assert eth7.maintenance_amount == pytest.approx(2_006_450)
+    assert eth7.maintenance_amount == pytest.approx(2_007_000)  # bracket 7 cum 2007000
     sol1, sol4 = _tier(p, "SOLUSDT", 1), _tier(p, "SOLUSDT", 4)
-    assert (sol1.notional_cap, sol1.max_leverage, sol1.maintenance_rate) == (20_000, 100, 0.005)
-    assert sol4.maintenance_amount == pytest.approx(8_380)
+    assert (sol1.notional_cap, sol1.max_leverage, sol1.maintenance_rate) == (50_000, 100, 0.005)  # caps 50k / 400k / 1M
+    assert (sol4.notional_floor, sol4.notional_cap, sol4.maintenance_amount) == (1_000_000, 4_000_000, pytest.approx(11_475))
+    pepe3 = _tier(p, "1000PEPEUSDT", 3)  # bracket 3: 200000-300000, 40x, 0.015, cum 1070
+    assert (pepe3.notional_floor, pepe3.notional_cap, pepe3.max_leverage, pepe3.maintenance_rate, pepe3.maintenance_amount) == (
+        200_000,
+        300_000,
+        40,
+        0.015,
+        pytest.approx(1070),
+    )
+    assert (_tier(p, "BTCUSDC", 1).notional_cap, _tier(p, "BTCUSDC", 1).max_leverage) == (50_000, 125)
+    # The whole published set: 644 USDT-margined and 38 USDC-margined perpetuals in that file.
+    assert sum(s.settle == "USDT" for s in p.symbols.values()) == 644
+    assert sum(s.settle == "USDC" for s in p.symbols.values()) == 38
 
 
 def test_binance_coinm_numbers(profiles):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -116,7 +117,7 @@ def test_waterfall_sums_exactly_and_protection_holds(pid: str, sym: str, gap: fl
 
 
 def test_shock_caps_isolated_loss_and_orders_cross_closes() -> None:
-    plan = Plan.model_validate(json.load(open("resources/examples/btc-10x-isolated.plan.json")))
+    plan = Plan.model_validate(json.loads(Path("resources/examples/btc-10x-isolated.plan.json").read_text()))
     prof = get_profile("binance-usdm")
     r = shock(plan, prof, move=-0.2)
     assert 0 in r.liquidated
@@ -138,15 +139,15 @@ def test_shock_bad_input() -> None:
 
 
 def test_binance_reduces_to_lower_tier_first() -> None:
-    """20 BTC at 2x (1,000,000 USDT, tier 3): at the liquidation price the first step
-    cuts the position to the lower tier's cap, then re-checks."""
+    """20 BTC at 5x (1,000,000 USDT, tier 3 of the 2026-03-05 brackets: 800,000-3,000,000): at the
+    liquidation price the first step cuts the position to the lower tier's cap (800,000), then re-checks."""
     prof = get_profile("binance-usdm")
     plan = plan_on("binance-usdm", "BTCUSDT", q=20.0, lev=5.0, wallet=300000.0)
     ev = evaluate(plan, prof)
     lp = ev.legs[0].liquidation_price
     steps = partial_liquidation(plan, prof, 0, lp * 0.999)
     assert steps[0].note.startswith("reduce to tier")
-    assert steps[0].left * lp * 0.999 < 600000.0
+    assert steps[0].left * lp * 0.999 < 800000.0
     assert steps[-1].left == 0.0 or steps[-1].equity >= steps[-1].requirement
 
 
@@ -249,7 +250,7 @@ def test_event_preset_schema_errors(tmp_path) -> None:
     )
     with pytest.raises(PlannerError, match="horizon_hours: must be greater than 0"):
         load_event_file(bad)
-    assert isinstance(EventPreset.model_validate(json.load(open("resources/events/cpi.json"))), EventPreset)
+    assert isinstance(EventPreset.model_validate(json.loads(Path("resources/events/cpi.json").read_text())), EventPreset)
 
 
 # ---------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_compare_profiles_lists_every_profile() -> None:
     rows = compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))
     assert {r.profile_id for r in rows} == set(bundled_profiles())
     by = {r.profile_id: r for r in rows}
-    assert by["binance-usdm"].legs[0]["liquidation_price"] == pytest.approx(
+    assert by["binance-usdm"].legs[0].liquidation_price == pytest.approx(
         evaluate(plan, get_profile("binance-usdm")).legs[0].liquidation_price
     )
     assert "trader owes" in by["dex-generic"].beyond_bankruptcy

@@ -127,6 +127,7 @@ def test_autosave_and_recovery_after_kill(tmp_path: Path) -> None:
     assert recoverable_sessions() == []  # still running: not offered
     proc.kill()
     proc.wait()
+    proc.stdout.close()
     found = recoverable_sessions()
     assert len(found) == 1
     assert found[0].plan.name == "edited before the crash"
@@ -166,10 +167,13 @@ def test_importers_on_samples(name: str, fmt: str, pid: str, sym: str) -> None:
     assert updated.symbols[sym].tiers == tiers[sym]
 
 
-def test_binance_import_reproduces_the_bundled_table() -> None:
+def test_binance_import_of_an_older_capture_lists_what_changed() -> None:
+    # The sample is the 2024 BTCUSDT response (125x up to 50,000); the bundled table is the 2026-03-05 one (150x up to 300,000).
     prof = get_profile("binance-usdm")
     _, tiers = import_tiers(DATA / "importers" / "binance-leverageBracket.json", prof)
-    assert tier_changes(prof.symbols["BTCUSDT"].tiers, tiers["BTCUSDT"]) == []
+    changes = tier_changes(prof.symbols["BTCUSDT"].tiers, tiers["BTCUSDT"])
+    assert changes[0] == "tier 1: max leverage 150 -> 125, cap 300,000 -> 50,000"
+    assert tier_changes(tiers["BTCUSDT"], tiers["BTCUSDT"]) == []
 
 
 def test_bybit_deduction_rebuilt_when_missing() -> None:

@@ -75,17 +75,28 @@ def test_deribit_increments_of_200_contracts() -> None:
             assert s.margin_ratio == pytest.approx(s.requirement / s.equity)
 
 
-def test_compare_maps_by_base_and_reports_not_listed() -> None:
+def test_compare_maps_by_base_and_marks_not_listed_on_its_cell_only() -> None:
     plan = Plan.model_validate(
         {
             "profile": "binance-usdm",
             "account": {"wallet_balance": 5000.0},
-            "positions": [{"symbol": "SOLUSDT", "side": "long", "quantity": 10.0, "entry_price": 150.0, "leverage": 5}],
+            "positions": [
+                {"symbol": "BTCUSDT", "side": "long", "quantity": 0.1, "entry_price": 50000.0, "leverage": 10},
+                {"symbol": "SOLUSDT", "side": "long", "quantity": 10.0, "entry_price": 150.0, "leverage": 5},
+            ],
         }
     )
-    rows = {r.profile_id: r for r in compare_profiles(plan, get_profile("binance-usdm"), list(bundled_profiles().values()))}
-    assert rows["bybit-linear"].status.startswith("not listed") and "SOLUSDT" in rows["bybit-linear"].status
-    assert rows["hyperliquid"].status == "ok" and rows["hyperliquid"].legs[0]["symbol"] == "SOL"
+    hl = get_profile("hyperliquid")
+    btc_only = hl.model_copy(update={"id": "hl-btc-only", "symbols": {"BTC": hl.symbols["BTC"]}})
+    rows = {r.profile_id: r for r in compare_profiles(plan, get_profile("binance-usdm"), [*bundled_profiles().values(), btc_only])}
+    cut = rows["hl-btc-only"]
+    assert cut.status == "1 of 2 legs shown"
+    assert cut.legs[0].status == "ok" and cut.legs[0].symbol == "BTC"
+    assert cut.legs[1].status == "not listed" and "SOL" in cut.legs[1].note and cut.legs[1].liquidation_price is None
+    # The BTC cell equals evaluating the BTC leg alone on Hyperliquid: IM 5,000/10 = 500, MM 5,000 / (2 x 40) = 62.5 USDC.
+    assert cut.legs[0].initial_margin == pytest.approx(500.0)
+    assert cut.legs[0].maintenance_margin == pytest.approx(5000.0 / 80.0)
+    assert rows["hyperliquid"].status == "ok" and rows["hyperliquid"].legs[1].symbol == "SOL"
 
 
 def test_csv_unsorted_times_name_the_line() -> None:

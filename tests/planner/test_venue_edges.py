@@ -33,6 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BRACKETS = ROOT / "tests/data/importers/binance-leverageBracket.json"
 
 
+def binance_2024() -> ExchangeProfile:
+    """Binance USD-M with BTCUSDT's tiers of the 2024-10-24 bracket response (BRACKETS), the table these
+    edge tests were written against (the bundled profile now carries a newer one)."""
+    _, tiers = import_tiers(BRACKETS, get_profile("binance-usdm"), "BTCUSDT")
+    return apply_tiers(get_profile("binance-usdm"), tiers, BRACKETS.name)
+
+
 def plan_on(profile: ExchangeProfile | dict, positions: list[dict], wallet: float = 1e9, **account) -> Plan:
     prof = profile.model_dump(mode="json") if isinstance(profile, ExchangeProfile) else profile
     return Plan.model_validate({"profile": prof, "account": {"wallet_balance": wallet, **account}, "positions": positions})
@@ -72,7 +79,7 @@ def test_binance_first_bracket_cap_allows_125x() -> None:
     """Binance BTCUSDT bracket 1: notionalCap 50,000 at initialLeverage 125
     (shared/reference/brackets_binance_btcusdt.json, GET /fapi/v1/leverageBracket via ccxt).
     1 BTC at 50,000 = 50,000 USDT is inside it; 50,000.05 USDT is in bracket 2 (100x)."""
-    prof = get_profile("binance-usdm")
+    prof = binance_2024()
     at_cap = plan_on(prof, [pos("BTCUSDT", 1.0, 50000.0, 125)])
     assert problems(at_cap) == []
     ev = evaluate(at_cap, prof)
@@ -90,7 +97,7 @@ def test_every_binance_bracket_boundary(n: int) -> None:
     """Both sides of every cap of the live table: at the cap the bracket's own
     initialLeverage, one cent past it the next bracket's (and not more)."""
     brackets = json.loads(BRACKETS.read_text())[0]["brackets"]
-    prof = get_profile("binance-usdm")
+    prof = binance_2024()
     table = TierTable.from_spec(prof.symbols["BTCUSDT"])
     b, nxt = brackets[n - 1], brackets[n]
     cap = b["notionalCap"]
@@ -370,7 +377,7 @@ def test_hyperliquid_tier_rate_checked() -> None:
 
 def off_recurrence() -> dict:
     """Binance BTCUSDT with bracket 3's cum changed from 950 to 1,000 (a stale or edited table)."""
-    data = get_profile("binance-usdm").model_dump(mode="json")
+    data = binance_2024().model_dump(mode="json")
     data["id"] = "binance-stale"
     data["symbols"]["BTCUSDT"]["tiers"][2]["maintenance_amount"] = 1000.0
     return data
@@ -436,7 +443,25 @@ def test_import_tiers_warns_on_published_amounts_off_recurrence(tmp_path: Path, 
 def _bundled_symbols() -> list[tuple[str, str]]:
     from planner.io.registry import bundled_profiles
 
-    return [(pid, sym) for pid, p in sorted(bundled_profiles().items()) for sym in p.symbols]
+    # Binance USD-M lists hundreds of symbols: the full check runs on the majors here and the
+    # boundary lookup on every symbol in test_every_bundled_cap_is_inclusive.
+    majors = {"BTCUSDT", "ETHUSDT", "SOLUSDT", "1000PEPEUSDT", "BTCUSDC"}
+    return [(pid, sym) for pid, p in sorted(bundled_profiles().items()) for sym in p.symbols if pid != "binance-usdm" or sym in majors]
+
+
+def test_every_bundled_cap_is_inclusive() -> None:
+    """Every tier of every bundled symbol: the cap belongs to its tier, just past it to the next."""
+    from planner.io.registry import bundled_profiles
+
+    for prof in bundled_profiles().values():
+        for sym, spec in prof.symbols.items():
+            table = TierTable.from_spec(spec)
+            if table.size_scaled is not None:
+                continue
+            for i, t in enumerate(spec.tiers[:-1]):
+                assert t.notional_cap is not None
+                assert int(tier_index(t.notional_cap, table)) == i, (prof.id, sym, i)
+                assert int(tier_index(t.notional_cap * (1 + 1e-9), table)) == i + 1, (prof.id, sym, i)
 
 
 @pytest.mark.parametrize(("pid", "sym"), _bundled_symbols())

@@ -12,7 +12,7 @@ from planner.drills.scenarios import Slippage, gap_waterfall, shock
 from planner.engine.evaluate import evaluate
 from planner.io.registry import get_profile
 from planner.model.plan import Account, Plan, Position
-from ui.panels import ActionPanel, DrillsPanel
+from ui.docks import ActionPanel, DrillsPanel
 
 
 def _plan(mark: float = 50000.0, wallet: float = 600.0) -> Plan:
@@ -219,3 +219,36 @@ def test_gap_tab_depth_profile(qtbot, profile):
     panel.gap_depth.setPlainText("0,2000\nx,y\n")
     panel.run_gap()
     assert "line 2" in panel.error.text()
+
+
+def test_compare_tab_is_a_leg_by_venue_grid_with_highlights(qtbot, profile):
+    from PySide6.QtCore import Qt
+
+    from planner.drills.scenarios import compare_profiles
+    from planner.io.registry import bundled_profiles
+
+    plan = Plan(
+        profile="binance-usdm",
+        account=Account(wallet_balance=20000.0),
+        positions=[
+            Position(symbol="BTCUSDT", side="long", quantity=0.2, entry_price=50000.0, leverage=10.0, margin_mode="isolated"),
+            Position(symbol="ETHUSDT", side="short", quantity=2.0, entry_price=3000.0, leverage=5.0, margin_mode="isolated"),
+        ],
+    )
+    panel = DrillsPanel()
+    qtbot.addWidget(panel)
+    panel.set_context(plan, profile)
+    qtbot.mouseClick(panel.compare_run, Qt.LeftButton)
+    t = panel.compare_table
+    venues = list(bundled_profiles().values())
+    assert t.columnCount() == len(venues) and t.rowCount() == 3  # two legs + "beyond bankruptcy"
+    expected = compare_profiles(plan, profile, venues)
+    for c, row in enumerate(expected):
+        assert t.horizontalHeaderItem(c).text() == row.profile_name
+        for r, cell in enumerate(row.legs):
+            item = t.item(r, c)
+            if cell.liquidation_price is not None:
+                assert f"{cell.liquidation_price:,.2f}" in item.text()
+            assert ("S safest" in item.text()) == cell.safest
+            assert item.font().bold() == cell.cheapest
+    assert any(cell.safest for row in expected for cell in row.legs[:1])

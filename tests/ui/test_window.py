@@ -93,9 +93,9 @@ def test_profile_switch_changes_rule_and_figures(window):
 def test_leverage_above_tier_max_is_refused(window):
     doc = window.document
     plan = doc.plan
-    window.position_form.leverage.setValue(126.0)
+    window.position_form.leverage.setValue(151.0)  # Binance BTCUSDT tier 1: 150x (2026-03-05 brackets)
     assert doc.plan == plan
-    assert doc.draft.positions[0].leverage == 126.0  # nothing typed is lost
+    assert doc.draft.positions[0].leverage == 151.0  # nothing typed is lost
     probs = doc.problems_at("positions.0.leverage")
     assert probs and "exceeds the maximum" in probs[0].message
     assert "exceeds the maximum" in window.position_form.leverage.toolTip()
@@ -219,3 +219,42 @@ def test_margin_dialog_previews_engine_liquidation(window):
     plan = doc.plan
     dlg2.apply()
     assert doc.plan == plan
+
+
+def test_symbol_box_filters_hundreds_of_symbols_by_typing(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    box = window.position_form.symbol
+    symbols = window.document.profile.symbols
+    assert len(symbols) > 600 and box.count() == len(symbols)  # Binance USD-M: the whole published set
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "pepe")
+    completer = box.completer()
+    assert completer.filterMode() == Qt.MatchContains
+    shown = [completer.completionModel().index(i, 0).data() for i in range(completer.completionModel().rowCount())]
+    assert "1000PEPEUSDT" in shown and all("PEPE" in s for s in shown)
+
+
+def test_data_age_colours_the_capture_date():
+    from datetime import date
+
+    from ui.widgets.profile_selector import AMBER, RED, data_age
+
+    assert data_age(date(2026, 3, 5), date(2026, 6, 1))[1] == ""  # under 6 months
+    text, colour = data_age(date(2026, 3, 5), date(2026, 11, 25))  # 265 days
+    assert colour == AMBER and "over 6" in text and "Import tiers" in text
+    text, colour = data_age(date(2022, 2, 11), date(2026, 11, 25))
+    assert colour == RED and "over 12" in text
+
+
+def test_capture_date_label_is_coloured_by_age(window):
+    from datetime import date
+
+    from ui.widgets.profile_selector import data_age
+
+    sel = window.profile_selector
+    prof = window.document.profile
+    assert sel.version.text() == f"data of {prof.version.isoformat()}"
+    text, colour = data_age(prof.version, date.today())
+    assert (colour in sel.version.styleSheet()) if colour else sel.version.styleSheet() == ""
+    assert text in sel.version.toolTip()

@@ -1,4 +1,8 @@
-"""Equity plot: account equity over time under funding accrual (planner.engine.curves.funding_curves)."""
+"""Equity plot: account equity over time under funding accrual.
+
+Draws the document's ``Figures.funding`` (``planner.engine.curves.funding_curves``,
+computed once per change by ``ui.document.PlanDocument``); no figure is computed here.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from planner.engine.curves import FundingCurves, funding_curves
+from planner.engine.curves import FundingCurves
 from planner.present.format import fmt_money
+from ui.document import Figures
 from ui.plots.style import LIGHT, PlotStyle
-from ui.widgets.stale_badge import StaleBadge
 
 
 class EquityPlot(QWidget):
     """Equity vs hours, maintenance-margin line, settlement markers, funding-liquidation marker."""
 
-    def __init__(self, document, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = document
         self.curves: FundingCurves | None = None
-        self.stale_badge = StaleBadge(self, document)  # issue 10 item 2: say when the curves are not the plan on screen
         self.style_ = LIGHT
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(160)
@@ -60,9 +62,11 @@ class EquityPlot(QWidget):
         self.liq_line.setPen(pg.mkPen(style.liquidation, width=2))
         self.liq_line.label.setColor(style.liquidation)
 
-    def refresh(self) -> None:
-        doc = self.document
-        if doc.evaluation is None:
+    def set_figures(self, figures: Figures) -> None:
+        """Draw ``figures.funding`` (hours from now; equity in the account's settlement currency)."""
+        c = figures.funding
+        horizon = figures.plan.horizon_hours
+        if figures.evaluation is None or c is None:
             self.curves = None
             for item in (self.equity_curve, self.requirement_curve):
                 item.setData([], [])
@@ -70,7 +74,6 @@ class EquityPlot(QWidget):
             self.liq_line.hide()
             self.info.setText("No figures: fix the marked fields first.")
             return
-        c = funding_curves(doc.plan, doc.profile, horizon_hours=doc.plan.horizon_hours, marks=doc.marks or None, n_points=200)
         self.curves = c
         self.equity_curve.setData(c.hours, c.equity)
         self.requirement_curve.setData(c.hours, c.requirement)
@@ -83,13 +86,13 @@ class EquityPlot(QWidget):
             note = f"funding alone liquidates the cross account after {c.liquidation_hour:,.1f} h"
         else:
             self.liq_line.hide()
-            note = f"funding alone does not liquidate the cross account within {doc.plan.horizon_hours:g} h"
+            note = f"funding alone does not liquidate the cross account within {horizon:g} h"
         iso = [f"leg #{i + 1} at {h:,.1f} h" for i, h in c.isolated_liquidation_hours.items() if h is not None]
         if iso:
             note += "; isolated liquidation by funding: " + ", ".join(iso)
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
-        self.info.setText(f"Funding over {doc.plan.horizon_hours:g} h: {fmt_money(-paid, c.currency)} to the account; {note}.")
-        self.plot.setXRange(0.0, doc.plan.horizon_hours, padding=0.02)
+        self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account; {note}.")
+        self.plot.setXRange(0.0, horizon, padding=0.02)
         self._fit_y()
 
     def _fit_y(self) -> None:

@@ -1,8 +1,9 @@
 """Liquidation plot: account equity and maintenance margin against the selected symbol's mark.
 
-Every number drawn comes from ``planner.engine.curves.price_curves`` and the
-evaluation; this widget only places them. Plot items are created once and
-updated with ``setData``/``setValue`` on every edit.
+Every number drawn comes from the document's ``Figures`` (the curves of
+``planner.engine.curves.price_curves`` and the evaluation, computed once per
+change by ``ui.document.PlanDocument``); this widget only places them. Plot
+items are created once and updated with ``setData``/``setValue`` on every edit.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from planner.engine.curves import PriceCurves, default_price_range, price_curves
-from planner.present.format import fmt_money, fmt_price
+from planner.engine.curves import PriceCurves
+from planner.present.format import fmt_money, fmt_price, tick_decimals
+from ui.document import Figures
 from ui.plots.style import LIGHT, PlotStyle
-from ui.widgets.stale_badge import StaleBadge
 
-GRID_POINTS = 2000
 _KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
 _KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "Liq.", "bankruptcy": "Bankr."}
 
@@ -25,16 +25,17 @@ _KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "L
 class LiquidationPlot(QWidget):
     """Equity vs mark price, with the draggable what-if mark line."""
 
-    markDragged = Signal(str, float)
+    markDragged = Signal(str, float)  # symbol, what-if mark price (quote currency)
 
-    def __init__(self, document, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.figures: Figures | None = None
         self.symbol: str | None = None
-        self.stale_badge = StaleBadge(self, document)  # issue 10 item 2: say when the curves are not the plan on screen
         self.curves: PriceCurves | None = None
         self.style_ = LIGHT
-        self._grid = np.linspace(1.0, 2.0, GRID_POINTS)
+        self._tick = 0.0
+        self._view_serial: int | None = None
+        self._axes: tuple[str, str, str] | None = None
         self._updating = False
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(220)
@@ -84,6 +85,9 @@ class LiquidationPlot(QWidget):
         self.mark_line.setPen(pg.mkPen(style.mark, width=2))
         self.mark_line.label.setColor(style.mark)
         self._restyle_lines()
+        if self.figures is not None:
+            self._axes = None  # axis labels take the new foreground colour
+            self.set_figures(self.figures)
 
     def _restyle_lines(self) -> None:
         for line in self.level_lines:
@@ -95,91 +99,78 @@ class LiquidationPlot(QWidget):
             rq.setPen(pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
 
     # -- data --------------------------------------------------------------
-    def set_symbol(self, symbol: str | None) -> None:
-        """Show ``symbol`` and reset the zoom to its entry, mark and liquidation prices."""
-        self.symbol = symbol
-        self.reset_view()
-
-    def _mark_of(self, symbol: str) -> float:
-        doc = self.document
-        if symbol in doc.marks:
-            return doc.marks[symbol]
-        return next(p.mark for p in doc.plan.positions if p.symbol == symbol)
-
-    def reset_view(self) -> None:
-        doc = self.document
-        ev = doc.evaluation
-        if self.symbol is None or ev is None or self.symbol not in {p.symbol for p in doc.plan.positions}:
-            self.refresh()
-            return
-        liq = [l.liquidation_price for l in ev.legs if l.symbol == self.symbol]
-        liq += [l.bankruptcy_price for l in ev.legs if l.symbol == self.symbol]
-        lo, hi = default_price_range(doc.plan, doc.profile, self.symbol, liq, doc.marks)
-        width = hi - lo
-        self._grid = np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS)
-        self.refresh()
-        self.plot.setXRange(lo, hi, padding=0.04)
-        if self.curves is not None:
-            sel = (self._grid >= lo) & (self._grid <= hi)
-            ys = np.concatenate([self.curves.equity[sel], self.curves.requirement[sel]])
-            ys = ys[np.isfinite(ys)]
-            if ys.size:
-                y0, y1 = float(ys.min()), float(ys.max())
-                pad = 0.08 * max(y1 - y0, abs(y1) * 0.05, 1e-9)
-                self.plot.setYRange(min(y0, 0.0) - pad, y1 + pad, padding=0)
-
-    def refresh(self) -> None:
-        """Recompute the curves from the document and move every item (no item re-created)."""
-        doc = self.document
-        ev = doc.evaluation
+    def set_figures(self, figures: Figures) -> None:
+        """Draw ``figures`` (move every item, none re-created); zoom to its range when its view serial is new."""
+        self.figures = figures
         self._updating = True
         try:
-            symbols = {p.symbol for p in doc.plan.positions}
-            if self.symbol is None or ev is None or self.symbol not in symbols or self.symbol not in doc.profile.symbols:
-                self.curves = None
-                for item in (self.equity_curve, self.requirement_curve, self._short_top):
-                    item.setData([], [])
-                self._set_lines([])
-                self.mark_line.hide()
-                return
-            spec = doc.profile.symbols[self.symbol]
-            c = price_curves(doc.plan, doc.profile, self.symbol, self._grid, marks=doc.marks or None)
-            self.curves = c
-            self.equity_curve.setData(c.prices, c.equity)
-            self.requirement_curve.setData(c.prices, c.requirement)
-            self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
-            self._set_iso(c)
-            # Legs that share a level (hedged cross legs share one liquidation price) share one line.
-            merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
-            for leg in ev.legs:
-                if leg.symbol != self.symbol:
-                    continue
-                s = 1 if leg.side == "long" else -1
-                for kind, value in (
-                    ("entry", leg.entry_price),
-                    ("margin_call", leg.margin_call_price),
-                    ("liquidation", leg.liquidation_price),
-                    ("bankruptcy", leg.bankruptcy_price),
-                ):
-                    if value is not None:
-                        shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
-                        merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
-            lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
-            self._set_lines(lines)
-            self.mark_line.show()
-            mark = self._mark_of(self.symbol)
-            if float(self.mark_line.value()) != mark:
-                self.mark_line.setValue(mark)
-            axes = (self.symbol, c.currency, self.style_.foreground)
-            if axes != getattr(self, "_axes", None):
-                self._axes = axes
-                decimals = min(4, max(0, _decimals(spec.tick_size)))
-                self.mark_line.label.setFormat(f"Mark {{value:,.{decimals}f}}")
-                self.plot.setLabel("bottom", f"{self.symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
-                self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
-            self._layout_labels()
+            self._draw(figures)
         finally:
             self._updating = False
+        if figures.view_serial != self._view_serial and figures.price is not None:
+            self._view_serial = figures.view_serial
+            self._zoom(figures)
+
+    def _zoom(self, figures: Figures) -> None:
+        """Zoom to the figures' range: entry, mark and liquidation prices of the symbol, equity from 0."""
+        if figures.view_range is None or figures.price is None:
+            return
+        lo, hi = figures.view_range
+        self.plot.setXRange(lo, hi, padding=0.04)
+        c = figures.price
+        sel = (c.prices >= lo) & (c.prices <= hi)
+        ys = np.concatenate([c.equity[sel], c.requirement[sel]])
+        ys = ys[np.isfinite(ys)]
+        if ys.size:
+            y0, y1 = float(ys.min()), float(ys.max())
+            pad = 0.08 * max(y1 - y0, abs(y1) * 0.05, 1e-9)
+            self.plot.setYRange(min(y0, 0.0) - pad, y1 + pad, padding=0)
+
+    def _draw(self, figures: Figures) -> None:
+        ev, c, symbol = figures.evaluation, figures.price, figures.symbol
+        self.symbol = symbol
+        if symbol is None or ev is None or c is None or figures.mark is None:
+            self.curves = None
+            for item in (self.equity_curve, self.requirement_curve, self._short_top):
+                item.setData([], [])
+            self._set_lines([])
+            self.mark_line.hide()
+            return
+        spec = figures.profile.symbols[symbol]
+        self._tick = spec.tick_size
+        self.curves = c
+        self.equity_curve.setData(c.prices, c.equity)
+        self.requirement_curve.setData(c.prices, c.requirement)
+        self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
+        self._set_iso(c)
+        # Legs that share a level (hedged cross legs share one liquidation price) share one line.
+        merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        for leg in ev.legs:
+            if leg.symbol != symbol:
+                continue
+            s = 1 if leg.side == "long" else -1
+            for kind, value in (
+                ("entry", leg.entry_price),
+                ("margin_call", leg.margin_call_price),
+                ("liquidation", leg.liquidation_price),
+                ("bankruptcy", leg.bankruptcy_price),
+            ):
+                if value is not None:
+                    shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
+                    merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
+        lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
+        self._set_lines(lines)
+        self.mark_line.show()
+        if float(self.mark_line.value()) != figures.mark:
+            self.mark_line.setValue(figures.mark)
+        axes = (symbol, c.currency, self.style_.foreground)
+        if axes != self._axes:
+            self._axes = axes
+            decimals = min(4, max(0, tick_decimals(spec.tick_size)))
+            self.mark_line.label.setFormat(f"Mark {{value:,.{decimals}f}}")
+            self.plot.setLabel("bottom", f"{symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
+            self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
+        self._layout_labels()
 
     def _set_iso(self, c: PriceCurves) -> None:
         while len(self.iso_curves) < len(c.isolated):
@@ -260,7 +251,6 @@ class LiquidationPlot(QWidget):
         value = float(line.value())
         if value > 0:
             self.markDragged.emit(self.symbol, value)
-            self.document.set_mark(self.symbol, value)
 
     def _on_mouse(self, event) -> None:
         pos = event[0]
@@ -272,15 +262,8 @@ class LiquidationPlot(QWidget):
         self.cross_h.setValue(pt.y())
         c = self.curves
         i = int(np.clip(np.searchsorted(c.prices, pt.x()), 0, len(c.prices) - 1))
-        spec = self.document.profile.symbols[c.symbol]
         self.readout.setText(
-            f"{c.symbol} at {fmt_price(float(c.prices[i]), spec.tick_size)}:  equity {fmt_money(float(c.equity[i]), c.currency)}"
+            f"{c.symbol} at {fmt_price(float(c.prices[i]), self._tick)}:  equity {fmt_money(float(c.equity[i]), c.currency)}"
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
-
-
-def _decimals(tick: float) -> int:
-    from planner.present.format import tick_decimals
-
-    return tick_decimals(tick)

@@ -7,6 +7,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -66,6 +67,14 @@ class PositionForm(QWidget):
         self.row = -1
         self.symbol = QComboBox()
         self.symbol.setEditable(True)
+        self.symbol.setMaxVisibleItems(20)
+        # Hundreds of symbols (Binance USD-M): typing filters by any part of the name ("pepe" -> 1000PEPEUSDT).
+        completer = self.symbol.completer()
+        assert completer is not None  # an editable combo box always has one
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self._listed_symbols: tuple[str, ...] = ()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
@@ -163,8 +172,9 @@ class PositionForm(QWidget):
         spec = profile.symbols.get(pos.symbol) if profile is not None else None
         self._syncing = True
         try:
-            listed = sorted(profile.symbols) if profile is not None else []
-            if force or [self.symbol.itemText(i) for i in range(self.symbol.count())] != listed:
+            listed = tuple(sorted(profile.symbols)) if profile is not None else ()
+            if force or self._listed_symbols != listed:  # 682 Binance symbols: rebuild only when the venue changes
+                self._listed_symbols = listed
                 self.symbol.clear()
                 self.symbol.addItems(listed)
             if self.symbol.currentText() != pos.symbol:

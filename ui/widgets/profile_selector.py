@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from planner.io.registry import bundled_profiles
 from ui.widgets.problem_marks import mark
+
+#: Data older than these many days is shown amber, then red.
+AMBER_DAYS, RED_DAYS = 183, 365
+AMBER, RED = "#d08700", "#e03131"
+
+
+def data_age(captured: date, today: date) -> tuple[str, str]:
+    """Tooltip sentence and label colour ("" = normal) for numbers captured on ``captured``."""
+    days = (today - captured).days
+    how = (
+        "To update: Profiles > Import tiers… with the venue's saved tier response "
+        "(or position-planner import-tiers SAVED.json --profile ID), which saves a user profile."
+    )
+    if days > RED_DAYS:
+        return f"These numbers are {days // 30} months old (over 12): venues change tiers often. {how}", RED
+    if days > AMBER_DAYS:
+        return f"These numbers are {days // 30} months old (over 6). {how}", AMBER
+    return f"Captured {max(days, 0)} days ago.", ""
 
 
 class ProfileSelector(QWidget):
@@ -26,6 +46,7 @@ class ProfileSelector(QWidget):
         self.combo.currentIndexChanged.connect(self._picked)
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
+        document.userProfilesChanged.connect(self.reload)
 
     def reload(self) -> None:
         self.combo.blockSignals(True)
@@ -55,8 +76,11 @@ class ProfileSelector(QWidget):
             self.version.setToolTip("The plan on screen does not fit the chosen profile yet; see the problems at the fields.")
         else:
             self.version.setText(f"data of {doc.profile.version.isoformat()}")
-            self.version.setStyleSheet("")
-            self.version.setToolTip(f"{doc.profile.name}: numbers captured {doc.profile.version.isoformat()}; rule '{doc.profile.rule}'")
+            text, colour = data_age(doc.profile.version, date.today())
+            self.version.setStyleSheet(f"color: {colour};" if colour else "")
+            self.version.setToolTip(
+                f"{doc.profile.name}: numbers captured {doc.profile.version.isoformat()}; rule '{doc.profile.rule}'. {text}"
+            )
         mark(self.combo, doc.problems_at("profile"), "Exchange whose tiers, fees and liquidation rule are used")
 
     def _picked(self, index: int) -> None:

@@ -70,6 +70,7 @@ def test_autosave_recovers_after_kill_9_of_the_app(data_dir) -> None:
     finally:
         proc.kill()  # SIGKILL mid-session
         proc.wait()
+        proc.stdout.close()
     found = recoverable_sessions()
     assert len(found) == 1
     assert found[0].plan.positions[0].entry_price == 51234.5
@@ -116,7 +117,7 @@ class FakeBox:
 def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatch) -> None:
     from planner.io.plan_files import save_plan
     from planner.model.profile import ExchangeProfile
-    from ui import file_features
+    from ui.files import profiles as file_profiles
 
     doc = window.document
     path = tmp_path / "p.plan.json"
@@ -126,7 +127,7 @@ def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatc
     # The bundled profile "changed" after saving: the saved copy has another liquidation fee.
     old = saved.profile.model_copy(update={"fees": saved.profile.fees.model_copy(update={"liquidation": 0.02})})
     save_plan(saved.model_copy(update={"profile": old}), path)
-    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
+    monkeypatch.setattr(file_profiles, "QMessageBox", FakeBox)
     FakeBox.shown.clear()
     assert window.open_path(path)
     assert "saved with an older copy" in FakeBox.shown[-1]
@@ -137,27 +138,28 @@ def test_save_embeds_snapshot_and_drift_is_reported(window, tmp_path, monkeypatc
 
 def test_offer_recovery_restores_and_cleans(window, data_dir, monkeypatch) -> None:
     from planner.io.recovery import write_autosave
-    from ui import file_features
+    from ui.files import recovery
 
     plan = load_plan(ROOT / "resources/examples/btc-10x-isolated.plan.json").model_copy(update={"name": "crashed work"})
     write_autosave(plan, "/tmp/x.plan.json", pid=999999)  # a pid that is not running
-    monkeypatch.setattr(file_features, "QMessageBox", FakeBox)
-    got = file_features.offer_recovery(window)
+    monkeypatch.setattr(recovery, "QMessageBox", FakeBox)
+    got = recovery.offer_recovery(window)
     assert got is not None and got[0].name == "crashed work" and got[1] == "/tmp/x.plan.json"
     assert recoverable_sessions() == []
 
 
 def test_exports(window, tmp_path) -> None:
-    from ui import file_features
+    from ui.files import exports
 
     doc = window.document
-    csv_path = file_features.export_positions_csv(window, tmp_path / "pos.csv")
+    csv_path = exports.export_positions_csv(window, doc, tmp_path / "pos.csv")
     assert csv_path.read_text() == positions_csv(evaluate(doc.plan, doc.profile))
-    grid = file_features.export_grid_csv(window, tmp_path / "grid.csv")
+    grid = exports.export_grid_csv(window, doc, tmp_path / "grid.csv")
     assert len(grid.read_text().splitlines()) == 2001
-    pngs = file_features.export_plot_pngs(window, tmp_path)
+    pngs = exports.export_plot_pngs(window, window.plot_widgets(), tmp_path)
     assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png"]
-    pdf = file_features.export_report(window, tmp_path / "r.pdf")
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    pdf = exports.export_report(window, doc, tmp_path / "r.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000
 
 
@@ -185,9 +187,11 @@ def test_report_command(tmp_path) -> None:
 
 
 def test_import_tiers_dialog_saves_user_profile(window, data_dir) -> None:
-    from ui import file_features
+    from ui.files import profiles as file_profiles
 
-    updated = file_features.import_tiers_dialog(window, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True)
+    updated = file_profiles.import_tiers_dialog(
+        window, window.document, str(ROOT / "tests/data/importers/binance-leverageBracket.json"), save=True
+    )
     assert updated is not None
     assert (data_dir / "profiles" / "binance-usdm.json").exists()
     assert window.document.user_profiles["binance-usdm"].version == updated.version
@@ -206,3 +210,38 @@ def test_profile_editor_validates(window) -> None:
     assert prof is not None and prof.symbols["BTCUSDT"].tiers == window.document.profile.symbols["BTCUSDT"].tiers
     dlg.table.item(2, 0).setText("abc")
     assert dlg.build() is None and "is not a number" in dlg.error.text()
+
+
+def test_exports_to_bad_destinations_tell_the_user(window, tmp_path, monkeypatch) -> None:
+    """Issue 15 item 15: CSV exports on a bad destination and a failed PNG export show a message, never raise or stay silent."""
+    from ui.files import exports
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(exports.QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append((title, text))))
+    doc = window.document
+    missing = tmp_path / "missing"
+    assert exports.export_positions_csv(window, doc, missing / "pos.csv") is None
+    assert shown[-1][0] == "Cannot write positions" and str(missing / "pos.csv") in shown[-1][1] and "does not exist" in shown[-1][1]
+    assert exports.export_grid_csv(window, doc, tmp_path) is None  # a folder as target
+    assert shown[-1][0] == "Cannot write price grid" and "is a folder" in shown[-1][1]
+    assert exports.export_plot_pngs(window, window.plot_widgets(), missing) == []
+    assert shown[-1][0] == "Cannot write plot images"
+    assert "liquidation-plot.png" in shown[-1][1] and "equity-plot.png" in shown[-1][1]
+    assert len(shown) == 3 and not missing.exists()
+    # The menu entry goes through the same path (file dialog answered with a folder).
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path), "")))
+    export_menu = next(a.menu() for a in window.menu("File").actions() if a.menu() is not None and a.text() == "&Export")
+    next(a for a in export_menu.actions() if a.text().startswith("Positions")).trigger()
+    assert shown[-1][0] == "Cannot write positions" and "is a folder" in shown[-1][1]
+
+
+def test_grid_export_without_curves_says_why(window, tmp_path, monkeypatch) -> None:
+    from ui.files import exports
+
+    told: list[str] = []
+    monkeypatch.setattr(exports.QMessageBox, "information", staticmethod(lambda parent, title, text: told.append(text)))
+    window.document.set_focus(None)
+    assert exports.export_grid_csv(window, window.document, tmp_path / "g.csv") is None
+    assert told and "select a leg" in told[0] and not (tmp_path / "g.csv").exists()

@@ -7,6 +7,7 @@ Cancel; a new context (an edit) cancels the stale worker.
 from __future__ import annotations
 
 from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -28,7 +29,7 @@ from planner.drills.events import bundled_events
 from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
-from planner.drills.scenarios import Slippage, compare_profiles, gap_waterfall, shock
+from planner.drills.scenarios import ComparisonCell, Slippage, compare_profiles, gap_waterfall, shock
 from planner.drills.waterfall import parse_depth_levels
 from planner.engine.evaluate import Evaluation
 from planner.io.registry import bundled_profiles
@@ -36,6 +37,21 @@ from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+
+
+def _compare_cell_text(cell: ComparisonCell) -> str:
+    """Text of one leg x venue cell (S = safest, C = cheapest for this leg)."""
+    if not cell.has_figures:
+        return f"{cell.status}\n{cell.note}"
+    ccy = cell.currency or ""
+    flags = " ".join(f for f, on in (("S safest", cell.safest), ("C cheapest", cell.cheapest)) if on)
+    lines = [
+        f"{cell.symbol}" + (f"  [{flags}]" if flags else "") + (f"  ({cell.status})" if cell.status != "ok" else ""),
+        f"liq {fmt_price(cell.liquidation_price)} ({fmt_pct(cell.distance_to_liquidation)})",
+        f"IM {fmt_money(cell.initial_margin, ccy)}, MM {fmt_money(cell.maintenance_margin, ccy)}",
+        f"liq. fee {fmt_money(cell.liquidation_fee, ccy)}, funding/day {fmt_money(cell.funding_per_day, ccy)}",
+    ]
+    return "\n".join(lines)
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -218,6 +234,7 @@ class DrillsPanel(QWidget):
         _, form, self.compare_table = self._tab("Profiles")
         self.compare_run = QPushButton("Compare all bundled profiles")
         self.compare_run.clicked.connect(self.run_compare)
+        self.compare_rows: list = []
         form.addRow(self.compare_run)
 
     # -- context ------------------------------------------------------------------
@@ -323,6 +340,7 @@ class DrillsPanel(QWidget):
         )
 
     def run_compare(self) -> None:
+        """Leg x venue grid: one row per leg, one column per venue; safest cell green, cheapest bold."""
         if not self._ready():
             return
         assert self.plan is not None and self.profile is not None  # checked by _ready()
@@ -330,15 +348,35 @@ class DrillsPanel(QWidget):
             rows = compare_profiles(self.plan, self.profile, list(bundled_profiles().values()))
         except PlannerError as exc:
             return self._fail(exc)
-        out = []
-        for row in rows:
-            legs = "; ".join(
-                f"{d['symbol']}: liq {fmt_price(d['liquidation_price'])}, IM {fmt_money(d['initial_margin'], d['currency'])}, "
-                f"liq. fee {fmt_money(d['liquidation_fee'], d['currency'])}"
-                for d in row.legs
-            )
-            out.append([row.profile_name, row.status, legs, row.beyond_bankruptcy])
-        _fill(self.compare_table, ["Profile", "Status", "Legs", "Beyond bankruptcy"], out)
+        self.compare_rows = rows
+        t = self.compare_table
+        t.clear()
+        t.setRowCount(len(self.plan.positions) + 1)
+        t.setColumnCount(len(rows))
+        t.setHorizontalHeaderLabels([r.profile_name for r in rows])
+        t.setVerticalHeaderLabels([f"#{i + 1} {p.symbol}" for i, p in enumerate(self.plan.positions)] + ["Beyond bankruptcy"])
+        safe_bg = QColor(47, 158, 68, 70)
+        for c, row in enumerate(rows):
+            for r, cell in enumerate(row.legs):
+                item = QTableWidgetItem(_compare_cell_text(cell))
+                tips = [f"{row.profile_name}: {cell.symbol or cell.source_symbol} ({cell.status})"]
+                if cell.safest:
+                    tips.append("safest venue for this leg: largest distance to liquidation")
+                    item.setBackground(safe_bg)
+                if cell.cheapest:
+                    tips.append("cheapest venue for this leg: round-trip taker fee + funding over the plan's horizon")
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                if cell.note:
+                    tips.append(cell.note)
+                item.setToolTip("\n".join(tips))
+                t.setItem(r, c, item)
+            foot = QTableWidgetItem(row.beyond_bankruptcy)
+            foot.setToolTip("\n".join([row.beyond_bankruptcy, *row.notes]))
+            t.setItem(len(row.legs), c, foot)
+        t.resizeColumnsToContents()
+        t.resizeRowsToContents()
 
     # -- threaded drills ----------------------------------------------------------------
     def _preset_changed(self, *_):

@@ -1,0 +1,349 @@
+"""The same plan on another venue: one mapping used by the CLI, the comparison and the window.
+
+:func:`map_plan` maps each leg to the target venue's perpetual of the same
+coin (:mod:`planner.model.symbols`: BTC = XBT, USDT/USDC/USD quotes equal,
+``1000PEPE`` = 1,000 PEPE) and converts it at **equal USD value at entry**:
+
+* linear target: quantity (base units) = USD value / entry price;
+* inverse target: contracts = USD value / contract size (USD per contract);
+* prices scale by the symbols' multipliers (``1000PEPE`` at 0.012 = PEPE at 0.000012);
+* leverage and margin mode are kept; a leverage above the target's maximum at
+  that size is *reported* (never clamped here);
+* isolated margin and added margin keep the same USD value at the entry price
+  (equivalently: the same ratio to the initial margin);
+* funding rates are carried by coin at the same rate *per hour*
+  (``rate_target = rate_source x interval_target / interval_source``);
+* wallets: a wallet in a currency the target uses is carried as is; another
+  stablecoin is carried 1:1 into the target's stablecoin; the rest is valued in
+  USD (coins at the plan's mark of that coin) and shared between the target's
+  settlement currencies in proportion to the margin its legs use there (coin
+  wallets converted at the mark).
+
+A leg that cannot be mapped keeps its place in :attr:`VenueMapping.legs` with a
+reason; it is left out of :attr:`VenueMapping.plan`, never dropped silently.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from planner.engine.funding import symbol_interval_hours
+from planner.engine.tiers import TierTable, max_leverage_at, position_value
+from planner.engine.validation import default_isolated_margin, formula_quantity
+from planner.model.enums import ContractKind, MarginMode
+from planner.model.plan import Account, Plan, Position
+from planner.model.profile import ExchangeProfile, SymbolSpec
+from planner.model.symbols import CoinKey, coin_key, is_stable
+
+__all__ = ["LegMapping", "VenueMapping", "map_plan", "map_symbol", "symbol_coin"]
+
+
+@dataclass(frozen=True)
+class LegMapping:
+    """How one leg of the source plan lands on the target venue.
+
+    Attributes
+    ----------
+    index : position of the leg in the source plan (0-based).
+    source_symbol, target_symbol : symbols on each venue; ``target_symbol`` is
+        None when the leg could not be mapped (``reason`` says why).
+    target_index : position of the leg in the mapped plan, None when unmapped.
+    quantity : mapped quantity (linear: base units; inverse: contracts).
+    usd_value : position value at entry in USD, the quantity kept equal.
+    leverage_max : the target's maximum leverage at this size, set only when
+        the plan's leverage exceeds it.
+    notes : human-readable conversion notes (quote, contract kind, funding interval...).
+    """
+
+    index: int
+    source_symbol: str
+    target_symbol: str | None
+    target_index: int | None = None
+    quantity: float | None = None
+    usd_value: float | None = None
+    leverage_max: float | None = None
+    reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mapped(self) -> bool:
+        return self.target_symbol is not None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "source_symbol": self.source_symbol,
+            "target_symbol": self.target_symbol,
+            "quantity": self.quantity,
+            "usd_value": self.usd_value,
+            "leverage_max": self.leverage_max,
+            "reason": self.reason,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class VenueMapping:
+    """The plan mapped to a target venue, with one :class:`LegMapping` per source leg."""
+
+    plan: Plan
+    source_id: str
+    target_id: str
+    legs: list[LegMapping]
+    account_notes: list[str] = field(default_factory=list)
+
+    @property
+    def identity(self) -> bool:
+        return self.source_id == self.target_id
+
+    @property
+    def unmapped(self) -> list[LegMapping]:
+        return [m for m in self.legs if not m.mapped]
+
+    @property
+    def over_max_leverage(self) -> list[LegMapping]:
+        return [m for m in self.legs if m.leverage_max is not None]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "from": self.source_id,
+            "to": self.target_id,
+            "legs": [m.to_dict() for m in self.legs],
+            "account": list(self.account_notes),
+        }
+
+
+def symbol_coin(symbol: str, profile: ExchangeProfile | None) -> CoinKey:
+    """Canonical coin of ``symbol`` using the profile's ``base`` when it lists the symbol."""
+    spec = profile.symbols.get(symbol) if profile is not None else None
+    return coin_key(symbol, spec.base if spec is not None else None)
+
+
+def _usd_quoted(spec: SymbolSpec) -> bool:
+    return is_stable(spec.quote)
+
+
+def map_symbol(
+    symbol: str,
+    source_spec: SymbolSpec | None,
+    target: ExchangeProfile,
+) -> tuple[str | None, str | None]:
+    """The target's symbol for the same coin, or ``(None, reason)``.
+
+    Preference among several candidates: same contract kind, then the same
+    quote, then the same settlement currency, then the profile's order.
+    """
+    if symbol in target.symbols and (source_spec is None or target.symbols[symbol].contract == source_spec.contract):
+        return symbol, None
+    key = coin_key(symbol, source_spec.base if source_spec is not None else None)
+    candidates = [(sym, spec) for sym, spec in target.symbols.items() if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec)]
+    if not candidates:
+        return None, f"{target.name} lists no {key.coin} perpetual quoted in USD"
+
+    def rank(item: tuple[str, SymbolSpec]) -> tuple[int, int, int]:
+        spec = item[1]
+        if source_spec is None:
+            return (0, 0, 0)
+        return (
+            spec.contract != source_spec.contract,
+            spec.quote.upper() != source_spec.quote.upper(),
+            spec.settle.upper() != source_spec.settle.upper(),
+        )
+
+    best = min(candidates, key=rank)  # min is stable: profile order breaks ties
+    return best[0], None
+
+
+def _usd_value(pos: Position, spec: SymbolSpec) -> float:
+    """Position value at entry in USD (stable quotes = 1 USD)."""
+    if spec.contract is ContractKind.INVERSE:
+        return pos.quantity * spec.contract_size
+    return pos.quantity * pos.entry_price
+
+
+def _wallets(plan: Plan, profile: ExchangeProfile) -> dict[str, float]:
+    out = {profile.settle_currency: plan.account.wallet_balance}
+    out.update(plan.account.balances)
+    return out
+
+
+def _money(x: float, ccy: str) -> str:
+    return f"{x:,.2f} {ccy}" if is_stable(ccy) else f"{x:,.6g} {ccy}"
+
+
+def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None = None) -> VenueMapping:
+    """Map ``plan`` (written for ``source``) to ``target``; see the module docstring for every rule.
+
+    ``source`` defaults to the plan's inline profile; a plan naming a profile
+    by id needs it passed. Mapping to the plan's own venue returns the plan unchanged.
+    """
+    if source is None:
+        if not isinstance(plan.profile, ExchangeProfile):
+            raise ValueError(f"map_plan: the plan names profile '{plan.profile}'; pass that profile as source")
+        source = plan.profile
+    if source.id == target.id:
+        same = [
+            LegMapping(
+                i, p.symbol, p.symbol, i, p.quantity, _usd_value(p, source.symbols[p.symbol]) if p.symbol in source.symbols else None
+            )
+            for i, p in enumerate(plan.positions)
+        ]
+        return VenueMapping(plan, source.id, target.id, same)
+
+    # USD price of one coin, from the plan's marks (used to value coin wallets).
+    coin_usd: dict[str, float] = {}
+    for pos in plan.positions:
+        spec = source.symbols.get(pos.symbol)
+        if spec is not None and _usd_quoted(spec):
+            key = coin_key(pos.symbol, spec.base)
+            coin_usd.setdefault(key.coin, pos.mark / key.multiplier)
+
+    legs: list[LegMapping] = []
+    positions: list[Position] = []
+    rates: dict[str, float] = {}
+    margin_usd: dict[str, float] = {}  # target settle currency -> USD margin its legs use
+    for i, pos in enumerate(plan.positions):
+        sspec = source.symbols.get(pos.symbol)
+        if sspec is None:
+            legs.append(LegMapping(i, pos.symbol, None, reason=f"'{pos.symbol}' is not listed by the plan's profile '{source.id}'"))
+            continue
+        if not _usd_quoted(sspec):
+            legs.append(
+                LegMapping(i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping")
+            )
+            continue
+        tsym, why = map_symbol(pos.symbol, sspec, target)
+        if tsym is None:
+            legs.append(LegMapping(i, pos.symbol, None, reason=why))
+            continue
+        tspec = target.symbols[tsym]
+        skey, tkey = coin_key(pos.symbol, sspec.base), coin_key(tsym, tspec.base)
+        scale = tkey.multiplier / skey.multiplier  # target price per source price
+        entry = pos.entry_price * scale
+        mark = None if pos.mark_price is None else pos.mark_price * scale
+        usd = _usd_value(pos, sspec)
+        qty = usd / tspec.contract_size if tspec.contract is ContractKind.INVERSE else usd / entry
+        notes: list[str] = []
+        if tspec.contract != sspec.contract:
+            notes.append(
+                f"{sspec.contract.value} -> {tspec.contract.value} at equal USD value {usd:,.2f}: "
+                + (
+                    f"{qty:,.6g} contracts of {tspec.contract_size:g} USD"
+                    if tspec.contract is ContractKind.INVERSE
+                    else f"{qty:,.6g} {tspec.base}"
+                )
+            )
+            if tspec.contract is ContractKind.INVERSE and abs(qty - round(qty)) > 1e-9:
+                notes.append(f"{qty:,.6g} is not a whole number of contracts; the venue would trade {max(1, round(qty)):,d}")
+        if scale != 1.0:
+            notes.append(f"price x {scale:g} ({sspec.base} -> {tspec.base})")
+        if tspec.quote.upper() != sspec.quote.upper():
+            notes.append(f"{sspec.quote} price taken as {tspec.quote} 1:1")
+        tpos_probe = pos.model_copy(update={"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark})
+        table = TierTable.from_spec(tspec)
+        q = formula_quantity(tpos_probe, tspec)
+        cap = float(max_leverage_at(q, entry, table))
+        lev_max = cap if pos.leverage > cap + 1e-9 else None
+        if lev_max is not None:
+            notes.append(f"leverage {pos.leverage:g}x is above {target.name}'s maximum {cap:g}x at this size")
+        value_t = float(position_value(q, entry, table.inverse))
+        if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value_t > table.caps[-1]:
+            notes.append(f"position value {value_t:,.6g} {tspec.settle} is above the largest tier cap {table.caps[-1]:,.6g}")
+        update: dict[str, object] = {"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark}
+        if pos.isolated_margin is not None or pos.added_margin:
+            # Same USD value at entry == same ratio to the default initial margin.
+            ratio = default_isolated_margin(tpos_probe, tspec) / default_isolated_margin(pos, sspec)
+            if pos.isolated_margin is not None:
+                update["isolated_margin"] = pos.isolated_margin * ratio
+            if pos.added_margin:
+                update["added_margin"] = pos.added_margin * ratio
+            if tspec.settle != sspec.settle and pos.isolated_margin is not None:
+                notes.append(
+                    f"isolated margin {_money(pos.isolated_margin, sspec.settle)} -> {_money(pos.isolated_margin * ratio, tspec.settle)}"
+                    " (same USD value at entry)"
+                )
+        tpos = pos.model_copy(update=update)
+        if pos.symbol in plan.funding_rates:
+            si, ti = symbol_interval_hours(source, pos.symbol), symbol_interval_hours(target, tsym)
+            rate = plan.funding_rates[pos.symbol] * ti / si
+            if tsym in rates and abs(rates[tsym] - rate) > 1e-15:
+                notes.append(f"funding rate of {tsym} already set by another leg ({rates[tsym]:.6%}); {rate:.6%} not used")
+            else:
+                rates[tsym] = rate
+                if si != ti:
+                    notes.append(
+                        f"funding {plan.funding_rates[pos.symbol]:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)"
+                    )
+                if abs(rate) > target.funding.cap_per_interval:
+                    notes.append(f"funding {rate:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
+        if pos.margin_mode is MarginMode.ISOLATED:
+            m = (default_isolated_margin(pos, sspec) if pos.isolated_margin is None else pos.isolated_margin) + pos.added_margin
+            im_usd = m if is_stable(sspec.settle) else m * pos.entry_price
+        else:
+            im_usd = usd / pos.leverage
+        margin_usd[tspec.settle] = margin_usd.get(tspec.settle, 0.0) + max(im_usd, 0.0)
+        coin_usd.setdefault(tkey.coin, (mark if mark is not None else entry) / tkey.multiplier)
+        legs.append(LegMapping(i, pos.symbol, tsym, len(positions), qty, usd, lev_max, None, tuple(notes)))
+        positions.append(tpos)
+
+    account, account_notes = _map_wallets(plan, source, target, margin_usd, coin_usd)
+    missing = [m for m in legs if not m.mapped]
+    if missing and positions:
+        names = ", ".join(f"#{m.index + 1} {m.source_symbol}" for m in missing)
+        account_notes.append(f"{names} not listed on {target.name}: left out, so shared (cross) figures cover only the mapped legs")
+    mapped = plan.model_copy(update={"profile": target.id, "positions": positions, "funding_rates": rates, "account": account})
+    return VenueMapping(mapped, source.id, target.id, legs, account_notes)
+
+
+def _map_wallets(
+    plan: Plan,
+    source: ExchangeProfile,
+    target: ExchangeProfile,
+    margin_usd: dict[str, float],
+    coin_usd: dict[str, float],
+) -> tuple[Account, list[str]]:
+    needed = sorted(set(margin_usd) | {target.settle_currency}, key=lambda c: (c != target.settle_currency, c))
+    out: dict[str, float] = {}
+    notes: list[str] = []
+    pool = 0.0
+    for ccy, amount in _wallets(plan, source).items():
+        if ccy in needed:
+            out[ccy] = out.get(ccy, 0.0) + amount
+        elif is_stable(ccy):
+            pool += amount
+            if amount:
+                notes.append(f"wallet {_money(amount, ccy)} counted as {amount:,.2f} USD")
+        elif coin_key(ccy).coin in coin_usd:
+            px = coin_usd[coin_key(ccy).coin]
+            pool += amount * px
+            if amount:
+                notes.append(f"wallet {_money(amount, ccy)} valued at the mark {px:,.2f} = {amount * px:,.2f} USD")
+        elif amount:
+            notes.append(f"wallet {_money(amount, ccy)} not carried over: no leg of the plan prices {ccy}")
+    if pool > 0:
+        weights = {c: w for c, w in margin_usd.items() if w > 0 and c not in out}
+        if not weights:
+            free = [c for c in needed if c not in out and is_stable(c)] or [c for c in needed if c not in out] or [target.settle_currency]
+            weights = {free[0]: 1.0}
+        total = sum(weights.values())
+        for ccy, w in weights.items():
+            usd = pool * w / total
+            if is_stable(ccy):
+                amount = usd
+            else:
+                px = coin_usd.get(coin_key(ccy).coin, 0.0)
+                if not px:
+                    notes.append(f"{usd:,.2f} USD for {ccy} not carried over: no leg prices {ccy}")
+                    continue
+                amount = usd / px
+            out[ccy] = out.get(ccy, 0.0) + amount
+            notes.append(
+                f"{ccy} wallet {_money(amount, ccy)}"
+                + (f" = {usd:,.2f} USD at the mark" if not is_stable(ccy) else "")
+                + (f" ({w / total:.0%} of {pool:,.2f} USD, shared by margin used)" if len(weights) > 1 else "")
+            )
+    wallet = out.pop(target.settle_currency, 0.0)
+    account = plan.account.model_copy(update={"wallet_balance": wallet, "balances": out})
+    return account, notes
