@@ -113,3 +113,14 @@ def stale_summary(shown: Plan, draft: Plan, problems: list[Problem]) -> str:
     if problems:
         head += ". Not shown because: " + problems[0].message + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
     return head + "."
+
+
+def stale_banner(shown: Plan, draft: Plan, problems: list[Problem]) -> str:
+    """The short form of :func:`stale_summary` for a banner: what differs and how many problems (fields say which)."""
+    if shown == draft:
+        return ""
+    diffs = plan_differences(shown, draft)
+    text = "Figures for the last valid plan" + (": " + "; ".join(diffs[:3]) + (" …" if len(diffs) > 3 else "") if diffs else "")
+    if problems:
+        text += f" — the plan on screen has {len(problems)} problem{'s' if len(problems) > 1 else ''}, marked at the fields"
+    return text + "."

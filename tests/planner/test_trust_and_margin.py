@@ -11,7 +11,7 @@ from planner.engine.evaluate import Evaluation, evaluate
 from planner.io.plan_files import load_plan
 from planner.io.registry import get_profile
 from planner.model.errors import Problem
-from planner.present.trust import badge_text, distance_level, plan_differences, stale_summary, worse
+from planner.present.trust import badge_text, distance_level, plan_differences, stale_banner, stale_summary, worse
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "btc-10x-isolated.plan.json"
 
@@ -48,6 +48,11 @@ def test_differences_name_what_differs(plan_profile):
     assert text.startswith("Figures for the last valid plan: profile binance-usdm (on screen okx); leg #1 leverage 10x")
     assert text.endswith("Not shown because: 500x exceeds the maximum 100x.")
     assert stale_summary(plan, plan, []) == ""
+    banner = stale_banner(plan, draft, [Problem("positions.0.leverage", "500x exceeds the maximum 100x")])
+    assert banner == (
+        "Figures for the last valid plan: profile binance-usdm (on screen okx); leg #1 leverage 10x (on screen 500x)"
+        " — the plan on screen has 1 problem, marked at the fields."
+    )
 
 
 def test_margin_limits_are_the_engine_boundary(plan_profile):

@@ -224,7 +224,8 @@ def test_stale_figures_greyed_and_labelled(window, type_in):
     assert panel.banner.isVisible()
     text = panel.banner.text()
     assert f"leg #1 leverage {lev0:g}x (on screen 500x)" in text
-    assert "500x exceeds the maximum" in text
+    assert "the plan on screen has 1 problem, marked at the fields" in text
+    assert "500x exceeds the maximum" in panel.banner.toolTip()
     model = panel.model
     for r in range(model.rowCount()):
         for c in range(1, model.columnCount()):

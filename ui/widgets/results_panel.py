@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money
 from planner.present.glossary import FIGURES, explain
-from planner.present.trust import badge_text, distance_level, stale_summary, worse
+from planner.present.trust import badge_text, distance_level, stale_banner, stale_summary, worse
 
 STATE_COLORS = {"safe": QColor(47, 158, 68, 90), "margin_call": QColor(245, 159, 0, 110), "liquidation": QColor(224, 49, 49, 120)}
 STATE_TEXT = {"safe": "safe", "margin_call": "margin call", "liquidation": "liquidation"}
@@ -355,7 +355,8 @@ class ResultsPanel(QWidget):
             self.thresholds.setText(f"{ev.profile_name} — {ev.thresholds.describe()}" + (f" — what-if mark: {what_if}" if what_if else ""))
             self.thresholds.setToolTip(f"Rule '{ev.rule}': {ev.formula}")
         stale = stale_summary(doc.plan, doc.draft, doc.problems) if ev is not None else ""
-        self.banner.setText(stale)
+        self.banner.setText(stale_banner(doc.plan, doc.draft, doc.problems) if stale else "")
+        self.banner.setToolTip(stale)
         self.banner.setVisible(bool(stale))
         self._account(ev, stale=bool(stale))
 
