@@ -42,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ui.startup import display_problem
+
+    problem = display_problem(os.environ)  # before Qt: a missing display or xcb library would abort the process
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 3
     import pyqtgraph as pg
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon

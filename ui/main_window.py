@@ -49,6 +49,7 @@ from ui.widgets.position_form import PositionForm
 from ui.widgets.positions_table import PositionsTable
 from ui.widgets.profile_selector import ProfileSelector
 from ui.widgets.results_panel import ResultsPanel
+from ui.widgets.stale_badge import StaleBadge
 
 MAX_RECENT = 8
 PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
     def _build_plots(self) -> None:
         self.liquidation_plot = LiquidationPlot()
         self.equity_plot = EquityPlot()
+        # Issue 10 item 2: a banner over each plot while its curves belong to the last valid plan.
+        self.plot_badges = [StaleBadge(self.liquidation_plot, self.document), StaleBadge(self.equity_plot, self.document)]
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.setObjectName("plots-splitter")
         self.plots.addWidget(self.liquidation_plot)

@@ -477,7 +477,7 @@ def evaluate(
                 distance_to_liquidation=dist,
                 distance_to_liquidation_price=dist_price,
                 break_even_price=break_even_price(l.entry, l.s, taker),
-                max_leverage=float(max_leverage_at(l.q, l.mark, l.table)),
+                max_leverage=float(max_leverage_at(l.q, l.entry, l.table)),  # same basis as validation: entry notional
                 max_position_value=cap if math.isfinite(cap) else None,
                 close_fee=taker * value,
                 liquidation_fee=profile.liquidation_fee_for(l.pos.symbol)

@@ -10,6 +10,11 @@ from __future__ import annotations
 import math
 
 
+def no_negative_zero(value: float, digits: int) -> float:
+    """``value``, or +0.0 when it shows as zero at ``digits`` decimals (never "-0.00")."""
+    return 0.0 if round(value, digits) == 0.0 else value
+
+
 def round_price_safe(price: float | None, tick: float, side_sign: int, convention: str = "safe") -> float | None:
     """Round a liquidation-type price to the tick towards the current price.
 
@@ -56,7 +61,8 @@ def fmt_price(price: float | None, tick: float = 0.01, side_sign: int = 0, conve
         return "none"
     if side_sign:
         price = round_price_safe(price, tick, side_sign, convention) or price
-    return f"{price:,.{tick_decimals(tick)}f}"
+    d = tick_decimals(tick)
+    return f"{no_negative_zero(price, d):,.{d}f}"
 
 
 def fmt_money(value: float | None, currency: str = "", digits: int | None = None) -> str:
@@ -65,17 +71,28 @@ def fmt_money(value: float | None, currency: str = "", digits: int | None = None
         return "n/a"
     if digits is None:
         digits = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 6
-    text = f"{value:,.{digits}f}"
+    text = f"{no_negative_zero(value, digits):,.{digits}f}"
     return f"{text} {currency}".strip()
 
 
+def fmt_signed_money(value: float | None, currency: str = "", digits: int | None = None) -> str:
+    """Money with an explicit sign, "+" = to the account, "-" = from it (zero shows unsigned)."""
+    text = fmt_money(value, currency, digits)
+    if value is None or not math.isfinite(value) or value < 0:
+        return text
+    d = digits if digits is not None else (2 if currency.upper() in ("USDT", "USDC", "USD", "") else 6)
+    return text if round(value, d) == 0.0 else "+" + text
+
+
 def fmt_pct(fraction: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage (0.004 -> "0.40%"), never "-0.00%"."""
     if fraction is None or not math.isfinite(fraction):
         return "n/a"
-    return f"{fraction * 100:,.{digits}f}%"
+    return f"{no_negative_zero(fraction * 100, digits):,.{digits}f}%"
 
 
 def fmt_ratio(ratio: float | None) -> str:
-    if ratio is None:
+    """A margin ratio (fraction) as a percentage; "n/a" when it does not exist."""
+    if ratio is None or not math.isfinite(ratio):
         return "n/a"
-    return f"{ratio * 100:,.2f}%"
+    return f"{no_negative_zero(ratio * 100, 2):,.2f}%"

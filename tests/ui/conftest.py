@@ -50,3 +50,25 @@ def window(qtbot, tmp_path, example_plan, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     return win
+
+
+@pytest.fixture
+def type_in(qtbot):
+    """``type_in(field, "97,123.5")``: focus a NumberEdit (or line edit), select all, type, press Return.
+
+    Drives the widget like a user: keystrokes only, so what the field commits
+    is what a person typing the same keys would get.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    def _type(field, text: str, key=Qt.Key_Return) -> None:
+        edit = field if isinstance(field, QLineEdit) else field.edit
+        edit.setFocus()
+        qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
+        qtbot.keyClick(edit, Qt.Key_Delete)
+        if text:
+            qtbot.keyClicks(edit, text)
+        qtbot.keyClick(edit, key)
+
+    return _type

@@ -23,7 +23,7 @@ def test_opens_on_example_plan(window, example_plan):
     doc = window.document
     assert doc.plan.positions[0].symbol == example_plan.positions[0].symbol == "BTCUSDT"
     assert doc.evaluation is not None
-    assert window.results_panel.model.columnCount() == len(doc.plan.positions) + len(doc.evaluation.accounts)
+    assert window.results_panel.model.rowCount() == len(doc.plan.positions)
     assert "Position Planner" in window.windowTitle()
 
 
@@ -35,7 +35,7 @@ def test_edit_updates_results_and_plot(window, qtbot):
     ev = _engine(doc)
     assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)
     # isolated_margin is fixed in the example, so switch it to "initial" to see leverage move the price
-    window.position_form.isolated.setValue(0.0)
+    window.position_form.isolated.setValue(None)  # empty field = initial margin
     ev = _engine(doc)
     assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price, rel=1e-12)
     assert doc.evaluation.legs[0].liquidation_price != pytest.approx(before)
@@ -44,7 +44,9 @@ def test_edit_updates_results_and_plot(window, qtbot):
     np.testing.assert_allclose(y, c.equity)
     _, rq = window.liquidation_plot.requirement_curve.getData()
     np.testing.assert_allclose(rq, c.requirement)
-    text = window.results_panel.model.data(window.results_panel.model.index(1, 0))
+    from ui.widgets.results_panel import COL
+
+    text = window.results_panel.model.data(window.results_panel.model.index(0, COL["liquidation_price"]))
     assert text.replace(",", "").startswith(str(int(ev.legs[0].liquidation_price))[:4])
 
 
@@ -268,7 +270,7 @@ def test_cross_wallet_under_water_shows_liquidated_with_the_reason(window):
     eth = doc.evaluation.legs[1]
     assert eth.state == "liquidation" and eth.liquidation_price is None
     assert "already liquidated" in window.results_panel.thresholds.text()
-    from ui.widgets.results_panel import ROWS
+    from ui.widgets.results_panel import COL
 
     model = window.results_panel.model
-    assert model.data(model.index(ROWS.index("liquidation_price"), 1)) == "none"
+    assert model.data(model.index(1, COL["liquidation_price"])) == "none"

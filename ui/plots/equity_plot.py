@@ -40,6 +40,7 @@ class EquityPlot(QWidget):
         self.liq_line.hide()
         self.info = QLabel(" ")
         self.info.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
+        self.info.setWordWrap(True)  # a long funding sentence must not widen the window (issue 10 item 8)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)

@@ -1,12 +1,19 @@
-"""Account: wallet balance (settlement currency) and margin-mode default."""
+"""Account: wallet balance per settlement currency and margin-mode default.
+
+The first field is the profile's settlement currency (``wallet_balance``, or
+``balances[ccy]`` when the plan gives it there, as the engine reads it);
+coin-margined plans get one more field per other currency their legs settle
+in (``balances``), so a 4 ETH wallet is on screen, not only the BTC one.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from planner.model.enums import MarginMode
 from planner.model.plan import MAX_BALANCE
+from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
 
@@ -14,12 +21,8 @@ class AccountPanel(QWidget):
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.wallet = QDoubleSpinBox()
-        self.wallet.setRange(0.0, MAX_BALANCE)
-        self.wallet.setDecimals(2)
-        self.wallet.setSingleStep(100.0)
-        self.wallet.setKeyboardTracking(True)
-        self.wallet.setGroupSeparatorShown(True)
+        # Commits on Return/Tab/focus out; -5000 or letters are refused at the field, never clamped.
+        self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE)
         self.mode = QComboBox()
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
@@ -31,23 +34,57 @@ class AccountPanel(QWidget):
         form.addRow("Wallet balance", self.wallet)
         form.addRow("New legs default to", self.mode)
         form.addRow(self.problem)
-        self.wallet.valueChanged.connect(
-            lambda v: document.update_account(merge_key="account.wallet", text="Edit wallet balance", wallet_balance=v)
-        )
+        self.wallet.valueChanged.connect(self._set_wallet)
         self.mode.currentIndexChanged.connect(
             lambda i: document.update_account(text="Edit margin-mode default", margin_mode_default=self.mode.itemData(i))
         )
+        self.form = form
+        self.balances: dict[str, NumberEdit] = {}
         document.changed.connect(lambda *_: self.sync())
-        document.problemsChanged.connect(lambda *_: self._marks())
+        document.problemsChanged.connect(lambda *_: self.sync())
         self.sync()
 
+    def currencies(self) -> list[str]:
+        """Settlement currencies on screen: the profile's first, then every other one the legs or balances use."""
+        doc = self.document
+        settle = doc.profile.settle_currency
+        used = {doc.profile.symbols[p.symbol].settle for p in doc.draft.positions if p.symbol in doc.profile.symbols}
+        return [settle, *sorted((used | set(doc.draft.account.balances)) - {settle})]
+
+    def _balance_box(self, ccy: str) -> NumberEdit:
+        box = NumberEdit(decimals=4, step=0.1, minimum=0.0, maximum=MAX_BALANCE)
+        box.setSuffix(ccy)
+        box.valueChanged.connect(lambda v, c=ccy: self._set_balance(c, v))
+        return box
+
+    def _set_balance(self, ccy: str, value: float) -> None:
+        balances = {**self.document.draft.account.balances, ccy: value}
+        self.document.update_account(merge_key=f"account.balances.{ccy}", text=f"Edit {ccy} wallet", balances=balances)
+
+    def _set_wallet(self, value: float) -> None:
+        doc = self.document
+        settle = doc.profile.settle_currency
+        if settle in doc.draft.account.balances:  # the engine reads balances first: edit what it reads
+            self._set_balance(settle, value)
+        else:
+            doc.update_account(merge_key="account.wallet", text="Edit wallet balance", wallet_balance=value)
+
     def sync(self) -> None:
-        acc = self.document.draft.account
-        self.wallet.setSuffix(f" {self.document.profile.settle_currency}")
-        if self.wallet.value() != acc.wallet_balance:
-            self.wallet.blockSignals(True)
-            self.wallet.setValue(acc.wallet_balance)
-            self.wallet.blockSignals(False)
+        doc = self.document
+        acc = doc.draft.account
+        settle = doc.profile.settle_currency
+        stable = settle in ("USDT", "USDC", "USD")
+        self.wallet.setSuffix(f" {settle}")
+        self.wallet.setDecimals(2 if stable else 4)
+        self.wallet.showValue(acc.balances.get(settle, acc.wallet_balance))
+        others = self.currencies()[1:]
+        for ccy in [c for c in self.balances if c not in others]:
+            self.form.removeRow(self.balances.pop(ccy))
+        for ccy in others:
+            if ccy not in self.balances:
+                self.balances[ccy] = self._balance_box(ccy)
+                self.form.insertRow(1 + len(self.balances) - 1, f"Wallet {ccy}", self.balances[ccy])
+            self.balances[ccy].showValue(acc.balances.get(ccy, 0.0))
         i = self.mode.findData(acc.margin_mode_default.value)
         if i != self.mode.currentIndex():
             self.mode.blockSignals(True)
@@ -58,5 +95,11 @@ class AccountPanel(QWidget):
     def _marks(self) -> None:
         probs = self.document.problems_at("account")
         mark(self.wallet, probs, "Wallet balance in the profile's settlement currency, before unrealised PnL")
-        self.problem.setText("\n".join(p.message for p in probs))
-        self.problem.setVisible(bool(probs))
+        at_wallet = [p for p in probs if p.path == "account.wallet_balance"]
+        others = [p for p in probs if p not in at_wallet]
+        self.wallet.setProblem(at_wallet[0].message.split(" (")[0] if at_wallet else "")
+        for ccy, box in self.balances.items():
+            here = [p for p in probs if p.path == f"account.balances.{ccy}"]
+            box.setProblem(here[0].message if here else "")
+        self.problem.setText("\n".join(p.message for p in others))
+        self.problem.setVisible(bool(others))

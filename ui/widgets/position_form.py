@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,8 +17,12 @@ from PySide6.QtWidgets import (
 
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
+from planner.io.plan_files import resolve_profile
 from planner.model.enums import MarginMode, Side
+from planner.model.errors import PlannerError
 from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
+from planner.model.profile import ExchangeProfile
+from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
 _TIPS = {
@@ -34,15 +37,25 @@ _TIPS = {
 }
 
 
-def _spin(decimals: int, step: float, lo: float, hi: float) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setDecimals(decimals)
-    s.setSingleStep(step)
-    s.setRange(lo, hi)
-    s.setKeyboardTracking(True)
-    s.setGroupSeparatorShown(True)
-    s.setAccelerated(True)
-    return s
+def _number(decimals: int, step: float, maximum: float, *, allow_empty: bool = False, empty_text: str = "") -> NumberEdit:
+    """A field that takes values > 0 up to ``maximum`` and commits when editing finishes."""
+    return NumberEdit(
+        decimals=decimals,
+        step=step,
+        minimum=0.0,
+        maximum=maximum,
+        min_exclusive=True,
+        allow_empty=allow_empty,
+        empty_text=empty_text,
+    )
+
+
+def short_problem(message: str) -> str:
+    """The head of a document problem for the one-line field message (the form's footer shows it whole)."""
+    for cut in (" (", "; "):
+        if cut in message:
+            message = message.split(cut, 1)[0]
+    return message
 
 
 class PositionForm(QWidget):
@@ -68,21 +81,22 @@ class PositionForm(QWidget):
         self.mode = QComboBox()
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
-        self.quantity = _spin(4, 0.001, 0.0, MAX_QUANTITY)
-        self.entry = _spin(2, 1.0, 0.0, MAX_PRICE)
-        self.mark_ = _spin(2, 1.0, 0.0, MAX_PRICE)
-        self.leverage = _spin(2, 1.0, 0.0, 1000.0)
-        self.leverage.setSuffix(" x")
-        self.isolated = _spin(2, 10.0, 0.0, MAX_BALANCE)
-        self.isolated.setSpecialValueText("initial (value / leverage)")
-        self.lev_hint = QLabel()
+        self.quantity = _number(4, 0.001, MAX_QUANTITY)
+        self.entry = _number(2, 1.0, MAX_PRICE)
+        self.mark_ = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="= entry price")
+        self.leverage = _number(2, 1.0, 1000.0)
+        self.leverage.setSuffix("x")
+        self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial (value / leverage)")
+        self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
-        self.lev_hint.setWordWrap(True)
         self.margin_btn = QPushButton("Add / remove margin…")
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e03131;")
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Reserved: the footer shows every problem of the leg whole, and the form does not jump when one appears.
+        self.problem.setMinimumHeight(2 * self.problem.fontMetrics().lineSpacing())
         self.fields = {
             "symbol": self.symbol,
             "side": self.side,
@@ -100,28 +114,36 @@ class PositionForm(QWidget):
         form.addRow("Entry price", self.entry)
         form.addRow("Mark price", self.mark_)
         form.addRow("Leverage", self.leverage)
-        form.addRow("", self.lev_hint)
         form.addRow("Margin mode", self.mode)
         iso_row = QHBoxLayout()
         iso_row.addWidget(self.isolated, 1)
         iso_row.addWidget(self.margin_btn)
         form.addRow("Iso. margin", iso_row)
         form.addRow(self.problem)
-        for name, spin in (
+        for name, edit in (
             ("quantity", self.quantity),
             ("entry_price", self.entry),
             ("mark_price", self.mark_),
             ("leverage", self.leverage),
+            ("isolated_margin", self.isolated),
         ):
-            spin.valueChanged.connect(lambda v, n=name: self._edit(n, v))
-        self.isolated.valueChanged.connect(lambda v: self._edit("isolated_margin", None if v == 0.0 else v))
+            edit.committed.connect(lambda v, n=name: self._edit(n, v))
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
         self.mode.currentIndexChanged.connect(lambda i: self._edit("margin_mode", self.mode.itemData(i)))
-        self.symbol.currentTextChanged.connect(lambda t: self._edit("symbol", t.strip()))
+        self.symbol.activated.connect(lambda _i: self._edit("symbol", self.symbol.currentText().strip()))
+        symbol_edit = self.symbol.lineEdit()
+        assert symbol_edit is not None  # the combo is editable
+        symbol_edit.editingFinished.connect(self._symbol_typed)
         self.margin_btn.clicked.connect(self._adjust_margin)
         document.changed.connect(lambda *_: self.sync())
-        document.problemsChanged.connect(lambda *_: self._marks())
+        # A refused edit moves the draft without a new plan: the form follows the draft (profile, hints) too.
+        document.problemsChanged.connect(lambda *_: self.sync())
         self.set_row(0 if document.draft.positions else -1)
+
+    def _symbol_typed(self) -> None:
+        text = self.symbol.currentText().strip()
+        if 0 <= self.row < len(self.document.draft.positions) and text != self.document.draft.positions[self.row].symbol:
+            self._edit("symbol", text)
 
     def set_row(self, row: int) -> None:
         self.row = row
@@ -130,17 +152,13 @@ class PositionForm(QWidget):
     def _edit(self, field: str, value) -> None:
         if self._syncing or self.row < 0 or self.row >= len(self.document.draft.positions):
             return
-        if field in ("quantity", "entry_price", "mark_price", "leverage") and value == 0.0:
-            from planner.model.errors import Problem
-
-            self.document.refuse([Problem(f"positions.{self.row}.{field}", "must be greater than 0")])
-            return
         label = field.replace("_", " ")
         self.document.update_position(
             self.row, text=f"Edit leg {self.row + 1} {label}", merge_key=f"positions.{self.row}.{field}", **{field: value}
         )
 
     _syncing = False
+    _cap: float | None = None  # max leverage of the leg on screen (entry notional), for the field's message
 
     def sync(self, force: bool = False) -> None:
         doc = self.document
@@ -152,14 +170,15 @@ class PositionForm(QWidget):
                 return
             self.setEnabled(True)
         pos = positions[self.row]
-        spec = doc.profile.symbols.get(pos.symbol)
+        profile = self._draft_profile()
+        spec = profile.symbols.get(pos.symbol) if profile is not None else None
         self._syncing = True
         try:
-            listed = tuple(doc.profile.symbols)
-            if force or self._listed_symbols != listed:
+            listed = tuple(sorted(profile.symbols)) if profile is not None else ()
+            if force or self._listed_symbols != listed:  # 682 Binance symbols: rebuild only when the venue changes
                 self._listed_symbols = listed
                 self.symbol.clear()
-                self.symbol.addItems(sorted(doc.profile.symbols))
+                self.symbol.addItems(listed)
             if self.symbol.currentText() != pos.symbol:
                 self.symbol.setEditText(pos.symbol)
             if spec is not None:
@@ -175,11 +194,20 @@ class PositionForm(QWidget):
                 self.quantity.setSingleStep(step)
                 self.quantity.setDecimals(0 if inverse else max(3, min(8, round(-math.log10(step)) if step < 1 else 0)))
                 self.isolated.setSuffix(f" {spec.settle}")
-            self._set(self.quantity, pos.quantity)
-            self._set(self.entry, pos.entry_price)
-            self._set(self.mark_, doc.marks.get(pos.symbol, pos.mark))
-            self._set(self.leverage, pos.leverage)
-            self._set(self.isolated, 0.0 if pos.isolated_margin is None else pos.isolated_margin)
+            self.quantity.showValue(pos.quantity, force)
+            self.entry.showValue(pos.entry_price, force)
+            what_if = doc.marks.get(pos.symbol)
+            self.mark_.showValue(what_if if what_if is not None else pos.mark_price, force)
+            self.mark_.edit.setPlaceholderText(f"{pos.entry_price:,.10g} (= entry)")
+            self.mark_.setHint(
+                f"what-if mark (plan: {pos.mark:,.10g})"
+                if what_if is not None
+                else "follows the entry until you type a mark"
+                if pos.mark_price is None
+                else "empty: follow the entry"
+            )
+            self.leverage.showValue(pos.leverage, force)
+            self.isolated.showValue(pos.isolated_margin, force)
             self._combo(self.side, pos.side.value)
             self._combo(self.mode, pos.margin_mode.value)
             iso = pos.margin_mode is MarginMode.ISOLATED
@@ -187,20 +215,26 @@ class PositionForm(QWidget):
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
             if spec is not None:
                 table = TierTable.from_spec(spec)
+                # Same basis as validation and evaluate: the position value at entry.
                 cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, table))
-                self.lev_hint.setText(f"max {cap:g}x for this size on {doc.profile.name}")
+                self._cap = cap
+                self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}")
             else:
-                self.lev_hint.setText("")
+                self._cap = None
+                self.leverage.setHint("")
         finally:
             self._syncing = False
         self._marks()
 
-    @staticmethod
-    def _set(spin: QDoubleSpinBox, value: float) -> None:
-        if abs(spin.value() - value) > 1e-12 * max(1.0, abs(value)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+    def _draft_profile(self) -> ExchangeProfile | None:
+        """The profile of the plan on screen (the draft), which may not be the one the figures use yet."""
+        doc = self.document
+        if doc.draft.profile_id == doc.profile.id:
+            return doc.profile
+        try:
+            return resolve_profile(doc.draft, doc.user_profiles)
+        except PlannerError:
+            return None
 
     @staticmethod
     def _combo(combo: QComboBox, value: str) -> None:
@@ -216,9 +250,14 @@ class PositionForm(QWidget):
         doc = self.document
         probs_all = doc.problems_at(f"positions.{self.row}")
         for name, w in self.fields.items():
-            mark(w, doc.problems_at(f"positions.{self.row}.{name}"), _TIPS[name])
+            probs = doc.problems_at(f"positions.{self.row}.{name}")
+            mark(w, probs, _TIPS[name])
+            if isinstance(w, NumberEdit):
+                short = short_problem(probs[0].message) if probs else ""
+                if probs and name == "leverage" and self._cap is not None:
+                    short = f"above this size's maximum {self._cap:g}x"
+                w.setProblem(short)
         self.problem.setText("\n".join(p.message for p in probs_all))
-        self.problem.setVisible(bool(probs_all))
 
     def _adjust_margin(self) -> None:
         from ui.dialogs.margin_adjust import MarginAdjustDialog

@@ -6,8 +6,18 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity
 from planner.model.enums import MarginMode, Side
-from planner.model.plan import Position
+from planner.model.errors import Problem
+from planner.model.plan import Plan, Position
+from planner.present.numbers import NumberError, parse_number
+from ui.widgets.number_edit import locale_format
+
+NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin")
+
+#: Notional (quote currency) of a new leg when nothing else says how big it should be.
+NEW_LEG_NOTIONAL = 1000.0
 
 COLUMNS = [
     ("symbol", "Symbol"),
@@ -15,9 +25,9 @@ COLUMNS = [
     ("quantity", "Quantity"),
     ("entry_price", "Entry"),
     ("mark_price", "Mark"),
-    ("leverage", "Leverage"),
-    ("margin_mode", "Margin"),
-    ("isolated_margin", "Isolated margin"),
+    ("leverage", "Lev."),
+    ("margin_mode", "Mode"),
+    ("isolated_margin", "Iso. margin"),
 ]
 
 
@@ -61,6 +71,10 @@ class PositionsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             v = getattr(pos, field)
             if role == Qt.ItemDataRole.EditRole:
+                if field in NUMERIC:
+                    # Text, so the editor is a plain line edit read by parse_number (a spin box editor would
+                    # misread "97,123.5" and clamp to its range); empty = initial margin / mark follows entry.
+                    return "" if v is None else f"{v:.12g}"
                 return v.value if hasattr(v, "value") else v
             if field == "mark_price":
                 v = self.document.marks.get(pos.symbol, pos.mark)
@@ -71,6 +85,8 @@ class PositionsModel(QAbstractTableModel):
                 if pos.margin_mode is MarginMode.CROSS:
                     return "—"
                 return "initial" if v is None else f"{v:,.2f}" + (f" {pos.added_margin:+,.2f}" if pos.added_margin else "")
+            if field == "margin_mode":
+                return "iso" if v is MarginMode.ISOLATED else v.value  # narrow enough for a 400 px plan dock
             if hasattr(v, "value"):
                 return v.value
             return f"{v:,.8g}" if isinstance(v, float) else str(v)
@@ -86,15 +102,16 @@ class PositionsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
-        if isinstance(value, str) and field in ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin"):
-            text = value.replace(",", "").strip().rstrip("x")
-            if field == "isolated_margin" and text in ("", "initial"):
-                value = None
+        if isinstance(value, str) and field in NUMERIC:
+            text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
+            if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
+                value = None  # initial margin / mark follows the entry
             else:
                 try:
-                    value = float(text)
-                except ValueError:
-                    value = text  # pydantic reports "must be a number" at the field
+                    value = parse_number(text, locale_format())
+                except NumberError as exc:
+                    self.document.refuse([Problem(f"positions.{index.row()}.{field}", str(exc))])
+                    return False
         self.document.update_position(index.row(), **{field: value})
         return True
 
@@ -108,6 +125,10 @@ class PositionsTable(QWidget):
         super().__init__(parent)
         self.document = document
         self.model = PositionsModel(document, self)
+        self.last_prices: dict[str, float] = {}
+        self._remember_prices()
+        document.changed.connect(lambda *_: self._remember_prices())
+        document.marksChanged.connect(lambda *_: self._remember_prices())
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -148,22 +169,60 @@ class PositionsTable(QWidget):
         if n:
             self.select(min(max(self._last, 0), n - 1) if hasattr(self, "_last") else 0)
 
-    def add_leg(self) -> None:
+    def _remember_prices(self) -> None:
+        """Keep the last price used per symbol (what-if mark, else the leg's mark), across New and Open."""
+        doc = self.document
+        for pos in doc.draft.positions:
+            self.last_prices[pos.symbol] = doc.marks.get(pos.symbol, pos.mark)
+
+    def _seed_prices(self) -> None:
+        """Prices of the bundled example: a start for a symbol never used in this session."""
+        from planner.io.plan_files import load_plan
+        from ui.document import EXAMPLE_PLAN
+
+        try:
+            example: Plan = load_plan(EXAMPLE_PLAN)
+        except Exception:
+            return
+        for pos in example.positions:
+            self.last_prices.setdefault(pos.symbol, pos.mark)
+
+    def new_leg(self) -> Position:
+        """The leg Add leg inserts: the selected leg's symbol (else the last symbol used), at the last price
+        used for that symbol; its mark follows the entry (``mark_price=None``) until the user types one."""
         doc = self.document
         symbols = sorted(doc.profile.symbols)
         src = doc.draft.positions[self.current_row()] if doc.draft.positions else None
-        symbol = src.symbol if src else symbols[0]
-        price = src.mark if src else 100.0
-        lev = min(10.0, max(1.0, float(doc.profile.symbols[symbol].tiers[0].max_leverage))) if symbol in doc.profile.symbols else 10.0
+        known = [s for s in self.last_prices if s in doc.profile.symbols]
+        symbol = src.symbol if src else (known[0] if known else symbols[0])
+        if symbol not in self.last_prices:
+            self._seed_prices()
+        price = self.last_prices.get(symbol, src.mark if src else 100.0)
+        spec = doc.profile.symbols.get(symbol)
+        if src is not None:
+            quantity = src.quantity
+        elif spec is not None and spec.contract.value == "inverse":
+            quantity = max(1.0, round(NEW_LEG_NOTIONAL / spec.contract_size))
+        else:
+            step = spec.contract_size if spec is not None else 0.001
+            quantity = max(step, round(round(NEW_LEG_NOTIONAL / price / step) * step, 10))
         pos = Position(
             symbol=symbol,
             side=Side.LONG,
-            quantity=src.quantity if src else 1.0,
+            quantity=quantity,
             entry_price=price,
-            mark_price=price,
-            leverage=lev,
+            mark_price=None,
+            leverage=10.0,
             margin_mode=doc.draft.account.margin_mode_default,
         )
+        if spec is not None:  # 10x, or less where the tier of this size allows less (same basis as validation: entry)
+            cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, TierTable.from_spec(spec)))
+            pos = pos.model_copy(update={"leverage": min(10.0, cap)})
+        return pos
+
+    def add_leg(self) -> None:
+        doc = self.document
+        pos = self.new_leg()
         self._last = len(doc.draft.positions)
         doc.add_position(pos)
         self.select(self._last)

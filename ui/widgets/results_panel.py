@@ -1,128 +1,207 @@
-"""Results: every figure per leg and for the account, with state colours and explaining tooltips."""
+"""Results: one row per leg (like an exchange's positions table) and the account summary pinned above.
+
+Rows follow the legs table one to one (the document's draft). Every figure is
+read from the document's Evaluation; none is computed here. When the draft
+differs from the last valid plan, the figures that still belong to that plan
+are greyed and italic, the banner says what differs, and legs without figures
+show "—" with the reason.
+
+Columns are fitted to the panel width: the leg and the state badge always
+show; figures of lower priority are hidden when the panel is too narrow
+(never a horizontal scrollbar), listed in the footer and in every row's tooltip.
+
+Money is shown "to the account": funding received is +, funding paid is -.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money, rounding_side
 from planner.present.glossary import FIGURES, explain
+from planner.present.trust import badge_text, distance_level, stale_banner, stale_summary, worse
 
-LEG_ROWS = [
-    "state",
-    "liquidation_price",
-    "distance_to_liquidation",
-    "distance_to_liquidation_price",
-    "margin_call_price",
-    "bankruptcy_price",
-    "margin_ratio",
-    "initial_margin",
-    "maintenance_margin",
-    "unrealized_pnl",
-    "roe",
-    "break_even_price",
-    "max_leverage",
-    "equity",
-    "funding_per_interval",
-]
-ACCOUNT_ROWS = [
-    "state",
-    "margin_ratio",
-    "initial_margin",
-    "maintenance_margin",
-    "unrealized_pnl",
-    "equity",
-    "wallet_balance",
-    "available_balance",
-    "cross_liquidation_move_down",
-    "cross_liquidation_move_up",
-]
-ROWS = LEG_ROWS + [r for r in ACCOUNT_ROWS if r not in LEG_ROWS]
 STATE_COLORS = {"safe": QColor(47, 158, 68, 90), "margin_call": QColor(245, 159, 0, 110), "liquidation": QColor(224, 49, 49, 120)}
-STATE_TEXT = {"safe": "safe", "margin_call": "margin-call zone", "liquidation": "liquidation"}
+STATE_TEXT = {"safe": "safe", "margin_call": "margin call", "liquidation": "liquidation"}
+STALE = QColor(134, 142, 150)
+_STABLE = ("USDT", "USDC", "USD")
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    """One Results column: the LegResult field, its header, and its priority (0 = always shown)."""
+
+    name: str
+    header: str
+    priority: int
+
+
+COLUMNS = [
+    Column("leg", "Leg", 0),
+    Column("state", "State", 0),
+    Column("liquidation_price", "Liq. price", 1),
+    Column("margin_ratio", "Margin ratio", 2),
+    Column("unrealized_pnl", "uPnL", 3),
+    Column("equity", "Equity", 4),
+    Column("roe", "ROE", 5),
+    Column("initial_margin", "Margin", 6),
+    Column("funding_to_account", "Funding / int.", 7),
+    Column("maintenance_margin", "Maint. margin", 8),
+    Column("margin_call_price", "Margin-call price", 9),
+    Column("bankruptcy_price", "Bankruptcy", 10),
+    Column("break_even_price", "Break-even", 11),
+    Column("max_leverage", "Max lev.", 12),
+]
+COL = {c.name: i for i, c in enumerate(COLUMNS)}
+ACCOUNT_FIGURES = [
+    ("equity", "Equity"),
+    ("wallet_balance", "Wallet"),
+    ("available_balance", "Available"),
+    ("unrealized_pnl", "uPnL"),
+    ("margin_ratio", "Margin ratio"),
+    ("maintenance_margin", "Maint."),
+    ("cross_liquidation_move_down", "Cross liq. ↓"),
+    ("cross_liquidation_move_up", "Cross liq. ↑"),
+]
+FUNDING_TIP = "Funding at each settlement at the plan's rate, money to the account: + received, - paid (positive rates: longs pay)."
+
+
+def leg_level(leg: LegResult) -> str:
+    """Badge level: the worse of the exchange's state and the distance to liquidation."""
+    return worse(str(leg.state), distance_level(leg.distance_to_liquidation))
+
+
+def money(value: float | None, ccy: str, signed: bool = False) -> str:
+    """Money in ``ccy`` (stablecoins without a unit, 2 decimals; coins with 6), never "-0.00"."""
+    stable = ccy in _STABLE
+    f = fmt_signed_money if signed else fmt_money
+    return f(value, "" if stable else ccy, None if stable else 6)
 
 
 class ResultsModel(QAbstractTableModel):
-    """Rows = figures, columns = legs then one column per account currency (values formatted lazily)."""
+    """Rows = the draft's legs (one to one with the legs table); columns = COLUMNS; values formatted lazily."""
 
-    def __init__(self, document, parent=None) -> None:
+    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.ev: Evaluation | None = None
-        self._shape = (len(ROWS), 0)
+        self.stale = False
+        self._rows = 0
 
-    def set_evaluation(self, ev) -> None:
+    # -- feeding -----------------------------------------------------------------
+    def set_evaluation(self, ev: Evaluation | None) -> None:
+        doc = self.document
         self.ev = ev
-        cols = 0 if ev is None else len(ev.legs) + len(ev.accounts)
-        if cols != self._shape[1]:
+        self.stale = ev is None or doc.draft != doc.plan
+        rows = len(doc.draft.positions)
+        if rows != self._rows:
             self.beginResetModel()
-            self._shape = (len(ROWS), cols)
+            self._rows = rows
             self.endResetModel()
-        elif cols:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(ROWS) - 1, cols - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, cols - 1)
+        elif rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(COLUMNS) - 1))
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else self._shape[0]
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else self._shape[1]
-
-    def _item(self, col: int) -> LegResult | AccountResult:
-        ev = self.ev
-        assert ev is not None  # callers return early without an evaluation
-        return ev.legs[col] if col < len(ev.legs) else ev.accounts[col - len(ev.legs)]
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Vertical:
-            name = ROWS[section]
-            if role == Qt.ItemDataRole.DisplayRole:
-                return FIGURES[name].label
-            if role == Qt.ItemDataRole.ToolTipRole and self.ev is not None:
-                return explain(name, self.ev.profile_name, self.ev.formula)
+    def leg_for_row(self, row: int) -> LegResult | None:
+        """The figures shown on ``row``: the leg of the last valid plan at the same place and symbol, else None."""
+        doc, ev = self.document, self.ev
+        if ev is None or row >= len(ev.legs) or row >= len(doc.plan.positions) or row >= len(doc.draft.positions):
             return None
-        if role == Qt.ItemDataRole.DisplayRole and self.ev is not None:
-            it = self._item(section)
-            if isinstance(it, LegResult):
-                return f"#{it.index + 1} {it.symbol}\n{it.side} {it.margin_mode}"
-            return f"Account\n{it.currency}"
+        if len(doc.plan.positions) != len(doc.draft.positions) or doc.plan.profile_id != doc.draft.profile_id:
+            return None  # legs moved or another venue: an old figure would sit under the wrong leg or venue
+        if doc.plan.positions[row].symbol != doc.draft.positions[row].symbol:
+            return None
+        return ev.legs[row]
+
+    def row_is_stale(self, row: int) -> bool:
+        """True when the row's figures belong to the last valid plan, not to the leg on screen."""
+        # Any difference (a wallet, a rate, another leg) changes every figure, so all rows with figures are stale.
+        return self.stale and row < len(self.document.draft.positions)
+
+    def why_no_figures(self, row: int) -> str:
+        probs = self.document.problems_at(f"positions.{row}")
+        if probs:
+            return probs[0].message
+        if self.ev is None:
+            return "no figures: the plan has problems"
+        return "not in the last valid plan"
+
+    # -- Qt model ---------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            col = COLUMNS[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return col.header
+            if role == Qt.ItemDataRole.ToolTipRole:
+                if col.name == "funding_to_account":
+                    return FUNDING_TIP
+                if col.name in FIGURES and self.ev is not None:
+                    return explain(col.name, self.ev.profile_name, self.ev.formula)
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"#{section + 1}"
         return None
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if self.ev is None or not index.isValid():
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.document.draft.positions):
             return None
-        name = ROWS[index.row()]
-        it = self._item(index.column())
-        is_leg = index.column() < len(self.ev.legs)
-        if not hasattr(it, name) or (not is_leg and name not in ACCOUNT_ROWS):
-            return None
-        value = getattr(it, name)
+        row, col = index.row(), COLUMNS[index.column()]
+        pos = self.document.draft.positions[row]
+        leg = self.leg_for_row(row)
+        stale = self.row_is_stale(row)
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._fmt(name, value, it, is_leg)
+            if col.name == "leg":
+                mode = "iso" if pos.margin_mode.value == "isolated" else pos.margin_mode.value
+                return f"#{row + 1} {pos.symbol} {pos.side.value} {mode}"
+            if leg is None:
+                return "—"
+            return self.text(col.name, leg)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return explain(name, self.ev.profile_name, self.ev.formula)
-        if role == Qt.ItemDataRole.BackgroundRole and name == "state":
-            return STATE_COLORS.get(value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.tooltip(row, col.name, leg, stale)
+        if role == Qt.ItemDataRole.BackgroundRole and col.name == "state" and leg is not None and not stale:
+            return QBrush(STATE_COLORS[leg_level(leg)])
+        if role == Qt.ItemDataRole.ForegroundRole and stale and col.name != "leg":
+            return QBrush(STALE)
+        if role == Qt.ItemDataRole.FontRole and stale and col.name != "leg":
+            f = QFont()
+            f.setItalic(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col.name not in ("leg", "state"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _fmt(self, name: str, value, it, is_leg: bool) -> str:
+    # -- formatting ---------------------------------------------------------------
+    def text(self, name: str, leg: LegResult) -> str:
+        """The text of figure ``name`` of ``leg`` as the table shows it."""
+        if name == "state":
+            return badge_text(STATE_TEXT.get(str(leg.state), str(leg.state)), leg.distance_to_liquidation, short=True)
+        if name == "funding_to_account":
+            return money(-leg.funding_per_interval, leg.settle, signed=True)
+        value = getattr(leg, name)
         unit = FIGURES[name].unit
-        ccy = it.settle if is_leg else it.currency
-        if unit == "text":
-            return STATE_TEXT.get(value, str(value))
         if unit == "price":
-            spec = self.document.profile.symbols.get(it.symbol) if is_leg else None
+            spec = self.document.profile.symbols.get(leg.symbol)
             tick = spec.tick_size if spec else 0.01
-            s = (1 if it.side == "long" else -1) if name in ("liquidation_price", "bankruptcy_price", "margin_call_price") else 0
+            s = (1 if leg.side == "long" else -1) if name in ("liquidation_price", "bankruptcy_price", "margin_call_price") else 0
             if s:
-                s = rounding_side(it.liquidation_price, it.mark_price, s, it.margin_mode == "cross")
+                s = rounding_side(leg.liquidation_price, leg.mark_price, s, leg.margin_mode == "cross")
             return fmt_price(value, tick, s, self.document.profile.traits.price_display)
         if unit == "money":
-            return fmt_money(value, "" if ccy in ("USDT", "USDC", "USD") else ccy, None if ccy in ("USDT", "USDC", "USD") else 6)
+            return money(value, leg.settle, signed=name == "unrealized_pnl")
         if unit == "fraction":
             return fmt_pct(value)
         if unit == "ratio":
@@ -131,43 +210,191 @@ class ResultsModel(QAbstractTableModel):
             return f"{value:g}x"
         return str(value)
 
+    def tooltip(self, row: int, name: str, leg: LegResult | None, stale: bool) -> str:
+        if leg is None:
+            return f"No figures for leg #{row + 1}: {self.why_no_figures(row)}"
+        lines = [f"{c.header}: {self.text(c.name, leg)}" for c in COLUMNS if c.name != "leg"]
+        if stale:
+            lines.insert(0, "Greyed: these figures are for the last valid plan, not the leg on screen.")
+        return "\n".join(lines)
+
 
 class ResultsPanel(QWidget):
-    def __init__(self, document, parent: QWidget | None = None) -> None:
+    """Header (venue, thresholds), stale banner, pinned account summary, legs table, hidden-columns footer."""
+
+    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.model = ResultsModel(document, self)
         self.view = QTableView()
         self.view.setModel(self.model)
-        # Interactive, sized on reset only: ResizeToContents would query every cell on every edit.
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setWordWrap(False)
+        hh = self.view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        hh.setMinimumSectionSize(40)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().hide()  # the Leg column names the leg ("#4 BTCUSDT long isolated")
         self.view.verticalHeader().setDefaultSectionSize(22)
-        self.view.horizontalHeader().setMinimumSectionSize(70)
-        self.model.modelReset.connect(self._fit)
         self.thresholds = QLabel()
         self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.thresholds.setWordWrap(True)
         self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # profile names and symbols are user text
+        self.banner = QLabel()
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # names legs and symbols (user text)
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff3bf; color: #5c4400; padding: 3px; border-radius: 3px;")
+        self.account = QLabel()
+        self.account.setWordWrap(True)
+        self.account.setTextFormat(Qt.TextFormat.RichText)
+        self.hidden_note = QLabel()
+        self.hidden_note.setWordWrap(True)
+        self.hidden_note.setStyleSheet("color: #868e96;")
+        self.hidden_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.account_lines: list[str] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.thresholds)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.account)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.hidden_note)
+        self._widths: list[int] = []
+        self._hidden: list[str] = []
+        self.view.viewport().installEventFilter(self)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._detail())
+        self.model.modelReset.connect(self._measure)
+        # Columns are refitted shortly after edits stop (figures change width: 9,999 -> 10,000), off the edit's path.
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(150)
+        self._refit.timeout.connect(self._measure)
+        self._shown: tuple[Any, ...] = ()
+        # A refused edit changes the draft (and problems) but not the plan: rows and the banner must follow it.
+        document.problemsChanged.connect(lambda *_: self.refresh())
+        self.refresh()
+
+    # -- column fitting -----------------------------------------------------------
+    def _measure(self) -> None:
+        """Natural width of every column (header and cells), measured on reset only (cheap per edit)."""
+        fm = self.view.fontMetrics()
+        hfm = self.view.horizontalHeader().fontMetrics()
+        widths = []
+        for c, col in enumerate(COLUMNS):
+            w = hfm.horizontalAdvance(col.header) + 18
+            for r in range(min(self.model.rowCount(), 40)):  # enough to size the columns, cheap at 200 legs
+                text = self.model.data(self.model.index(r, c)) or ""
+                w = max(w, fm.horizontalAdvance(str(text) + "0") + 12)  # one digit of headroom
+            widths.append(w)
+        self._widths = widths
+        self._fit()
 
     def _fit(self) -> None:
-        self.view.resizeColumnsToContents()
-        self.view.verticalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        if not self._widths:
+            return
+        avail = self.view.viewport().width()
+        order = sorted(range(len(COLUMNS)), key=lambda i: COLUMNS[i].priority)
+        used, shown = 0, set()
+        for i in order:
+            if COLUMNS[i].priority == 0 or used + self._widths[i] <= avail:
+                shown.add(i)
+                used += self._widths[i]
+        for i in range(len(COLUMNS)):
+            self.view.setColumnHidden(i, i not in shown)
+            if i in shown:
+                self.view.setColumnWidth(i, self._widths[i])
+        self._hidden = [COLUMNS[i].name for i in range(len(COLUMNS)) if i not in shown]
+        self._detail()
 
+    def _detail(self) -> None:
+        """The figures the width hides, for the selected leg (else the first): nothing is only a hover away."""
+        hidden = getattr(self, "_hidden", [])
+        rows = self.model.rowCount()
+        if not hidden or not rows:
+            self.hidden_note.setText("")
+            self.hidden_note.setVisible(False)
+            return
+        row = self.view.currentIndex().row()
+        row = row if 0 <= row < rows else 0
+        leg = self.model.leg_for_row(row)
+        name = self.model.data(self.model.index(row, 0))
+        if leg is None:
+            text = f"{name}: {self.model.why_no_figures(row)}"
+        else:
+            header = {c.name: c.header for c in COLUMNS}
+            text = f"{name}: " + " · ".join(f"{header[n]} {self.model.text(n, leg)}" for n in hidden)
+            if self.model.stale:
+                text += " (last valid plan)"
+        self.hidden_note.setText(text + ("  — click a row for its figures" if rows > 1 else ""))
+        self.hidden_note.setVisible(True)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit()
+        return super().eventFilter(obj, event)
+
+    def visible_columns(self) -> list[str]:
+        return [c.name for i, c in enumerate(COLUMNS) if not self.view.isColumnHidden(i)]
+
+    # -- refresh ---------------------------------------------------------------------
     def refresh(self) -> None:
-        ev = self.document.evaluation
+        doc = self.document
+        ev: Evaluation | None = doc.evaluation
+        shown = (doc.plan, doc.draft, ev, doc.problems, len(doc.problems))
+        if (
+            len(shown) == len(self._shown)
+            and all(a is b for a, b in zip(shown[:4], self._shown[:4], strict=True))
+            and shown[4] == self._shown[4]
+        ):
+            return  # problemsChanged and changed both arrive for one edit: render once
+        self._shown = shown
+        rows_before = self.model.rowCount()
         self.model.set_evaluation(ev)
+        self._detail()
+        if rows_before == self.model.rowCount():
+            self._refit.start()
         if ev is None:
             self.thresholds.setText("No figures: the plan has problems (marked in red at the fields).")
         else:
-            what_if = ", ".join(f"{k} {v:,.6g}" for k, v in self.document.marks.items())
+            what_if = ", ".join(f"{k} {v:,.6g}" for k, v in doc.marks.items())
             self.thresholds.setText(
                 f"{ev.profile_name} — {ev.thresholds.describe()}"
                 + (f" — what-if mark: {what_if}" if what_if else "")
                 + "".join(f"\nWarning: {w}" for w in ev.warnings)
             )
             self.thresholds.setToolTip(f"Rule '{ev.rule}': {ev.formula}")
+        stale = stale_summary(doc.plan, doc.draft, doc.problems) if ev is not None else ""
+        self.banner.setText(stale_banner(doc.plan, doc.draft, doc.problems) if stale else "")
+        self.banner.setToolTip(stale)
+        self.banner.setVisible(bool(stale))
+        self._account(ev, stale=bool(stale))
+
+    def _account(self, ev: Evaluation | None, stale: bool) -> None:
+        lines = []
+        if ev is not None:
+            for acc in ev.accounts:
+                lines.append(self.account_line(acc))
+        self.account_lines = lines
+        color = f"color: {STALE.name()}; font-style: italic;" if stale else ""
+        html = "<br>".join(lines) if lines else "Account: —"
+        self.account.setText(f"<div style='{color}'>{html}</div>")
+
+    def account_line(self, acc: AccountResult) -> str:
+        """One pinned line per settlement currency: state then every account figure."""
+        state = STATE_TEXT.get(str(acc.state), str(acc.state))
+        bits = [
+            f"<b>Account {escape(acc.currency)}</b> <span style='background:{STATE_COLORS[str(acc.state)].name()}'>&nbsp;{state}&nbsp;</span>"
+        ]
+        for name, label in ACCOUNT_FIGURES:
+            value = getattr(acc, name)
+            if name.startswith("cross_liquidation"):
+                if value is None:
+                    continue
+                text = fmt_pct(value)
+            elif name == "margin_ratio":
+                text = fmt_ratio(value)
+            else:
+                text = money(value, acc.currency, signed=name == "unrealized_pnl")
+            bits.append(f"{label}&nbsp;{escape(text)}")  # the currency is profile text: never markup
+        return " · ".join(bits)
