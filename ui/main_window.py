@@ -36,7 +36,15 @@ from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
 from ui.document import Figures, PlanDocument
-from ui.files.exports import export_grid_csv, export_plot_pngs, export_positions_csv, export_report, remember_folder, start_folder
+from ui.files.exports import (
+    export_grid_csv,
+    export_plot_pngs,
+    export_positions_csv,
+    export_report,
+    file_stem,
+    remember_folder,
+    start_folder,
+)
 from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_dialog
 from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
@@ -56,11 +64,6 @@ PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
 #: The action plan re-evaluates the account many times, so it follows an edit once typing pauses.
 ACTION_PLAN_DELAY_MS = 300
 DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
-
-
-def _file_stem(name: str) -> str:
-    """A file name from a plan name ("BTC hedge / May" -> "BTC-hedge-May"); "plan" when nothing is left."""
-    return "-".join("".join(c if c.isalnum() or c in "-_." else " " for c in name).split()).strip(".") or "plan"
 
 
 def last_plan_path(settings: QSettings) -> Path | None:
@@ -388,7 +391,7 @@ class MainWindow(QMainWindow):
 
     def file_save_as(self) -> bool:
         doc = self.document
-        name = doc.path.name if doc.path is not None else f"{_file_stem(doc.plan.name)}.plan.json"
+        name = doc.path.name if doc.path is not None else f"{file_stem(doc.plan.name)}.plan.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save plan as", str(start_folder(doc) / name), PLAN_FILTER)
         return self._save(Path(path)) if path else False
 

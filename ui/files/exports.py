@@ -65,12 +65,16 @@ def _ask_path(parent: QWidget, title: str, default: str, filt: str, doc: PlanDoc
     return Path(path) if path else None
 
 
+def file_stem(name: str, fallback: str = "plan") -> str:
+    """A file name from a plan name ("BTC hedge / May" -> "BTC-hedge-May"); ``fallback`` when nothing is left."""
+    return "-".join("".join(c if c.isalnum() or c in "-_." else " " for c in name).split()).strip(".") or fallback
+
+
 def _default_stem(doc: PlanDocument) -> str:
-    """A file name from the plan's file or name ("My BTC hedge" -> "My-BTC-hedge")."""
+    """Export file name: the plan file's stem, else the plan name."""
     if doc.path is not None:
         return doc.path.name.removesuffix(".json").removesuffix(".plan")
-    stem = "-".join("".join(c if c.isalnum() or c in "-_." else " " for c in doc.plan.name).split())
-    return stem or "position-plan"
+    return file_stem(doc.plan.name, "position-plan")
 
 
 def _failed(parent: QWidget, title: str, path: Path, exc: Exception) -> None:

@@ -89,7 +89,7 @@ class AccountPanel(QWidget):
     def sync(self) -> None:
         doc = self.document
         acc = doc.draft.account
-        if not self.name.hasFocus() and self.name.text() != doc.draft.name:
+        if not self.name.isModified() and self.name.text() != doc.draft.name:  # never under the user's typing
             self.name.setText(doc.draft.name)
         settle = doc.profile.settle_currency
         stable = settle in ("USDT", "USDC", "USD")
