@@ -149,17 +149,32 @@ def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:
         if d.plan is not None and d.plan != plan:
             parts.append(" <b>(ran on an earlier version of the plan; run it again for the figures above)</b>")
         parts.append("</p>")
-        if d.headers and d.rows:
-            head = ([""] if d.row_labels else []) + d.headers
-            parts.append("<table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>")
-            for r, row in enumerate(d.rows):
-                label = [d.row_labels[r] if r < len(d.row_labels) else ""] if d.row_labels else []
-                cells = "".join(f"<td>{_esc(c).replace(chr(10), '<br>')}</td>" for c in [*label, *row])
-                parts.append(f"<tr>{cells}</tr>")
+        if d.headers and d.rows and d.row_labels:
+            parts.append(_grid_as_rows(d))
+        elif d.headers and d.rows:
+            parts.append(
+                "<table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in d.headers) + "</tr>"
+            )
+            for row in d.rows:
+                parts.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>")
             parts.append("</table>")
         if d.summary:
             parts.append(f"<p>{_esc(d.summary)}</p>")
     return "".join(parts)
+
+
+def _grid_as_rows(d: DrillRecord) -> str:
+    """A row-label x column grid (legs x venues) as one table row per column and row label, so any number of
+    venues fits the page width: "venue | leg | figures" (a cell's lines joined by "; ")."""
+    rows = ["<table border='1' cellspacing='0' cellpadding='3' width='100%'><tr><th>profile</th><th>leg</th><th>figures</th></tr>"]
+    for c, column in enumerate(d.headers):
+        for r, label in enumerate(d.row_labels):
+            cell = d.rows[r][c] if r < len(d.rows) and c < len(d.rows[r]) else ""
+            figures = "; ".join(line.strip() for line in cell.splitlines() if line.strip())
+            first = f"<td rowspan='{len(d.row_labels)}'><b>{_esc(column)}</b></td>" if r == 0 else ""
+            rows.append(f"<tr>{first}<td>{_esc(label)}</td><td>{_esc(figures)}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
 
 
 def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> str:

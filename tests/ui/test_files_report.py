@@ -190,7 +190,7 @@ def test_open_recent_lists_the_plan_opened_and_saved(window, tmp_path, monkeypat
     shutil.copy(COINM, src)
     window.open_path(src)
     window.recent_menu.aboutToShow.emit()
-    assert [a.text() for a in window.recent_menu.actions()][0] == str(src.resolve())
+    assert window.recent_menu.actions()[0].text() == str(src.resolve())
 
 
 # -- file modes ---------------------------------------------------------------------------------------
