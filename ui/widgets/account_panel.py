@@ -67,6 +67,7 @@ class AccountPanel(QWidget):
         if name != self.document.draft.name:
             self.document.update_plan(text="Rename plan", name=name)
         self.name.setText(self.document.draft.name)
+        self.name.setCursorPosition(0)
 
     def _balance_box(self, ccy: str) -> NumberEdit:
         box = NumberEdit(decimals=4, step=0.1, minimum=0.0, maximum=MAX_BALANCE)
@@ -91,6 +92,7 @@ class AccountPanel(QWidget):
         acc = doc.draft.account
         if not self.name.isModified() and self.name.text() != doc.draft.name:  # never under the user's typing
             self.name.setText(doc.draft.name)
+            self.name.setCursorPosition(0)  # a long name shows its beginning
         settle = doc.profile.settle_currency
         stable = settle in ("USDT", "USDC", "USD")
         self.wallet.setSuffix(f" {settle}")
