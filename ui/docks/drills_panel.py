@@ -251,10 +251,13 @@ class DrillsPanel(QWidget):
     # -- results kept for the report -------------------------------------------------
     def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:
         """Keep what tab ``title`` now shows (table cells, summary) with the plan it ran on."""
-        headers = [table.horizontalHeaderItem(c).text() if table.horizontalHeaderItem(c) else "" for c in range(table.columnCount())]
+        def text(item: QTableWidgetItem | None) -> str:
+            return item.text() if item is not None else ""
+
+        headers = [text(table.horizontalHeaderItem(c)) for c in range(table.columnCount())]
         labels: list[str] = []
         if title == "Profiles":
-            labels = [table.verticalHeaderItem(r).text() if table.verticalHeaderItem(r) else "" for r in range(table.rowCount())]
+            labels = [text(table.verticalHeaderItem(r)) for r in range(table.rowCount())]
         rows = [
             [table.item(r, c).text() if table.item(r, c) is not None else "" for c in range(table.columnCount())]
             for r in range(table.rowCount())
