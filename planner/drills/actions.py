@@ -308,6 +308,8 @@ def action_plan(
             group = 0 if risk_ok and full and restored > 1e-12 else 1 if risk_ok and restored > 1e-12 else 2
             if liq == liq_before and ratio == _worst(ev)[0]:
                 return  # changes none of the figures that matter
+            if at_risk and restored <= 1e-12:
+                return  # does nothing for the legs at risk (or takes distance from them)
         c = 0.0 if cost is None else max(cost, 0.0)
         c_acc = value_in_account(c, leg) if leg is not None else c
         efficiency = (restored or 0.0) / max(c_acc, 1e-9)
@@ -475,8 +477,6 @@ def action_plan(
                 f"Too late for a stop on {_name(r)}: liquidation comes first at {lp:,.2f}",
                 f"The mark {l.mark:,.2f} is only {_pct(r.distance_to_liquidation or 0.0)} from liquidation, inside the "
                 f"{_pct(settings.stop_buffer, 1)} buffer a stop needs to fire before it; add margin or reduce instead.",
-                lp,
-                "price",
                 leg=r,
                 urgency=urgency,
             )
@@ -499,7 +499,11 @@ def action_plan(
             f"before liquidation at {lp:,.2f}"
             if moved and lp is not None
             else f"{settings.stop_distance:.0%} beyond the mark"
-            + ("" if lp is None else f", {abs(stop - lp) / l.mark:.1%} of the mark before liquidation at {lp:,.2f}")
+            + (
+                ""
+                if lp is None or abs(stop - lp) > 3 * settings.stop_distance * l.mark
+                else f", {abs(stop - lp) / l.mark:.1%} of the mark before liquidation at {lp:,.2f}"
+            )
         )
         add(
             "stop_loss",

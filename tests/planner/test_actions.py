@@ -75,7 +75,7 @@ def test_funding_audit_uses_plan_rate() -> None:
     lp = evaluate(_cross_plan(), prof, marks={"BTCUSDT": 47200.0}).legs[0].liquidation_price
     assert lp == pytest.approx(47188.76, abs=0.01)
     assert stop.title == f"Too late for a stop on #1 BTCUSDT cross: liquidation comes first at {lp:,.2f}"
-    assert stop.amount == lp and stop.plan_after is None
+    assert stop.amount is None and stop.plan_after is None
     dist = next(s for s in ap.steps if s.kind == "top_up_distance")
     assert dist.liquidation_after[0] == pytest.approx(47200.0 * 0.9, rel=1e-6)
 
