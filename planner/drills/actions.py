@@ -458,9 +458,11 @@ def action_plan(
     slip = Slippage(fixed=settings.gap_slippage)
     for r in ev.legs:
         l = legs[r.index]
-        lp = r.liquidation_price
+        # A cross leg's liquidation price is its symbol's for the whole cross group: for a hedge leg it can lie on
+        # the side where the leg gains, where it does not limit the leg's stop.
+        lp = r.liquidation_price if r.liquidation_price is not None and (l.mark - r.liquidation_price) * l.s > 0 else None
         wanted = l.mark * (1 - l.s * settings.stop_distance)
-        urgency = math.inf if r.distance_to_liquidation is None else r.distance_to_liquidation
+        urgency = math.inf if lp is None or r.distance_to_liquidation is None else r.distance_to_liquidation
         if r.state == "liquidation":
             add(
                 "stop_loss",

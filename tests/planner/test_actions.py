@@ -444,3 +444,22 @@ def test_zero_funding_is_not_a_step() -> None:
     assert [s.title for s in action_plan(_two_btc_legs(), prof).steps if s.kind == "audit_funding"] == [
         "Funding over 24 h: pays 16.32 USDT"
     ]
+
+
+def test_hedge_leg_stop_is_not_blocked_by_the_groups_liquidation_on_its_winning_side() -> None:
+    """Five-leg book: the cross BTC group (2 long, 0.5 short) liquidates at 36,554.36, below the mark 61,000.
+
+    That price lies where the short hedge #2 gains, so its stop is the usual 4 % above the mark (63,440), not
+    "too late"; the long #1's stop 4 % below (58,560) sits far above that liquidation.
+    """
+    plan = load_plan(PLANS / "cross-book-5legs.plan.json")
+    prof = get_profile(plan.profile_id)
+    ev = evaluate(plan, prof)
+    assert ev.legs[1].liquidation_price == pytest.approx(36554.36, abs=0.01)
+    stops = {s.legs[0]: s for s in action_plan(plan, prof, evaluation=ev).steps if s.kind == "stop_loss"}
+    assert stops[1].title == "Stop-loss for #2 BTCUSDT cross at 63,440.00 (4% beyond the mark)"
+    assert stops[1].amount == pytest.approx(63440.0) and stops[0].amount == pytest.approx(58560.0)
+    # #5 ETH isolated long, liquidation 2,891.57: the 4 % stop (2,928) is 1.2 % of the mark above it, and a 2 % gap
+    # past the stop (2,869.44) would cross the liquidation price, which the step says.
+    assert stops[4].amount == pytest.approx(2928.0) and stops[4].amount - 0.005 * 3050.0 > ev.legs[4].liquidation_price
+    assert "would reach liquidation at 2,891.57 first" in stops[4].detail
