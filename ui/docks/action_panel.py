@@ -70,7 +70,8 @@ def _wrapped(text: str, *, bold: bool = False) -> QLabel:
 def step_figures(step: ActionStep) -> str:
     """One line of the step's numbers: amount, cost, distance restored, ratio and state after (empty when none)."""
     parts = []
-    if step.amount is not None:
+    same_as_cost = step.cost is not None and step.currency == step.cost_currency and step.amount == step.cost
+    if step.amount is not None and not same_as_cost:  # a deposit's amount is its cost: shown once
         if step.currency == "price":
             parts.append(f"at {step.amount:,.2f}")
         elif step.currency == "x":
