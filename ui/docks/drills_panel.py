@@ -251,6 +251,7 @@ class DrillsPanel(QWidget):
     # -- results kept for the report -------------------------------------------------
     def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:
         """Keep what tab ``title`` now shows (table cells, summary) with the plan it ran on."""
+
         def text(item: QTableWidgetItem | None) -> str:
             return item.text() if item is not None else ""
 
@@ -258,10 +259,7 @@ class DrillsPanel(QWidget):
         labels: list[str] = []
         if title == "Profiles":
             labels = [text(table.verticalHeaderItem(r)) for r in range(table.rowCount())]
-        rows = [
-            [table.item(r, c).text() if table.item(r, c) is not None else "" for c in range(table.columnCount())]
-            for r in range(table.rowCount())
-        ]
+        rows = [[text(table.item(r, c)) for c in range(table.columnCount())] for r in range(table.rowCount())]
         self._records[title] = DrillRecord(title, setup, headers, rows, summary, row_labels=labels, plan=plan or self.plan)
 
     def report_records(self) -> list[DrillRecord]:
