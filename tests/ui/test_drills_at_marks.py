@@ -73,7 +73,7 @@ def test_shock_gap_and_path_start_from_the_mark_on_screen(window, qtbot):
     _tab(window, "Price path")
     with qtbot.waitSignal(drills.sigEquityPath, timeout=20000) as blocker:
         qtbot.mouseClick(drills.path_run, Qt.LeftButton)
-    hours, equity, _label = blocker.args
+    _hours, equity, _label = blocker.args
     start = evaluate(doc.plan, doc.profile, marks={"BTCUSDT": 48000.0})
     assert equity[0] == pytest.approx(start.account.equity, rel=1e-9)
     assert equity[0] != pytest.approx(evaluate(doc.plan, doc.profile).account.equity, rel=1e-9)
