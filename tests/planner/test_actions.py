@@ -202,7 +202,7 @@ def test_leverage_answer_limited_by_the_tier_at_entry() -> None:
     qty = round(cap1 * 1.1 / entry, 4)  # value at entry 1.1 x cap (tier 2), at the mark 0.99 x cap (tier 1)
     plan = _one_leg("short", qty, entry, mark, 10, wallet=cap1)
     prof = get_profile("binance-usdm")
-    assert evaluate(plan, prof).legs[0].max_leverage == lev1
+    assert evaluate(plan, prof).legs[0].max_leverage == lev2  # one basis for max leverage everywhere: the value at entry
     shocked = _shocked(plan, None, 0, 0.001)
     assert _bisect_leverage(plan, None, 0, 0.001) == lev2 == _scan_leverage(plan, None, 0, 0.001)
     assert _leg_state(plan, 0, lev2, shocked) == "safe"
