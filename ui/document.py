@@ -96,6 +96,8 @@ class PlanCommand(QUndoCommand):
         self.doc, self.old, self.new, self.key = doc, old, new, merge_key
         self.old_unmapped = list(old_unmapped or [])
         self.new_unmapped = list(new_unmapped or [])
+        # A venue switch keeps its mapping, so redo shows the same header notes and keeps the plot on the same leg.
+        self.mapping = (doc.mapping, doc.mapping_source_name) if merge_key == "venue" else None
 
     def id(self) -> int:
         return (zlib.crc32(self.key.encode()) & 0x3FFFFFFF) + 1 if self.key else -1
@@ -105,12 +107,15 @@ class PlanCommand(QUndoCommand):
             return False
         self.new = other.new
         self.new_unmapped = other.new_unmapped
+        self.mapping = other.mapping
         self.setText(other.text())
         # Switching through venues and back to the first one is no step at all.
         self.setObsolete(self.new == self.old and self.new_unmapped == self.old_unmapped)
         return True
 
     def redo(self) -> None:
+        if self.mapping is not None:
+            self.doc.mapping, self.doc.mapping_source_name = self.mapping
         self.doc._install(self.new, unmapped=self.new_unmapped)
 
     def undo(self) -> None:

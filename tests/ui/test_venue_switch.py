@@ -128,6 +128,7 @@ def test_switch_venue_maps_legs_and_every_figure_is_the_new_venue(window, qtbot,
     doc.undo_stack.redo()
     assert doc.plan == expected.plan
     assert_screen_is_engine(window, profile_id)
+    assert window.results_panel.thresholds.text().split("\n")[1].startswith(f"Legs mapped from {source.name}")
 
 
 def test_coinm_switch_is_inverse_at_equal_usd_value(window, qtbot):
