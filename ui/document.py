@@ -24,6 +24,7 @@ from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import plan_problems
+from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import Account, Plan, Position
@@ -79,11 +80,24 @@ def price_grid(
 
 
 class PlanCommand(QUndoCommand):
-    """Swap whole plans: undo restores the exact previous plan."""
+    """Swap whole plans: undo restores the exact previous plan (and its legs left off by a venue switch)."""
 
-    def __init__(self, doc: PlanDocument, old: Plan, new: Plan, text: str, merge_key: str | None) -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        old: Plan,
+        new: Plan,
+        text: str,
+        merge_key: str | None,
+        old_unmapped: list[LegMapping] | None = None,
+        new_unmapped: list[LegMapping] | None = None,
+    ) -> None:
         super().__init__(text)
         self.doc, self.old, self.new, self.key = doc, old, new, merge_key
+        self.old_unmapped = list(old_unmapped or [])
+        self.new_unmapped = list(new_unmapped or [])
+        # A venue switch keeps its mapping, so redo shows the same header notes and keeps the plot on the same leg.
+        self.mapping = (doc.mapping, doc.mapping_source_name) if merge_key == "venue" else None
 
     def id(self) -> int:
         return (zlib.crc32(self.key.encode()) & 0x3FFFFFFF) + 1 if self.key else -1
@@ -92,13 +106,20 @@ class PlanCommand(QUndoCommand):
         if not isinstance(other, PlanCommand) or other.key != self.key or self.key is None:
             return False
         self.new = other.new
+        self.new_unmapped = other.new_unmapped
+        self.mapping = other.mapping
+        self.setText(other.text())
+        # Switching through venues and back to the first one is no step at all.
+        self.setObsolete(self.new == self.old and self.new_unmapped == self.old_unmapped)
         return True
 
     def redo(self) -> None:
-        self.doc._install(self.new)
+        if self.mapping is not None:
+            self.doc.mapping, self.doc.mapping_source_name = self.mapping
+        self.doc._install(self.new, unmapped=self.new_unmapped)
 
     def undo(self) -> None:
-        self.doc._install(self.old)
+        self.doc._install(self.old, unmapped=self.old_unmapped)
 
 
 class PlanDocument(QObject):
@@ -125,6 +146,17 @@ class PlanDocument(QObject):
         self.eval_ms = 0.0
         self.evaluation: Evaluation | None = None
         self.focus: str | None = None  # symbol of the liquidation plot
+        #: Legs of the draft that the last venue switch could not map (each with its reason):
+        #: they are not in the plan, the Results table shows them as rows with "—" and the reason.
+        self.unmapped: list[LegMapping] = []
+        self._plan_unmapped: list[LegMapping] = []  # the same for ``plan`` (what undo restores)
+        #: The last venue switch's mapping (notes for the Results header), None after other changes of venue.
+        self.mapping: VenueMapping | None = None
+        self.mapping_source_name = ""  # the venue the last switch mapped from
+        #: The draft (and its unmapped legs) before a run of venue switches with no edit between
+        #: them: each switch of the run maps from it, so stepping through the list with the
+        #: arrow keys never loses a leg a venue on the way does not list.
+        self._venue_origin: tuple[Plan, list[LegMapping]] | None = None
         self._grid: np.ndarray | None = None
         self._view_range: tuple[float, float] | None = None
         self._view_serial = 0
@@ -138,6 +170,11 @@ class PlanDocument(QObject):
     # -- reading -----------------------------------------------------------
     def _profile_for(self, plan: Plan) -> ExchangeProfile:
         return resolve_profile(plan, self.user_profiles)
+
+    def draft_profile_name(self) -> str:
+        """Name of the draft's venue (its id when the id names no known profile)."""
+        profile, _ = self.check(self.draft)
+        return profile.name if profile is not None else self.draft.profile_id
 
     def is_dirty(self) -> bool:
         return not self.undo_stack.isClean()
@@ -165,22 +202,26 @@ class PlanDocument(QObject):
         return result[0], list(result[1])
 
     # -- editing -----------------------------------------------------------
-    def apply_plan(self, new_plan: Plan, text: str, merge_key: str | None = None) -> bool:
+    def apply_plan(self, new_plan: Plan, text: str, merge_key: str | None = None, unmapped: list[LegMapping] | None = None) -> bool:
         """Validate ``new_plan`` and, if it is fine, push it as one undoable edit.
 
         Consecutive edits with the same ``merge_key`` (keystrokes in one field)
         merge into one undo step. On problems the draft keeps the new plan, the
         problems are emitted and the last valid plan stays on show.
+        ``unmapped``: legs a venue switch left out of ``new_plan`` (None keeps the draft's).
         """
         self.draft = new_plan
+        self._venue_origin = None  # an edit ends a run of venue switches
+        if unmapped is not None:
+            self.unmapped = list(unmapped)
         profile, problems = self.check(new_plan)
         if problems or profile is None:
             self._set_problems(problems)
             return False
-        if new_plan == self.plan:
+        if new_plan == self.plan and self.unmapped == self._plan_unmapped:
             self._set_problems([])
             return True
-        self.undo_stack.push(PlanCommand(self, self.plan, new_plan, text, merge_key))
+        self.undo_stack.push(PlanCommand(self, self.plan, new_plan, text, merge_key, self._plan_unmapped, self.unmapped))
         return True
 
     def refuse(self, problems: list[Problem]) -> None:
@@ -232,8 +273,46 @@ class PlanDocument(QObject):
         return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg")
 
     def set_profile(self, profile_id: str) -> bool:
-        """Switch the exchange profile (undoable); positions are kept even if a symbol is not listed."""
-        return self.apply_plan(self.draft.model_copy(update={"profile": profile_id}), f"Switch profile to {profile_id}")
+        """Switch the exchange profile: one undoable step ("Switch to OKX") that maps the legs.
+
+        Legs go to the new venue's perpetual of the same coin with
+        :func:`planner.engine.venues.map_plan` (the mapping ``evaluate --profile``
+        and the comparison drill use): linear <-> inverse at equal USD value at
+        entry, funding rates carried by coin at the same rate per hour. A leg the
+        venue does not list is left out of the plan and kept in ``unmapped`` with
+        its reason. What-if marks are carried to the new symbols (old keys kept, so
+        undo finds them). If the draft's venue cannot be read, only the id changes.
+        """
+        try:
+            target = resolve_profile(self.draft.model_copy(update={"profile": profile_id}), self.user_profiles)
+        except PlannerError as exc:
+            self.refuse(list(exc.problems))
+            return False
+        origin = self._venue_origin or (self.draft, list(self.unmapped))
+        base, base_unmapped = origin
+        try:
+            source: ExchangeProfile | None = self._profile_for(base)
+        except PlannerError:
+            source = None
+        text = f"Switch to {target.name}"
+        if source is None or source.id == target.id:
+            self.mapping = None
+            if source is None:
+                new, unmapped = base.model_copy(update={"profile": profile_id}), base_unmapped
+            else:
+                new, unmapped = base, base_unmapped  # back to the run's first venue: its exact plan
+            ok = self.apply_plan(new, text, merge_key="venue", unmapped=unmapped)
+        else:
+            mapping = map_plan(base, target, source)
+            for leg in mapping.legs:
+                if leg.target_index is None or leg.target_symbol is None or leg.source_symbol not in self.marks:
+                    continue
+                scale = mapping.plan.positions[leg.target_index].entry_price / base.positions[leg.index].entry_price
+                self.marks[leg.target_symbol] = self.marks[leg.source_symbol] * scale
+            self.mapping, self.mapping_source_name = mapping, source.name
+            ok = self.apply_plan(mapping.plan, text, merge_key="venue", unmapped=mapping.unmapped)
+        self._venue_origin = origin
+        return ok
 
     def set_mark(self, symbol: str, price: float | None) -> None:
         """What-if mark for ``symbol`` (not undoable); None returns to the plan's mark."""
@@ -274,6 +353,7 @@ class PlanDocument(QObject):
         plan = load_plan(path)
         self.plan = self.draft = plan
         self.marks = {}
+        self.unmapped, self._plan_unmapped, self.mapping = [], [], None
         self.path = Path(path)
         self.undo_stack.clear()
         self._grid = None
@@ -286,6 +366,7 @@ class PlanDocument(QObject):
         plan = Plan(profile=self.plan.profile, account=Account(wallet_balance=10000.0), name="Untitled plan")
         self.plan = self.draft = plan
         self.marks = {}
+        self.unmapped, self._plan_unmapped, self.mapping = [], [], None
         self.path = None
         self.undo_stack.clear()
         self._grid = None
@@ -315,14 +396,22 @@ class PlanDocument(QObject):
             self.problems = list(problems)
         self.problemsChanged.emit(self.problems)
 
-    def _install(self, plan: Plan, initial: bool = False) -> None:
+    def _install(self, plan: Plan, initial: bool = False, unmapped: list[LegMapping] | None = None) -> None:
         """Make ``plan`` the shown plan (from a command or a load) and re-evaluate."""
         profile, problems = self.check(plan)
         self.draft = plan
+        self._venue_origin = None  # undo/redo/load: the next switch maps from what is on screen
+        if unmapped is not None:
+            self.unmapped = list(unmapped)
         if profile is not None and not problems:
+            if unmapped is not None:
+                self._plan_unmapped = list(unmapped)
             if profile.id != self.profile.id:
                 self._grid = None  # another venue's numbers: zoom to the new levels
                 self._view_serial += 1
+                if self.mapping is not None and self.mapping.target_id != profile.id:
+                    self.mapping = None  # undone (or another way to this venue): its notes do not apply
+                self._follow_focus(self.plan, plan)
             self.plan = plan
             self.profile = profile
             self._evaluate()
@@ -336,6 +425,17 @@ class PlanDocument(QObject):
         self._set_problems(problems)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
+
+    def _follow_focus(self, old: Plan, new: Plan) -> None:
+        """Keep the liquidation plot on the same leg when a venue switch renames its symbol."""
+        if self.focus is None or any(p.symbol == self.focus for p in new.positions):
+            return
+        index = next((i for i, p in enumerate(old.positions) if p.symbol == self.focus), None)
+        if self.mapping is not None and index is not None:
+            index = next((m.target_index for m in self.mapping.legs if m.index == index), None)
+        self.focus = new.positions[index].symbol if index is not None and index < len(new.positions) else None
+        if self.focus is None and new.positions:
+            self.focus = new.positions[0].symbol
 
     def _evaluate(self) -> None:
         """The one evaluation of this change (the plan was validated by ``check``), then the plots' curves."""

@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
     def _on_changed(self, plan: Plan, evaluation: Evaluation | None) -> None:
         doc = self.document
         self.results_panel.refresh()
-        self.drills_panel.set_context(plan, doc.profile, evaluation)
+        self.drills_panel.set_context(plan, doc.profile, evaluation, marks=dict(doc.marks))
         self._action_timer.start()
         self.status_profile.setText(f"Profile: {doc.profile.name}  |  rule: {doc.profile.rule}")
         self.status_eval.setText(f"evaluated in {doc.eval_ms:.1f} ms" if evaluation is not None else "not evaluated: fix the marked fields")

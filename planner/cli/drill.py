@@ -209,9 +209,14 @@ def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
     ]
     for i, p in r.per_leg.items():
         lines.append(f"    {i + 1}. {plan.positions[i].symbol}: {p:.2%}")
+    for i in r.already_liquidated:
+        lines.append(f"    {i + 1}. {plan.positions[i].symbol}: already liquidated at its mark (no probability)")
     if r.closed_form is not None:
         lines.append(f"  closed form (no jumps): {r.closed_form:.2%}")
-    return {"text": "\n".join(lines), "json": asdict(r) | {"event": preset.id}}
+    out = asdict(r)
+    if not r.already_liquidated:
+        del out["already_liquidated"]  # the key appears only when a leg is past liquidation at its mark
+    return {"text": "\n".join(lines), "json": out | {"event": preset.id}}
 
 
 def _compare(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> DrillOutput:

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -73,7 +74,12 @@ class MarketModel:
 
 @dataclass(frozen=True)
 class McResult:
-    """Liquidation probability estimate with its 95 % half-width (fractions)."""
+    """Liquidation probability estimate with its 95 % half-width (fractions).
+
+    ``already_liquidated`` lists the legs (0-based) that are past liquidation at
+    the starting marks: they get no probability (they are not in ``per_leg``) and
+    ``probability`` covers the other legs only (0 with ``paths`` 0 when none is left).
+    """
 
     probability: float
     half_width: float
@@ -84,6 +90,7 @@ class McResult:
     per_leg: dict[int, float] = field(default_factory=dict)
     closed_form: float | None = None
     cancelled: bool = False
+    already_liquidated: tuple[int, ...] = ()
 
 
 def _norm_cdf(x: float) -> float:
@@ -264,8 +271,14 @@ def liquidation_probability(
     target_half_width: float | None = None,
     chunk: int = 8192,
     progress: Progress | None = None,
+    marks: dict[str, float] | None = None,
 ) -> McResult:
     """Probability that the plan is (partly) liquidated within ``horizon_hours``.
+
+    ``marks`` (symbol -> price in quote currency, e.g. the what-if marks on screen)
+    are where the paths start. A leg already liquidated at those marks is
+    reported in ``already_liquidated`` and left out of the simulation (a cross
+    account in liquidation takes all its legs with it).
 
     For a plan whose only exposure is one leg (or one isolated leg per symbol
     and nothing cross) each leg's barrier is its liquidation price and the
@@ -278,7 +291,31 @@ def liquidation_probability(
     _check(paths, steps, horizon_hours, model)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise PlannerError([Problem("seed", f"must be a whole number from 0 to 2^63 - 1 (got {seed!r})")], "drill")
+    plan = plan_at_marks(plan, marks)
     ev = evaluate(plan, profile)
+    gone = tuple(l.index for l in ev.legs if l.state == "liquidation")
+    if gone:
+        keep = [i for i in range(len(plan.positions)) if i not in gone]
+        if not keep:
+            return McResult(0.0, 0.0, 0, steps, horizon_hours, seed, {}, None, False, gone)
+        rest = plan.model_copy(update={"positions": [plan.positions[i] for i in keep]})
+        r = liquidation_probability(
+            rest,
+            profile,
+            model=model,
+            horizon_hours=horizon_hours,
+            paths=paths,
+            steps=steps,
+            seed=seed,
+            target_half_width=target_half_width,
+            chunk=chunk,
+            progress=progress,
+        )
+        return replace(
+            r,
+            per_leg={keep[j]: p for j, p in r.per_leg.items()},
+            already_liquidated=tuple(sorted(gone + tuple(keep[j] for j in r.already_liquidated))),
+        )
     legs = leg_inputs(plan, profile)
     if not legs:
         raise PlannerError([Problem("positions", "the plan has no positions to drill")], "drill")

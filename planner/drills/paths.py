@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
@@ -160,10 +161,14 @@ class PathResult:
     accounts: dict[str, PathAccount] = field(default_factory=dict)
 
 
-def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath) -> PathResult:
+def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[str, float] | None = None) -> PathResult:
     """Walk the plan along ``path`` with funding; isolated legs stop at their own
     liquidation (their margin is lost), each cross wallet when its equity falls
-    below its requirement. Every settlement currency is its own wallet."""
+    below its requirement. Every settlement currency is its own wallet.
+
+    ``marks`` (symbol -> price in quote currency, e.g. the what-if marks on screen)
+    are where the path starts: a relative path scales them instead of the plan's marks."""
+    plan = plan_at_marks(plan, marks)
     legs = leg_inputs(plan, profile)
     held = {l.spec.settle for l in legs}
     currencies = sorted(held | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c))

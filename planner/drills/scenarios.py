@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from planner.drills.marks import plan_at_marks
 from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate
 from planner.engine.validation import plan_problems
@@ -77,8 +78,17 @@ def shock_marks(plan: Plan, move: float | None = None, prices: dict[str, float] 
     return marks
 
 
-def shock(plan: Plan, profile: ExchangeProfile, move: float | None = None, prices: dict[str, float] | None = None) -> ShockResult:
+def shock(
+    plan: Plan,
+    profile: ExchangeProfile,
+    move: float | None = None,
+    prices: dict[str, float] | None = None,
+    marks: dict[str, float] | None = None,
+) -> ShockResult:
     """Evaluate the plan with every mark moved by ``move`` (or set to ``prices``).
+
+    ``marks`` (symbol -> price in quote currency, e.g. the what-if marks on screen)
+    are the marks the move starts from; symbols not in it start from the plan's mark.
 
     ``cross_close_order`` lists the cross legs a liquidation of the cross wallet
     would close, largest unrealised loss first. Rule and source: the
@@ -90,12 +100,13 @@ def shock(plan: Plan, profile: ExchangeProfile, move: float | None = None, price
     them; Binance publishes only the ADL queue of the *counterparties*
     (margin ratio x PnL %, https://www.binance.com/en/support/faq/360033525471).
     """
-    marks = shock_marks(plan, move, prices)
-    ev = evaluate(plan, profile, marks=marks)
+    plan = plan_at_marks(plan, marks)
+    moved = shock_marks(plan, move, prices)
+    ev = evaluate(plan, profile, marks=moved)
     liquidated = [l.index for l in ev.legs if l.state == "liquidation"]
     cross = [l for l in ev.legs if l.margin_mode == "cross"]
     order = [l.index for l in sorted(cross, key=lambda l: l.unrealized_pnl)] if any(l.state == "liquidation" for l in cross) else []
-    return ShockResult(move, marks, ev, liquidated, order)
+    return ShockResult(move, moved, ev, liquidated, order)
 
 
 # ---------------------------------------------------------------------------

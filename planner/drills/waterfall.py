@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import Evaluation, evaluate, leg_inputs, leg_upnl
 from planner.engine.tiers import position_value
 from planner.model.errors import PlannerError, Problem
@@ -146,12 +147,14 @@ def gap_waterfall(
     gap_beyond: float = 0.0,
     slippage: Slippage = Slippage(),
     insurance_fund_capacity: float = math.inf,
+    marks: dict[str, float] | None = None,
 ) -> Waterfall:
     """The price gaps to ``gap_price`` (default: ``gap_beyond`` past the liquidation price) and the liquidation fills with slippage.
 
     The trigger is the gap price; the close fills at ``slippage.fill_price``. For
     a cross leg the margin is what the cross wallet puts behind it with the
-    other legs at their marks.
+    other legs at their marks. ``marks`` (symbol -> price in quote currency, e.g. the
+    what-if marks on screen) replace the plan's marks before anything is computed.
     """
     problems = slippage.problems()
     if not 0 <= leg_index < len(plan.positions):
@@ -164,6 +167,7 @@ def gap_waterfall(
         problems.append(Problem("insurance_fund_capacity", f"must be zero or more, or unlimited (got {insurance_fund_capacity!r})"))
     if problems:
         raise PlannerError(problems, "drill")
+    plan = plan_at_marks(plan, marks)
     ev = evaluate(plan, profile)
     res = ev.legs[leg_index]
     leg = leg_inputs(plan, profile)[leg_index]

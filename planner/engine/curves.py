@@ -130,6 +130,10 @@ class FundingCurves:
     ``None`` if not within the horizon; ``isolated_liquidation_hours`` per isolated
     leg index, where funding is taken from the leg's own margin (Bybit example:
     200 USDT of funding moves a 1 BTC long's liquidation price up by 200).
+    Both are set only when funding is what liquidates: a leg (or the cross
+    account) already below its requirement at the marks is listed in
+    ``liquidated_at_mark`` (leg indices) instead, and a leg that pays no
+    funding (rate 0 or receiving) never gets a funding liquidation hour.
     """
 
     currency: str
@@ -140,6 +144,7 @@ class FundingCurves:
     settlement_hours: FloatArray
     liquidation_hour: float | None
     isolated_liquidation_hours: dict[int, float | None]
+    liquidated_at_mark: tuple[int, ...] = ()
 
 
 def funding_curves(
@@ -173,6 +178,7 @@ def funding_curves(
     paid_total = np.zeros(hours.shape)
     cross_paid = np.zeros(hours.shape)
     iso_liq: dict[int, float | None] = {}
+    at_mark: list[int] = []
     upnl0 = sum(float(leg_upnl(l, l.mark)) for l in legs)
     req0 = sum(float(leg_requirement(l, l.mark, traits, taker)) for l in legs)
     cross_req = sum(float(leg_requirement(l, l.mark, traits, taker)) for l in legs if l.cross)
@@ -183,17 +189,27 @@ def funding_curves(
         if l.cross:
             cross_paid += paid
         else:
-            eq = l.collateral + float(leg_upnl(l, l.mark)) - accrued(pay, sched, sched.hours)
+            eq0 = l.collateral + float(leg_upnl(l, l.mark))
             rq = float(leg_requirement(l, l.mark, traits, taker))
-            below = np.nonzero(eq < rq)[0]
+            if eq0 < rq:
+                at_mark.append(l.index)  # liquidated before any funding is paid
+                iso_liq[l.index] = None
+                continue
+            if pay <= 0.0:
+                iso_liq[l.index] = None  # pays nothing (or receives): funding cannot liquidate it
+                continue
+            below = np.nonzero(eq0 - accrued(pay, sched, sched.hours) < rq)[0]
             iso_liq[l.index] = float(sched.hours[below[0]]) if below.size else None
     wallet_eq = cw + sum(l.collateral for l in legs if not l.cross) + upnl0
     equity = wallet_eq - paid_total
     liq_hour = None
     if any(l.cross for l in legs):
-        cross_eq = cw + cross_upnl - cross_paid
-        below = np.nonzero(cross_eq < cross_req)[0]
-        liq_hour = float(hours[below[0]]) if below.size else None
+        if cw + cross_upnl < cross_req:
+            at_mark.extend(l.index for l in legs if l.cross)  # the cross account is liquidated before any funding
+        else:
+            cross_eq = cw + cross_upnl - cross_paid
+            below = np.nonzero(cross_eq < cross_req)[0]
+            liq_hour = float(hours[below[0]]) if below.size else None
     return FundingCurves(
         currency=ccy,
         hours=hours,
@@ -203,4 +219,5 @@ def funding_curves(
         settlement_hours=settle_times,
         liquidation_hour=liq_hour,
         isolated_liquidation_hours=iso_liq,
+        liquidated_at_mark=tuple(sorted(at_mark)),
     )

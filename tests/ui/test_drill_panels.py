@@ -81,7 +81,7 @@ def test_gap_tab_waterfall_rows_sum_and_answer(qtbot, profile):
     panel.run_gap()
     w = gap_waterfall(plan, profile, 0, gap_beyond=0.03, slippage=Slippage(fixed=0.01))
     assert panel.gap_table.rowCount() == len(w.rows) > 0
-    assert panel.gap_answer.text() == w.describe()
+    assert panel.gap_answer.text() == f"{w.describe()} (gap drill starting at marks on screen: BTCUSDT 50,000.00)"
 
 
 def test_csv_path_error_names_the_line(qtbot, profile):
@@ -217,7 +217,7 @@ def test_gap_tab_depth_profile(qtbot, profile):
     panel.gap_depth.setPlainText("0,2000\n0.5,3000\n2,1e9\n")
     panel.run_gap()
     w = gap_waterfall(plan, profile, 0, gap_beyond=0.02, slippage=parse_depth_levels("0,2000\n0.5,3000\n2,1e9\n"))
-    assert panel.gap_answer.text() == w.describe()
+    assert panel.gap_answer.text() == f"{w.describe()} (gap drill starting at marks on screen: BTCUSDT 50,000.00)"
     panel.gap_depth.setPlainText("0,2000\nx,y\n")
     panel.run_gap()
     assert "line 2" in panel.error.text()

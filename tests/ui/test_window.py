@@ -71,23 +71,25 @@ def test_profile_switch_changes_rule_and_figures(window):
     assert [p.symbol for p in plan.positions] == ["BTCUSDT", "ETHUSDT"]
     bybit = get_profile("bybit-linear")
     assert "BTCUSDT" in bybit.symbols and "ETHUSDT" not in bybit.symbols
-    # ETHUSDT is not listed on Bybit linear: the problem shows at the field, the plan is kept.
-    assert not doc.set_profile("bybit-linear")
-    assert doc.plan == plan and doc.draft.profile_id == "bybit-linear"
-    assert any(p.path == "positions.1.symbol" and "ETHUSDT" in p.message for p in doc.problems)
-    assert window.positions_table.model.data(window.positions_table.model.index(1, 0), 3)  # tooltip role
-    assert doc.evaluation.rule == "binance"
-    # Remove the ETH leg: the draft now fits Bybit and is evaluated with Bybit's rule.
+    # The switch maps the legs (one undo step): BTCUSDT is listed, ETHUSDT is not and keeps a row with its reason.
     binance_liq = doc.evaluation.legs[0].liquidation_price
-    assert doc.update_plan(funding_rates={"BTCUSDT": 0.0001}) is False  # still the ETH leg
-    assert doc.remove_position(1)
+    assert doc.set_profile("bybit-linear")
+    assert doc.undo_stack.undoText() == f"Switch to {bybit.name}"
     assert doc.profile.id == "bybit-linear" and doc.evaluation.rule == "bybit"
+    assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT"]
+    assert doc.plan.funding_rates == {"BTCUSDT": pytest.approx(plan.funding_rates["BTCUSDT"])}  # both settle every 8 h
+    assert [(m.index, m.source_symbol) for m in doc.unmapped] == [(1, "ETHUSDT")]
     ev = evaluate(doc.plan, bybit)
     assert doc.evaluation.legs[0].liquidation_price == pytest.approx(ev.legs[0].liquidation_price)
     assert doc.evaluation.legs[0].liquidation_price != pytest.approx(binance_liq, rel=1e-9)
+    results = window.results_panel.model
+    assert results.rowCount() == 2
+    assert results.data(results.index(1, 0)) == "— ETHUSDT (was #2)"
+    assert results.data(results.index(1, 1)) == f"— not mapped: {bybit.name} lists no ETH perpetual quoted in USD"
     assert "Bybit" in window.status_profile.text() or "bybit" in window.status_profile.text()
     doc.undo_stack.undo()
-    assert doc.plan == plan and doc.evaluation.rule == "binance"
+    assert doc.plan == plan and doc.evaluation.rule == "binance" and doc.unmapped == []
+    assert results.rowCount() == 2 and results.data(results.index(1, 0)).startswith("#2 ETHUSDT")
 
 
 def test_leverage_above_tier_max_is_refused(window):

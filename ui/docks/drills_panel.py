@@ -3,6 +3,9 @@
 Monte Carlo and path drills run on a QThread worker with a progress bar and
 Cancel; a new context (an edit) cancels the stale worker.
 
+Every drill runs at the marks on screen (the document's what-if marks, passed
+with the context) and its answer says which marks those were.
+
 The last result of each tab is kept (:meth:`DrillsPanel.report_records`) with
 the plan it ran on, so File › Export › Report prints the drills of the session.
 """
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner.drills.events import bundled_events
+from planner.drills.marks import marks_in_use, plan_at_marks
 from planner.drills.montecarlo import liquidation_probability
 from planner.drills.partial import partial_liquidation
 from planner.drills.paths import flash_crash, parse_path_csv, run_path, steady_bleed
@@ -113,6 +117,7 @@ class DrillsPanel(QWidget):
         self.plan: Plan | None = None
         self.profile: ExchangeProfile | None = None
         self.evaluation: Evaluation | None = None
+        self.marks: dict[str, float] = {}  # what-if marks on screen (symbol -> price), empty = the plan's marks
         self.worker: DrillWorker | None = None
         self._old_workers: list[DrillWorker] = []
         self._records: dict[str, DrillRecord] = {}
@@ -268,11 +273,16 @@ class DrillsPanel(QWidget):
         return [self._records[t] for t in order if t in self._records]
 
     # -- context ------------------------------------------------------------------
-    def set_context(self, plan, profile, evaluation=None) -> None:
-        """A new plan/profile cancels a stale drill; a what-if mark drag (same plan) lets it finish."""
+    def set_context(self, plan, profile, evaluation=None, marks: dict[str, float] | None = None) -> None:
+        """The plan, profile and marks on screen (``marks``: what-if marks by symbol, quote currency).
+
+        A new plan/profile cancels a stale drill; a what-if mark drag (same plan) lets it finish
+        (its answer names the marks it ran at).
+        """
         if plan != self.plan or profile is not self.profile:
             self.cancel_worker()
         self.plan, self.profile, self.evaluation = plan, profile, evaluation
+        self.marks = dict(marks or {})
         n = max(1, len(plan.positions)) if plan is not None else 1
         self.gap_leg.setMaximum(n)
         self.partial_leg.setMaximum(n)
@@ -288,13 +298,21 @@ class DrillsPanel(QWidget):
     def _fail(self, exc: PlannerError) -> None:
         self.error.setText(exc.describe())
 
+    def marks_text(self) -> str:
+        """Which marks a drill runs at, e.g. "at marks on screen: BTCUSDT 45,000 (what-if), ETHUSDT 2,500"."""
+        if self.plan is None:
+            return ""
+        used = marks_in_use(self.plan, self.marks)
+        parts = [f"{sym} {fmt_price(px)}" + (" (what-if)" if sym in self.marks else "") for sym, px in used.items()]
+        return "at marks on screen: " + ", ".join(parts)
+
     # -- synchronous drills -----------------------------------------------------------
     def run_shock(self) -> None:
         if not self._ready():
             return
         assert self.plan is not None and self.profile is not None  # checked by _ready()
         try:
-            r = shock(self.plan, self.profile, move=self.shock_move.value() / 100.0)
+            r = shock(self.plan, self.profile, move=self.shock_move.value() / 100.0, marks=self.marks)
         except PlannerError as exc:
             return self._fail(exc)
         rows = []
@@ -314,10 +332,13 @@ class DrillsPanel(QWidget):
         order = ", ".join(str(i + 1) for i in r.cross_close_order) or "none"
         a = r.account
         self.shock_summary.setText(
+            f"Move of {self.shock_move.value():+g} % from the marks on screen ({self.marks_text()[len('at marks on screen: ') :]}). "
             f"Account equity {fmt_money(a.equity, a.currency)}, ratio {fmt_ratio(a.margin_ratio)} ({a.state}); "
             f"cross legs closed first: {order}"
         )
-        self._keep("Shock", self.shock_table, self.shock_summary.text(), f"every mark moved {self.shock_move.value():+.2f} %")
+        self._keep(
+            "Shock", self.shock_table, self.shock_summary.text(), f"every mark moved {self.shock_move.value():+.2f} %, {self.marks_text()}"
+        )
 
     def run_gap(self) -> None:
         if not self._ready():
@@ -328,14 +349,21 @@ class DrillsPanel(QWidget):
                 slip = parse_depth_levels(self.gap_depth.toPlainText())
             else:
                 slip = Slippage(fixed=self.gap_slip.value() / 100.0)
-            w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0, slippage=slip)
+            w = gap_waterfall(
+                self.plan,
+                self.profile,
+                self.gap_leg.value() - 1,
+                gap_beyond=self.gap_beyond.value() / 100.0,
+                slippage=slip,
+                marks=self.marks,
+            )
         except PlannerError as exc:
             return self._fail(exc)
         _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v, w.currency)] for name, v in w.rows])
-        self.gap_answer.setText(w.describe())
+        self.gap_answer.setText(f"{w.describe()} (gap drill starting {self.marks_text()})")
         model = "order-book depth" if self.gap_model.currentIndex() == 1 else f"{self.gap_slip.value():.2f} % slippage"
         setup = f"leg #{self.gap_leg.value()} {w.symbol}, gap {self.gap_beyond.value():.2f} % past liquidation, {model}"
-        self._keep("Gap / slippage", self.gap_table, self.gap_answer.text(), setup)
+        self._keep("Gap / slippage", self.gap_table, self.gap_answer.text(), f"{setup}, {self.marks_text()}")
 
     def run_partial(self) -> None:
         if not self._ready():
@@ -347,12 +375,12 @@ class DrillsPanel(QWidget):
             if price <= 0:
                 from planner.engine.evaluate import evaluate
 
-                lp = evaluate(self.plan, self.profile).legs[i].liquidation_price
+                lp = evaluate(plan_at_marks(self.plan, self.marks), self.profile).legs[i].liquidation_price
                 if lp is None:
                     self.error.setText("This leg has no liquidation price; enter a mark to test.")
                     return
                 price = lp
-            steps = partial_liquidation(self.plan, self.profile, i, price)
+            steps = partial_liquidation(plan_at_marks(self.plan, self.marks), self.profile, i, price)
         except PlannerError as exc:
             return self._fail(exc)
         _fill(
@@ -381,7 +409,7 @@ class DrillsPanel(QWidget):
             return
         assert self.plan is not None and self.profile is not None  # checked by _ready()
         try:
-            rows = compare_profiles(self.plan, self.profile, list(bundled_profiles().values()))
+            rows = compare_profiles(plan_at_marks(self.plan, self.marks), self.profile, list(bundled_profiles().values()))
         except PlannerError as exc:
             return self._fail(exc)
         self.compare_rows = rows
@@ -462,7 +490,7 @@ class DrillsPanel(QWidget):
         assert self.plan is not None and self.profile is not None  # checked by _ready()
         key = self.event_combo.currentData()
         preset = self.events[key]
-        plan, profile = self.plan, self.profile
+        plan, profile, marks, where = self.plan, self.profile, dict(self.marks), self.marks_text()
         vol, seed, paths = self.event_vol.value() / 100.0, self.event_seed.value(), self.event_paths.value()
         try:
             preset = preset.model_copy(
@@ -477,21 +505,36 @@ class DrillsPanel(QWidget):
 
         def job(progress):
             return liquidation_probability(
-                plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress
+                plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress, marks=marks
             )
 
-        self._runs["Event drill"] = (plan, f"{preset.name}, volatility {vol * 100:.1f} %/yr, {paths:,} paths, seed {seed}")
-        self._start(job, self._show_mc)
+        self._runs["Event drill"] = (plan, f"{preset.name}, volatility {vol * 100:.1f} %/yr, {paths:,} paths, seed {seed}, {where}")
+        self._start(job, lambda r: self._show_mc(r, where))
 
-    def _show_mc(self, r) -> None:
+    def _show_mc(self, r, where: str = "") -> None:
         self.progress.setValue(1000)
-        text = f"P(liquidation within {r.horizon_hours:g} h) = {fmt_pct(r.probability)} ± {fmt_pct(r.half_width)} ({r.paths:,} paths, seed {r.seed})"
-        if r.closed_form is not None:
-            text += f"; closed form without jumps {fmt_pct(r.closed_form)}"
-        if r.cancelled:
-            text += " — cancelled, partial estimate"
+        gone = ", ".join(f"#{i + 1}" for i in r.already_liquidated)
+        if r.already_liquidated and not r.per_leg:
+            text = f"Every leg is already liquidated {where}: nothing left to simulate."
+        else:
+            text = f"P(liquidation within {r.horizon_hours:g} h) = {fmt_pct(r.probability)} ± {fmt_pct(r.half_width)} ({r.paths:,} paths, seed {r.seed})"
+            if r.already_liquidated:
+                text += f" for the legs not yet liquidated; leg {gone} already liquidated"
+            if r.closed_form is not None:
+                text += f"; closed form without jumps {fmt_pct(r.closed_form)}"
+            if r.cancelled:
+                text += " — cancelled, partial estimate"
+            text = f"{text}; {where}" if where else text
         self.mc_summary.setText(text)
-        _fill(self.event_table, ["Leg", "P(liquidated)"], [[str(i + 1), fmt_pct(p)] for i, p in sorted(r.per_leg.items())])
+        names = self.plan.positions if self.plan is not None else []
+        rows = {i: [f"#{i + 1} {names[i].symbol}" if i < len(names) else f"#{i + 1}", fmt_pct(p)] for i, p in r.per_leg.items()}
+        rows.update(
+            {
+                i: [f"#{i + 1} {names[i].symbol}" if i < len(names) else f"#{i + 1}", "already liquidated at the marks on screen"]
+                for i in r.already_liquidated
+            }
+        )
+        _fill(self.event_table, ["Leg", "P(liquidated)"], [rows[i] for i in sorted(rows)])
         plan, setup = self._runs.get("Event drill", (self.plan, ""))
         self._keep("Event drill", self.event_table, text, setup, plan)
         self.mcFinished.emit(r)
@@ -500,7 +543,7 @@ class DrillsPanel(QWidget):
         if not self._ready():
             return
         assert self.plan is not None and self.profile is not None  # checked by _ready()
-        plan, profile = self.plan, self.profile
+        plan, profile, marks, where = self.plan, self.profile, dict(self.marks), self.marks_text()
         try:
             kind = self.path_kind.currentIndex()
             if kind == 0:
@@ -511,13 +554,14 @@ class DrillsPanel(QWidget):
                 path = parse_path_csv(self.path_csv.toPlainText())
         except PlannerError as exc:
             return self._fail(exc)
-        self._runs["Price path"] = (plan, path.label)
-        self._start(lambda progress: run_path(plan, profile, path), lambda r: self._show_path(r, path.label))
+        self._runs["Price path"] = (plan, f"{path.label}, {where}")
+        self._start(lambda progress: run_path(plan, profile, path, marks=marks), lambda r: self._show_path(r, path.label, where))
 
-    def _show_path(self, r, label: str) -> None:
+    def _show_path(self, r, label: str, where: str = "") -> None:
         self.progress.setValue(1000)
         ev = "; ".join(f"leg {i + 1} liquidated at {h:.2f} h, price {fmt_price(p)}" for i, (h, p) in sorted(r.liquidations.items()))
-        self.path_summary.setText(ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}")
+        text = ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}"
+        self.path_summary.setText(f"Path starting {where}. {text}" if where else text)
         plan, setup = self._runs.get("Price path", (self.plan, label))
         self._keep("Price path", self.path_table, self.path_summary.text(), setup, plan)
         self.sigEquityPath.emit(r.hours, r.equity, label)

@@ -91,6 +91,8 @@ class EquityPlot(QWidget):
         iso = [f"leg #{i + 1} at {h:,.1f} h" for i, h in c.isolated_liquidation_hours.items() if h is not None]
         if iso:
             note += "; isolated liquidation by funding: " + ", ".join(iso)
+        if c.liquidated_at_mark:
+            note += "; already liquidated at the marks on screen: " + ", ".join(f"leg #{i + 1}" for i in c.liquidated_at_mark)
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
         self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account; {note}.")
         self.plot.setXRange(0.0, horizon, padding=0.02)

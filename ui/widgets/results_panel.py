@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
+from planner.engine.venues import LegMapping
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money, rounding_side
 from planner.present.glossary import FIGURES, explain
 from planner.present.trust import badge_text, distance_level, stale_banner, stale_summary, worse
@@ -102,7 +103,7 @@ class ResultsModel(QAbstractTableModel):
         doc = self.document
         self.ev = ev
         self.stale = ev is None or doc.draft != doc.plan
-        rows = len(doc.draft.positions)
+        rows = len(doc.draft.positions) + len(doc.unmapped)
         if rows != self._rows:
             self.beginResetModel()
             self._rows = rows
@@ -126,7 +127,16 @@ class ResultsModel(QAbstractTableModel):
         # Any difference (a wallet, a rate, another leg) changes every figure, so all rows with figures are stale.
         return self.stale and row < len(self.document.draft.positions)
 
+    def unmapped_for_row(self, row: int) -> LegMapping | None:
+        """The leg a venue switch could not map shown on ``row`` (rows after the draft's legs), else None."""
+        n = len(self.document.draft.positions)
+        extra = self.document.unmapped
+        return extra[row - n] if n <= row < n + len(extra) else None
+
     def why_no_figures(self, row: int) -> str:
+        gone = self.unmapped_for_row(row)
+        if gone is not None:
+            return f"not mapped to {self.document.draft_profile_name()}: {gone.reason}"
         probs = self.document.problems_at(f"positions.{row}")
         if probs:
             return probs[0].message
@@ -157,8 +167,10 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.document.draft.positions):
+        if not index.isValid():
             return None
+        if index.row() >= len(self.document.draft.positions):
+            return self._unmapped_data(index, role)
         row, col = index.row(), COLUMNS[index.column()]
         pos = self.document.draft.positions[row]
         leg = self.leg_for_row(row)
@@ -182,6 +194,27 @@ class ResultsModel(QAbstractTableModel):
             return f
         if role == Qt.ItemDataRole.TextAlignmentRole and col.name not in ("leg", "state"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _unmapped_data(self, index: _Index, role: int) -> Any:
+        """A leg the venue switch left out: its old symbol, "—" and the reason (never an old venue's figure)."""
+        gone = self.unmapped_for_row(index.row())
+        if gone is None:
+            return None
+        col = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col.name == "leg":
+                return f"— {gone.source_symbol} (was #{gone.index + 1})"
+            if col.name == "state":
+                return f"— not mapped: {gone.reason}"  # spans the figure columns (ResultsPanel)
+            return "—"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"Leg #{gone.index + 1} {gone.source_symbol} is {self.why_no_figures(index.row())}. "
+                "It is left out of the plan (no figures); Undo restores the previous venue's plan."
+            )
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(STALE)
         return None
 
     # -- formatting ---------------------------------------------------------------
@@ -271,6 +304,7 @@ class ResultsPanel(QWidget):
         self._refit.setInterval(150)
         self._refit.timeout.connect(self._measure)
         self._shown: tuple[Any, ...] = ()
+        self._spans = False
         # A refused edit changes the draft (and problems) but not the plan: rows and the banner must follow it.
         document.problemsChanged.connect(lambda *_: self.refresh())
         self.refresh()
@@ -283,7 +317,7 @@ class ResultsPanel(QWidget):
         widths = []
         for c, col in enumerate(COLUMNS):
             w = hfm.horizontalAdvance(col.header) + 18
-            for r in range(min(self.model.rowCount(), 40)):  # enough to size the columns, cheap at 200 legs
+            for r in range(min(len(self.document.draft.positions), 40)):  # enough to size the columns, cheap at 200 legs
                 text = self.model.data(self.model.index(r, c)) or ""
                 w = max(w, fm.horizontalAdvance(str(text) + "0") + 12)  # one digit of headroom
             widths.append(w)
@@ -351,24 +385,53 @@ class ResultsPanel(QWidget):
         self._shown = shown
         rows_before = self.model.rowCount()
         self.model.set_evaluation(ev)
+        self._span_unmapped()
         self._detail()
         if rows_before == self.model.rowCount():
             self._refit.start()
         if ev is None:
             self.thresholds.setText("No figures: the plan has problems (marked in red at the fields).")
         else:
-            what_if = ", ".join(f"{k} {v:,.6g}" for k, v in doc.marks.items())
+            on_plan = {p.symbol for p in doc.plan.positions}
+            what_if = ", ".join(f"{k} {v:,.6g}" for k, v in doc.marks.items() if k in on_plan)
+            mapped, notes = self.mapping_lines()
             self.thresholds.setText(
                 f"{ev.profile_name} — {ev.thresholds.describe()}"
                 + (f" — what-if mark: {what_if}" if what_if else "")
+                + (f"\n{mapped}" if mapped else "")
                 + "".join(f"\nWarning: {w}" for w in ev.warnings)
             )
-            self.thresholds.setToolTip(f"Rule '{ev.rule}': {ev.formula}")
+            self.thresholds.setToolTip("\n".join([f"Rule '{ev.rule}': {ev.formula}", *notes]))
         stale = stale_summary(doc.plan, doc.draft, doc.problems) if ev is not None else ""
         self.banner.setText(stale_banner(doc.plan, doc.draft, doc.problems) if stale else "")
         self.banner.setToolTip(stale)
         self.banner.setVisible(bool(stale))
         self._account(ev, stale=bool(stale))
+
+    def mapping_lines(self) -> tuple[str, list[str]]:
+        """One line naming how the last venue switch mapped the legs on screen, and its notes (tooltip)."""
+        doc = self.document
+        m = doc.mapping
+        if m is None or m.target_id != doc.plan.profile_id or m.identity:
+            return "", []
+        pairs = ", ".join(f"{l.source_symbol} → {l.target_symbol}" for l in m.legs if l.mapped and l.source_symbol != l.target_symbol)
+        gone = len(m.unmapped)
+        line = f"Legs mapped from {doc.mapping_source_name}" + (f": {pairs}" if pairs else " (same symbols)")
+        if gone:
+            line += f"; {gone} leg{'s' if gone > 1 else ''} not listed here (rows with —)"
+        notes = [f"#{l.index + 1} {l.source_symbol}: {n}" for l in m.legs for n in l.notes] + list(m.account_notes)
+        return line, notes
+
+    def _span_unmapped(self) -> None:
+        """Rows of legs the venue switch left out: the reason spans the figure columns."""
+        n = len(self.document.draft.positions)
+        rows = self.model.rowCount()
+        if rows == n and not self._spans:
+            return
+        self.view.clearSpans()
+        for r in range(n, rows):
+            self.view.setSpan(r, COL["state"], 1, len(COLUMNS) - COL["state"])
+        self._spans = rows > n
 
     def _account(self, ev: Evaluation | None, stale: bool) -> None:
         lines = []
