@@ -64,7 +64,13 @@ def type_in(qtbot):
 
     def _type(field, text: str, key=Qt.Key_Return) -> None:
         edit = field if isinstance(field, QLineEdit) else field.edit
+        # Under load the window may not be active yet: a Tab then moves no focus and the
+        # field never finishes editing. A user types into a focused field, so wait for it.
         edit.setFocus()
+        if edit.isVisible():
+            edit.window().activateWindow()
+            edit.setFocus()
+            qtbot.waitUntil(edit.hasFocus, timeout=3000)
         qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
         qtbot.keyClick(edit, Qt.Key_Delete)
         if text:
