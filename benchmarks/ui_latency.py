@@ -3,7 +3,7 @@
 ``python benchmarks/ui_latency.py [--json]``. An edit is timed from the spin
 box value change to both plots and the results model updated (all of it runs
 synchronously in the valueChanged slot chain). Targets (issue 10): median <= 4 ms and
-p99 <= 16 ms for 20 legs; cold start <= 1.5 s; <= 300 MB.
+p99 <= 12 ms for 20 legs; cold start <= 1.5 s; <= 300 MB.
 
 ``edit_ms_median_200`` / ``edit_ms_p99_200``: the same edit on a 200-leg cross
 book (``benchmarks/book.py``: BTC/ETH/SOL on binance-usdm, every leg cross at
