@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
-from planner.engine.funding import Schedule, accrued, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.evaluate import LegInput, cross_wallet, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
+from planner.engine.funding import Schedule, accrued, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -76,7 +76,10 @@ def price_curves(
     """Equity and requirement of the account as ``symbol``'s mark runs over ``prices``."""
     traits = profile.traits
     taker = profile.fees.taker
-    legs = leg_inputs(plan, profile, marks) if legs is None else legs
+    if legs is None:
+        legs, at = legs_and_figures(plan, profile, marks)
+    else:
+        at = legs_at_marks(legs, plan, traits, taker)
     spec = profile.symbols[symbol]
     ccy = spec.settle
     prices = np.asarray(prices, dtype=float)
@@ -87,10 +90,16 @@ def price_curves(
     iso_total = np.zeros(prices.shape)
     iso_curves: list[IsolatedCurve] = []
     keeps_leftover = profile.policies.leftover_margin == "trader"
+    # A leg of another symbol stays at its mark: its figures there (the same numbers as at a one-price grid).
+    alive_rq = np.zeros(prices.shape)
     for l in mine:
-        p = prices if l.pos.symbol == symbol else np.float64(l.mark)
-        upnl = leg_upnl(l, p)
-        rq = leg_requirement(l, p, traits, taker)
+        upnl: FloatArray | float
+        rq: FloatArray | float
+        if l.pos.symbol == symbol:
+            upnl = leg_upnl(l, prices)
+            rq = leg_requirement(l, prices, traits, taker)
+        else:
+            upnl, rq = at.upnl[l.index], at.requirement[l.index]
         if l.cross:
             cross_eq = cross_eq + upnl
             cross_rq = cross_rq + rq
@@ -99,16 +108,11 @@ def price_curves(
         alive = eq >= rq
         left = np.where(alive, eq, np.maximum(rq, 0.0) if keeps_leftover else 0.0)
         iso_total = iso_total + left
+        alive_rq = alive_rq + np.where(alive, rq, 0.0)
         if l.pos.symbol == symbol:
             iso_curves.append(
                 IsolatedCurve(l.index, np.broadcast_to(eq, prices.shape).astype(float), np.broadcast_to(rq, prices.shape).astype(float))
             )
-    alive_rq = np.zeros(prices.shape)
-    for l in mine:
-        if not l.cross:
-            p = prices if l.pos.symbol == symbol else np.float64(l.mark)
-            rq = leg_requirement(l, p, traits, taker)
-            alive_rq = alive_rq + np.where(l.collateral + leg_upnl(l, p) >= rq, rq, 0.0)
     return PriceCurves(
         symbol=symbol,
         currency=ccy,
@@ -160,17 +164,20 @@ def funding_curves(
     """Account equity over ``horizon_hours`` as funding accrues (positive rate: longs pay)."""
     horizon = float(horizon_hours if horizon_hours is not None else plan.horizon_hours)
     ccy = currency or profile.settle_currency
-    all_legs = leg_inputs(plan, profile, marks)
+    all_legs, at = legs_and_figures(plan, profile, marks)
     legs = [l for l in all_legs if l.spec.settle == ccy]
-    traits, taker = profile.traits, profile.fees.taker
     cw = cross_wallet(plan, profile, all_legs, ccy)
     schedules: dict[float, Schedule] = {}
+    intervals: dict[str, float] = {}
     pays = []
     for l in legs:
-        interval = symbol_interval_hours(profile, l.pos.symbol)
-        sched = schedules.setdefault(interval, settlement_schedule(profile.funding, interval, horizon, start_hour_utc))
-        rate = plan.funding_rates.get(l.pos.symbol, 0.0)
-        pays.append((l, sched, float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse))))
+        sym = l.pos.symbol
+        if sym not in intervals:
+            intervals[sym] = symbol_interval_hours(profile, sym)
+        interval = intervals[sym]
+        if interval not in schedules:
+            schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start_hour_utc)
+        pays.append((l, interval, at.funding[l.index]))
     settle_times = np.unique(np.concatenate([s.hours for s in schedules.values()])) if schedules else np.zeros(0)
     # Step curve: evaluate just before and at each settlement so the steps draw square.
     base = np.linspace(0.0, horizon, max(n_points, 2))
@@ -179,18 +186,21 @@ def funding_curves(
     cross_paid = np.zeros(hours.shape)
     iso_liq: dict[int, float | None] = {}
     at_mark: list[int] = []
-    upnl0 = sum(float(leg_upnl(l, l.mark)) for l in legs)
-    req0 = sum(float(leg_requirement(l, l.mark, traits, taker)) for l in legs)
-    cross_req = sum(float(leg_requirement(l, l.mark, traits, taker)) for l in legs if l.cross)
-    cross_upnl = sum(float(leg_upnl(l, l.mark)) for l in legs if l.cross)
-    for l, sched, pay in pays:
-        paid = accrued(pay, sched, hours)
+    upnl0 = sum(at.upnl[l.index] for l in legs)
+    req0 = sum(at.requirement[l.index] for l in legs)
+    cross_req = sum(at.requirement[l.index] for l in legs if l.cross)
+    cross_upnl = sum(at.upnl[l.index] for l in legs if l.cross)
+    # Share of one payment settled by each time (per schedule): a leg's accrued funding is its payment times it.
+    done = {interval: accrued(1.0, sched, hours) for interval, sched in schedules.items()}
+    done_own: dict[float, FloatArray] = {}
+    for l, interval, pay in pays:
+        paid = pay * done[interval]
         paid_total += paid
         if l.cross:
             cross_paid += paid
         else:
-            eq0 = l.collateral + float(leg_upnl(l, l.mark))
-            rq = float(leg_requirement(l, l.mark, traits, taker))
+            eq0 = l.collateral + at.upnl[l.index]
+            rq = at.requirement[l.index]
             if eq0 < rq:
                 at_mark.append(l.index)  # liquidated before any funding is paid
                 iso_liq[l.index] = None
@@ -198,7 +208,10 @@ def funding_curves(
             if pay <= 0.0:
                 iso_liq[l.index] = None  # pays nothing (or receives): funding cannot liquidate it
                 continue
-            below = np.nonzero(eq0 - accrued(pay, sched, sched.hours) < rq)[0]
+            sched = schedules[interval]
+            if interval not in done_own:
+                done_own[interval] = accrued(1.0, sched, sched.hours)
+            below = np.nonzero(eq0 - pay * done_own[interval] < rq)[0]
             iso_liq[l.index] = float(sched.hours[below[0]]) if below.size else None
     wallet_eq = cw + sum(l.collateral for l in legs if not l.cross) + upnl0
     equity = wallet_eq - paid_total

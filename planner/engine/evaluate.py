@@ -24,7 +24,7 @@ from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
 from planner.engine.tiers import (
     TierTable,
-    initial_margin,
+    initial_margin_rate,
     maintenance_margin,
     maintenance_rate_amount,
     max_leverage_at,
@@ -289,7 +289,41 @@ def leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | N
 
     One symbol has one mark: a leg without ``mark_price`` takes the mark given
     on another leg of its symbol (validation refuses legs whose marks differ).
+    The legs of the last plan, profile and marks asked for are kept (plans and
+    profiles are frozen), so the evaluation and the curves of one edit build them once.
     """
+    return list(_prepared(plan, profile, marks, figures=False)[0])
+
+
+def legs_and_figures(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> tuple[list[LegInput], LegsAtMarks]:
+    """:func:`leg_inputs` and :func:`legs_at_marks` of the plan (kept for the last plan, profile and marks)."""
+    legs, at = _prepared(plan, profile, marks, figures=True)
+    assert at is not None
+    return list(legs), at
+
+
+#: (plan, profile, marks key, legs, figures at the marks or None) of the last call: one edit evaluates and draws one plan.
+_LAST_PREPARED: tuple[Plan, ExchangeProfile, tuple[tuple[str, float], ...], tuple[LegInput, ...], LegsAtMarks | None] | None = None
+
+
+def _prepared(
+    plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, figures: bool
+) -> tuple[tuple[LegInput, ...], LegsAtMarks | None]:
+    global _LAST_PREPARED
+    key = tuple(sorted(marks.items())) if marks else ()
+    hit = _LAST_PREPARED  # one read: another thread may replace it
+    if hit is not None and hit[0] is plan and hit[1] is profile and hit[2] == key:
+        legs, at = hit[3], hit[4]
+    else:
+        legs, at = tuple(_build_leg_inputs(plan, profile, marks)), None
+    if figures and at is None:
+        at = legs_at_marks(list(legs), plan, profile.traits, profile.fees.taker)
+    if hit is None or hit[3] is not legs or hit[4] is not at:
+        _LAST_PREPARED = (plan, profile, key, legs, at)
+    return legs, at
+
+
+def _build_leg_inputs(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None = None) -> list[LegInput]:
     out = []
     tables: dict[str, TierTable] = {}
     symbol_marks = symbol_mark_prices(plan)
@@ -324,11 +358,15 @@ def _with_close_fees(plan: Plan, profile: ExchangeProfile, legs: list[LegInput],
     bankruptcy price is computed from in Bybit's cross example).
     """
     out = []
+    upnl = [float(leg_upnl(o, o.mark)) for o in legs]
+    wallets: dict[str, float] = {}
     for l in legs:
         if l.cross:
             ccy = l.spec.settle
-            others = sum(float(leg_upnl(o, o.mark)) for o in legs if o.cross and o.spec.settle == ccy and o.index != l.index)
-            collateral = cross_wallet(plan, profile, legs, ccy) + others
+            others = sum(upnl[k] for k, o in enumerate(legs) if o.cross and o.spec.settle == ccy and o.index != l.index)
+            if ccy not in wallets:
+                wallets[ccy] = cross_wallet(plan, profile, legs, ccy)
+            collateral = wallets[ccy] + others
         else:
             collateral = l.collateral
         fee = bankruptcy_close_fee(l.s, l.q, l.entry, collateral, l.table.inverse, fee_rate)
@@ -364,6 +402,74 @@ def cross_wallet(plan: Plan, profile: ExchangeProfile, legs: list[LegInput], cur
     return wallet - sum(l.collateral for l in legs if not l.cross and l.spec.settle == currency)
 
 
+@dataclass(frozen=True)
+class LegsAtMarks:
+    """Per-leg figures at the marks, indexed by :attr:`LegInput.index` (settlement currency; tier 1-based).
+
+    ``upnl``/``requirement`` are :func:`leg_upnl`/:func:`leg_requirement` at the
+    leg's mark; ``funding`` the payment per settlement at the plan's rate
+    (positive: the account pays).
+    """
+
+    upnl: list[float]
+    requirement: list[float]
+    mm_rate: list[float]
+    mm_amount: list[float]
+    mm_here: list[float]
+    value: list[float]
+    tier: list[int]
+    initial_margin: list[float]
+    max_leverage: list[float]
+    funding: list[float]
+
+
+def legs_at_marks(legs: list[LegInput], plan: Plan, traits: RuleTraits, taker: float) -> LegsAtMarks:
+    """uPnL, requirement, maintenance, value, tier, IM, max leverage and funding of every leg at its mark.
+
+    The legs of one symbol share a tier table and are computed as columns:
+    the same element-wise formulas as :func:`leg_upnl`, :func:`leg_requirement`,
+    :func:`initial_margin`, :func:`max_leverage_at` and :func:`funding_payment`
+    leg by leg, hence the same numbers, without a numpy call per leg and figure.
+    """
+    n = max((l.index for l in legs), default=-1) + 1
+    out: dict[str, list[Any]] = {k: [0.0] * n for k in LegsAtMarks.__dataclass_fields__}
+    by_symbol: dict[str, list[LegInput]] = {}
+    for l in legs:
+        by_symbol.setdefault(l.pos.symbol, []).append(l)
+    for sym, group in by_symbol.items():
+        t = group[0].table
+        col: Callable[[list[float]], FloatArray] = lambda xs: np.asarray(xs, dtype=float)  # noqa: E731
+        s, q = col([float(l.s) for l in group]), col([l.q for l in group])
+        entry, mark = col([l.entry for l in group]), col([l.mark for l in group])
+        basis = entry if traits.mm_price_basis == "entry" else mark
+        mm = maintenance_margin(q, basis, t)
+        requirement = mm + taker * position_value(q, mark, t.inverse) if traits.close_fee_reserved else mm
+        requirement = requirement + col([l.close_fee_held for l in group])
+        mm_rate, mm_amount = maintenance_rate_amount(q, basis, t)
+        im_rate = initial_margin_rate(q, mark, t)
+        if im_rate is not None:
+            im = im_rate * position_value(q, mark, t.inverse)
+        else:
+            im = position_value(q, entry, t.inverse) / col([l.pos.leverage for l in group])
+        columns = {
+            "upnl": unrealized_pnl(s, q, entry, mark, t.inverse),
+            "requirement": requirement,
+            "mm_rate": np.broadcast_to(mm_rate, q.shape),
+            "mm_amount": np.broadcast_to(mm_amount, q.shape),
+            "mm_here": mm,
+            "value": position_value(q, mark, t.inverse),
+            "tier": tier_index(tier_measure(q, mark, t), t) + 1,
+            "initial_margin": im,
+            "max_leverage": max_leverage_at(q, entry, t),
+            "funding": funding_payment(s, q, mark, plan.funding_rates.get(sym, 0.0), t.inverse),
+        }
+        for key, values in columns.items():
+            target = out[key]
+            for l, v in zip(group, np.asarray(values).tolist(), strict=True):
+                target[l.index] = v
+    return LegsAtMarks(**out)
+
+
 # ---------------------------------------------------------------------------
 # evaluate
 # ---------------------------------------------------------------------------
@@ -391,13 +497,12 @@ def evaluate(
     fee_res = taker if traits.close_fee_reserved else 0.0
     th = thresholds_for(profile, plan)
     m_call = level_multiplier(th, "margin_call")
-    legs = leg_inputs(plan, profile, marks)
+    legs, at = legs_and_figures(plan, profile, marks)
 
     currencies = sorted({l.spec.settle for l in legs} | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c))
     cw = {c: cross_wallet(plan, profile, legs, c) for c in currencies}
-    # Per-leg values at the current marks.
-    upnl_at_mark = [float(leg_upnl(l, l.mark)) for l in legs]
-    req_at_mark = [float(leg_requirement(l, l.mark, traits, taker)) for l in legs]
+    # Per-leg values at the current marks, computed per symbol as columns (the same numbers as leg by leg).
+    upnl_at_mark, req_at_mark = at.upnl, at.requirement
 
     results: list[LegResult] = []
     warnings: list[str] = []
@@ -411,20 +516,37 @@ def evaluate(
             f"cross {ccy} wallet already liquidated at the current marks: equity {eq:,.6g} {ccy} is below the requirement"
             f" {rq:,.6g} {ccy}; no liquidation, bankruptcy or margin-call price for leg(s) {names}"
         )
+    # Cross groups (one per settlement currency) and their symbols: members and sums once, not once per leg.
+    groups: dict[str, list[LegInput]] = {}
     for l in legs:
-        mm_rate, mm_amount = maintenance_rate_amount(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table)
-        mm_here = float(maintenance_margin(l.q, l.entry if traits.mm_price_basis == "entry" else l.mark, l.table))
-        value = float(position_value(l.q, l.mark, l.table.inverse))
+        if l.cross:
+            groups.setdefault(l.spec.settle, []).append(l)
+    group_equity = {c: cw[c] + sum(upnl_at_mark[o.index] for o in g) for c, g in groups.items()}
+    group_requirement = {c: sum(req_at_mark[o.index] for o in g) for c, g in groups.items()}
+    symbol_parts: dict[tuple[str, str], tuple[list[LegInput], float, float]] = {}
+    for c, g in groups.items():
+        for sym in dict.fromkeys(o.pos.symbol for o in g):
+            others = [o for o in g if o.pos.symbol != sym]
+            symbol_parts[(c, sym)] = (
+                [o for o in g if o.pos.symbol == sym],
+                sum(upnl_at_mark[o.index] for o in others),
+                sum(req_at_mark[o.index] for o in others),
+            )
+    caps: dict[tuple[float, int], float] = {}
+    for l in legs:
+        mm_rate, mm_amount = at.mm_rate[l.index], at.mm_amount[l.index]
+        mm_here = at.mm_here[l.index]
+        value = at.value[l.index]
         upnl = upnl_at_mark[l.index]
         if l.cross:
-            group = [o for o in legs if o.cross and o.spec.settle == l.spec.settle]
-            equity = cw[l.spec.settle] + sum(upnl_at_mark[o.index] for o in group)
-            requirement = sum(req_at_mark[o.index] for o in group)
+            equity = group_equity[l.spec.settle]
+            requirement = group_requirement[l.spec.settle]
             if l.spec.settle in under_water:
                 lp = bp = mcp = None
             else:
+                same, upnl_others, req_others = symbol_parts[(l.spec.settle, l.pos.symbol)]
                 lp, bp, mcp = _cross_prices(
-                    l, group, cw[l.spec.settle], upnl_at_mark, req_at_mark, traits, taker, fee_res, m_call, root_cache, stack_cache
+                    l, same, cw[l.spec.settle], upnl_others, req_others, traits, taker, fee_res, m_call, root_cache, stack_cache
                 )
         else:
             equity = l.collateral + upnl
@@ -444,8 +566,11 @@ def evaluate(
             dist = dist_price / l.mark
         else:
             dist_price = dist = None
-        im = initial_margin(l.q, l.entry, l.mark, l.pos.leverage, l.table)
-        cap = max_value_for_leverage(l.pos.leverage, l.table)
+        im = at.initial_margin[l.index]
+        cap_key = (l.pos.leverage, id(l.table))
+        if cap_key not in caps:
+            caps[cap_key] = max_value_for_leverage(l.pos.leverage, l.table)
+        cap = caps[cap_key]
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         results.append(
             LegResult(
@@ -464,9 +589,9 @@ def evaluate(
                 collateral=l.collateral if not l.cross else cw[l.spec.settle],
                 initial_margin=im,
                 maintenance_margin=mm_here,
-                maintenance_rate=float(mm_rate),
-                maintenance_amount=float(mm_amount),
-                tier=int(tier_index(tier_measure(l.q, l.mark, l.table), l.table)) + 1,
+                maintenance_rate=mm_rate,
+                maintenance_amount=mm_amount,
+                tier=at.tier[l.index],
                 unrealized_pnl=upnl,
                 roe=upnl / im if im > 0 else 0.0,
                 equity=equity,
@@ -477,14 +602,14 @@ def evaluate(
                 distance_to_liquidation=dist,
                 distance_to_liquidation_price=dist_price,
                 break_even_price=break_even_price(l.entry, l.s, taker),
-                max_leverage=float(max_leverage_at(l.q, l.entry, l.table)),  # same basis as validation: entry notional
+                max_leverage=at.max_leverage[l.index],  # same basis as validation: entry notional
                 max_position_value=cap if math.isfinite(cap) else None,
                 close_fee=taker * value,
                 liquidation_fee=profile.liquidation_fee_for(l.pos.symbol)
                 * (float(position_value(l.q, lp, l.table.inverse)) if lp else value),
                 funding_rate=rate,
                 funding_interval_hours=symbol_interval_hours(profile, l.pos.symbol),
-                funding_per_interval=float(funding_payment(l.s, l.q, l.mark, rate, l.table.inverse)),
+                funding_per_interval=at.funding[l.index],
                 state=state,
             )
         )
@@ -580,7 +705,9 @@ class SymbolStack:
     def requirement(self, prices: FloatArray, traits: RuleTraits, taker: float) -> FloatArray:
         """Summed maintenance margin (+ reserved close fee) at each price."""
         basis = self.entry if traits.mm_price_basis == "entry" else prices
-        mm = maintenance_margin(self.q, basis, self.table) * np.ones_like(np.asarray(prices, dtype=np.float64))
+        mm = maintenance_margin(self.q, basis, self.table)
+        if mm.shape != np.broadcast_shapes(mm.shape, np.shape(prices)):  # entry basis: one value per leg, spread over the prices
+            mm = mm * np.ones_like(np.asarray(prices, dtype=np.float64))
         if traits.close_fee_reserved:
             mm = mm + taker * position_value(self.q, prices, self.table.inverse)
         total: FloatArray = (
@@ -595,10 +722,10 @@ class SymbolStack:
 
 def _cross_prices(
     l: LegInput,
-    group: list[LegInput],
+    same: list[LegInput],
     wallet: float,
-    upnl_at_mark: list[float],
-    req_at_mark: list[float],
+    upnl_others: float,
+    req_others: float,
     traits: RuleTraits,
     taker: float,
     fee_res: float,
@@ -608,6 +735,9 @@ def _cross_prices(
 ) -> tuple[float | None, float | None, float | None]:
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
+    ``same`` are the cross legs of the leg's symbol in its wallet (the leg
+    included); ``upnl_others``/``req_others`` the summed uPnL and requirement
+    of the wallet's other cross legs at their marks (settlement currency).
     Several legs of one symbol in one wallet (hedge mode) move together and
     share one liquidation price (Binance FAQ: "same ticker/symbol, both long
     and short position share the same liquidation price except isolated
@@ -616,11 +746,9 @@ def _cross_prices(
     (:func:`nearest_root`); the nearer one is the symbol's price, given to every
     leg of it. Cached per symbol and level.
     """
-    same = [o for o in group if o.pos.symbol == l.pos.symbol]
-    others = [o for o in group if o.pos.symbol != l.pos.symbol]
-    upnl_others = sum(upnl_at_mark[o.index] for o in others)
-    req_others = sum(req_at_mark[o.index] for o in others)
     out: list[float | None] = []
+    parts: dict[bytes, dict[str, FloatArray]] = {}
+    breaks: FloatArray | None = None
     for m in (1.0, 0.0, m_call):
         if len(same) == 1:
             collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
@@ -632,13 +760,26 @@ def _cross_prices(
         if key not in cache:
             stack = stacks.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
 
-            def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
-                eq = wallet + upnl_others + stack.upnl(price)
-                if m == 0.0:
-                    return eq - stack.close_fees(price, fee_res) - stack.held
-                return eq - m * (req_others + stack.requirement(price, traits, taker))
+            def part(name: str, price: FloatArray, stack: SymbolStack = stack) -> FloatArray:
+                # The three levels search the same start grids: the stack's sums there are computed once.
+                got = parts.setdefault(price.tobytes(), {})
+                if name not in got:
+                    if name == "upnl":
+                        got[name] = stack.upnl(price)
+                    elif name == "requirement":
+                        got[name] = stack.requirement(price, traits, taker)
+                    else:
+                        got[name] = stack.close_fees(price, fee_res)
+                return got[name]
 
-            breaks = np.concatenate([_tier_break_prices(o) for o in same]) if traits.mm_price_basis == "tested" else np.zeros(0)
+            def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
+                eq = wallet + upnl_others + part("upnl", price)
+                if m == 0.0:
+                    return eq - part("close_fees", price) - stack.held
+                return eq - m * (req_others + part("requirement", price))
+
+            if breaks is None:
+                breaks = np.concatenate([_tier_break_prices(o) for o in same]) if traits.mm_price_basis == "tested" else np.zeros(0)
             down = nearest_root(f, l.mark, down=True, breaks=breaks)
             up = nearest_root(f, l.mark, down=False, breaks=breaks)
             found = [p for p in (down, up) if math.isfinite(p) and p > 0]

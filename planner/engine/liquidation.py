@@ -457,14 +457,25 @@ def nearest_root(
     end = ref * MIN_PRICE_FRACTION if down else MAX_MEANINGFUL_PRICE
     if not down and ref >= end:
         return float("nan")
-    grid = ref * np.logspace(0.0, np.log10(end / ref), n_grid)
     b = np.zeros(0) if breaks is None else np.asarray(breaks, dtype=float).ravel()
-    b = b[np.isfinite(b) & ((b < ref) & (b > end) if down else (b > ref) & (b < end))]
-    if b.size:
-        grid = np.unique(np.concatenate([grid, b, b * (1 - 1e-12) if down else b * (1 + 1e-12)]))
-        grid = grid[::-1] if down else grid
-        grid = grid[(grid <= ref) if down else (grid >= ref)]
+    key = (ref, down, n_grid, b.tobytes())
+    grid = _GRIDS.get(key)
+    if grid is None:
+        grid = ref * np.logspace(0.0, np.log10(end / ref), n_grid)
+        b = b[np.isfinite(b) & ((b < ref) & (b > end) if down else (b > ref) & (b < end))]
+        if b.size:
+            grid = np.unique(np.concatenate([grid, b, b * (1 - 1e-12) if down else b * (1 + 1e-12)]))
+            grid = grid[::-1] if down else grid
+            grid = grid[(grid <= ref) if down else (grid >= ref)]
+        grid.flags.writeable = False
+        if len(_GRIDS) > 64:
+            _GRIDS.clear()
+        _GRIDS[key] = grid
     return _first_root_on_grid(func, grid, n_grid, levels)
+
+
+#: Search grids of :func:`nearest_root` by (start price, side, points, break prices): the levels of one search share them.
+_GRIDS: dict[tuple[float, bool, int, bytes], FloatArray] = {}
 
 
 def _first_root_on_grid(func: PriceFunction, grid: FloatArray, n_grid: int, levels: int) -> float:

@@ -95,55 +95,91 @@ def wallet_for(plan: Plan, profile: ExchangeProfile, currency: str) -> float | N
     return None
 
 
+#: Checks of single legs by (index, position, profile) identity; positions and profiles are frozen.
+_LEG_CHECKS: dict[tuple[int, int, int], tuple[Position, ExchangeProfile, list[Problem], str | None, float | None]] = {}
+
+
+def leg_problems(i: int, pos: Position, profile: ExchangeProfile) -> tuple[list[Problem], str | None, float | None]:
+    """Problems of leg ``i`` on its own, its settlement currency and its isolated margin.
+
+    The symbol must be listed (else the currency is None and nothing else is
+    checked), the leverage within the tier's maximum, the size within the last
+    tier, an isolated margin (settlement currency, after added/removed margin;
+    None for a cross leg) above the maintenance margin at entry. Kept per leg:
+    an edit of one leg of a 200-leg book checks that leg again, not the others.
+    """
+    key = (i, id(pos), id(profile))
+    hit = _LEG_CHECKS.get(key)
+    if hit is not None and hit[0] is pos and hit[1] is profile:
+        return list(hit[2]), hit[3], hit[4]
+    problems, ccy, margin = _check_leg(i, pos, profile)
+    if len(_LEG_CHECKS) > 4096:
+        _LEG_CHECKS.clear()
+    _LEG_CHECKS[key] = (pos, profile, problems, ccy, margin)
+    return list(problems), ccy, margin
+
+
+def _check_leg(i: int, pos: Position, profile: ExchangeProfile) -> tuple[list[Problem], str | None, float | None]:
+    problems: list[Problem] = []
+    where = f"positions.{i}"
+    spec = profile.symbols.get(pos.symbol)
+    if spec is None:
+        problems.append(
+            Problem(
+                f"{where}.symbol",
+                f"'{pos.symbol}' is not listed by profile '{profile.id}'; allowed: {_known_symbols(profile, pos.symbol)}",
+            )
+        )
+        return problems, None, None
+    table = TierTable.from_spec(spec)
+    q = formula_quantity(pos, spec)
+    value = float(position_value(q, pos.entry_price, table.inverse))
+    cap = leverage_cap_shown(float(max_leverage_at(q, pos.entry_price, table)), table)
+    if pos.leverage > cap * (1 + 1e-12) + 1e-12:
+        tier = int(tier_index(tier_measure(q, pos.entry_price, table), table)) + 1
+        problems.append(
+            Problem(
+                f"{where}.leverage",
+                f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.10g} {spec.settle}"
+                f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
+            )
+        )
+    beyond = largest_size_message(pos, spec, table, profile.id)
+    if beyond is not None:
+        problems.append(Problem(f"{where}.quantity", beyond))
+    ccy = spec.settle
+    margin = None
+    if pos.margin_mode is MarginMode.ISOLATED:
+        fee_rate = position_margin_fee_rate(profile)
+        m = effective_isolated_margin(pos, spec, fee_rate)
+        mm = float(maintenance_margin(q, pos.entry_price, table))
+        if fee_rate > 0.0:
+            mm += bankruptcy_close_fee(pos.side.sign, q, pos.entry_price, m, table.inverse, fee_rate)
+        fee = profile.fees.taker * value if profile.traits.close_fee_reserved else 0.0
+        if m <= mm + fee:
+            what = f"the maintenance margin {mm:,.6g} {ccy}" + (f" plus the reserved close fee {fee:,.6g} {ccy}" if fee else "")
+            problems.append(
+                Problem(
+                    f"{where}.isolated_margin",
+                    f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover {what} at entry;"
+                    f" allowed: more than {mm + fee:,.6g}",
+                )
+            )
+        margin = m
+    return problems, ccy, margin
+
+
 def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
     """Every reason the plan cannot be evaluated on ``profile`` (empty list = fine)."""
     problems: list[Problem] = []
     iso_used: dict[str, float] = {}
     for i, pos in enumerate(plan.positions):
-        where = f"positions.{i}"
-        spec = profile.symbols.get(pos.symbol)
-        if spec is None:
-            problems.append(
-                Problem(
-                    f"{where}.symbol",
-                    f"'{pos.symbol}' is not listed by profile '{profile.id}'; allowed: {_known_symbols(profile, pos.symbol)}",
-                )
-            )
+        own, ccy, margin = leg_problems(i, pos, profile)
+        problems += own
+        if ccy is None:
             continue
-        table = TierTable.from_spec(spec)
-        q = formula_quantity(pos, spec)
-        value = float(position_value(q, pos.entry_price, table.inverse))
-        cap = leverage_cap_shown(float(max_leverage_at(q, pos.entry_price, table)), table)
-        if pos.leverage > cap * (1 + 1e-12) + 1e-12:
-            tier = int(tier_index(tier_measure(q, pos.entry_price, table), table)) + 1
-            problems.append(
-                Problem(
-                    f"{where}.leverage",
-                    f"{pos.leverage:g}x exceeds the maximum {cap:g}x for a position value of {value:,.10g} {spec.settle}"
-                    f" (tier {tier} of {pos.symbol} on {profile.id}); allowed: 0 < leverage <= {cap:g}",
-                )
-            )
-        beyond = largest_size_message(pos, spec, table, profile.id)
-        if beyond is not None:
-            problems.append(Problem(f"{where}.quantity", beyond))
-        ccy = spec.settle
-        if pos.margin_mode is MarginMode.ISOLATED:
-            fee_rate = position_margin_fee_rate(profile)
-            m = effective_isolated_margin(pos, spec, fee_rate)
-            mm = float(maintenance_margin(q, pos.entry_price, table))
-            if fee_rate > 0.0:
-                mm += bankruptcy_close_fee(pos.side.sign, q, pos.entry_price, m, table.inverse, fee_rate)
-            fee = profile.fees.taker * value if profile.traits.close_fee_reserved else 0.0
-            if m <= mm + fee:
-                what = f"the maintenance margin {mm:,.6g} {ccy}" + (f" plus the reserved close fee {fee:,.6g} {ccy}" if fee else "")
-                problems.append(
-                    Problem(
-                        f"{where}.isolated_margin",
-                        f"isolated margin {m:,.6g} {ccy} (after added/removed margin) does not cover {what} at entry;"
-                        f" allowed: more than {mm + fee:,.6g}",
-                    )
-                )
-            iso_used[ccy] = iso_used.get(ccy, 0.0) + max(m, 0.0)
+        if margin is not None:
+            iso_used[ccy] = iso_used.get(ccy, 0.0) + max(margin, 0.0)
         wallet = wallet_for(plan, profile, ccy)
         if wallet is None:
             problems.append(
