@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.positions_table.selectionChangedTo.connect(self._select_row)
         self.profile_selector.details.clicked.connect(self.show_profile_details)
         self.liquidation_plot.markDragged.connect(doc.set_mark)
+        self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
 
@@ -182,13 +183,14 @@ class MainWindow(QMainWindow):
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
 
-        At 1280x720 this gives Plan ~360 px, Results ~420 px and the plots ~490 px;
-        at 1600x1000 Plan 400, Results 530, plots ~650. Results keeps ~60 % of the
+        At 1280x720 this gives Plan 350 px, Results 470 px (leg, state, liquidation price
+        and margin ratio columns) and the plots ~450 px; at 1600x1000 Plan 420, Results
+        576, plots ~590. Results keeps ~60 % of the
         right column's height, the Funding / Action plan / Drills tabs the rest.
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
-        plan = int(min(420, max(340, 0.25 * w)))
-        results = int(min(600, max(360, 0.33 * w)))
+        plan = int(min(420, max(350, 0.27 * w)))
+        results = int(min(600, max(470, 0.36 * w)))
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
         self.resizeDocks([self.results_dock, self.funding_dock], [int(0.6 * right), int(0.4 * right)], Qt.Orientation.Vertical)
@@ -209,7 +211,8 @@ class MainWindow(QMainWindow):
         """Start at DEFAULT_SIZE, or at the screen's available area when that is smaller (never larger than the screen)."""
         w, h = DEFAULT_SIZE
         screen = QGuiApplication.primaryScreen()
-        if screen is not None:
+        # The offscreen platform (tests, --screenshot) reports a nominal 800x600 screen: not a real limit.
+        if screen is not None and QGuiApplication.platformName() != "offscreen":
             avail = screen.availableGeometry()
             w, h = min(w, avail.width()), min(h, avail.height())
         self.resize(w, h)
@@ -477,8 +480,8 @@ class MainWindow(QMainWindow):
 
     def reset_zoom(self) -> None:
         """View › Reset plot zoom: both plots follow the plan again (clears the user-zoomed flag)."""
-        self.liquidation_plot.reset_zoom()
         self.equity_plot.reset_zoom()
+        self.document.reset_view()  # new view serial: the liquidation plot refits and clears its user-zoomed flag
 
     def closeEvent(self, event) -> None:
         if not self.maybe_save():
