@@ -58,7 +58,7 @@ class EquityPlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.info)
-        self.plot.setLabel("bottom", "Time from now (hours)")
+        self.plot.setLabel("bottom", "Hours from now")
         self.apply_style(LIGHT)
 
     def apply_style(self, style: PlotStyle) -> None:
@@ -97,7 +97,7 @@ class EquityPlot(QWidget):
         self.requirement_curve.setData(c.hours, c.requirement - self.equity_now)
         eq_at = np.interp(c.settlement_hours, c.hours, change) if c.settlement_hours.size else np.zeros(0)
         self.settlements.setData(c.settlement_hours, eq_at)
-        self.plot.setLabel("left", f"Equity change from now ({c.currency})")
+        self.plot.setLabel("left", f"Equity change ({c.currency})")
         if c.liquidation_hour is not None:
             self.liq_line.setValue(c.liquidation_hour)
             self.liq_line.show()

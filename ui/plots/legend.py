@@ -19,14 +19,24 @@ class OutsideLegend:
 
     def __init__(self, plot_item: pg.PlotItem) -> None:
         self.plot_item = plot_item
-        self.item = pg.LegendItem(offset=None, colCount=1, labelTextSize="8pt", frame=False, horSpacing=4, verSpacing=-6)
+        self.item = pg.LegendItem(offset=None, colCount=1, labelTextSize="8pt", frame=False, horSpacing=4, verSpacing=0)
         self.item.setParentItem(plot_item)
+        self.item.layout.setContentsMargins(0, 0, 0, 0)
         plot_item.legend = self.item  # named curves added later join it
         self._names: dict[int, str] = {}
+        self._color: str | None = None
         plot_item.vb.sigResized.connect(lambda *_: self.relayout())
 
     def apply_style(self, style: PlotStyle) -> None:
-        self.item.setLabelTextColor(style.foreground)
+        self._color = style.foreground
+        self._recolor()
+
+    def _recolor(self) -> None:
+        """Every entry in the theme's text colour (pyqtgraph colours only the entries that exist when asked)."""
+        if self._color is not None:
+            self.item.setLabelTextColor(self._color)
+            for _sample, label in self.item.items:
+                label.setText(label.text, color=self._color)
 
     def add(self, item: pg.PlotDataItem | pg.ScatterPlotItem, name: str) -> None:
         self.item.addItem(item, name)
@@ -54,15 +64,23 @@ class OutsideLegend:
             legend.hide()
             return
         legend.show()
+        self._recolor()
         widest = max(sample.width() + label.width() + 10 for sample, label in legend.items)
-        cols = max(1, min(n, int(pi.vb.width() // max(widest, 1.0)) or 1))
+        cols = max(1, min(n, int((pi.width() - 10) // max(widest, 1.0)) or 1))
+        legend.columnCount = 0  # forces setColumnCount to lay every entry out again (entries added later can leave gaps)
         legend.setColumnCount(cols)
         legend.updateSize()
-        rows = -(-n // cols)
-        height = rows * max((label.height() for _s, label in legend.items), default=16.0) - 6 * (rows - 1)
+        rows = max(1, legend.layout.rowCount())  # pyqtgraph's own fill order decides the row count
+        # Row height from the text itself (a LabelItem stretches with its layout) and the 20 px sample.
+        row = max(20.0, max(label.item.boundingRect().height() for _s, label in legend.items))
+        for _s, label in legend.items:
+            label.setMaximumHeight(row)
+        legend.updateSize()
+        legend.layout.activate()
+        height = max(rows * row, max(label.pos().y() + row for _s, label in legend.items))
         pi.layout.setRowFixedHeight(0, height + 2)
         pi.titleLabel.setMaximumHeight(height + 2)
-        legend.setPos(pi.vb.pos().x(), 0)
+        legend.setPos(max(pi.vb.pos().x() - 20, 0), 0)
 
 
 def add_reset_zoom(plot_item: pg.PlotItem, slot: Callable[[], None]) -> QAction:

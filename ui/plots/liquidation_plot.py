@@ -65,6 +65,7 @@ class LiquidationPlot(QWidget):
         self.mark_line = pg.InfiniteLine(
             angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.04, "movable": False, "anchors": [(0, 1), (1, 1)]}
         )
+        _compact(self.mark_line.label)
         self.mark_line.setZValue(20)
         self.mark_line.setHoverPen(pg.mkPen(width=4))
         self.plot.addItem(self.mark_line)
@@ -267,6 +268,7 @@ class LiquidationPlot(QWidget):
         """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
         while len(self.level_lines) < len(lines):
             line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
+            _compact(line.label)
             line.kind = ""
             line.state = None
             line.level = -1
@@ -365,3 +367,11 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+def _compact(label: pg.InfLineLabel) -> None:
+    """Small font and a 1 px text margin: a label row takes ~15 px, so 6 legs' levels fit a 1280x720 window."""
+    font = label.textItem.font()
+    font.setPointSizeF(8.0)
+    label.setFont(font)
+    label.textItem.document().setDocumentMargin(1.0)
