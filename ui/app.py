@@ -15,7 +15,7 @@ ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "position-p
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="position-planner", description="Position-risk planner window.")
-    ap.add_argument("plan", nargs="?", help="plan file (*.plan.json); default: the bundled example")
+    ap.add_argument("plan", nargs="?", help="plan file (*.plan.json); default: the last plan opened or saved, else the bundled example")
     ap.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen (at --size), save, exit")
     ap.add_argument("--size", metavar="WxH", type=_size, default=None, help="window size in pixels (default 1600x1000)")
     ap.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme for this run (default: the saved choice)")
@@ -80,7 +80,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.main_window import MainWindow
 
     plan = None
-    if args.plan:
+    if not args.plan and not (args.screenshot or args.smoke):
+        from PySide6.QtCore import QSettings
+
+        from ui.main_window import last_plan_path
+
+        last = last_plan_path(QSettings())
+        if last is not None:
+            try:
+                plan = load_plan(last)
+                args.plan = str(last)
+            except PlannerError:
+                plan = None  # unreadable now: the example opens, the file stays in Open recent
+    if plan is None and args.plan:
         try:
             plan = load_plan(args.plan)
         except PlannerError as exc:
@@ -107,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     win = MainWindow(doc, restore=not (args.screenshot or args.smoke))
     if restored:
         doc.undo_stack.resetClean()  # restored work is unsaved until the user saves it
+    elif args.plan and not (args.screenshot or args.smoke):
+        win.remember_opened(args.plan)
     if args.theme:
         win.set_theme(args.theme, remember=not (args.screenshot or args.smoke))
     if args.size:

@@ -37,7 +37,15 @@ from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
 from ui.document import Figures, PlanDocument
-from ui.files.exports import export_grid_csv, export_plot_pngs, export_positions_csv, export_report
+from ui.files.exports import (
+    export_grid_csv,
+    export_plot_pngs,
+    export_positions_csv,
+    export_report,
+    file_stem,
+    remember_folder,
+    start_folder,
+)
 from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_dialog
 from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
@@ -59,6 +67,13 @@ ACTION_PLAN_DELAY_MS = 300
 #: Default window size; smaller screens get their available area (issue 10 item 8: usable at 1280x720).
 DEFAULT_SIZE = (1600, 1000)
 DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
+
+
+def last_plan_path(settings: QSettings) -> Path | None:
+    """The plan to open at launch: the most recent file that still exists (None: open the example)."""
+    value = settings.value("recent", [])
+    items = [value] if isinstance(value, str) else [str(p) for p in value] if isinstance(value, list) else []
+    return next((Path(p) for p in items[:1] if Path(p).is_file()), None)
 
 
 class MainWindow(QMainWindow):
@@ -161,6 +176,7 @@ class MainWindow(QMainWindow):
         doc.changed.connect(self._on_changed)
         doc.figuresChanged.connect(self._on_figures)
         doc.pathChanged.connect(lambda *_: self._update_title())
+        doc.changed.connect(lambda *_: self._update_title())  # a renamed unsaved plan
         doc.dirtyChanged.connect(self.setWindowModified)
         self.positions_table.selectionChangedTo.connect(self._select_row)
         self.profile_selector.details.clicked.connect(self.show_profile_details)
@@ -222,7 +238,7 @@ class MainWindow(QMainWindow):
         if not self._sized:
             # First show without a saved layout: size the docks for the window's real size.
             self._sized = True
-            QTimer.singleShot(0, self.default_dock_sizes)
+            self.default_dock_sizes()
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
@@ -292,8 +308,8 @@ class MainWindow(QMainWindow):
         self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         export = f.addMenu("&Export")
         doc = self.document
-        self._action(export, "Report (PDF)…", lambda: export_report(self, doc))
-        self._action(export, "Plot images (PNG)…", lambda: export_plot_pngs(self, self.plot_widgets()))
+        self._action(export, "Report (PDF)…", lambda: export_report(self, doc, drills=self.drills_panel.report_records()))
+        self._action(export, "Plot images (PNG)…", lambda: export_plot_pngs(self, self.plot_widgets(), doc=doc))
         self._action(export, "Positions (CSV)…", lambda: export_positions_csv(self, doc))
         self._action(export, "Liquidation-plot price grid (CSV)…", lambda: export_grid_csv(self, doc))
         f.addSeparator()
@@ -414,7 +430,7 @@ class MainWindow(QMainWindow):
     def file_open(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open plan", str(self._last_dir()), PLAN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open plan", str(start_folder(self.document)), PLAN_FILTER)
         if path:
             self.open_path(path)
 
@@ -436,7 +452,9 @@ class MainWindow(QMainWindow):
         return self._save(self.document.path)
 
     def file_save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save plan as", str(self._last_dir() / "plan.plan.json"), PLAN_FILTER)
+        doc = self.document
+        name = doc.path.name if doc.path is not None else f"{file_stem(doc.plan.name)}.plan.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save plan as", str(start_folder(doc) / name), PLAN_FILTER)
         return self._save(Path(path)) if path else False
 
     def _save(self, path: Path) -> bool:
@@ -446,19 +464,22 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot save plan", f"{path}: {exc}")
             return False
         self._remember(path)
+        self.statusBar().showMessage(f"Saved to {path.resolve()}", 8000)
         return True
-
-    def _last_dir(self) -> Path:
-        recent = self.recent_files()
-        return Path(recent[0]).parent if recent else Path.home()
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
         return [value] if isinstance(value, str) else [str(p) for p in value] if isinstance(value, list) else []
 
     def _remember(self, path: Path) -> None:
+        """Put ``path`` first in Open recent (the next launch opens it) and make its folder the dialogs' start."""
         items = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
         self.settings.setValue("recent", items[:MAX_RECENT])
+        remember_folder(path)
+
+    def remember_opened(self, path: str | Path) -> None:
+        """A plan opened outside the menus (the command line) joins Open recent too."""
+        self._remember(Path(path))
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

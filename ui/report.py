@@ -7,6 +7,12 @@ its own off-screen plot widgets: no main window is built and no setting is
 read or written. The PDF is written whole or not at all (temporary file in the
 target folder, then an atomic rename); a failure is a ``PlannerError`` naming
 the target, which the CLI's single handler prints in one line (exit 2).
+
+Every page carries "page N of M" and the plan name; the plots are drawn at
+print resolution (:data:`PLOT_SCALE` device pixels per layout pixel); the
+window passes the last result of each drill tab run in the session
+(:class:`DrillRecord`), printed with the settings it ran with. All user text
+(plan name, symbols, currencies) is HTML-escaped; no figure shows "-0.00".
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import html
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,15 +41,40 @@ from ui.files.targets import check_target, write_bytes_atomic
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
-#: Pixel sizes of the two plot images in the report (liquidation plot, equity plot).
-PLOT_SIZES = {"liquidation": (1280, 560), "equity": (1280, 380)}
+#: Layout sizes of the two plot widgets drawn for the report (liquidation plot, equity plot), in pixels.
+PLOT_SIZES = {"liquidation": (960, 450), "equity": (960, 315)}
+#: Device pixels per layout pixel of the plot images (3 -> about 300 dpi on the printed page).
+PLOT_SCALE = 3.0
+#: Width of a plot on the page, in CSS pixels (1/96 inch): both plots fit one A4 landscape page.
+PLOT_WIDTH_CSS = 800
+#: Resolution of the PDF's coordinate system (dots per inch).
+PDF_DPI = 300
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """The last result of one drill tab, as the window showed it.
+
+    ``setup`` says what was asked (move, leg, model); ``headers``/``rows`` are
+    the table's texts (already formatted with units); ``row_labels`` name the
+    rows when the table has them (the profile comparison); ``plan`` is the plan
+    the drill ran on, so the report can say when the plan changed afterwards.
+    """
+
+    title: str
+    setup: str
+    headers: list[str]
+    rows: list[list[str]]
+    summary: str = ""
+    row_labels: list[str] = field(default_factory=list)
+    plan: Plan | None = None
 
 
 def _esc(x: object) -> str:
     return html.escape(str(x))
 
 
-def report_html(figures: Figures, plot_images: Sequence[str]) -> str:
+def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[DrillRecord] = ()) -> str:
     """The report body (HTML for QTextDocument); ``plot_images`` are image names or file paths."""
     plan, profile, ev, marks = figures.plan, figures.profile, figures.evaluation, figures.marks
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -53,7 +85,12 @@ def report_html(figures: Figures, plot_images: Sequence[str]) -> str:
         f"{_esc(ev.thresholds.describe()) if ev else ''}</p>",
     ]
     if marks:
-        parts.append("<p>What-if marks: " + ", ".join(f"{_esc(k)} {v:,.2f}" for k, v in marks.items()) + "</p>")
+        ticks = {k: profile.symbols[k].tick_size if k in profile.symbols else 0.01 for k in marks}
+        parts.append(
+            "<p>Figures at what-if marks (not the plan's): "
+            + ", ".join(f"{_esc(k)} {fmt_price(v, ticks[k])}" for k, v in marks.items())
+            + "</p>"
+        )
     parts.append(_legs_table(plan, profile, ev))
     if ev is not None:
         parts.append(
@@ -72,18 +109,22 @@ def report_html(figures: Figures, plot_images: Sequence[str]) -> str:
             ]
             parts.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
         parts.append("</table>")
-    for path in plot_images:
-        parts.append(f"<p><img src='{_esc(path)}' width='640'></p>")
+    for k, path in enumerate(plot_images):
+        style = " class='newpage'" if k == 0 else ""
+        parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
     if ev is not None and plan.positions:
-        parts.append("<h2>Gap through liquidation (2 % past, 1 % slippage)</h2><ul>")
+        parts.append("<h2 class='newpage'>Gap through liquidation (2 % past, 1 % slippage)</h2><ul>")
         for i in range(len(plan.positions)):
             try:
                 w = gap_waterfall(plan, profile, i, gap_beyond=0.02, slippage=Slippage(fixed=0.01))
             except PlannerError as exc:
                 parts.append(f"<li>#{i + 1}: {_esc(exc.describe())}</li>")
                 continue
-            rows = "; ".join(f"{_esc(n)} {v:,.2f}" for n, v in w.rows)
-            parts.append(f"<li><b>#{i + 1} {_esc(w.symbol)}</b>: fill {w.fill_price:,.2f}. {rows}. <i>{_esc(w.describe())}</i></li>")
+            tick = profile.symbols[w.symbol].tick_size if w.symbol in profile.symbols else 0.01
+            rows = "; ".join(f"{_esc(n)} {_esc(fmt_money(v, w.currency))}" for n, v in w.rows)
+            parts.append(
+                f"<li><b>#{i + 1} {_esc(w.symbol)}</b>: fill {_esc(fmt_price(w.fill_price, tick))}. {rows}. <i>{_esc(w.describe())}</i></li>"
+            )
         parts.append("</ul>")
         try:
             ap = action_plan(plan, profile, marks=marks or None)
@@ -92,10 +133,48 @@ def report_html(figures: Figures, plot_images: Sequence[str]) -> str:
             parts.append("</ol>")
         except PlannerError as exc:
             parts.append(f"<p>No action plan: {_esc(exc.describe())}</p>")
+    if drills:
+        parts.append(_drills_html(figures.plan, drills))
     parts.append("<h2>What the figures mean</h2><ul>")
     parts += [f"<li><b>{_esc(f.label)}</b>: {_esc(f.explanation)}</li>" for f in FIGURES.values()]
     parts.append("</ul>")
     return "\n".join(parts)
+
+
+def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:
+    """One section per drill tab run in the window (its last result), marked when the plan changed since."""
+    parts = ["<h2>Drills run in this session</h2>"]
+    for d in drills:
+        parts.append(f"<h3>{_esc(d.title)}</h3><p>{_esc(d.setup)}")
+        if d.plan is not None and d.plan != plan:
+            parts.append(" <b>(ran on an earlier version of the plan; run it again for the figures above)</b>")
+        parts.append("</p>")
+        if d.headers and d.rows and d.row_labels:
+            parts.append(_grid_as_rows(d))
+        elif d.headers and d.rows:
+            parts.append(
+                "<table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in d.headers) + "</tr>"
+            )
+            for row in d.rows:
+                parts.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>")
+            parts.append("</table>")
+        if d.summary:
+            parts.append(f"<p>{_esc(d.summary)}</p>")
+    return "".join(parts)
+
+
+def _grid_as_rows(d: DrillRecord) -> str:
+    """A row-label x column grid (legs x venues) as one table row per column and row label, so any number of
+    venues fits the page width: "venue | leg | figures" (a cell's lines joined by "; ")."""
+    rows = ["<table border='1' cellspacing='0' cellpadding='3' width='100%'><tr><th>profile</th><th>leg</th><th>figures</th></tr>"]
+    for c, column in enumerate(d.headers):
+        for r, label in enumerate(d.row_labels):
+            cell = d.rows[r][c] if r < len(d.rows) and c < len(d.rows[r]) else ""
+            figures = "; ".join(line.strip() for line in cell.splitlines() if line.strip())
+            first = f"<td rowspan='{len(d.row_labels)}'><b>{_esc(column)}</b></td>" if r == 0 else ""
+            rows.append(f"<tr>{first}<td>{_esc(label)}</td><td>{_esc(figures)}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
 
 
 def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> str:
@@ -120,7 +199,11 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
         "uPnL",
         "state",
     ]
-    rows = ["<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    rows = [
+        "<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3' width='100%'><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr>"
+    ]
     for l in ev.legs:
         tick = profile.symbols[l.symbol].tick_size
         s = rounding_side(l.liquidation_price, l.mark_price, 1 if l.side == "long" else -1, l.margin_mode == "cross")
@@ -149,32 +232,52 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
     return "".join(rows)
 
 
-def plot_images(figures: Figures) -> dict[str, QImage]:
-    """Both plots of ``figures`` drawn by plot widgets that are never shown (light style), by name."""
+def plot_images(figures: Figures, scale: float = PLOT_SCALE) -> dict[str, QImage]:
+    """Both plots of ``figures`` drawn by plot widgets that are never shown (light style), by name.
+
+    Each image has ``scale`` device pixels per layout pixel (fonts and lines
+    drawn at that resolution, not enlarged afterwards).
+    """
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QApplication, QWidget
+
     from ui.plots.equity_plot import EquityPlot
     from ui.plots.liquidation_plot import LiquidationPlot
 
     out: dict[str, QImage] = {}
     for name, widget in (("liquidation", LiquidationPlot()), ("equity", EquityPlot())):
-        widget.resize(*PLOT_SIZES[name])
+        w, h = PLOT_SIZES[name]
+        widget.resize(w, h)
         widget.set_figures(figures)
-        out[name] = widget.grab().toImage()
+        for _ in range(3):  # let the graphics layouts settle (axis widths, label positions)
+            QApplication.processEvents()
+        image = QImage(round(w * scale), round(h * scale), QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(scale)
+        image.fill(Qt.GlobalColor.white)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        widget.render(painter, QPoint(0, 0), renderFlags=QWidget.RenderFlag.DrawChildren | QWidget.RenderFlag.DrawWindowBackground)
+        painter.end()
+        out[name] = image
         widget.deleteLater()
     return out
 
 
-def render_pdf(figures: Figures) -> bytes:
+def render_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
     """The report as PDF bytes (A4 landscape); raises PlannerError if Qt's writer produced no complete PDF."""
-    pdf = _qt_pdf(figures)
+    pdf = _qt_pdf(figures, drills)
     if not pdf.startswith(b"%PDF-") or b"%%EOF" not in pdf[-64:]:
         raise PlannerError([Problem("", "Qt's PDF writer did not produce a complete PDF; nothing was written")], source="report")
     return pdf
 
 
-def _qt_pdf(figures: Figures) -> bytes:
-    """What Qt's PDF writer produced for the report (QTextDocument printed into an in-memory buffer)."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF, QUrl
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
+    """What Qt's PDF writer produced for the report: the QTextDocument laid out page by page, each page footed
+    with the plan name and "page N of M", into an in-memory buffer."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
+    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
     images = plot_images(figures)
     data = QByteArray()
@@ -183,37 +286,62 @@ def _qt_pdf(figures: Figures) -> bytes:
     writer = QPdfWriter(buffer)
     writer.setPageLayout(
         QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape, QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter
+            QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape, QMarginsF(12, 10, 12, 10), QPageLayout.Unit.Millimeter
         )
     )
-    writer.setResolution(110)
+    writer.setResolution(PDF_DPI)
     writer.setTitle(f"Position plan: {figures.plan.name}")
     writer.setCreator("Position Planner")
     text = QTextDocument()
-    text.setDefaultStyleSheet("body{font-family:sans-serif;font-size:9pt} th{background:#e9ecef} h1{font-size:16pt} h2{font-size:12pt}")
+    text.documentLayout().setPaintDevice(writer)  # fonts and images sized for the page, not the screen
+    text.setDefaultStyleSheet(
+        "body{font-family:sans-serif;font-size:9pt} td{font-size:8pt} th{font-size:8pt;background:#e9ecef;white-space:nowrap} "
+        "h1{font-size:16pt} h2{font-size:12pt} h3{font-size:10pt} .newpage{page-break-before:always}"
+    )
     names = []
     for name, image in images.items():
         url = f"plot://{name}.png"
         text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
         names.append(url)
-    text.setHtml(report_html(figures, names))
+    text.setHtml(report_html(figures, names, drills))
     page = writer.pageLayout().paintRectPixels(writer.resolution())
-    text.setPageSize(QSizeF(page.width(), page.height()))
-    text.print_(writer)
+    footer_h = round(PDF_DPI * 0.22)  # about 5.6 mm for the footer line
+    body = QSizeF(page.width(), page.height() - footer_h)
+    text.setPageSize(body)
+    pages = text.pageCount()
+    painter = QPainter(writer)
+    foot_font = QFont("sans-serif")
+    foot_font.setPointSizeF(7.5)
+    name = figures.plan.name
+    for n in range(pages):
+        if n:
+            writer.newPage()
+        painter.save()
+        painter.translate(0, -n * body.height())
+        text.drawContents(painter, QRectF(0, n * body.height(), body.width(), body.height()))
+        painter.restore()
+        painter.setFont(foot_font)
+        painter.setPen(Qt.GlobalColor.darkGray)
+        foot = QRectF(0, body.height(), body.width(), footer_h)
+        painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, f"{name} — Position Planner report")
+        painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, f"page {n + 1} of {pages}")
+    painter.end()
     del writer  # the writer finishes the PDF when it goes
     buffer.close()
     return bytes(data.data())
 
 
-def write_report(figures: Figures, out: str | os.PathLike[str]) -> Path:
-    """Render ``figures`` to a PDF at ``out``: whole or not at all (the previous file stays on failure).
+def write_report(figures: Figures, out: str | os.PathLike[str], drills: Sequence[DrillRecord] = ()) -> Path:
+    """Render ``figures`` (and the ``drills`` run in the window) to a PDF at ``out``: whole or not at all.
+
+    The previous file stays on failure.
 
     Raises PlannerError naming ``out`` for a missing folder, a folder as target,
     a place that cannot be written or a full disk.
     """
     target = Path(out)
     check_target(target)
-    write_bytes_atomic(target, render_pdf(figures))
+    write_bytes_atomic(target, render_pdf(figures, drills))
     return target
 
 

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypedDict
 
-from planner.drills.actions import ActionSettings, action_plan
+from planner.drills.actions import ActionSettings, action_plan, leg_name
 from planner.drills.events import bundled_events, load_event_file
 from planner.drills.montecarlo import liquidation_probability, work_problem
 from planner.drills.partial import partial_liquidation
@@ -258,11 +258,16 @@ def _actions(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> 
     ap = action_plan(plan, profile, settings=ActionSettings())
     lines = [ap.trigger]
     for s in ap.steps:
-        after = ", ".join(f"{plan.positions[i].symbol} liq {'none' if p is None else f'{p:,.2f}'}" for i, p in s.liquidation_after.items())
+        after = ", ".join(
+            f"{leg_name(i, plan.positions[i].symbol, plan.positions[i].margin_mode.value)} liq {'none' if p is None else f'{p:,.2f}'}"
+            for i, p in s.liquidation_after.items()
+        )
         lines.append(f"{s.number}. {s.title}\n   {s.detail}" + (f"\n   after: {after}; state {s.state_after}" if after else ""))
     js = {
         "trigger": ap.trigger,
         "in_margin_call": ap.in_margin_call,
+        "legs_in_call": list(ap.legs_in_call),
+        "ranking": ap.ranking,
         "steps": [{k: v for k, v in asdict(s).items() if k != "plan_after"} | {"applicable": s.plan_after is not None} for s in ap.steps],
     }
     return {"text": "\n".join(lines), "json": js}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.drills.scenarios import Slippage
 from planner.engine.curves import funding_curves
@@ -48,9 +48,12 @@ class ActionSettings:
     gap_slippage: float = 0.02
     volatility: float = 0.6
     n_sigma: float = 3.0
+    #: Room a stop-loss keeps from the liquidation price, as a fraction of the mark: a stop must trigger at least
+    #: this far on the mark's side of liquidation, or the step says it is too late for a stop.
+    stop_buffer: float = 0.005
 
     def problems(self) -> list[Problem]:
-        out = []
+        out: list[Problem] = []
         for name, lo, hi in (
             ("buffer", 0.0, 1.0),
             ("target_distance", 0.001, 0.95),
@@ -58,6 +61,7 @@ class ActionSettings:
             ("gap_slippage", 0.0, 0.5),
             ("volatility", 0.001, 20.0),
             ("n_sigma", 0.1, 10.0),
+            ("stop_buffer", 0.0, 0.2),
         ):
             v = getattr(self, name)
             if not (math.isfinite(v) and lo <= v <= hi):
@@ -65,9 +69,36 @@ class ActionSettings:
         return out
 
 
+#: How the steps are ordered; the panel shows it as its tooltip and the CLI's JSON carries it.
+RANKING_RULE = (
+    "Steps that change the plan come first, ranked by how much they restore for what they cost. "
+    "Restored: the distance to liquidation gained by the legs at risk (in the margin call, else closer than the wanted "
+    "distance), in percentage points of the mark, each leg counted up to the wanted distance. "
+    "Cost: fresh funds deposited plus any loss and fees realised, in the account's currency (coin amounts at the mark). "
+    "Order: first the steps that take every leg at risk out of the margin call to at least the wanted distance, then "
+    "those that only end the margin call, then the rest; within each group the most distance per unit of cost first "
+    "(cheapest first on a tie). Then stop-losses (closest to liquidation first), then notes and audits."
+)
+
+
+def leg_name(index: int, symbol: str, margin_mode: str) -> str:
+    """How a step names a leg: its 1-based row, symbol and margin mode ("#4 BTCUSDT isolated")."""
+    return f"#{index + 1} {symbol} {margin_mode}"
+
+
+def _name(r: LegResult) -> str:
+    return leg_name(r.index, r.symbol, r.margin_mode)
+
+
 @dataclass(frozen=True)
 class ActionStep:
-    """One step: what to do, why, the numbers, and the state after it."""
+    """One step: what to do, why, the numbers, and the state after it.
+
+    ``cost``: fresh funds plus realised loss and fees the step takes, in
+    ``cost_currency`` (None for steps that change nothing). ``restored``: the
+    distance to liquidation (fraction of the mark, capped per leg at the wanted
+    distance) the legs at risk gain; negative when they lose it.
+    """
 
     number: int
     kind: str
@@ -79,6 +110,10 @@ class ActionStep:
     liquidation_after: dict[int, float | None] = field(default_factory=dict)
     ratio_after: float | None = None
     state_after: str | None = None
+    cost: float | None = None
+    cost_currency: str = ""
+    restored: float | None = None
+    legs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,17 +121,19 @@ class ActionPlan:
     trigger: str
     in_margin_call: bool
     steps: list[ActionStep]
+    legs_in_call: tuple[int, ...] = ()
+    ranking: str = RANKING_RULE
 
 
 def _after(
     plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None
-) -> tuple[dict[int, float | None], float | None, str | None]:
+) -> tuple[dict[int, float | None], float | None, str | None, Evaluation | None]:
     try:
         ev = evaluate(plan, profile, marks=marks)
     except PlannerError:
-        return {}, None, None
+        return {}, None, None, None
     worst = _worst(ev)
-    return {l.index: l.liquidation_price for l in ev.legs}, worst[0], worst[1]
+    return {l.index: l.liquidation_price for l in ev.legs}, worst[0], worst[1], ev
 
 
 def _worst(ev: Evaluation) -> tuple[float | None, str]:
@@ -130,6 +167,56 @@ def _with_wallet(plan: Plan, delta: float, currency: str, profile: ExchangeProfi
     return plan.model_copy(update={"account": acc.model_copy(update={"wallet_balance": acc.wallet_balance + delta})})
 
 
+def _legs_in_call(ev: Evaluation) -> list[LegResult]:
+    """Legs in the margin call (or liquidation): isolated legs by their own state, cross legs by their wallet's."""
+    return [r for r in ev.legs if r.state != "safe"]
+
+
+def _at_risk(ev: Evaluation, target: float) -> list[int]:
+    """Legs whose distance a step should restore: those in the call, else those closer than ``target``, else none."""
+    called = _legs_in_call(ev)
+    if called:
+        return [r.index for r in called]
+    return [r.index for r in ev.legs if r.distance_to_liquidation is not None and r.distance_to_liquidation < target]
+
+
+def _capped_distance(r: LegResult, target: float) -> float:
+    """Distance to liquidation (fraction of the mark) counted up to ``target``; 0 when liquidated, ``target`` without a price."""
+    if r.state == "liquidation":
+        return 0.0
+    if r.distance_to_liquidation is None:
+        return target
+    return min(max(r.distance_to_liquidation, 0.0), target)
+
+
+def _pct(fraction: float, digits: int = 2) -> str:
+    text = f"{fraction * 100:,.{digits}f}"
+    return ("0." + "0" * digits if float(text.replace(",", "")) == 0 else text) + " %"
+
+
+def _money(value: float, currency: str) -> str:
+    digits = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 6
+    text = f"{value:,.{digits}f}"
+    return f"{'0.' + '0' * digits if float(text.replace(',', '')) == 0 else text} {currency}".strip()
+
+
+def _leg_after_text(ev: Evaluation, indices: list[int]) -> str:
+    """ "Leaves #4 BTCUSDT isolated 9.80 % from liquidation (45,000.00), safe." for the legs at risk."""
+    parts = []
+    for i in indices:
+        r = ev.legs[i]
+        if r.state == "liquidation":
+            parts.append(f"{_name(r)} still liquidated")
+        elif r.liquidation_price is None:
+            parts.append(f"{_name(r)} with no liquidation price ({r.state.replace('_', ' ')})")
+        else:
+            parts.append(
+                f"{_name(r)} {_pct(r.distance_to_liquidation or 0.0)} from liquidation "
+                f"({r.liquidation_price:,.2f}, {r.state.replace('_', ' ')})"
+            )
+    return ("Leaves " + "; ".join(parts) + ".") if parts else ""
+
+
 def action_plan(
     plan: Plan,
     profile: ExchangeProfile,
@@ -145,6 +232,12 @@ def action_plan(
     instead of evaluating the book again. Without it the plan is validated and
     evaluated here (raises :class:`PlannerError` when it cannot be).
 
+    Steps are ordered by :data:`RANKING_RULE` and numbered in that order. Legs
+    are named by :func:`leg_name`. A stop-loss step always sits between the
+    mark and the liquidation price, at least ``settings.stop_buffer`` of the
+    mark away from liquidation, or says it is too late for a stop. Steps that
+    change nothing (funding that rounds to zero, a repeated step) are left out.
+
     Cost: one evaluation of the book, one per step that changes the plan (its
     figures), one per cross leg for the size audit (plus a bisection when the
     whole leg would not survive the move), and for each isolated leg a
@@ -156,18 +249,75 @@ def action_plan(
     ev = evaluate(plan, profile, marks=marks) if evaluation is None else evaluation
     legs = leg_inputs(plan, profile, marks)
     traits, taker = profile.traits, profile.fees.taker
+    target_d = settings.target_distance
     _worst_ratio, worst_state = _worst(ev)
     in_call = worst_state != "safe"
-    trigger = (
-        f"{'Liquidation' if worst_state == 'liquidation' else 'Margin call'}: {ev.thresholds.describe()}"
-        if in_call
-        else "No margin call at these marks; these are the moves to make when it comes."
-    )
-    steps: list[ActionStep] = []
+    called = _legs_in_call(ev)
+    at_risk = _at_risk(ev, target_d)
+    before = {i: _capped_distance(ev.legs[i], target_d) for i in at_risk}
+    if in_call:
+        what = "Liquidation" if worst_state == "liquidation" else "Margin call"
+        who = ", ".join(
+            f"{_name(r)} ({_pct(r.distance_to_liquidation)} from liquidation)" if r.distance_to_liquidation is not None else _name(r)
+            for r in called
+        )
+        trigger = f"{what} on {who or 'the cross wallet'}: {ev.thresholds.describe()}"
+    else:
+        trigger = "No margin call at these marks; these are the moves to make when it comes."
+    changing: list[tuple[tuple[int, float, float], ActionStep]] = []
+    protective: list[tuple[float, ActionStep]] = []
+    other: list[ActionStep] = []
+    seen: set[tuple[str, str]] = set()
+    liq_before = {r.index: r.liquidation_price for r in ev.legs}
 
-    def add(kind: str, title: str, detail: str, amount: float | None = None, currency: str = "", plan_after: Plan | None = None) -> None:
-        liq, ratio, state = _after(plan_after, profile, marks) if plan_after is not None else ({}, None, None)
-        steps.append(ActionStep(len(steps) + 1, kind, title, detail, amount, currency, plan_after, liq, ratio, state))
+    def value_in_account(amount: float, r: LegResult) -> float:
+        """A money amount in leg ``r``'s settlement currency as account-currency value (coins at the leg's mark)."""
+        return amount if r.settle == ev.account.currency else amount * r.mark_price
+
+    def add(
+        kind: str,
+        title: str,
+        detail: str,
+        amount: float | None = None,
+        currency: str = "",
+        plan_after: Plan | None = None,
+        *,
+        leg: LegResult | None = None,
+        cost: float | None = None,
+        urgency: float = 0.0,
+    ) -> None:
+        if (kind, title) in seen:
+            return  # the same advice twice says nothing new
+        seen.add((kind, title))
+        legs_of = () if leg is None else (leg.index,)
+        if plan_after is None:
+            step = ActionStep(0, kind, title, detail, amount, currency, legs=legs_of)
+            if kind == "stop_loss":
+                protective.append((urgency, step))
+            else:
+                other.append(step)
+            return
+        liq, ratio, state, ev_after = _after(plan_after, profile, marks)
+        restored: float | None = None
+        group = 2
+        if ev_after is not None:
+            restored = sum(_capped_distance(ev_after.legs[i], target_d) - before[i] for i in at_risk)
+            detail = f"{detail} {_leg_after_text(ev_after, at_risk)}".strip()
+            risk_ok = _worst(ev_after)[1] == "safe"
+            full = all(_capped_distance(ev_after.legs[i], target_d) >= target_d * (1 - 1e-6) for i in at_risk)
+            group = 0 if risk_ok and full and restored > 1e-12 else 1 if risk_ok and restored > 1e-12 else 2
+            if liq == liq_before and ratio == _worst(ev)[0]:
+                return  # changes none of the figures that matter
+            if at_risk and restored <= 1e-12:
+                return  # does nothing for the legs at risk (or takes distance from them)
+        c = 0.0 if cost is None else max(cost, 0.0)
+        c_acc = value_in_account(c, leg) if leg is not None else c
+        efficiency = (restored or 0.0) / max(c_acc, 1e-9)
+        step = ActionStep(
+            0, kind, title, detail, amount, currency, plan_after, liq, ratio, state,
+            c, ev.account.currency if leg is None or leg.settle == ev.account.currency else leg.settle, restored, legs_of,
+        )  # fmt: skip
+        changing.append(((group, -efficiency, c_acc), step))
 
     # 1. Top-up -----------------------------------------------------------------
     for r in ev.legs:
@@ -179,13 +329,15 @@ def action_plan(
                 after = _deposit_to_leg(plan, r.index, need, r.settle, profile)
                 add(
                     "top_up",
-                    f"Deposit and add {need:,.2f} {r.settle} margin to {r.symbol}",
-                    f"Brings the leg's margin ratio back out of the margin-call zone with a {settings.buffer:.0%} buffer; "
+                    f"Deposit and add {_money(need, r.settle)} margin to {_name(r)} (the least that ends its margin call)",
+                    f"Brings the leg's margin ratio just out of the margin-call zone with a {settings.buffer:.0%} buffer; "
                     "fresh funds, so the cross wallet is not drained "
-                    f"(maintenance requirement minus equity alone is {bare:,.2f} {r.settle}).",
+                    f"(maintenance requirement minus equity alone is {_money(bare, r.settle)}).",
                     need,
                     r.settle,
                     after,
+                    leg=r,
+                    cost=need,
                 )
     acc = ev.account
     cross_legs = [r for r in ev.legs if r.margin_mode == "cross" and r.settle == acc.currency]
@@ -196,20 +348,21 @@ def action_plan(
         if need > 0:
             add(
                 "top_up",
-                f"Transfer {need:,.2f} {acc.currency} into the cross wallet",
+                f"Transfer {_money(need, acc.currency)} into the cross wallet (the least that ends its margin call)",
                 f"Lifts cross equity from {cross_eq:,.2f} to {cross_eq + need:,.2f} {acc.currency} against a requirement of {cross_req:,.2f} "
                 f"(threshold plus a {settings.buffer:.0%} buffer).",
                 need,
                 acc.currency,
                 _with_wallet(plan, need, acc.currency, profile),
+                cost=need,
             )
     for r in ev.legs:
         l = legs[r.index]
-        target = l.mark * (1 - l.s * settings.target_distance)
+        target = l.mark * (1 - l.s * target_d)
         if (
             r.liquidation_price is not None
             and r.distance_to_liquidation is not None
-            and r.distance_to_liquidation < settings.target_distance
+            and r.distance_to_liquidation < target_d
             and target > 0
         ):
             margin_needed = float(leg_requirement(l, target, traits, taker) - leg_upnl(l, target))
@@ -223,11 +376,13 @@ def action_plan(
                 )
                 add(
                     "top_up_distance",
-                    f"Add {delta:,.2f} {r.settle} to put {r.symbol}'s liquidation {settings.target_distance:.0%} from the mark",
+                    f"Add {_money(delta, r.settle)} to put {_name(r)}'s liquidation {target_d:.0%} from the mark",
                     f"Moves the liquidation price from {r.liquidation_price:,.2f} to {target:,.2f}.",
                     delta,
                     r.settle,
                     after,
+                    leg=r,
+                    cost=delta,
                 )
 
     # 2. Reduce exposure: losing cross legs first ----------------------------------
@@ -244,37 +399,44 @@ def action_plan(
             )
             add(
                 "reduce",
-                f"Close {q_close:,.6g} of {r.symbol} ({frac:.0%} of the leg)",
+                f"Close {q_close:,.6g} of {_name(r)} ({frac:.0%} of the leg)",
                 f"Largest unrealised loss first ({r.unrealized_pnl:,.2f} {r.settle}); realises {realised:,.2f} {r.settle} including the taker fee "
                 "and brings the cross ratio back to the margin-call threshold.",
                 q_close,
                 r.symbol,
                 after,
+                leg=r,
+                cost=-realised,
             )
             break
     for r in ev.legs:
         if r.margin_mode == "isolated" and r.state != "safe":
             add(
                 "note",
-                f"Reducing isolated {r.symbol} does not fix its ratio",
+                f"Reducing {_name(r)} does not fix its ratio",
                 "Closing part of an isolated leg releases margin in proportion, so its margin ratio barely moves; add margin instead.",
+                leg=r,
             )
 
     # 3. Lower leverage / isolate -------------------------------------------------
     for r in ev.legs:
         if r.margin_mode == "isolated" and r.leverage > 5:
             new_lev = max(1.0, math.floor(r.leverage / 2))
-            extra = max(r.initial_margin * r.leverage / new_lev - r.collateral, 0.0)  # IM is on the entry value
+            extra = r.initial_margin * r.leverage / new_lev - r.collateral  # IM is on the entry value
+            if extra <= 0:
+                continue  # the leg already holds the lower leverage's margin: lowering it changes nothing
             after = _with_wallet(
                 _replace_leg(plan, r.index, leverage=new_lev, isolated_margin=None, added_margin=0.0), extra, r.settle, profile
             )
             add(
                 "lower_leverage",
-                f"Once equity recovers, lower {r.symbol} from {r.leverage:g}x to {new_lev:g}x",
-                f"Needs {extra:,.2f} {r.settle} more margin in the leg (deposited, so the cross wallet keeps its balance).",
+                f"Lower {_name(r)} from {r.leverage:g}x to {new_lev:g}x",
+                f"Needs {_money(extra, r.settle)} more margin in the leg (deposited, so the cross wallet keeps its balance).",
                 new_lev,
                 "x",
                 after,
+                leg=r,
+                cost=extra,
             )
     if len(cross_legs) >= 2:
         worst_leg = min(cross_legs, key=lambda r: r.unrealized_pnl)
@@ -282,29 +444,77 @@ def action_plan(
         after = _replace_leg(plan, worst_leg.index, margin_mode=MarginMode.ISOLATED, isolated_margin=im * 2, added_margin=0.0)
         add(
             "isolate",
-            f"Switch {worst_leg.symbol} to isolated with {im * 2:,.2f} {worst_leg.settle}",
-            "Stops its losses from eating the margin of the other cross legs; the leg then has its own liquidation price (below) "
-            "and the rest of the wallet no longer backs it.",
+            f"Switch {_name(worst_leg)} to isolated with {_money(im * 2, worst_leg.settle)}",
+            "Stops its losses from eating the margin of the other cross legs; the rest of the wallet no longer backs it "
+            "(no fresh funds: the margin moves from the cross wallet).",
             im * 2,
             worst_leg.settle,
             after,
+            leg=worst_leg,
+            cost=0.0,
         )
 
     # 4. Stop-loss ------------------------------------------------------------------
     slip = Slippage(fixed=settings.gap_slippage)
     for r in ev.legs:
         l = legs[r.index]
-        stop = l.mark * (1 - l.s * settings.stop_distance)
+        # A cross leg's liquidation price is its symbol's for the whole cross group: for a hedge leg it can lie on
+        # the side where the leg gains, where it does not limit the leg's stop.
+        lp = r.liquidation_price if r.liquidation_price is not None and (l.mark - r.liquidation_price) * l.s > 0 else None
+        wanted = l.mark * (1 - l.s * settings.stop_distance)
+        urgency = math.inf if lp is None or r.distance_to_liquidation is None else r.distance_to_liquidation
+        if r.state == "liquidation":
+            add(
+                "stop_loss",
+                f"Too late for a stop on {_name(r)}: it is past its liquidation price at this mark",
+                "The exchange closes the leg before any stop; only closing it now or adding margin at once can help.",
+                leg=r,
+                urgency=-1.0,
+            )
+            continue
+        limit = None if lp is None else lp + l.s * settings.stop_buffer * l.mark  # the furthest a stop may sit
+        if limit is not None and (limit - l.mark) * l.s >= 0:
+            add(
+                "stop_loss",
+                f"Too late for a stop on {_name(r)}: liquidation comes first at {lp:,.2f}",
+                f"The mark {l.mark:,.2f} is only {_pct(r.distance_to_liquidation or 0.0)} from liquidation, inside the "
+                f"{_pct(settings.stop_buffer, 1)} buffer a stop needs to fire before it; add margin or reduce instead.",
+                leg=r,
+                urgency=urgency,
+            )
+            continue
+        stop, moved = wanted, False
+        if limit is not None and (wanted - limit) * l.s < 0:
+            stop, moved = limit, True
+        if stop <= 0:
+            continue
         loss = -float(leg_upnl(l, stop)) + taker * float(position_value(l.q, stop, l.table.inverse))
         gap_fill = slip.fill_price(stop, l.s, 0.0)
-        gap_loss = -float(leg_upnl(l, gap_fill)) + taker * float(position_value(l.q, gap_fill, l.table.inverse))
+        if lp is not None and (gap_fill - lp) * l.s <= 0:
+            gap = f"A {settings.gap_slippage:.0%} gap past the stop would reach liquidation at {lp:,.2f} first."
+        else:
+            gap_loss = -float(leg_upnl(l, gap_fill)) + taker * float(position_value(l.q, gap_fill, l.table.inverse))
+            gap = f"A gap can skip it: filled {settings.gap_slippage:.0%} further at {gap_fill:,.2f} it loses {_money(gap_loss, r.settle)}."
+        dist = abs(stop - l.mark) / l.mark
+        where = (
+            f"{_pct(dist)} beyond the mark, moved in from {settings.stop_distance:.0%} to stay {_pct(settings.stop_buffer, 1)} of the mark "
+            f"before liquidation at {lp:,.2f}"
+            if moved and lp is not None
+            else f"{settings.stop_distance:.0%} beyond the mark"
+            + (
+                ""
+                if lp is None or abs(stop - lp) > 3 * settings.stop_distance * l.mark
+                else f", {abs(stop - lp) / l.mark:.1%} of the mark before liquidation at {lp:,.2f}"
+            )
+        )
         add(
             "stop_loss",
-            f"Stop-loss for {r.symbol} at {stop:,.2f} ({settings.stop_distance:.0%} beyond the mark; 3-5 % is usual)",
-            f"Loses about {loss:,.2f} {r.settle} if filled at the stop. A gap can skip it: filled {settings.gap_slippage:.0%} further "
-            f"at {gap_fill:,.2f} it loses {gap_loss:,.2f} {r.settle}.",
+            f"Stop-loss for {_name(r)} at {stop:,.2f} ({where})",
+            f"Loses about {_money(loss, r.settle)} if filled at the stop. {gap}",
             stop,
             "price",
+            leg=r,
+            urgency=urgency,
         )
 
     # 5. Risk audit ----------------------------------------------------------------
@@ -313,10 +523,12 @@ def action_plan(
     for ccy in sorted(held | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c)):
         fc = funding_curves(plan, profile, marks=marks, currency=ccy)
         paid = float(fc.funding_paid[-1]) if fc.funding_paid.size else 0.0
+        digits = 2 if fc.currency in ("USDT", "USDC", "USD") else 6
+        if round(abs(paid), digits) == 0 and fc.liquidation_hour is None:
+            continue  # "pays 0.00": nothing to act on
         add(
             "audit_funding",
-            f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} "
-            f"{abs(paid):,.{2 if fc.currency in ('USDT', 'USDC', 'USD') else 6}f} {fc.currency}",
+            f"Funding over {plan.horizon_hours:g} h: {'pays' if paid >= 0 else 'receives'} {abs(paid):,.{digits}f} {fc.currency}",
             "At the plan's funding rates (positive: longs pay)"
             + (
                 f"; funding alone would liquidate the cross wallet after {fc.liquidation_hour:g} h."
@@ -328,7 +540,7 @@ def action_plan(
         )
     move = settings.n_sigma * settings.volatility * math.sqrt(plan.horizon_hours / HOURS_PER_YEAR)
     for r in ev.legs:
-        head = f"{r.symbol}: a {settings.n_sigma:g}-sigma move over {plan.horizon_hours:g} h is {move:.1%}"
+        head = f"{_name(r)}: a {settings.n_sigma:g}-sigma move over {plan.horizon_hours:g} h is {move:.1%}"
         if r.margin_mode == "isolated":
             ok_lev = _max_leverage_for_move(plan, profile, marks, r, move)
             add(
@@ -341,6 +553,7 @@ def action_plan(
                 ),
                 ok_lev,
                 "x",
+                leg=r,
             )
         else:
             frac = _max_size_for_move(plan, profile, marks, r, move)
@@ -351,6 +564,7 @@ def action_plan(
                 f"With this wallet, a cross position of at most {q:,.6g} ({frac:.0%} of the current size) stays short of the margin-call zone on that move.",
                 q,
                 r.symbol,
+                leg=r,
             )
         if r.unrealized_pnl < 0:
             l = legs[r.index]
@@ -365,11 +579,16 @@ def action_plan(
             liq_after = _liquidation_after(doubled, profile, marks, r)
             add(
                 "audit_average_down",
-                f"Do not average down {r.symbol}",
+                f"Do not average down {_name(r)}",
                 f"Doubling the losing leg at {l.mark:,.2f} lowers the average entry to {new_entry:,.2f} but moves liquidation from "
                 f"{_fmt(r.liquidation_price)} to {_fmt(liq_after)} and doubles the exposure.",
+                leg=r,
             )
-    return ActionPlan(trigger, in_call, steps)
+    changing.sort(key=lambda ks: ks[0])  # stable: equal keys keep the order above
+    protective.sort(key=lambda us: us[0])
+    ordered = [s for _, s in changing] + [s for _, s in protective] + other
+    steps = [replace(s, number=k + 1) for k, s in enumerate(ordered)]
+    return ActionPlan(trigger, in_call, steps, tuple(r.index for r in called))
 
 
 def _fmt(p: float | None) -> str:

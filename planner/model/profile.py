@@ -56,9 +56,11 @@ class RuleTraits:
         for equity / requirement).
     price_display : how liquidation-type prices are rounded to the tick for
         display: "safe" rounds towards the mark (a long's up, a short's down;
-        used where a venue documents nothing else); "tick_towards_mark" cuts
-        the price to the tick away from the mark, then moves one whole tick
-        towards it (so even an exact multiple is shown one tick nearer).
+        used where a venue documents nothing else, which today is every rule,
+        OKX included); "tick_towards_mark" cuts the price to the tick away
+        from the mark, then moves one whole tick towards it (so even an exact
+        multiple is shown one tick nearer). No venue's documentation found so
+        far states that convention, so no rule uses it.
     close_fee_at_bankruptcy : the position margin and the maintenance margin
         both hold the estimated fee to close, valued at the bankruptcy price
         (Bybit: "Estimated Fee to Close Position" = taker rate x position value
@@ -100,11 +102,18 @@ RULE_TRAITS: dict[str, RuleTraits] = {
         "none",
         "equity_over_requirement",
         "OKX margin ratio = equity / (MM + close fee) = 1 solved for mark; tier rate on whole position",
-        # Margin call at a ratio of 300 % (equity three times the requirement), as the bundled OKX profile;
-        # liquidation at <= 100 % (OKX "When would my order be liquidated?", okx.com/learn). No OKX page
-        # stating the 300 % warning level was found in the stored corpora: change it per profile if needed.
+        # Liquidation at <= 100 % (OKX "When would my order be liquidated?",
+        # https://www.okx.com/learn/when-would-my-order-be-liquidated). OKX's mgnRatio is the same plain
+        # ratio (1.0 = 100 %; docs-v5 positions example: "mgnRatio":"11.731726509588816").
+        # Margin call at 300 % (equity three times the requirement): a planner default, NOT an OKX figure.
+        # OKX's liquidation-warning channel (https://www.okx.com/docs-v5/en/#trading-account-websocket-liquidation-warning-channel)
+        # says only that the warning is sent "when a position is at risk of liquidation", with no threshold;
+        # no OKX help or API page stating a warning level was found (searched 2026-11-25). 300 % appears
+        # only as an uncited third-party constant (sk-quantfidential/okx-client-gw-py, "OKX sends warning at 300%").
         default_margin_call=3.0,
-        price_display="tick_towards_mark",
+        # OKX documents no rounding of its displayed liquidation price (its API returns liqPx unrounded,
+        # e.g. "2352.8496681818233" in the docs-v5 positions example), so the safe-side rounding applies.
+        price_display="safe",
     ),
     "deribit": RuleTraits(
         "tested",

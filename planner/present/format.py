@@ -22,9 +22,10 @@ def round_price_safe(price: float | None, tick: float, side_sign: int, conventio
     position: +1 when the price is below the mark (a long's liquidation), -1
     above it. ``convention`` is the profile's ``RuleTraits.price_display``:
     "safe" rounds to the nearest tick towards the mark (an exact multiple
-    stays); "tick_towards_mark" cuts to the tick away from the mark, then
-    moves one whole tick towards it (OKX's display, so even an exact
-    multiple is shown one tick nearer).
+    stays; every bundled rule uses it, OKX included, since no venue page
+    found documents another rounding); "tick_towards_mark" cuts to the tick
+    away from the mark, then moves one whole tick towards it (an exact
+    multiple is shown one tick nearer; kept for a venue that documents it).
     """
     if price is None or not math.isfinite(price):
         return None

@@ -43,14 +43,15 @@ def test_each_step_reports_the_evaluation_of_its_plan() -> None:
     plan, marks = _cross_plan(), {"BTCUSDT": 47200.0}
     ap = action_plan(plan, prof, marks=marks)
     kinds = [s.kind for s in ap.steps]
-    assert kinds[0] == "top_up" and "reduce" in kinds and "stop_loss" in kinds and "audit_funding" in kinds
-    assert kinds.index("top_up") < kinds.index("reduce") < kinds.index("stop_loss")
+    assert "top_up" in kinds and "reduce" in kinds and "stop_loss" in kinds and "audit_funding" in kinds
+    # Ranked: the deposit to 10 % first, then the cheapest way out of the call (37.80 transfer vs 478.58 realised), then stops.
+    assert kinds[:4] == ["top_up_distance", "top_up", "reduce", "stop_loss"]
     for step in ap.steps:
         if step.plan_after is None:
             continue
         ev = evaluate(step.plan_after, prof, marks=marks)
         assert step.liquidation_after == {l.index: l.liquidation_price for l in ev.legs}
-    top = ap.steps[0]
+    top = next(s for s in ap.steps if s.kind == "top_up")
     ev_top = evaluate(top.plan_after, prof, marks=marks)
     assert ev_top.account.state == "safe"
     assert top.ratio_after == pytest.approx(ev_top.account.margin_ratio)
@@ -61,14 +62,20 @@ def test_each_step_reports_the_evaluation_of_its_plan() -> None:
 
 
 def test_funding_audit_uses_plan_rate() -> None:
-    """1 BTC long marked at 47,200 paying 0.03 % every 8 h for 24 h: 3 x 14.16 = 42.48 USDT; stop 4 % below: 45,312."""
+    """1 BTC long marked at 47,200 paying 0.03 % every 8 h for 24 h: 3 x 14.16 = 42.48 USDT.
+
+    Liquidation is at 47,188.76, 0.02 % below the mark: a stop 4 % below (45,312) would never fire, so the step says so.
+    """
     prof = get_profile("binance-usdm")
     ap = action_plan(_cross_plan(), prof, marks={"BTCUSDT": 47200.0})
     audit = next(s for s in ap.steps if s.kind == "audit_funding")
     assert audit.title.startswith("Funding over 24 h: pays")
     assert audit.amount == pytest.approx(42.48)
     stop = next(s for s in ap.steps if s.kind == "stop_loss")
-    assert stop.amount == pytest.approx(45312.0)
+    lp = evaluate(_cross_plan(), prof, marks={"BTCUSDT": 47200.0}).legs[0].liquidation_price
+    assert lp == pytest.approx(47188.76, abs=0.01)
+    assert stop.title == f"Too late for a stop on #1 BTCUSDT cross: liquidation comes first at {lp:,.2f}"
+    assert stop.amount is None and stop.plan_after is None
     dist = next(s for s in ap.steps if s.kind == "top_up_distance")
     assert dist.liquidation_after[0] == pytest.approx(47200.0 * 0.9, rel=1e-6)
 
@@ -202,7 +209,7 @@ def test_leverage_answer_limited_by_the_tier_at_entry() -> None:
     qty = round(cap1 * 1.1 / entry, 4)  # value at entry 1.1 x cap (tier 2), at the mark 0.99 x cap (tier 1)
     plan = _one_leg("short", qty, entry, mark, 10, wallet=cap1)
     prof = get_profile("binance-usdm")
-    assert evaluate(plan, prof).legs[0].max_leverage == lev1
+    assert evaluate(plan, prof).legs[0].max_leverage == lev2  # one basis for max leverage everywhere: the value at entry
     shocked = _shocked(plan, None, 0, 0.001)
     assert _bisect_leverage(plan, None, 0, 0.001) == lev2 == _scan_leverage(plan, None, 0, 0.001)
     assert _leg_state(plan, 0, lev2, shocked) == "safe"
@@ -325,3 +332,134 @@ def test_book_action_plan_costs_a_few_book_evaluations(monkeypatch: pytest.Monke
     iso = [r for r in ev.legs if r.margin_mode == "isolated"]
     assert calls.count(1) <= len(iso) * 9 + len(iso)  # <= 1 + log2(125) per leverage audit, 1 per average-down
     assert len(calls) < 150
+
+
+# ---------------------------------------------------------------------------
+# Advice a trader can act on: stops before liquidation, ranking, leg names
+# ---------------------------------------------------------------------------
+
+
+def _two_btc_legs(mark: float = 90680.0, btc_rate: float = 0.0001) -> Plan:
+    """A cross book (BTC 0.1 long, ETH 2 long, SOL 10 short) plus #4, an isolated BTC 0.5 long at 20x from 95,000.
+
+    #4's liquidation price is 90,612.45 (Binance tiers); at 90,680 it is 0.07 % away and in a margin call
+    (MM / equity 84 % >= 80 %); the cross wallet (20,000 USDT) is safe.
+    """
+    return Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 20000.0},
+            "horizon_hours": 24.0,
+            "funding_rates": {"BTCUSDT": btc_rate},
+            "positions": [
+                {"symbol": "BTCUSDT", "side": "long", "quantity": 0.1, "entry_price": 95000.0, "mark_price": mark, "leverage": 10, "margin_mode": "cross"},
+                {"symbol": "ETHUSDT", "side": "long", "quantity": 2.0, "entry_price": 3000.0, "mark_price": 3000.0, "leverage": 10, "margin_mode": "cross"},
+                {"symbol": "SOLUSDT", "side": "short", "quantity": 10.0, "entry_price": 150.0, "mark_price": 150.0, "leverage": 5, "margin_mode": "cross"},
+                {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 95000.0, "mark_price": mark, "leverage": 20, "margin_mode": "isolated"},
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_margin_call_header_names_the_leg_and_steps_tell_the_btc_legs_apart() -> None:
+    prof = get_profile("binance-usdm")
+    plan = _two_btc_legs()
+    ev = evaluate(plan, prof)
+    assert ev.legs[3].state == "margin_call" and ev.legs[0].state == "safe"
+    assert ev.legs[3].liquidation_price == pytest.approx(90612.45, abs=0.01)
+    ap = action_plan(plan, prof)
+    assert ap.in_margin_call and ap.legs_in_call == (3,)
+    assert ap.trigger.startswith("Margin call on #4 BTCUSDT isolated (0.07 % from liquidation): margin ratio = MM / equity")
+    titles = [s.title for s in ap.steps]
+    assert len(titles) == len(set(titles))  # no step twice
+    for s in ap.steps:
+        if "BTCUSDT" in s.title:
+            assert "#1 BTCUSDT cross" in s.title or "#4 BTCUSDT isolated" in s.title, s.title
+    assert {s.legs for s in ap.steps if s.kind == "audit_size"} == {(0,), (1,), (2,), (3,)}
+    # Every step that changes the plan reports evaluate's figures of that plan.
+    for s in ap.steps:
+        if s.plan_after is not None:
+            after = evaluate(s.plan_after, prof)
+            assert s.liquidation_after == {l.index: l.liquidation_price for l in after.legs}
+            assert s.state_after in ("safe", "margin_call", "liquidation")
+
+
+def test_stop_loss_is_never_past_liquidation() -> None:
+    """At 90,680 the old rule put #4's stop 4 % below the mark, at 87,052.80: 3,559.65 below its liquidation price."""
+    prof = get_profile("binance-usdm")
+    ap = action_plan(_two_btc_legs(), prof)
+    stop4 = next(s for s in ap.steps if s.kind == "stop_loss" and s.legs == (3,))
+    assert stop4.title == "Too late for a stop on #4 BTCUSDT isolated: liquidation comes first at 90,612.45"
+    assert "0.07 %" in stop4.detail and "0.5 % buffer" in stop4.detail
+    lp = evaluate(_two_btc_legs(), prof).legs[3].liquidation_price
+    assert lp is not None and lp - 90680.0 * (1 - 0.04) == pytest.approx(3559.65, abs=0.01)  # the old stop, past liquidation
+    # 1.5 % above liquidation (mark 92,000): the stop moves in to liquidation + 0.5 % of the mark = 90,612.45 + 460.
+    moved = next(s for s in action_plan(_two_btc_legs(92000.0), prof).steps if s.kind == "stop_loss" and s.legs == (3,))
+    assert moved.amount == pytest.approx(90612.45 + 460.0, abs=0.01)
+    assert "moved in from 4%" in moved.title and moved.title.startswith("Stop-loss for #4 BTCUSDT isolated at 91,072.45")
+    # Far from liquidation (mark 99,000, 8.5 % away) the usual 4 % stop stands: 95,040.
+    far = next(s for s in action_plan(_two_btc_legs(99000.0), prof).steps if s.kind == "stop_loss" and s.legs == (3,))
+    assert far.amount == pytest.approx(95040.0)
+    # Invariant over a sweep of marks: every proposed stop sits between liquidation + buffer and the mark.
+    for mark in (90650.0, 90900.0, 91500.0, 93000.0, 95000.0, 100000.0):
+        plan = _two_btc_legs(mark)
+        ev = evaluate(plan, prof)
+        for s in action_plan(plan, prof, evaluation=ev).steps:
+            if s.kind != "stop_loss" or s.title.startswith("Too late"):
+                continue
+            r = ev.legs[s.legs[0]]
+            sign = 1 if r.side == "long" else -1
+            assert s.amount is not None and (r.mark_price - s.amount) * sign > 0
+            if r.liquidation_price is not None:
+                assert (s.amount - r.liquidation_price) * sign >= 0.005 * r.mark_price - 1e-6, (mark, s.title)
+
+
+def test_steps_ranked_by_distance_restored_for_cost() -> None:
+    """#4 in a margin call: 4,482.22 USDT puts it 10 % from liquidation; the 12.29 USDT minimum leaves it 0.10 % away.
+
+    The minimum used to come first; now the deposit that restores the wanted distance ranks first, the minimum after it.
+    """
+    prof = get_profile("binance-usdm")
+    ap = action_plan(_two_btc_legs(), prof)
+    first, second = ap.steps[0], ap.steps[1]
+    assert first.kind == "top_up_distance" and first.amount == pytest.approx(4482.22, abs=0.01)
+    assert evaluate(first.plan_after, prof).legs[3].distance_to_liquidation == pytest.approx(0.10, rel=1e-6)
+    assert second.kind == "top_up" and second.amount == pytest.approx(12.29, abs=0.01)
+    d_min = evaluate(second.plan_after, prof).legs[3].distance_to_liquidation
+    assert d_min == pytest.approx(0.0010, abs=0.0001)
+    assert "0.10 % from liquidation" in second.detail
+    # restored: capped distance gained by #4 (0.07 % -> 10 %, 0.07 % -> 0.10 %); cost: the deposit.
+    assert first.restored == pytest.approx(0.10 - 0.000745, abs=1e-5) and first.cost == first.amount
+    assert second.restored == pytest.approx(d_min - 0.000745, abs=1e-5)
+    changing = [s for s in ap.steps if s.plan_after is not None]
+    assert ap.steps[: len(changing)] == changing  # plan changes first, then stops, notes, audits
+    assert [s.number for s in ap.steps] == list(range(1, len(ap.steps) + 1))
+    assert "restore" in ap.ranking and "cost" in ap.ranking
+
+
+def test_zero_funding_is_not_a_step() -> None:
+    prof = get_profile("binance-usdm")
+    ap = action_plan(_two_btc_legs(btc_rate=0.0), prof)
+    assert not [s for s in ap.steps if s.kind == "audit_funding"]
+    assert [s.title for s in action_plan(_two_btc_legs(), prof).steps if s.kind == "audit_funding"] == [
+        "Funding over 24 h: pays 16.32 USDT"
+    ]
+
+
+def test_hedge_leg_stop_is_not_blocked_by_the_groups_liquidation_on_its_winning_side() -> None:
+    """Five-leg book: the cross BTC group (2 long, 0.5 short) liquidates at 36,554.36, below the mark 61,000.
+
+    That price lies where the short hedge #2 gains, so its stop is the usual 4 % above the mark (63,440), not
+    "too late"; the long #1's stop 4 % below (58,560) sits far above that liquidation.
+    """
+    plan = load_plan(PLANS / "cross-book-5legs.plan.json")
+    prof = get_profile(plan.profile_id)
+    ev = evaluate(plan, prof)
+    assert ev.legs[1].liquidation_price == pytest.approx(36554.36, abs=0.01)
+    stops = {s.legs[0]: s for s in action_plan(plan, prof, evaluation=ev).steps if s.kind == "stop_loss"}
+    assert stops[1].title == "Stop-loss for #2 BTCUSDT cross at 63,440.00 (4% beyond the mark)"
+    assert stops[1].amount == pytest.approx(63440.0) and stops[0].amount == pytest.approx(58560.0)
+    # #5 ETH isolated long, liquidation 2,891.57: the 4 % stop (2,928) is 1.2 % of the mark above it, and a 2 % gap
+    # past the stop (2,869.44) would cross the liquidation price, which the step says.
+    assert stops[4].amount == pytest.approx(2928.0) and stops[4].amount - 0.005 * 3050.0 > ev.legs[4].liquidation_price
+    assert "would reach liquidation at 2,891.57 first" in stops[4].detail

@@ -133,7 +133,8 @@ def test_evaluate_resolves_the_plans_own_profile() -> None:
     # a path works too, and an explicit profile (id or object) wins over the plan's
     assert planner.evaluate(EXAMPLE).legs[0].liquidation_price == ev.legs[0].liquidation_price
     btc_only = _one_leg("binance-usdm", "BTCUSDT", "long", 1.0, 50_000.0, 10.0)
-    assert planner.evaluate(btc_only, "bybit-linear").legs[0].liquidation_price == pytest.approx(45_250.0, rel=1e-12)
+    # Bybit isolated, entry basis: 50,000 - (5,000 IM - 0.33 % x 50,000 MM) = 45,165 (tier 1 of the bundled risk limits)
+    assert planner.evaluate(btc_only, "bybit-linear").legs[0].liquidation_price == pytest.approx(45_165.0, rel=1e-12)
     assert planner.evaluate(btc_only, get_profile("bybit-linear")).profile_id == "bybit-linear"
     # an inline snapshot is used as is (here: a changed maintenance rate)
     prof = get_profile("binance-usdm")

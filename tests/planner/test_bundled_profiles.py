@@ -133,8 +133,20 @@ def test_binance_coinm_numbers(profiles):
 
 def test_bybit_numbers(profiles):
     lin = profiles["bybit-linear"].symbols["BTCUSDT"]
-    assert (lin.tiers[0].notional_cap, lin.tiers[0].maintenance_rate, lin.tiers[0].max_leverage) == (2_000_000, 0.005, 100)
-    assert lin.tiers[1].maintenance_amount == pytest.approx(2_000_000 * 0.005)
+    # GET /v5/market/risk-limit recordings dated 2026-09 (see the profile's sources):
+    # tier 1 = 300,000 USDT / MMR 0.33 % / 150x, tier 2 = 2,000,000 / 0.5 % / 100x with mmDeduction 510.
+    assert (lin.tiers[0].notional_cap, lin.tiers[0].maintenance_rate, lin.tiers[0].max_leverage) == (300_000, 0.0033, 150)
+    assert (lin.tiers[1].notional_cap, lin.tiers[1].maintenance_rate, lin.tiers[1].max_leverage) == (2_000_000, 0.005, 100)
+    assert lin.tiers[1].maintenance_amount == pytest.approx(510)
+    # Bybit margin-parameters page (bybitx.global/pt-PT/announcement-info/margin-parameters), BTCUSDT:
+    # 2,600,000 / 90x / 0.56 % / deduction 1,200; 8,500,000 / 50x / 1 % / 20,500; 80,000,000 / 14x / 4.5 % / 1,482,000.
+    # The page's deductions carry no 150x tier; with it every deduction is 510 larger (the recordings give 1,710 at tier 3).
+    page = {2_600_000: (90, 0.0056, 1_200), 8_500_000: (50, 0.01, 20_500), 80_000_000: (14, 0.045, 1_482_000)}
+    for cap, (lev, mmr, ded) in page.items():
+        tier = next(t for t in lin.tiers if t.notional_cap == cap)
+        assert (tier.max_leverage, tier.maintenance_rate) == (lev, mmr)
+        assert tier.maintenance_amount == pytest.approx(ded + 510)
+    assert len(lin.tiers) == 21 and lin.tiers[-1].notional_cap == 80_000_000
     inv = profiles["bybit-inverse"].symbols["BTCUSD"]
     assert inv.contract_size == 1.0 and inv.settle == "BTC"
     assert (inv.tiers[0].notional_cap, inv.tiers[0].maintenance_rate) == (150, 0.005)

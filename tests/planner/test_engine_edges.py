@@ -117,9 +117,8 @@ def test_funding_audit_covers_legs_settled_in_another_currency() -> None:
     plan = plan.model_copy(update={"horizon_hours": 24.0})
     audits = [s for s in action_plan(plan, prof).steps if s.kind == "audit_funding"]
     by_ccy = {s.currency: s.amount for s in audits}
-    assert set(by_ccy) == {"BTC", "ETH"}
+    assert set(by_ccy) == {"ETH"}  # the BTC wallet pays no funding: "pays 0.000000 BTC" is not a step
     assert by_ccy["ETH"] == pytest.approx(3 * 1000 / 3000 * 0.0001)
-    assert by_ccy["BTC"] == 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +328,11 @@ def test_hedge_mode_legs_share_binance_faq_liquidation_price() -> None:
 
 def test_inline_okx_profile_without_threshold_gets_one_in_okx_direction() -> None:
     """OKX ratio = equity / (MM + fee), liquidation at <= 100 %: the default margin call
-    is 300 %, so the margin-call price lies between the mark and the liquidation price."""
+    is 300 %, so the margin-call price lies between the mark and the liquidation price.
+
+    300 % is the planner's default, not an OKX figure: OKX's liquidation-warning channel
+    (https://www.okx.com/docs-v5/en/#trading-account-websocket-liquidation-warning-channel)
+    states no threshold, and no OKX page stating a warning level was found."""
     raw = inline_profile("okx")
     raw.pop("margin_call_ratio", None)
     plan, prof = _plan(raw, [_leg("BTCUSDT", "long", 1.0, 50000.0, 20, mark=50000.0)], wallet=10000.0)
@@ -359,30 +362,46 @@ def test_threshold_on_the_wrong_side_of_liquidation_is_refused() -> None:
 
 
 def test_display_rounding_convention_is_rule_data() -> None:
-    assert RULE_TRAITS["okx"].price_display == "tick_towards_mark"
-    assert {t.price_display for r, t in RULE_TRAITS.items() if r != "okx"} == {"safe"}
+    """Every rule, OKX included, shows liquidation prices on the safe side: no venue page found
+    documents another rounding (OKX's API returns liqPx unrounded and documents no display rule)."""
+    assert {t.price_display for t in RULE_TRAITS.values()} == {"safe"}
     # Safe: a long's 19,698.43 up to 19,698.5 (tick 0.1); an exact multiple stays.
     assert round_price_safe(19698.43, 0.1, 1) == pytest.approx(19698.5)
     assert round_price_safe(19698.4, 0.1, 1) == pytest.approx(19698.4)
     assert round_price_safe(20301.57, 0.1, -1) == pytest.approx(20301.5)
-    # One tick towards the mark: cut away from the mark, then one tick nearer; exact multiples move too.
+    # The other convention stays available for a venue that documents it: cut away from the
+    # mark, then one tick nearer, so exact multiples move too.
     assert round_price_safe(19698.43, 0.1, 1, "tick_towards_mark") == pytest.approx(19698.5)
     assert round_price_safe(19698.4, 0.1, 1, "tick_towards_mark") == pytest.approx(19698.5)
     assert round_price_safe(20301.6, 0.1, -1, "tick_towards_mark") == pytest.approx(20301.5)
     assert fmt_price(19698.4, 0.1, 1, "tick_towards_mark") == "19,698.5"
 
 
+def test_okx_api_liquidation_price_is_shown_on_the_safe_side() -> None:
+    """OKX's docs-v5 positions example (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-positions):
+    a long with markPx 2353.849 has liqPx "2352.8496681818233", unrounded. On a 0.01 tick the safe side
+    is up, towards the mark: 2,352.85; a short's price at the same figure would show 2,352.84."""
+    liq_px, mark_px = 2352.8496681818233, 2353.849
+    side = 1 if liq_px < mark_px else -1
+    assert round_price_safe(liq_px, 0.01, side, RULE_TRAITS["okx"].price_display) == pytest.approx(2352.85)
+    assert fmt_price(liq_px, 0.01, side, RULE_TRAITS["okx"].price_display) == "2,352.85"
+    assert fmt_price(liq_px, 0.01, -1, RULE_TRAITS["okx"].price_display) == "2,352.84"
+    # An exact multiple of the tick is shown as it is, not one tick nearer the mark.
+    assert fmt_price(2352.8, 0.1, 1, RULE_TRAITS["okx"].price_display) == "2,352.8"
+
+
 def test_okx_text_table_uses_its_convention() -> None:
     """OKX 1 BTC long @ 50,000, 100x, isolated margin 500: LP = (50,000 - 500) / (1 - 0.4 % - 0.05 %)
-    = 49,723.75 exactly on the 0.1 tick; OKX's convention shows 49,723.8."""
+    = 49,723.757; the table shows it rounded up (towards the mark) to the 0.1 tick: 49,723.8."""
     prof = get_profile("okx")
     plan, _ = _plan("okx", [_leg("BTC-USDT-SWAP", "long", 1.0, 50000.0, 100, isolated_margin=500.0)], wallet=10000.0)
     leg = evaluate(plan, prof).legs[0]
     lp = 49500 / (1 - 0.004 - prof.fees.taker)
     assert leg.liquidation_price == pytest.approx(lp, rel=1e-12)
-    shown = fmt_price(lp, 0.1, 1, "tick_towards_mark")
+    shown = fmt_price(lp, 0.1, 1, prof.traits.price_display)
+    assert shown == "49,723.8"
     assert shown in evaluation_table(plan, prof, evaluate(plan, prof))
-    assert float(shown.replace(",", "")) == pytest.approx((math.floor(lp * 10 + 1e-9) + 1) / 10)
+    assert float(shown.replace(",", "")) == pytest.approx(math.ceil(lp * 10) / 10)
 
 
 @pytest.mark.parametrize(

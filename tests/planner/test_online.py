@@ -157,12 +157,18 @@ def test_bybit_linear_tiers_and_diff() -> None:
         (2_600_000.0, 3_200_000.0, 80.64, 0.0062),
     ]
     assert [t.maintenance_amount for t in tiers] == pytest.approx([0.0, 1200.0, 2760.0])
-    assert res.changes["BTCUSDT"] == [
-        "tier 2: cap 4,000,000 -> 2,600,000, max leverage 57.14x -> 89.28x, MM rate 1 % -> 0.56 %, MM amount 10,000 -> 1,200",
-        "tier 3: floor 4,000,000 -> 2,600,000, cap 6,000,000 -> 3,200,000, max leverage 40x -> 80.64x, MM rate 1.5 % -> 0.62 %, "
-        "MM amount 30,000 -> 2,760",
+    # The bundled table (21 tiers, tier 1 = 300,000 at 150x / 0.33 %) against this 3-tier recorded response.
+    changes = res.changes["BTCUSDT"]
+    assert changes[:3] == [
+        "tier 1: cap 300,000 -> 2,000,000, max leverage 150x -> 100x, MM rate 0.33 % -> 0.5 %",
+        "tier 2: floor 300,000 -> 2,000,000, cap 2,000,000 -> 2,600,000, max leverage 100x -> 89.28x, MM rate 0.5 % -> 0.56 %, "
+        "MM amount 510 -> 1,200",
+        "tier 3: floor 2,000,000 -> 2,600,000, cap 2,600,000 -> 3,200,000, max leverage 90x -> 80.64x, MM rate 0.56 % -> 0.62 %, "
+        "MM amount 1,710 -> 2,760",
     ]
-    assert res.diff_lines()[1] == "  BTCUSDT: 2 change(s), bounds and amounts in USDT"
+    assert changes[3] == "tier 4 removed: 2,600,000 to 3,200,000, max 80x, MM rate 0.63 %, MM amount 3,530"
+    assert len(changes) == 21 and changes[-1].startswith("tier 21 removed: 75,000,000 to 80,000,000")
+    assert res.diff_lines()[1] == "  BTCUSDT: 21 change(s), bounds and amounts in USDT"
     assert res.updated.version == TODAY
     src = res.updated.sources[-1]
     assert src.url.endswith("/v5/market/risk-limit?category=linear&symbol=BTCUSDT") and src.captured == TODAY

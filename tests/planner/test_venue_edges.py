@@ -169,14 +169,14 @@ def test_okx_beyond_last_tier_refused_naming_largest_size() -> None:
 
 
 def test_bybit_value_table_names_largest_size_at_entry() -> None:
-    """Bybit BTCUSDT risk limits end at 6,000,000 USDT (API docs risk-limit example, 40x):
-    at 50,000 that is 120 BTC; 120 BTC is allowed, 120.001 BTC is refused."""
+    """Bybit BTCUSDT risk limits end at 80,000,000 USDT (margin-parameters page, tier 21 at 14x):
+    at 50,000 that is 1,600 BTC; 1,600 BTC is allowed, 1,600.001 BTC is refused."""
     prof = get_profile("bybit-linear")
-    assert problems(plan_on(prof, [pos("BTCUSDT", 120.0, 50000.0, 40)])) == []
-    msgs = problems(plan_on(prof, [pos("BTCUSDT", 120.001, 50000.0, 40)]))
+    assert problems(plan_on(prof, [pos("BTCUSDT", 1600.0, 50000.0, 14)])) == []
+    msgs = problems(plan_on(prof, [pos("BTCUSDT", 1600.001, 50000.0, 14)]))
     assert msgs == [
-        "positions.0.quantity: 120.001 BTC is beyond the last tier of BTCUSDT on bybit-linear (tier 3 ends at a position value of"
-        " 6,000,000 USDT); the largest position the venue allows is 120 BTC at 50,000; allowed: quantity <= 120"
+        "positions.0.quantity: 1,600.001 BTC is beyond the last tier of BTCUSDT on bybit-linear (tier 21 ends at a position value of"
+        " 80,000,000 USDT); the largest position the venue allows is 1,600 BTC at 50,000; allowed: quantity <= 1,600"
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 
 import ui.docks.action_panel as action_panel_mod
 from planner.drills.actions import action_plan
@@ -40,14 +41,13 @@ def test_shows_updating_then_the_steps(qtbot, profile):
         panel.set_context(plan, profile, evaluate(plan, profile))
         # set_context returned before the computation: the panel says so and offers nothing to apply.
         assert panel.header.text() == "Updating…"
-        assert panel.pending and not panel.tree.isEnabled() and not panel.apply_button.isEnabled()
+        assert panel.pending and not panel.steps_view.isEnabled()
         assert not panel.apply_step(0)
-    assert not panel.pending and panel.tree.isEnabled()
+    assert not panel.pending and panel.steps_view.isEnabled()
     assert panel.header.text() == expected.trigger
-    assert panel.tree.topLevelItemCount() == len(expected.steps)
-    assert [panel.tree.topLevelItem(i).text(0) for i in range(len(expected.steps))] == [f"{s.number}. {s.title}" for s in expected.steps]
-    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
-    assert panel.apply_button.isEnabled()  # the first step (a transfer) changes the plan
+    assert len(panel.cards) == len(expected.steps)
+    assert [c.title.text() for c in panel.cards] == [f"{s.number}. {s.title}" for s in expected.steps]
+    assert panel.cards[0].apply_button is not None  # the first step (a transfer) changes the plan
 
 
 def test_superseded_computation_is_never_shown(qtbot, profile, monkeypatch):
@@ -85,7 +85,7 @@ def test_superseded_computation_is_never_shown(qtbot, profile, monkeypatch):
     want = real(fresh, profile)
     assert shown == [want.trigger] and not want.in_margin_call
     assert panel.result == want
-    assert panel.tree.topLevelItemCount() == len(want.steps)
+    assert len(panel.cards) == len(want.steps)
 
 
 def test_a_burst_of_contexts_shows_only_the_last(qtbot, profile, monkeypatch):
@@ -129,3 +129,68 @@ def test_window_edit_updates_the_action_plan_off_the_gui_thread(window, qtbot, m
     qtbot.waitUntil(lambda: panel.result == want and not panel.pending, timeout=10000)  # after the edit pause
     assert threads and all(t is not threading.main_thread() for t in threads)
     assert panel.header.text() == want.trigger
+
+
+def _two_btc_legs() -> Plan:
+    """Cross BTC/ETH/SOL legs plus #4, an isolated BTC 0.5 long at 20x from 95,000, marked 90,680: #4 is in a margin call."""
+    legs = [
+        ("BTCUSDT", "long", 0.1, 95000.0, 90680.0, 10.0, "cross"),
+        ("ETHUSDT", "long", 2.0, 3000.0, 3000.0, 10.0, "cross"),
+        ("SOLUSDT", "short", 10.0, 150.0, 150.0, 5.0, "cross"),
+        ("BTCUSDT", "long", 0.5, 95000.0, 90680.0, 20.0, "isolated"),
+    ]
+    return Plan(
+        profile="binance-usdm",
+        account=Account(wallet_balance=20000.0),
+        positions=[
+            Position(symbol=s, side=side, quantity=q, entry_price=e, mark_price=m, leverage=lev, margin_mode=mode)
+            for s, side, q, e, m, lev, mode in legs
+        ],
+        funding_rates={"BTCUSDT": 0.0001},
+        horizon_hours=24.0,
+    )
+
+
+def test_steps_are_shown_whole_and_wrapped_at_1200_px(qtbot, profile):
+    """At 1,200 px every title, detail and figure line is on screen in full: wide labels, tall enough for their wrapped text."""
+    from planner.drills.actions import RANKING_RULE
+
+    plan = _two_btc_legs()
+    want = action_plan(plan, profile)
+    panel = ActionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_context(plan, profile)
+    assert panel.flush()
+    qtbot.wait(50)  # layouts settle
+    assert panel.header.text().startswith("Margin call on #4 BTCUSDT isolated (0.07 % from liquidation)")
+    assert panel.header.toolTip() == RANKING_RULE == panel.steps_view.toolTip()
+    assert [c.title.text() for c in panel.cards] == [f"{s.number}. {s.title}" for s in want.steps]
+    assert [c.detail.text() for c in panel.cards] == [s.detail for s in want.steps]
+    viewport = panel.steps_view.viewport().width()
+    assert viewport > 1100
+    wrapped = 0
+    for card in panel.cards:
+        for label in (card.title, card.detail) + ((card.figures,) if card.figures.text() else ()):
+            assert label.isVisible()
+            assert label.width() >= viewport - 40, (label.text(), label.width())  # the card's full width, not ~100 px
+            need = label.heightForWidth(label.width())
+            assert label.height() >= need, (label.text(), label.height(), need)  # every wrapped line is shown
+            line = label.fontMetrics().height()
+            if label.fontMetrics().horizontalAdvance(label.text()) > label.width():
+                wrapped += 1
+                assert label.height() >= 2 * line  # wrapped, not cut
+    assert wrapped >= 1  # at least one detail is longer than a line at this width
+    # The stop-loss for #4 says it is too late rather than proposing a price below liquidation.
+    assert any(
+        c.title.text().endswith("Too late for a stop on #4 BTCUSDT isolated: liquidation comes first at 90,612.45") for c in panel.cards
+    )
+    # Apply is a click on the step's own button.
+    first = panel.cards[0]
+    assert first.apply_button is not None and first.apply_button.isVisible()
+    with qtbot.waitSignal(panel.sigApplyPlan, timeout=2000) as sig:
+        qtbot.mouseClick(first.apply_button, Qt.MouseButton.LeftButton)
+    assert sig.args[0] == want.steps[0].plan_after
+    assert evaluate(sig.args[0], profile).legs[3].distance_to_liquidation == pytest.approx(0.10, rel=1e-6)

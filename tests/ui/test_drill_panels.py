@@ -41,10 +41,9 @@ def test_action_panel_lists_engine_steps_and_apply_emits_plan(qtbot, profile):
     panel.set_context(plan, profile, ev)
     assert panel.flush()
     expected = action_plan(plan, profile)
-    assert panel.tree.topLevelItemCount() == len(expected.steps) >= 3
-    first = panel.tree.topLevelItem(0)
-    assert first.text(0) == f"1. {expected.steps[0].title}"
-    assert expected.steps[0].kind == "top_up"
+    assert len(panel.cards) == len(expected.steps) >= 3
+    assert panel.cards[0].title.text() == f"1. {expected.steps[0].title}"
+    assert expected.steps[0].kind in ("top_up", "top_up_distance")
     got = []
     panel.sigApplyPlan.connect(lambda p, text: got.append((p, text)))
     assert panel.apply_step(0)
@@ -191,10 +190,10 @@ def test_action_settings_edit_recomputes_and_bad_buffer_is_named(qtbot, profile)
     assert panel.flush()
     expected = action_plan(plan, profile, settings=ActionSettings(buffer=0.10))
     assert panel.result.steps[0].amount == pytest.approx(expected.steps[0].amount)
-    assert panel.tree.topLevelItem(0).text(0) == f"1. {expected.steps[0].title}"
+    assert panel.cards[0].title.text() == f"1. {expected.steps[0].title}"
     panel.buffer.setValue(-5.0)
     assert panel.flush()
-    assert "actions.buffer" in panel.header.text() and panel.tree.topLevelItemCount() == 0
+    assert "actions.buffer" in panel.header.text() and panel.cards == []
 
 
 def test_bad_jump_parameters_are_named(qtbot, profile):

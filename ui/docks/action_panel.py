@@ -1,5 +1,8 @@
 """Margin-call action plan panel: lists planner.drills.actions steps; "Apply" emits the modified plan (no math here).
 
+Each step is a card of word-wrapped labels (title, detail, figures) in a scroll
+area as wide as the dock, so nothing is cut; the ranking rule is the tooltip.
+
 The action plan costs a few dozen evaluations of the book (0.1-0.3 s for 20
 legs), so it runs on the panel's own worker thread: :meth:`ActionPanel.set_context`
 shows "Updating…" at once and returns; the steps appear when the worker is
@@ -19,21 +22,22 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from planner.drills.actions import ActionPlan, ActionSettings, action_plan
+from planner.drills.actions import RANKING_RULE, ActionPlan, ActionSettings, ActionStep, action_plan
 from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_ratio
 
 UPDATING = "Updating…"
 #: Delay between a new context and the start of its computation (ms): a frame or two, so the figures
@@ -45,6 +49,75 @@ class _Relay(QObject):
     """Carries a finished computation's generation from the worker thread to the panel (queued)."""
 
     done = Signal(int)
+
+
+def _wrapped(text: str, *, bold: bool = False) -> QLabel:
+    """A plain-text label that wraps to the width it is given and never cuts its text."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)  # width from the dock, height from the text
+    policy.setHeightForWidth(True)  # the layouts ask the label how tall its wrapped text is at the width it gets
+    label.setSizePolicy(policy)
+    if bold:
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+    return label
+
+
+def step_figures(step: ActionStep) -> str:
+    """One line of the step's numbers: amount, cost, distance restored, ratio and state after (empty when none)."""
+    parts = []
+    same_as_cost = step.cost is not None and step.currency == step.cost_currency and step.amount == step.cost
+    if step.amount is not None and not same_as_cost:  # a deposit's amount is its cost: shown once
+        if step.currency == "price":
+            parts.append(f"at {step.amount:,.2f}")
+        elif step.currency == "x":
+            parts.append(f"{step.amount:g}x")
+        elif step.kind in ("reduce", "audit_size"):  # a quantity of the leg, in its symbol's units
+            parts.append(f"{step.amount:,.6g} {step.currency}")
+        else:
+            parts.append(fmt_money(step.amount, step.currency))
+    if step.cost is not None:
+        parts.append(f"costs {fmt_money(step.cost, step.cost_currency)}")
+    if step.restored is not None:
+        away = "further away" if step.restored >= 0 else "closer"
+        parts.append(f"moves liquidation {fmt_pct(abs(step.restored))} of the mark {away} for the legs at risk")
+    if step.ratio_after is not None:
+        parts.append(f"worst ratio after {fmt_ratio(step.ratio_after)}")
+    if step.state_after:
+        parts.append(f"state after: {step.state_after.replace('_', ' ')}")
+    return " · ".join(parts)
+
+
+class StepCard(QFrame):
+    """One step, shown whole: number and title, detail and figures wrapped to the panel's width; Apply when it changes the plan."""
+
+    def __init__(self, step: ActionStep, row: int, apply: Callable[[int], bool], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.step = step
+        self.title = _wrapped(f"{step.number}. {step.title}", bold=True)
+        self.detail = _wrapped(step.detail)
+        self.figures = _wrapped(step_figures(step))
+        self.figures.setVisible(bool(self.figures.text()))
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.detail)
+        lay.addWidget(self.figures)
+        self.apply_button: QPushButton | None = None
+        if step.plan_after is not None:
+            self.apply_button = QPushButton(f"Apply step {step.number}")
+            self.apply_button.setToolTip("Replace the plan on screen by the plan after this step (undoable)")
+            self.apply_button.clicked.connect(lambda: apply(row))
+            row_lay = QHBoxLayout()
+            row_lay.addStretch(1)
+            row_lay.addWidget(self.apply_button)
+            lay.addLayout(row_lay)
 
 
 class ActionPanel(QWidget):
@@ -88,25 +161,23 @@ class ActionPanel(QWidget):
         form.addRow("Stop-loss beyond mark", self.stop_distance)
         for box in (self.buffer, self.target_distance, self.stop_distance):
             box.valueChanged.connect(self.refresh)
-        self.header = QLabel("No plan yet.")
-        self.header.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
-        self.header.setWordWrap(True)
-        self.tree = QTreeWidget()
-        self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Step", "Amount", "Ratio after", "State after"])
-        self.tree.setWordWrap(True)
-        self.apply_button = QPushButton("Apply step")
-        self.apply_button.setEnabled(False)
-        self.apply_button.clicked.connect(self.apply_selected)
-        self.tree.currentItemChanged.connect(self._on_current)
+        self.header = _wrapped("No plan yet.", bold=True)
+        self.header.setToolTip(RANKING_RULE)
+        # The steps: one card each, in a scroll area that gives them the dock's full width (labels wrap, never cut).
+        self.cards: list[StepCard] = []
+        self.steps_widget = QWidget()
+        self.steps_layout = QVBoxLayout(self.steps_widget)
+        self.steps_layout.setContentsMargins(0, 0, 0, 0)
+        self.steps_layout.addStretch(1)
+        self.steps_view = QScrollArea()
+        self.steps_view.setWidgetResizable(True)
+        self.steps_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps_view.setWidget(self.steps_widget)
+        self.steps_view.setToolTip(RANKING_RULE)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.header)
-        lay.addWidget(self.tree, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.apply_button)
-        lay.addLayout(row)
+        lay.addWidget(self.steps_view, 1)
 
     def set_context(
         self, plan: Plan, profile: ExchangeProfile, evaluation: Evaluation | None = None, marks: dict[str, float] | None = None
@@ -134,8 +205,7 @@ class ActionPanel(QWidget):
         gen = self._generation
         self._pool.clear()  # superseded computations that have not started never run
         self.header.setText(UPDATING)
-        self.tree.setEnabled(False)
-        self.apply_button.setEnabled(False)
+        self.steps_view.setEnabled(False)
         relay, lock, finished = self._relay, self._lock, self._finished
 
         def job() -> None:
@@ -179,37 +249,27 @@ class ActionPanel(QWidget):
         self._on_done(self._generation)
         return not self.pending
 
+    def _clear_cards(self) -> None:
+        for card in self.cards:
+            self.steps_layout.removeWidget(card)
+            card.deleteLater()
+        self.cards = []
+
     def _show(self, result: ActionPlan | PlannerError) -> None:
         self._shown = self._generation
-        self.tree.clear()
-        self.tree.setEnabled(True)
+        self._clear_cards()
+        self.steps_view.setEnabled(True)
         if isinstance(result, PlannerError):
             self.result = None
             self.header.setText(result.describe())
-            self.apply_button.setEnabled(False)
             self.sigUpdated.emit()
             return
         self.result = result
-        self.header.setText(self.result.trigger)
-        for step in self.result.steps:
-            if step.amount is None:
-                amount = ""
-            elif step.currency == "price":
-                amount = f"at {step.amount:,.2f}"
-            elif step.currency == "x":
-                amount = f"{step.amount:g}x"
-            else:
-                amount = fmt_money(step.amount, step.currency)
-            ratio = "" if step.ratio_after is None else fmt_ratio(step.ratio_after)
-            item = QTreeWidgetItem([f"{step.number}. {step.title}", amount, ratio, step.state_after or ""])
-            item.setToolTip(0, step.detail)
-            child = QTreeWidgetItem([step.detail])
-            child.setFirstColumnSpanned(True)
-            item.addChild(child)
-            item.setData(0, 256, step.number - 1)
-            self.tree.addTopLevelItem(item)
-        self.tree.resizeColumnToContents(1)
-        self._on_current(self.tree.currentItem(), None)
+        self.header.setText(result.trigger)
+        for row, step in enumerate(result.steps):
+            card = StepCard(step, row, self.apply_step)
+            self.steps_layout.insertWidget(self.steps_layout.count() - 1, card)  # before the stretch
+            self.cards.append(card)
         self.sigUpdated.emit()
 
     def settings(self) -> ActionSettings:
@@ -225,14 +285,9 @@ class ActionPanel(QWidget):
         if self._context is not None:
             self._start()
 
-    def step_at(self, row: int):
+    def step_at(self, row: int) -> ActionStep | None:
         """The shown step at ``row``; None while the shown steps are stale (updating)."""
-        return self.result.steps[row] if self.result is not None and not self.pending else None
-
-    def _on_current(self, item, _prev) -> None:
-        idx = item.data(0, 256) if item is not None else None
-        step = self.step_at(idx) if isinstance(idx, int) else None
-        self.apply_button.setEnabled(step is not None and step.plan_after is not None)
+        return self.result.steps[row] if self.result is not None and not self.pending and 0 <= row < len(self.result.steps) else None
 
     def apply_step(self, row: int) -> bool:
         step = self.step_at(row)
@@ -240,10 +295,3 @@ class ActionPanel(QWidget):
             return False
         self.sigApplyPlan.emit(step.plan_after, f"Action: {step.title}")
         return True
-
-    def apply_selected(self) -> None:
-        item = self.tree.currentItem()
-        while item is not None and item.parent() is not None:
-            item = item.parent()
-        if item is not None:
-            self.apply_step(item.data(0, 256))

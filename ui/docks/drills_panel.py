@@ -2,6 +2,9 @@
 
 Monte Carlo and path drills run on a QThread worker with a progress bar and
 Cancel; a new context (an edit) cancels the stale worker.
+
+The last result of each tab is kept (:meth:`DrillsPanel.report_records`) with
+the plan it ran on, so File › Export › Report prints the drills of the session.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from ui.report import DrillRecord
 
 
 def _compare_cell_text(cell: ComparisonCell) -> str:
@@ -111,6 +115,8 @@ class DrillsPanel(QWidget):
         self.evaluation: Evaluation | None = None
         self.worker: DrillWorker | None = None
         self._old_workers: list[DrillWorker] = []
+        self._records: dict[str, DrillRecord] = {}
+        self._runs: dict[str, tuple[Plan | None, str]] = {}  # tab -> (plan, settings) of the run being shown
         self.tabs = QTabWidget()
         self.error = QLabel("")
         self.error.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
@@ -242,6 +248,25 @@ class DrillsPanel(QWidget):
         self.compare_rows: list = []
         form.addRow(self.compare_run)
 
+    # -- results kept for the report -------------------------------------------------
+    def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:
+        """Keep what tab ``title`` now shows (table cells, summary) with the plan it ran on."""
+
+        def text(item: QTableWidgetItem | None) -> str:
+            return item.text() if item is not None else ""
+
+        headers = [text(table.horizontalHeaderItem(c)) for c in range(table.columnCount())]
+        labels: list[str] = []
+        if title == "Profiles":
+            labels = [text(table.verticalHeaderItem(r)) for r in range(table.rowCount())]
+        rows = [[text(table.item(r, c)) for c in range(table.columnCount())] for r in range(table.rowCount())]
+        self._records[title] = DrillRecord(title, setup, headers, rows, summary, row_labels=labels, plan=plan or self.plan)
+
+    def report_records(self) -> list[DrillRecord]:
+        """The last result of every drill tab run in this session, in tab order (each with the plan it ran on)."""
+        order = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        return [self._records[t] for t in order if t in self._records]
+
     # -- context ------------------------------------------------------------------
     def set_context(self, plan, profile, evaluation=None) -> None:
         """A new plan/profile cancels a stale drill; a what-if mark drag (same plan) lets it finish."""
@@ -292,6 +317,7 @@ class DrillsPanel(QWidget):
             f"Account equity {fmt_money(a.equity, a.currency)}, ratio {fmt_ratio(a.margin_ratio)} ({a.state}); "
             f"cross legs closed first: {order}"
         )
+        self._keep("Shock", self.shock_table, self.shock_summary.text(), f"every mark moved {self.shock_move.value():+.2f} %")
 
     def run_gap(self) -> None:
         if not self._ready():
@@ -305,8 +331,11 @@ class DrillsPanel(QWidget):
             w = gap_waterfall(self.plan, self.profile, self.gap_leg.value() - 1, gap_beyond=self.gap_beyond.value() / 100.0, slippage=slip)
         except PlannerError as exc:
             return self._fail(exc)
-        _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v)] for name, v in w.rows])
+        _fill(self.gap_table, ["Part", f"Amount ({w.currency})"], [[name, fmt_money(v, w.currency)] for name, v in w.rows])
         self.gap_answer.setText(w.describe())
+        model = "order-book depth" if self.gap_model.currentIndex() == 1 else f"{self.gap_slip.value():.2f} % slippage"
+        setup = f"leg #{self.gap_leg.value()} {w.symbol}, gap {self.gap_beyond.value():.2f} % past liquidation, {model}"
+        self._keep("Gap / slippage", self.gap_table, self.gap_answer.text(), setup)
 
     def run_partial(self) -> None:
         if not self._ready():
@@ -343,6 +372,8 @@ class DrillsPanel(QWidget):
                 for s in steps
             ],
         )
+        leg = self.plan.positions[i]
+        self._keep("Partial liquidation", self.partial_table, "", f"leg #{i + 1} {leg.symbol}, mark at {fmt_price(price)}")
 
     def run_compare(self) -> None:
         """Leg x venue grid: one row per leg, one column per venue; safest cell green, cheapest bold."""
@@ -382,6 +413,7 @@ class DrillsPanel(QWidget):
             t.setItem(len(row.legs), c, foot)
         t.resizeColumnsToContents()
         t.resizeRowsToContents()
+        self._keep("Profiles", t, "S = safest venue for the leg, C = cheapest", "every bundled profile")
 
     # -- threaded drills ----------------------------------------------------------------
     def _preset_changed(self, *_):
@@ -448,6 +480,7 @@ class DrillsPanel(QWidget):
                 plan, profile, model=model, horizon_hours=preset.horizon_hours, paths=paths, seed=seed, progress=progress
             )
 
+        self._runs["Event drill"] = (plan, f"{preset.name}, volatility {vol * 100:.1f} %/yr, {paths:,} paths, seed {seed}")
         self._start(job, self._show_mc)
 
     def _show_mc(self, r) -> None:
@@ -459,6 +492,8 @@ class DrillsPanel(QWidget):
             text += " — cancelled, partial estimate"
         self.mc_summary.setText(text)
         _fill(self.event_table, ["Leg", "P(liquidated)"], [[str(i + 1), fmt_pct(p)] for i, p in sorted(r.per_leg.items())])
+        plan, setup = self._runs.get("Event drill", (self.plan, ""))
+        self._keep("Event drill", self.event_table, text, setup, plan)
         self.mcFinished.emit(r)
 
     def run_path(self) -> None:
@@ -476,10 +511,13 @@ class DrillsPanel(QWidget):
                 path = parse_path_csv(self.path_csv.toPlainText())
         except PlannerError as exc:
             return self._fail(exc)
+        self._runs["Price path"] = (plan, path.label)
         self._start(lambda progress: run_path(plan, profile, path), lambda r: self._show_path(r, path.label))
 
     def _show_path(self, r, label: str) -> None:
         self.progress.setValue(1000)
         ev = "; ".join(f"leg {i + 1} liquidated at {h:.2f} h, price {fmt_price(p)}" for i, (h, p) in sorted(r.liquidations.items()))
         self.path_summary.setText(ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}")
+        plan, setup = self._runs.get("Price path", (self.plan, label))
+        self._keep("Price path", self.path_table, self.path_summary.text(), setup, plan)
         self.sigEquityPath.emit(r.hours, r.equity, label)

@@ -1,4 +1,7 @@
-"""Account: wallet balance per settlement currency and margin-mode default.
+"""Plan name and account: wallet balance per settlement currency and margin-mode default.
+
+The plan name (first row) is what files, the window title and the PDF report
+show; editing it is one undoable step (Return, Tab or leaving the field).
 
 The first field is the profile's settlement currency (``wallet_balance``, or
 ``balances[ccy]`` when the plan gives it there, as the engine reads it);
@@ -9,10 +12,10 @@ in (``balances``), so a 4 ETH wallet is on screen, not only the BTC one.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from planner.model.enums import MarginMode
-from planner.model.plan import MAX_BALANCE
+from planner.model.plan import MAX_BALANCE, Plan
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
@@ -21,6 +24,12 @@ class AccountPanel(QWidget):
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.name = QLineEdit()
+        self.name.setObjectName("plan-name")
+        self.name.setPlaceholderText("Untitled plan")
+        self.name.setMaxLength(Plan.model_fields["name"].metadata[0].max_length)
+        self.name.setToolTip("Name of the plan: shown in the window title, saved in the file and printed on the report")
+        self.name.editingFinished.connect(self._set_name)
         # Commits on Return/Tab/focus out; -5000 or letters are refused at the field, never clamped.
         self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE)
         self.mode = QComboBox()
@@ -31,6 +40,7 @@ class AccountPanel(QWidget):
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e03131;")
         form = QFormLayout(self)
+        form.addRow("Plan name", self.name)
         form.addRow("Wallet balance", self.wallet)
         form.addRow("New legs default to", self.mode)
         form.addRow(self.problem)
@@ -50,6 +60,14 @@ class AccountPanel(QWidget):
         settle = doc.profile.settle_currency
         used = {doc.profile.symbols[p.symbol].settle for p in doc.draft.positions if p.symbol in doc.profile.symbols}
         return [settle, *sorted((used | set(doc.draft.account.balances)) - {settle})]
+
+    def _set_name(self, *_: object) -> None:
+        """Commit the typed name (surrounding spaces dropped; an empty field means "Untitled plan")."""
+        name = self.name.text().strip() or "Untitled plan"
+        if name != self.document.draft.name:
+            self.document.update_plan(text="Rename plan", name=name)
+        self.name.setText(self.document.draft.name)
+        self.name.setCursorPosition(0)
 
     def _balance_box(self, ccy: str) -> NumberEdit:
         box = NumberEdit(decimals=4, step=0.1, minimum=0.0, maximum=MAX_BALANCE)
@@ -72,6 +90,9 @@ class AccountPanel(QWidget):
     def sync(self) -> None:
         doc = self.document
         acc = doc.draft.account
+        if not self.name.isModified() and self.name.text() != doc.draft.name:  # never under the user's typing
+            self.name.setText(doc.draft.name)
+            self.name.setCursorPosition(0)  # a long name shows its beginning
         settle = doc.profile.settle_currency
         stable = settle in ("USDT", "USDC", "USD")
         self.wallet.setSuffix(f" {settle}")
@@ -83,7 +104,7 @@ class AccountPanel(QWidget):
         for ccy in others:
             if ccy not in self.balances:
                 self.balances[ccy] = self._balance_box(ccy)
-                self.form.insertRow(1 + len(self.balances) - 1, f"Wallet {ccy}", self.balances[ccy])
+                self.form.insertRow(1 + len(self.balances), f"Wallet {ccy}", self.balances[ccy])
             self.balances[ccy].showValue(acc.balances.get(ccy, 0.0))
         i = self.mode.findData(acc.margin_mode_default.value)
         if i != self.mode.currentIndex():
