@@ -1,4 +1,4 @@
-"""``position-planner [PLAN] [--screenshot OUT.png] [--smoke]``: open the planner window."""
+"""``position-planner [PLAN] [--screenshot OUT.png] [--size WxH] [--theme light|dark] [--smoke]``: open the planner window."""
 
 from __future__ import annotations
 
@@ -16,9 +16,19 @@ ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "position-p
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="position-planner", description="Position-risk planner window.")
     ap.add_argument("plan", nargs="?", help="plan file (*.plan.json); default: the last plan opened or saved, else the bundled example")
-    ap.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen at 1600x1000, save, exit")
+    ap.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen (at --size), save, exit")
+    ap.add_argument("--size", metavar="WxH", type=_size, default=None, help="window size in pixels (default 1600x1000)")
+    ap.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme for this run (default: the saved choice)")
     ap.add_argument("--smoke", action="store_true", help="exit after the first painted window (start-up timing)")
     return ap.parse_args(list(argv))
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> (1280, 720); anything else is refused with the allowed form."""
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or not (320 <= int(w) <= 10000 and 240 <= int(h) <= 10000):
+        raise argparse.ArgumentTypeError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1280x720 (320-10000 x 240-10000)")
+    return int(w), int(h)
 
 
 def _install_excepthook() -> None:
@@ -111,8 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc.undo_stack.resetClean()  # restored work is unsaved until the user saves it
     elif args.plan and not (args.screenshot or args.smoke):
         win.remember_opened(args.plan)
+    if args.theme:
+        win.set_theme(args.theme, remember=not (args.screenshot or args.smoke))
+    if args.size:
+        win.resize(*args.size)
     if args.screenshot:
-        win.resize(1600, 1000)
+        win.resize(*(args.size or (1600, 1000)))
         win.show()
         app.processEvents()
         win.default_dock_sizes()

@@ -46,8 +46,10 @@ class Figures:
     ``symbol`` is the symbol the liquidation plot shows; ``price`` its curves over
     the price grid (prices in the symbol's quote currency, equity and requirement
     in its settlement currency); ``mark`` its current (what-if) mark price.
-    ``view_range`` is the (low, high) mark range the plot zooms to when
-    ``view_serial`` changes (a new symbol, profile or file, or "Reset plot zoom").
+    ``view_range`` is the (low, high) mark range that shows the symbol's entry, mark,
+    liquidation and bankruptcy prices now; the plot zooms to it when ``view_serial``
+    changes (a new symbol, profile or file, or "Reset plot zoom") and when a level
+    has left its view (unless the user zoomed).
     ``funding`` is equity over ``plan.horizon_hours`` under funding (positive rate: longs pay).
     """
 
@@ -460,8 +462,13 @@ class PlanDocument(QObject):
         kept = self.figures.funding if not funding and self.figures.plan is plan and self.figures.marks == marks else None
         shown = ev is not None and symbol is not None and symbol in profile.symbols and any(p.symbol == symbol for p in plan.positions)
         if ev is not None and shown and symbol is not None:
-            if self._grid is None:
-                self._grid, self._view_range = price_grid(plan, profile, ev, symbol, marks)
+            grid, rng = price_grid(plan, profile, ev, symbol, marks)
+            g = self._grid
+            # Rebuild the grid when a level leaves it or it has grown coarse around the levels;
+            # the plot decides whether to refit its view (it keeps a user's zoom).
+            if g is None or rng[0] < g[0] or rng[1] > g[-1] or (rng[1] - rng[0]) * 40 < g[-1] - g[0]:
+                self._grid = grid
+            self._view_range = rng
             price = price_curves(plan, profile, symbol, self._grid, marks=marks or None)
             mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
         funding_c = kept

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -63,6 +64,8 @@ MAX_RECENT = 8
 PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
 #: The action plan re-evaluates the account many times, so it follows an edit once typing pauses.
 ACTION_PLAN_DELAY_MS = 300
+#: Default window size; smaller screens get their available area (issue 10 item 8: usable at 1280x720).
+DEFAULT_SIZE = (1600, 1000)
 DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
 
 
@@ -79,7 +82,7 @@ class MainWindow(QMainWindow):
         self.document = document if document is not None else PlanDocument()
         self.settings = QSettings()
         self._menus: dict[str, QMenu] = {}
-        self.resize(1600, 1000)
+        self._fit_to_screen()
         self._build_toolbar()
         self._build_plots()
         self._build_plan_docks()
@@ -96,6 +99,9 @@ class MainWindow(QMainWindow):
         self._on_figures(doc.figures)
         self.flush_action_plan()
         self._update_title()
+        # View › Reset layout returns to this arrangement (dock areas and tabs; sizes follow the window).
+        self._default_state = self.saveState()
+        self._sized = False  # default dock sizes are applied once the window has its real size
         if restore:
             self.restore_layout()
 
@@ -126,25 +132,29 @@ class MainWindow(QMainWindow):
         self.positions_table = PositionsTable(doc)
         self.position_form = PositionForm(doc)
         plan_box = QWidget()
-        plan_box.setMinimumWidth(400)
         lay = QVBoxLayout(plan_box)
         lay.addWidget(self.account_panel)
         lay.addWidget(self.positions_table, 1)
         lay.addWidget(self.position_form)
         self.results_panel = ResultsPanel(doc)
-        self.results_panel.setMinimumWidth(400)
+        self.results_panel.setMinimumWidth(360)
         self.funding_panel = FundingPanel(doc)
-        self.plan_dock = self.add_panel_dock("Plan", plan_box, Qt.DockWidgetArea.LeftDockWidgetArea)
+        plan_area = _scrolled(plan_box)
+        # The form's own minimum width (plus a vertical scrollbar): narrower would clip its fields.
+        plan_area.setMinimumWidth(plan_box.minimumSizeHint().width() + plan_area.verticalScrollBar().sizeHint().width())
+        self.plan_dock = self.add_panel_dock("Plan", plan_area, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.funding_dock = self.add_panel_dock("Funding", self.funding_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.default_dock_sizes()
+        # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
+        self.funding_dock = self.add_panel_dock("Funding", _scrolled(self.funding_panel), Qt.DockWidgetArea.RightDockWidgetArea)
 
     def _build_drill_docks(self) -> None:
         """Action plan and Drills docks, tabbed with Funding under Results so the figures keep their room."""
         self.action_panel = ActionPanel()
         self.drills_panel = DrillsPanel()
-        self.actions_dock = self.add_panel_dock("Action plan", self.action_panel)
-        self.drills_dock = self.add_panel_dock("Drills", self.drills_panel)
+        # Scrolled, so their content (the Drills forms are ~420 px tall) never sets the height of
+        # the tab group under Results nor widens the window after an edit (issue 10 item 8).
+        self.actions_dock = self.add_panel_dock("Action plan", _scrolled(self.action_panel))
+        self.drills_dock = self.add_panel_dock("Drills", _scrolled(self.drills_panel))
         self.tabifyDockWidget(self.funding_dock, self.actions_dock)
         self.tabifyDockWidget(self.actions_dock, self.drills_dock)
         self.funding_dock.raise_()
@@ -171,6 +181,7 @@ class MainWindow(QMainWindow):
         self.positions_table.selectionChangedTo.connect(self._select_row)
         self.profile_selector.details.clicked.connect(self.show_profile_details)
         self.liquidation_plot.markDragged.connect(doc.set_mark)
+        self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
 
@@ -181,10 +192,53 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def docks(self) -> list[QDockWidget]:
+        """Every dock, in View-menu order."""
+        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock]
+
     def default_dock_sizes(self) -> None:
-        """Plan | plots | results widths that fit 1600 px without clipping the figures."""
-        self.resizeDocks([self.plan_dock, self.results_dock], [420, 680], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.results_dock, self.funding_dock], [640, 230], Qt.Orientation.Vertical)
+        """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
+
+        At 1280x720 this gives Plan 350 px, Results 470 px (leg, state, liquidation price
+        and margin ratio columns) and the plots ~450 px; at 1600x1000 Plan 420, Results
+        576, plots ~590. Results keeps ~60 % of the
+        right column's height, the Funding / Action plan / Drills tabs the rest.
+        """
+        w, h = max(self.width(), 800), max(self.height(), 500)
+        plan = int(min(420, max(350, 0.27 * w)))
+        results = int(min(600, max(470, 0.36 * w)))
+        self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
+        right = h - 90  # menu, toolbar and status bar
+        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.6 * right), int(0.4 * right)], Qt.Orientation.Vertical)
+        self.plots.setSizes([int(0.62 * right), int(0.38 * right)])
+
+    def reset_layout(self) -> None:
+        """View › Reset layout: every dock shown, docked where it starts, default sizes, Funding tab in front."""
+        self.restoreState(self._default_state)
+        for dock in self.docks():
+            dock.setFloating(False)
+            dock.show()
+        for bar in self.findChildren(QToolBar):
+            bar.show()
+        self.funding_dock.raise_()
+        self.default_dock_sizes()
+
+    def _fit_to_screen(self) -> None:
+        """Start at DEFAULT_SIZE, or at the screen's available area when that is smaller (never larger than the screen)."""
+        w, h = DEFAULT_SIZE
+        screen = QGuiApplication.primaryScreen()
+        # The offscreen platform (tests, --screenshot) reports a nominal 800x600 screen: not a real limit.
+        if screen is not None and QGuiApplication.platformName() != "offscreen":
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        self.resize(w, h)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            # First show without a saved layout: size the docks for the window's real size.
+            self._sized = True
+            self.default_dock_sizes()
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
@@ -282,10 +336,16 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             self.theme_actions[mode] = act
         v.addSeparator()
-        self._action(v, "Reset plot zoom", self.document.reset_view, "Ctrl+0")
+        self._action(v, "Reset plot zoom", self.reset_zoom, "Ctrl+0")
         v.addSeparator()
-        for dock in (self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock):
+        for dock in self.docks():
             v.addAction(dock.toggleViewAction())
+        for bar in self.findChildren(QToolBar):
+            act = bar.toggleViewAction()
+            act.setText("Exchange profile bar")
+            v.addAction(act)
+        v.addSeparator()
+        self._action(v, "Reset layout", self.reset_layout)
         d = self._menus["Drills"]
         for index, title in enumerate(DRILL_TABS):
             self._action(d, title, lambda _=False, i=index: self.show_drill(i))
@@ -304,14 +364,16 @@ class MainWindow(QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(lambda *_: self.set_theme(self.theme) if self.theme == "system" else None)
 
-    def set_theme(self, mode: str) -> None:
+    def set_theme(self, mode: str, remember: bool = True) -> None:
+        """Apply the light, dark or system theme; ``remember`` saves the choice for the next start."""
         self.theme = mode if mode in self.theme_actions else "system"
         self.theme_actions[self.theme].setChecked(True)
         dark = apply_theme(self.theme)
         style = style_for(dark)
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
-        self.settings.setValue("theme", self.theme)
+        if remember:
+            self.settings.setValue("theme", self.theme)
 
     def plot_widgets(self) -> list[tuple[str, QWidget]]:
         """The plots by export name (File › Export › Plot images)."""
@@ -429,12 +491,18 @@ class MainWindow(QMainWindow):
 
     # -- layout persistence ------------------------------------------------------
     def restore_layout(self) -> None:
+        """The last session's geometry and docks (closed docks stay closed until reopened from View)."""
         geo = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geo is not None:
             self.restoreGeometry(geo)
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self._sized = True  # the saved dock sizes win over the defaults
+
+    def reset_zoom(self) -> None:
+        """View › Reset plot zoom: both plots follow the plan again (clears the user-zoomed flag)."""
+        self.equity_plot.reset_zoom()
+        self.document.reset_view()  # new view serial: the liquidation plot refits and clears its user-zoomed flag
 
     def closeEvent(self, event) -> None:
         if not self.maybe_save():
@@ -445,3 +513,13 @@ class MainWindow(QMainWindow):
         self.autosave.stop()  # a deliberate close leaves nothing to recover
         self._action_timer.stop()  # a closed window computes nothing more
         event.accept()
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area that follows the dock's width (its minimum size no longer binds the window)."""
+    area = QScrollArea()
+    area.setObjectName(f"scroll-{type(widget).__name__}")
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area

@@ -76,7 +76,8 @@ def test_plots_draw_the_documents_curves(window) -> None:
     hx, hy = window.equity_plot.equity_curve.getData()
     expected_f = funding_curves(doc.plan, doc.profile, horizon_hours=doc.plan.horizon_hours, n_points=200)
     np.testing.assert_allclose(hx, expected_f.hours)
-    np.testing.assert_allclose(hy, expected_f.equity, rtol=1e-12)
+    # The equity plot draws the change from equity now (issue 10 item 4: the funding effect at a readable scale).
+    np.testing.assert_allclose(hy + expected_f.equity[0], expected_f.equity, rtol=1e-12)
     # Invalid draft: no figures, the plots are empty, the last valid plan stays in the document.
     window.position_form.leverage.setValue(1000.0)
     assert doc.problems and doc.evaluation is not None

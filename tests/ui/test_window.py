@@ -188,14 +188,15 @@ def test_equity_plot_matches_funding_curves_and_paths(window):
     c = funding_curves(doc.plan, doc.profile, horizon_hours=168.0, n_points=200)
     x, y = window.equity_plot.equity_curve.getData()
     np.testing.assert_allclose(x, c.hours)
-    np.testing.assert_allclose(y, c.equity)
+    np.testing.assert_allclose(y, c.equity - c.equity[0])  # change from equity now
     sx, _ = window.equity_plot.settlements.getData()
     np.testing.assert_allclose(sx, c.settlement_hours)
     window.funding_panel.rates["BTCUSDT"].setValue(0.05)  # percent per interval
     assert doc.plan.funding_rates["BTCUSDT"] == pytest.approx(0.0005)
     window.equity_plot.show_path(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), "drill")
     _px, py = window.equity_plot.path_curve.getData()
-    assert list(py) == [1.0, 2.0, 3.0] and window.equity_plot.path_curve.isVisible()
+    e0 = window.equity_plot.equity_now
+    assert list(py + e0) == [1.0, 2.0, 3.0] and window.equity_plot.path_curve.isVisible()
     window.equity_plot.clear_path()
     assert not window.equity_plot.path_curve.isVisible()
 

@@ -1,5 +1,9 @@
-"""Equity plot: account equity over time under funding accrual.
+"""Equity plot: the change of account equity over time under funding accrual.
 
+The y axis is equity minus equity now (settlement currency), fitted to that curve, so
+a 98 USDT funding drain on 14,000 USDT reads as a staircase to -98, not as a flat
+line far above zero. The liquidation threshold (maintenance margin minus equity now)
+is drawn when it is within reach of the scale and named in the text below otherwise.
 Draws the document's ``Figures.funding`` (``planner.engine.curves.funding_curves``,
 computed once per change by ``ui.document.PlanDocument``); no figure is computed here.
 """
@@ -14,6 +18,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from planner.engine.curves import FundingCurves
 from planner.present.format import fmt_money
 from ui.document import Figures
+from ui.plots.axes import GroupedAxis
+from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
 
@@ -24,15 +30,22 @@ class EquityPlot(QWidget):
         super().__init__(parent)
         self.curves: FundingCurves | None = None
         self.style_ = LIGHT
-        self.plot = pg.PlotWidget()
+        self.equity_now = 0.0  # equity at hour 0 (settlement currency): the curves are drawn relative to it
+        self.user_zoomed = False
+        self.plot = pg.PlotWidget(axisItems={"bottom": GroupedAxis("bottom"), "left": GroupedAxis("left")})
         self.plot.setMinimumHeight(160)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, -30))
-        self.plot.getPlotItem().setMenuEnabled(False)
-        self.equity_curve = self.plot.plot(name="Equity under funding")
-        self.requirement_curve = self.plot.plot(name="Maintenance margin")
+        pi = self.plot.getPlotItem()
+        self.legend = OutsideLegend(pi)
+        add_reset_zoom(pi, self.reset_zoom)
+        pi.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
+        self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
+        self.plot.addItem(self.zero_line, ignoreBounds=True)
+        self.equity_curve = self.plot.plot(name="Equity change under funding")
+        self.requirement_curve = self.plot.plot(name="Liquidation threshold")
         self.settlements = pg.ScatterPlotItem(size=7, symbol="o", name="Funding settlement")
         self.plot.addItem(self.settlements)
+        self.legend.relayout()
         self.path_curve = self.plot.plot()
         self.path_curve.hide()
         self.liq_line = pg.InfiniteLine(angle=90, movable=False, label="Funding liquidation {value:,.1f} h", labelOpts={"position": 0.85})
@@ -45,7 +58,7 @@ class EquityPlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.info)
-        self.plot.setLabel("bottom", "Time from now (hours)")
+        self.plot.setLabel("bottom", "Hours from now")
         self.apply_style(LIGHT)
 
     def apply_style(self, style: PlotStyle) -> None:
@@ -62,6 +75,8 @@ class EquityPlot(QWidget):
         self.path_curve.setPen(pg.mkPen(style.path, width=2))
         self.liq_line.setPen(pg.mkPen(style.liquidation, width=2))
         self.liq_line.label.setColor(style.liquidation)
+        self.zero_line.setPen(pg.mkPen(style.foreground, width=1, style=Qt.PenStyle.DotLine))
+        self.legend.apply_style(style)
 
     def set_figures(self, figures: Figures) -> None:
         """Draw ``figures.funding`` (hours from now; equity in the account's settlement currency)."""
@@ -76,11 +91,13 @@ class EquityPlot(QWidget):
             self.info.setText("No figures: fix the marked fields first.")
             return
         self.curves = c
-        self.equity_curve.setData(c.hours, c.equity)
-        self.requirement_curve.setData(c.hours, c.requirement)
-        eq_at = np.interp(c.settlement_hours, c.hours, c.equity) if c.settlement_hours.size else np.zeros(0)
+        self.equity_now = float(c.equity[0]) if c.equity.size else 0.0
+        change = c.equity - self.equity_now
+        self.equity_curve.setData(c.hours, change)
+        self.requirement_curve.setData(c.hours, c.requirement - self.equity_now)
+        eq_at = np.interp(c.settlement_hours, c.hours, change) if c.settlement_hours.size else np.zeros(0)
         self.settlements.setData(c.settlement_hours, eq_at)
-        self.plot.setLabel("left", f"Account equity ({c.currency})")
+        self.plot.setLabel("left", f"Equity change ({c.currency})")
         if c.liquidation_hour is not None:
             self.liq_line.setValue(c.liquidation_hour)
             self.liq_line.show()
@@ -94,38 +111,58 @@ class EquityPlot(QWidget):
         if c.liquidated_at_mark:
             note += "; already liquidated at the marks on screen: " + ", ".join(f"leg #{i + 1}" for i in c.liquidated_at_mark)
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
-        self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account; {note}.")
-        self.plot.setXRange(0.0, horizon, padding=0.02)
-        self._fit_y()
+        room = float(np.min(c.equity - c.requirement)) if c.equity.size else 0.0
+        scale = (
+            f"equity now {fmt_money(self.equity_now, c.currency)}, {fmt_money(room, c.currency)} above maintenance margin at its closest"
+        )
+        self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account ({scale}); {note}.")
+        if not self.user_zoomed:
+            self._fit()
 
-    def _fit_y(self) -> None:
-        """Fit the y axis to equity, requirement and any drawn path."""
-        parts = []
-        if self.curves is not None:
-            parts += [self.curves.equity, self.curves.requirement]
+    def reset_zoom(self) -> None:
+        """Follow the plan again (context menu, View › Reset plot zoom)."""
+        self.user_zoomed = False
+        self._fit()
+
+    def _on_user_zoom(self, *_: object) -> None:
+        self.user_zoomed = True
+
+    def _fit(self) -> None:
+        """Hours 0..horizon; y fitted to the equity change (and any path), with 0 shown.
+
+        The liquidation threshold joins the range only when it lies within three
+        spans of the curve: otherwise it would flatten the funding effect again.
+        """
+        if self.curves is None:
+            return
+        c = self.curves
+        self.plot.setXRange(0.0, float(c.hours[-1]) if c.hours.size else 1.0, padding=0.02)
+        parts = [c.equity - self.equity_now, np.zeros(1)]
         px = self.path_curve.getData()[1]
         if px is not None and len(px) and self.path_curve.isVisible():
             parts.append(np.asarray(px, dtype=float))
-        if not parts:
-            return
         ys = np.concatenate(parts)
         ys = ys[np.isfinite(ys)]
-        if ys.size:
-            lo, hi = float(ys.min()), float(ys.max())
-            pad = 0.08 * max(hi - lo, abs(hi) * 0.002, 1e-9)
-            self.plot.setYRange(lo - pad, hi + pad, padding=0)
+        lo, hi = float(ys.min()), float(ys.max())
+        span = max(hi - lo, 1e-4 * abs(self.equity_now), 1e-9)
+        threshold = c.requirement - self.equity_now
+        near = threshold[np.isfinite(threshold)]
+        if near.size and float(near.max()) >= lo - 3 * span:
+            lo = min(lo, float(near.max()))
+            span = max(hi - lo, span)
+        pad = 0.1 * span
+        self.plot.setYRange(lo - pad, hi + pad, padding=0)
 
     def show_path(self, hours, equity, label: str) -> None:
         """Draw a price-path equity curve (drills)."""
-        self.path_curve.setData(np.asarray(hours, dtype=float), np.asarray(equity, dtype=float))
-        self.path_curve.opts["name"] = label
-        legend = self.plot.getPlotItem().legend
-        if legend is not None:
-            legend.removeItem(self.path_curve)
-            legend.addItem(self.path_curve, label)
+        # Drawn relative to equity now, like the funding curve (the drill gives absolute equity).
+        self.path_curve.setData(np.asarray(hours, dtype=float), np.asarray(equity, dtype=float) - self.equity_now)
+        self.legend.set_entry(self.path_curve, label)
         self.path_curve.show()
-        self._fit_y()
+        if not self.user_zoomed:
+            self._fit()
 
     def clear_path(self) -> None:
         self.path_curve.setData([], [])
+        self.legend.set_entry(self.path_curve, None)
         self.path_curve.hide()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import PriceCurves
 from planner.present.format import fmt_money, fmt_price, tick_decimals
 from ui.document import Figures
+from ui.plots.axes import GroupedAxis
+from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
 _KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
@@ -26,6 +28,10 @@ class LiquidationPlot(QWidget):
     """Equity vs mark price, with the draggable what-if mark line."""
 
     markDragged = Signal(str, float)  # symbol, what-if mark price (quote currency)
+    zoomResetRequested = Signal()  # "Reset zoom" in the plot's context menu
+
+    #: Pixels between a level label and the plot's edges or the next label.
+    LABEL_GAP = 2
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,21 +43,29 @@ class LiquidationPlot(QWidget):
         self._view_serial: int | None = None
         self._axes: tuple[str, str, str] | None = None
         self._updating = False
-        self.plot = pg.PlotWidget()
+        #: True once the user pans or zooms: edits then leave the view alone until "Reset zoom".
+        self.user_zoomed = False
+        self.hidden_labels = 0  # level labels with no free row (very crowded books); their values are in the readout
+        self.plot = pg.PlotWidget(axisItems={"bottom": GroupedAxis("bottom"), "left": GroupedAxis("left")})
         self.plot.setMinimumHeight(220)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, -70))
         pi = self.plot.getPlotItem()
-        pi.setMenuEnabled(False)
+        self.legend = OutsideLegend(pi)  # above the data, never over a curve or a label
+        add_reset_zoom(pi, self.zoomResetRequested.emit)
+        pi.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
         self.equity_curve = self.plot.plot(name="Account equity")
         self.requirement_curve = self.plot.plot(name="Maintenance margin")
+        self.legend.relayout()
         self._short_top = pg.PlotDataItem(pen=None)
         self.plot.addItem(self._short_top)
         self.shortfall = pg.FillBetweenItem(self.equity_curve, self._short_top)
         self.plot.addItem(self.shortfall)
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
-        self.mark_line = pg.InfiniteLine(angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.3, "movable": False})
+        self.mark_line = pg.InfiniteLine(
+            angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.04, "movable": False, "anchors": [(0, 1), (1, 1)]}
+        )
+        _compact(self.mark_line.label)
         self.mark_line.setZValue(20)
         self.mark_line.setHoverPen(pg.mkPen(width=4))
         self.plot.addItem(self.mark_line)
@@ -66,6 +80,7 @@ class LiquidationPlot(QWidget):
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
         self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._layout_labels())
+        self.plot.getViewBox().sigResized.connect(lambda *_: self._layout_labels())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
@@ -85,6 +100,8 @@ class LiquidationPlot(QWidget):
         self.shortfall.setBrush(pg.mkBrush(*style.shortfall))
         self.mark_line.setPen(pg.mkPen(style.mark, width=2))
         self.mark_line.label.setColor(style.mark)
+        self.mark_line.label.fill = pg.mkBrush(self._label_fill())
+        self.legend.apply_style(style)
         self._restyle_lines()
         if self.figures is not None:
             self._axes = None  # axis labels take the new foreground colour
@@ -99,25 +116,72 @@ class LiquidationPlot(QWidget):
             eq.setPen(pg.mkPen(c, width=1.5))
             rq.setPen(pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
 
+    def _label_fill(self) -> tuple[int, int, int, int]:
+        """Level labels sit on a translucent patch of the background so curves and grid never garble them."""
+        c = pg.mkColor(self.style_.background)
+        return (c.red(), c.green(), c.blue(), 210)
+
     # -- data --------------------------------------------------------------
     def set_figures(self, figures: Figures) -> None:
-        """Draw ``figures`` (move every item, none re-created); zoom to its range when its view serial is new."""
+        """Draw ``figures`` (move every item, none re-created).
+
+        The view zooms to the figures' range when its view serial is new (new symbol,
+        profile or file, Reset zoom), and refits whenever an entry, the mark or a
+        liquidation price has left the view, unless the user has zoomed or panned.
+        """
         self.figures = figures
         self._updating = True
         try:
             self._draw(figures)
         finally:
             self._updating = False
-        if figures.view_serial != self._view_serial and figures.price is not None:
+        if figures.price is None:
+            return
+        if figures.view_serial != self._view_serial:
             self._view_serial = figures.view_serial
+            self.user_zoomed = False
             self._zoom(figures)
+        elif not self.user_zoomed and not self._levels_in_view(figures):
+            self._zoom(figures)
+
+    def key_levels(self, figures: Figures) -> list[float]:
+        """Entry and liquidation prices of the shown symbol's legs and its mark (quote currency): what the view must show."""
+        ev = figures.evaluation
+        pts = [] if figures.mark is None else [figures.mark]
+        if ev is not None:
+            for leg in ev.legs:
+                if leg.symbol == figures.symbol:
+                    pts += [v for v in (leg.entry_price, leg.liquidation_price) if v is not None and v > 0]
+        return pts
+
+    def _levels_in_view(self, figures: Figures) -> bool:
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        if not all(x0 <= v <= x1 for v in self.key_levels(figures)):
+            return False
+        c = figures.price
+        if c is None or figures.mark is None:
+            return True
+        # The account's equity at the mark must be on screen too (a bigger size rescales it).
+        i = int(np.clip(np.searchsorted(c.prices, figures.mark), 0, len(c.prices) - 1))
+        eq = float(c.equity[i])
+        return not np.isfinite(eq) or y0 <= eq <= y1
+
+    def reset_zoom(self) -> None:
+        """Follow the plan again: clear the user-zoomed flag and fit the view to the levels."""
+        self.user_zoomed = False
+        if self.figures is not None and self.figures.price is not None:
+            self._zoom(self.figures)
+
+    def _on_user_zoom(self, *_: object) -> None:
+        self.user_zoomed = True
 
     def _zoom(self, figures: Figures) -> None:
         """Zoom to the figures' range: entry, mark and liquidation prices of the symbol, equity from 0."""
         if figures.view_range is None or figures.price is None:
             return
         lo, hi = figures.view_range
-        self.plot.setXRange(lo, hi, padding=0.04)
+        vb = self.plot.getViewBox()
+        vb.setXRange(lo, hi, padding=0.04)
         c = figures.price
         sel = (c.prices >= lo) & (c.prices <= hi)
         ys = np.concatenate([c.equity[sel], c.requirement[sel]])
@@ -125,7 +189,8 @@ class LiquidationPlot(QWidget):
         if ys.size:
             y0, y1 = float(ys.min()), float(ys.max())
             pad = 0.08 * max(y1 - y0, abs(y1) * 0.05, 1e-9)
-            self.plot.setYRange(min(y0, 0.0) - pad, y1 + pad, padding=0)
+            vb.setYRange(min(y0, 0.0) - pad, y1 + pad, padding=0)
+        self._layout_labels()
 
     def _draw(self, figures: Figures) -> None:
         ev, c, symbol = figures.evaluation, figures.price, figures.symbol
@@ -179,21 +244,16 @@ class LiquidationPlot(QWidget):
             rq = self.plot.plot(name=None)
             self.iso_curves.append((eq, rq))
             self._restyle_lines()
-        legend = self.plot.getPlotItem().legend
         for i, (eq, rq) in enumerate(self.iso_curves):
             if i < len(c.isolated):
                 ic = c.isolated[i]
                 eq.setData(c.prices, ic.equity)
                 rq.setData(c.prices, ic.requirement)
-                name = f"#{ic.index + 1} isolated equity"
-                if legend is not None and eq.opts.get("name") != name:
-                    if eq.opts.get("name"):
-                        legend.removeItem(eq)
-                    eq.opts["name"] = name
-                    legend.addItem(eq, name)
+                self.legend.set_entry(eq, f"#{ic.index + 1} isolated equity")
                 eq.show()
                 rq.show()
             else:
+                self.legend.set_entry(eq, None)
                 eq.hide()
                 rq.hide()
 
@@ -201,11 +261,14 @@ class LiquidationPlot(QWidget):
         color = getattr(self.style_, line.kind)
         line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.SolidLine if line.kind == "liquidation" else Qt.PenStyle.DashLine))
         line.label.setColor(color)
+        line.label.fill = pg.mkBrush(self._label_fill())
+        line.label.update()
 
     def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:
         """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
         while len(self.level_lines) < len(lines):
             line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
+            _compact(line.label)
             line.kind = ""
             line.state = None
             line.level = -1
@@ -218,32 +281,68 @@ class LiquidationPlot(QWidget):
                 if line.kind != kind:
                     line.kind = kind
                     self._style_line(line)
+                if not line.isVisible():
+                    line.show()
                 if line.state != (value, text):
                     if line.state is None or line.state[0] != value:
                         line.setValue(value)
-                    if line.state is None or line.state[1] != text:
-                        line.label.setFormat(text)
+                    # A hidden label ignores setFormat (pyqtgraph skips the redraw), so the text is also set
+                    # directly: after New → Add leg it must never keep the previous plan's price.
+                    line.label.format = text.replace("{", "{{").replace("}", "}}")
+                    line.label.setText(text)
                     line.state = (value, text)
-                if not line.isVisible():
-                    line.show()
             elif line.isVisible():
                 line.hide()
 
     def _layout_labels(self) -> None:
-        """Stagger the labels of lines that sit close together so no two overlap."""
-        (x0, x1), _ = self.plot.getViewBox().viewRange()
-        width = max(x1 - x0, 1e-12)
+        """Place level labels in rows from the top of the view so no two overlap (pixel rectangles).
+
+        Labels go right of their line, or left when that would leave the view; each takes the
+        first row where it meets no label already placed. The bottom row is kept for the mark's
+        label. A label with no free row is hidden (counted in ``hidden_labels``) rather than drawn
+        over another; zooming in frees rows.
+        """
+        vb = self.plot.getViewBox()
+        rect = vb.sceneBoundingRect()
         shown = sorted((l for l in self.level_lines if l.isVisible()), key=lambda l: l.value())
-        placed: list[tuple[float, int]] = []
+        if not shown or rect.height() <= 0:
+            self.hidden_labels = 0
+            return
+        gap = self.LABEL_GAP
+        row_h = max(l.label.boundingRect().height() for l in shown) + gap
+        rows = max(1, int((rect.height() - 2 * row_h) // row_h))  # the bottom row belongs to the mark's label
+        placed: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
+        hidden = 0
         for line in shown:
-            level = 0
-            used = {lv for (x, lv) in placed if abs(line.value() - x) < 0.16 * width}
-            while level in used:
-                level += 1
-            placed.append((line.value(), level))
-            if line.level != level:
-                line.level = level
-                line.label.setPosition(max(0.12, 0.96 - 0.065 * (level % 12)))
+            w = line.label.boundingRect().width()
+            px = vb.mapViewToScene(QPointF(float(line.value()), 0.0)).x()
+            right = px + gap + w <= rect.right()
+            spans = [(px, px + w + gap), (px - w - gap, px)] if right else [(px - w - gap, px), (px, px + w + gap)]
+            spot = None
+            for span in spans:
+                if span[0] < rect.left() - 1 or span[1] > rect.right() + 1:
+                    continue
+                for r in range(rows):
+                    if all(span[1] <= a or span[0] >= b for a, b in placed[r]):
+                        spot = (r, span)
+                        break
+                if spot is not None:
+                    break
+            if spot is None:
+                hidden += 1
+                line.label.setVisible(False)
+                continue
+            r, span = spot
+            placed[r].append(span)
+            anchor = (0.0, 0.5) if span[0] >= px else (1.0, 0.5)
+            y = rect.top() + gap + (r + 0.5) * row_h
+            pos = 1.0 - (y - rect.top()) / rect.height()
+            line.label.anchors = [anchor, anchor]
+            if not line.label.isVisible():
+                line.label.setVisible(True)
+            line.label.setPosition(pos)
+            line.level = r
+        self.hidden_labels = hidden
 
     # -- interaction ---------------------------------------------------------
     def _on_mark_moved(self, line: pg.InfiniteLine) -> None:
@@ -268,3 +367,11 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+def _compact(label: pg.InfLineLabel) -> None:
+    """Small font and a 1 px text margin: a label row takes ~15 px, so 6 legs' levels fit a 1280x720 window."""
+    font = label.textItem.font()
+    font.setPointSizeF(8.0)
+    label.setFont(font)
+    label.textItem.document().setDocumentMargin(1.0)
