@@ -469,7 +469,7 @@ class PlanDocument(QObject):
             if g is None or rng[0] < g[0] or rng[1] > g[-1] or (rng[1] - rng[0]) * 40 < g[-1] - g[0]:
                 self._grid = grid
             self._view_range = rng
-            price = price_curves(plan, profile, symbol, self._grid, marks=marks or None)
+            price = price_curves(plan, profile, symbol, grid if self._grid is None else self._grid, marks=marks or None)
             mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
         funding_c = kept
         if ev is not None and funding_c is None:

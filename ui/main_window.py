@@ -340,8 +340,8 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         for dock in self.docks():
             v.addAction(dock.toggleViewAction())
-        for bar in self.findChildren(QToolBar):
-            act = bar.toggleViewAction()
+        for toolbar in self.findChildren(QToolBar):
+            act = toolbar.toggleViewAction()
             act.setText("Exchange profile bar")
             v.addAction(act)
         v.addSeparator()
