@@ -33,8 +33,9 @@ from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
+from planner.present.tables import positions_table
 from ui.document import Figures
 from ui.files.targets import check_target, write_bytes_atomic
 
@@ -177,57 +178,26 @@ def _grid_as_rows(d: DrillRecord) -> str:
     return "".join(rows)
 
 
+#: The report's positions table: the CLI's columns with the margin-call price instead of ROE.
+REPORT_COLUMNS = (
+    "index", "symbol", "side", "mode", "quantity", "entry", "mark", "leverage", "liquidation", "bankruptcy",
+    "margin_call", "distance", "initial_margin", "maintenance_margin", "ratio", "upnl", "state",
+)  # fmt: skip
+
+
+LONG_HEADERS = {"liq": "liquidation", "bankr": "bankruptcy"}
+
+
 def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> str:
     if ev is None:
         return "<p><b>No figures: the plan has problems against its profile.</b></p>"
-    head = [
-        "#",
-        "symbol",
-        "side",
-        "mode",
-        "qty",
-        "entry",
-        "mark",
-        "lev",
-        "liquidation",
-        "bankruptcy",
-        "margin call",
-        "to liq",
-        "IM",
-        "MM",
-        "ratio",
-        "uPnL",
-        "state",
-    ]
+    head, cells = positions_table(ev, profile, REPORT_COLUMNS)
     rows = [
         "<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3' width='100%'><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
+        + "".join(f"<th>{_esc(LONG_HEADERS.get(h, h))}</th>" for h in head)
         + "</tr>"
     ]
-    for l in ev.legs:
-        tick = profile.symbols[l.symbol].tick_size
-        s = rounding_side(l.liquidation_price, l.mark_price, 1 if l.side == "long" else -1, l.margin_mode == "cross")
-        shown = profile.traits.price_display
-        cells = [
-            l.index + 1,
-            l.symbol,
-            l.side,
-            l.margin_mode,
-            f"{l.quantity:g}",
-            fmt_price(l.entry_price, tick),
-            fmt_price(l.mark_price, tick),
-            f"{l.leverage:g}x",
-            fmt_price(l.liquidation_price, tick, s, shown),
-            fmt_price(l.bankruptcy_price, tick, s, shown),
-            fmt_price(l.margin_call_price, tick, s, shown),
-            fmt_pct(l.distance_to_liquidation),
-            fmt_money(l.initial_margin, l.settle),
-            fmt_money(l.maintenance_margin, l.settle),
-            fmt_ratio(l.margin_ratio),
-            fmt_money(l.unrealized_pnl, l.settle),
-            l.state,
-        ]
-        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    rows += ["<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in cells]
     rows.append("</table>")
     return "".join(rows)
 

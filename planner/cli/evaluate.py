@@ -11,7 +11,8 @@ from planner.engine.venues import VenueMapping, map_plan
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, rounding_side
+from planner.present.format import fmt_money, fmt_pct, fmt_ratio
+from planner.present.tables import positions_table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,51 +32,7 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
         f"Thresholds: {ev.thresholds.describe()}",
         "",
     ]
-    header = [
-        "#",
-        "symbol",
-        "side",
-        "mode",
-        "qty",
-        "entry",
-        "mark",
-        "lev",
-        "liq",
-        "bankr",
-        "to liq",
-        "IM",
-        "MM",
-        "ratio",
-        "uPnL",
-        "ROE",
-        "state",
-    ]
-    rows = []
-    for leg in ev.legs:
-        tick = profile.symbols[leg.symbol].tick_size
-        s = rounding_side(leg.liquidation_price, leg.mark_price, 1 if leg.side == "long" else -1, leg.margin_mode == "cross")
-        shown = profile.traits.price_display
-        rows.append(
-            [
-                str(leg.index + 1),
-                leg.symbol,
-                leg.side,
-                leg.margin_mode,
-                f"{leg.quantity:g}",
-                fmt_price(leg.entry_price, tick),
-                fmt_price(leg.mark_price, tick),
-                f"{leg.leverage:g}x",
-                fmt_price(leg.liquidation_price, tick, s, shown),
-                fmt_price(leg.bankruptcy_price, tick, s, shown),
-                fmt_pct(leg.distance_to_liquidation),
-                fmt_money(leg.initial_margin, leg.settle),
-                fmt_money(leg.maintenance_margin, leg.settle),
-                fmt_ratio(leg.margin_ratio),
-                fmt_money(leg.unrealized_pnl, leg.settle),
-                fmt_pct(leg.roe),
-                leg.state,
-            ]
-        )
+    header, rows = positions_table(ev, profile)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)))
     lines.append("  ".join("-" * w for w in widths))
