@@ -78,3 +78,23 @@ def type_in(qtbot):
         qtbot.keyClick(edit, key)
 
     return _type
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def empty_window(qtbot, data_dir):
+    """A window on a new, empty plan (no example loaded), its user data in ``data_dir``."""
+    from ui.document import PlanDocument
+    from ui.main_window import MainWindow
+
+    win = MainWindow(PlanDocument(), restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.document.undo_stack.setClean()

@@ -19,22 +19,9 @@ EXAMPLE = ROOT / "resources" / "examples" / "btc-10x-isolated.plan.json"
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "data"
-    monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def window(qtbot, data_dir):
-    from ui.document import PlanDocument
-    from ui.main_window import MainWindow
-
-    win = MainWindow(PlanDocument(), restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.document.undo_stack.setClean()
+def window(empty_window):
+    """These tests start from a new, empty plan with their own user data folder."""
+    return empty_window
 
 
 def _dead_pid() -> int:

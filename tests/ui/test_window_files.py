@@ -20,22 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "data"
-    monkeypatch.setenv("POSITION_PLANNER_DATA_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def window(qtbot, data_dir):
-    from ui.document import PlanDocument
-    from ui.main_window import MainWindow
-
-    win = MainWindow(PlanDocument(), restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.document.undo_stack.setClean()
+def window(empty_window):
+    """These tests start from a new, empty plan with their own user data folder."""
+    return empty_window
 
 
 GUI_EDIT_AND_WAIT = """
