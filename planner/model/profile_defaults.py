@@ -10,7 +10,7 @@ field                       default
 ==========================  ==================================================================
 ``version``                 1970-01-01 (capture date unknown; the data-age warning shows it)
 ``settle_currency``         the first symbol's ``settle``
-``margin_call_ratio``       the rule family's (OKX 3.0 = 300 % equity / requirement; others 0.8)
+``margin_call_ratio``       the rule family's ``RuleTraits.default_margin_call`` (filled by the profile schema)
 ``funding``                 the rule family's schedule (:data:`FAMILY_DEFAULTS`)
 ``policies``                the rule family's policies (:data:`FAMILY_DEFAULTS`)
 ``sources``                 one entry: "inline profile: numbers given by the plan's author"
@@ -47,7 +47,6 @@ class FamilyDefaults:
     source_profile: str
     funding: dict[str, Any]
     policies: dict[str, Any]
-    margin_call_ratio: float
 
 
 FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
@@ -69,7 +68,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "reduce_to_lower_tier"},
             "description": "Default of rule family 'binance': the policies of the bundled 'binance-usdm' profile.",
         },
-        margin_call_ratio=0.8,
     ),
     "bybit": FamilyDefaults(
         source_profile="bybit-linear",
@@ -89,7 +87,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "reduce_to_lower_tier"},
             "description": "Default of rule family 'bybit': the policies of the bundled 'bybit-linear' profile.",
         },
-        margin_call_ratio=0.8,
     ),
     "okx": FamilyDefaults(
         source_profile="okx",
@@ -109,7 +106,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "two_tiers_per_round"},
             "description": "Default of rule family 'okx': the policies of the bundled 'okx' profile.",
         },
-        margin_call_ratio=3.0,
     ),
     "deribit": FamilyDefaults(
         source_profile="deribit",
@@ -130,7 +126,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "increments", "increment_size": 200.0},
             "description": "Default of rule family 'deribit': the policies of the bundled 'deribit' profile.",
         },
-        margin_call_ratio=0.8,
     ),
     "kraken": FamilyDefaults(
         source_profile="kraken",
@@ -150,7 +145,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "none"},
             "description": "Default of rule family 'kraken': the policies of the bundled 'kraken' profile.",
         },
-        margin_call_ratio=0.8,
     ),
     "hyperliquid": FamilyDefaults(
         source_profile="hyperliquid",
@@ -170,7 +164,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "fraction_then_full", "fraction": 0.2, "cooldown_seconds": 30, "min_value": 100000},
             "description": "Default of rule family 'hyperliquid': the policies of the bundled 'hyperliquid' profile.",
         },
-        margin_call_ratio=0.8,
     ),
     "dex": FamilyDefaults(
         source_profile="dex-generic",
@@ -190,7 +183,6 @@ FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
             "partial_liquidation": {"kind": "none"},
             "description": "Default of rule family 'dex': the policies of the bundled 'dex-generic' profile.",
         },
-        margin_call_ratio=0.8,
     ),
 }
 
@@ -249,7 +241,6 @@ def fill_profile_defaults(data: Any) -> Any:
         if first is not None and "settle" in first:
             out.setdefault("settle_currency", first["settle"])
     out.setdefault("version", UNKNOWN_VERSION)
-    out.setdefault("margin_call_ratio", fam.margin_call_ratio)
     out.setdefault("funding", copy.deepcopy(fam.funding))
     out.setdefault("policies", copy.deepcopy(fam.policies))
     out.setdefault("sources", [dict(INLINE_SOURCE)])

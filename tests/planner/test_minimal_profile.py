@@ -271,3 +271,21 @@ def test_cli_evaluates_a_plan_file_with_a_minimal_inline_profile(tmp_path, capsy
     # 80,000 USDT long at 10x isolated: IM = 8,000 USDT; Bybit values MM at entry, tier 1 (<= 1,000,000): 0.5 % x 80,000 = 400 USDT
     assert out["positions"][0]["initial_margin"] == pytest.approx(8000.0)
     assert out["positions"][0]["maintenance_margin"] == pytest.approx(0.005 * 80000.0)
+
+
+def test_family_defaults_are_the_bundled_profiles_own() -> None:
+    """The defaults copy the funding and policies of the bundled profile each family names; the two must not drift."""
+    from planner.io.registry import get_profile
+    from planner.model.profile_defaults import FAMILY_DEFAULTS
+
+    for rule, fam in FAMILY_DEFAULTS.items():
+        bundled = get_profile(fam.source_profile)
+        assert bundled.rule == rule
+        assert fam.funding == bundled.funding.model_dump(mode="json", include=set(fam.funding)), rule
+        policies = _figures(fam.policies)
+        assert policies == _figures(bundled.policies.model_dump(mode="json", include=set(policies), exclude_none=True)), rule
+
+
+def _figures(d: dict) -> dict:
+    """``d`` without its prose (``description`` at any depth)."""
+    return {k: _figures(v) if isinstance(v, dict) else v for k, v in d.items() if k != "description"}
