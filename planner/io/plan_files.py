@@ -41,6 +41,7 @@ def migrate_plan_data(data: Any, source: str) -> Any:
         raise PlannerError([Problem("version", f"must be 0 or more (got {version})")], source)
     if version == 0:
         data = migrate_v0(data, source)
+    # Version 1 -> 2 needs no rewriting: every new field's default means "as before" (see Plan).
     return data
 
 

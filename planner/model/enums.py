@@ -28,3 +28,14 @@ class ContractKind(str, Enum):
 
     LINEAR = "linear"
     INVERSE = "inverse"
+
+
+class MarginModel(str, Enum):
+    """How the account's requirement is computed.
+
+    Standard: leg by leg from each symbol's tier table. Portfolio: the venue's
+    risk-matrix method on the whole account (worst loss over price scenarios).
+    """
+
+    STANDARD = "standard"
+    PORTFOLIO = "portfolio"

@@ -9,21 +9,29 @@ Units and signs
   settlement currency of the symbol / profile (USDT for linear, coin for
   inverse).
 * funding rates are per funding interval of the symbol; positive: longs pay.
+* ``stop_price`` / ``take_profit_price``: the trader's exit prices for a leg,
+  quote per base unit; a stop sits on the loss side of the entry (below it for
+  a long), a take-profit on the profit side.
+
+Format versions: 1 (2026 releases); 2 adds stop/take-profit prices per leg,
+``account.margin_model`` (standard or portfolio margin) and ``as_of``, the
+plan's clock for dated futures. Version 1 files read unchanged.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from planner.model.enums import ContractKind, MarginMode, Side
+from planner.model.enums import ContractKind, MarginMode, MarginModel, Side
 from planner.model.profile import ExchangeProfile
 
-__all__ = ["PLAN_FORMAT", "PLAN_VERSION", "Account", "ContractKind", "MarginMode", "Plan", "Position", "Side"]
+__all__ = ["PLAN_FORMAT", "PLAN_VERSION", "Account", "ContractKind", "MarginMode", "MarginModel", "Plan", "Position", "Side"]
 
 PLAN_FORMAT: Final = "position-plan"
-PLAN_VERSION: Final = 1
+PLAN_VERSION: Final = 2
 
 #: Prices and sizes beyond these bounds do not describe a real market.
 MAX_PRICE = 1e9
@@ -69,6 +77,35 @@ class Position(BaseModel):
         allow_inf_nan=False,
         description="margin added (+) or removed (-) on top of isolated_margin",
     )
+    stop_price: float | None = Field(
+        default=None,
+        ge=MIN_PRICE,
+        le=MAX_PRICE,
+        allow_inf_nan=False,
+        description="stop-loss price, quote per base unit; loss side of the entry",
+    )
+    take_profit_price: float | None = Field(
+        default=None,
+        ge=MIN_PRICE,
+        le=MAX_PRICE,
+        allow_inf_nan=False,
+        description="take-profit price, quote per base unit; profit side of the entry",
+    )
+
+    @model_validator(mode="after")
+    def _targets_on_their_side(self) -> Position:
+        below, above = ("below", "above") if self.side is Side.LONG else ("above", "below")
+        sign = self.side.sign
+        if self.stop_price is not None and sign * (self.stop_price - self.entry_price) >= 0:
+            raise ValueError(
+                f"stop_price: a {self.side.value} stop must be {below} the entry {self.entry_price:g} (got {self.stop_price:g})"
+            )
+        if self.take_profit_price is not None and sign * (self.take_profit_price - self.entry_price) <= 0:
+            raise ValueError(
+                f"take_profit_price: a {self.side.value} take-profit must be {above} the entry {self.entry_price:g} "
+                f"(got {self.take_profit_price:g})"
+            )
+        return self
 
     @property
     def mark(self) -> float:
@@ -85,6 +122,10 @@ class Account(BaseModel):
         default_factory=dict, max_length=100, description="wallets in other settlement currencies (coin-margined symbols), by currency"
     )
     margin_mode_default: MarginMode = MarginMode.ISOLATED
+    margin_model: MarginModel = Field(
+        default=MarginModel.STANDARD,
+        description="standard: each leg margined by its tier table; portfolio: the venue's risk-matrix requirement for the whole account",
+    )
 
     @model_validator(mode="after")
     def _balances_finite(self) -> Account:
@@ -102,7 +143,7 @@ class Plan(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     format: Literal["position-plan"] = PLAN_FORMAT
-    version: Literal[1] = PLAN_VERSION
+    version: Literal[2] = PLAN_VERSION
     name: str = Field(default="Untitled plan", max_length=200)
     profile: str | ExchangeProfile = Field(description="bundled/user profile id, or an inline profile object")
     account: Account
@@ -125,6 +166,17 @@ class Plan(BaseModel):
         description="overrides the profile's margin-call threshold",
     )
     notes: str = Field(default="", max_length=20000)
+    as_of: datetime | None = Field(
+        default=None, description="the plan's clock (UTC): dated futures count time to expiry from it; null = when evaluated"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_version_1(cls, data: object) -> object:
+        """Version 1 documents differ only by the number: their new fields take their defaults."""
+        if isinstance(data, dict) and data.get("version") == 1:
+            return {**data, "version": PLAN_VERSION}
+        return data
 
     @model_validator(mode="after")
     def _funding_rates_sane(self) -> Plan:

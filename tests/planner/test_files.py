@@ -20,6 +20,7 @@ from planner.io.importers import apply_tiers, detect_format, import_tiers, tier_
 from planner.io.plan_files import load_plan, plan_to_json, resolve_profile, save_plan
 from planner.io.registry import get_profile
 from planner.model.errors import PlannerError
+from planner.model.plan import Position
 from planner.present.exports import positions_csv, price_grid_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def test_round_trip_save_open_equality(path: Path, tmp_path: Path) -> None:
 
 def test_v0_plan_migrates() -> None:
     plan = load_plan(DATA / "plans" / "v0-btc-isolated.plan.json")
-    assert plan.version == 1 and plan.name == "BTC long from the 0.0 pre-release"
+    assert plan.version == 2 and plan.name == "BTC long from the 0.0 pre-release"
     assert plan.account.wallet_balance == 12000.0
     assert [(p.symbol, p.quantity, p.entry_price, p.mark_price, p.margin_mode.value) for p in plan.positions] == [
         ("BTCUSDT", 0.5, 60000.0, 61000.0, "isolated"),
@@ -57,7 +58,7 @@ def test_v0_plan_migrates() -> None:
 
 def test_newer_version_refused(tmp_path: Path) -> None:
     p = tmp_path / "new.plan.json"
-    p.write_text(json.dumps({"format": "position-plan", "version": 2, "profile": "binance-usdm", "account": {"wallet_balance": 1}}))
+    p.write_text(json.dumps({"format": "position-plan", "version": 3, "profile": "binance-usdm", "account": {"wallet_balance": 1}}))
     with pytest.raises(PlannerError, match="newer Position Planner"):
         load_plan(p)
 
@@ -222,3 +223,12 @@ def test_csv_exports() -> None:
     grid = price_grid_csv(curves).strip().splitlines()
     assert len(grid) == 12 and grid[0].startswith("BTCUSDT_price,equity_USDT")
     assert float(grid[1].split(",")[1]) == curves.equity[0]
+
+
+def test_stop_and_take_profit_sit_on_their_side_of_the_entry() -> None:
+    with pytest.raises(ValueError, match="stop_price: a long stop must be below the entry 100"):
+        Position(symbol="X", side="long", quantity=1, entry_price=100, leverage=2, stop_price=101)
+    with pytest.raises(ValueError, match="take_profit_price: a short take-profit must be below the entry 100"):
+        Position(symbol="X", side="short", quantity=1, entry_price=100, leverage=2, take_profit_price=101)
+    p = Position(symbol="X", side="short", quantity=1, entry_price=100, leverage=2, stop_price=110, take_profit_price=90)
+    assert (p.stop_price, p.take_profit_price) == (110, 90)
