@@ -31,3 +31,26 @@ def test_equity_plot_stops_charging_an_isolated_leg_funding_liquidated(window, t
     text = plot.info.text()
     assert "-5,053.10 USDT to the account" in text
     assert "isolated liquidation by funding: leg #1 at 16.0 h" in text
+
+
+# -- the profile dropdown survives the background action plan -----------------------------
+def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_in, qtbot):
+    from PySide6.QtCore import Qt
+
+    panel = window.action_panel
+    panel.flush()
+    combo = window.profile_selector.combo
+    type_in(window.position_form.leverage, "12")  # an edit: the action plan recomputes in the background
+    qtbot.waitUntil(lambda: panel.pending, timeout=3000)  # after the typing pause
+    qtbot.mouseClick(combo, Qt.LeftButton)
+    popup = combo.view().window()
+    qtbot.waitUntil(popup.isVisible, timeout=3000)
+    focus = popup.focusWidget() or combo.view()
+    with qtbot.waitSignal(panel.sigUpdated, timeout=30000):
+        pass
+    qtbot.wait(50)
+    assert not panel.pending
+    assert popup.isVisible(), "the result must not close an open dropdown"
+    assert combo.view().hasFocus() or popup.focusWidget() is focus, "nor steal its focus"
+    qtbot.keyClick(combo.view(), Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=3000)

@@ -102,13 +102,15 @@ class StepCard(QFrame):
         self.title = _wrapped(f"{step.number}. {step.title}", bold=True)
         self.detail = _wrapped(step.detail)
         self.figures = _wrapped(step_figures(step))
-        self.figures.setVisible(bool(self.figures.text()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(2)
         lay.addWidget(self.title)
         lay.addWidget(self.detail)
         lay.addWidget(self.figures)
+        # Hidden only once it has a parent: showing a parentless label opens it as a window of its own,
+        # which takes the focus and closes any open popup (the profile dropdown) when a result arrives.
+        self.figures.setHidden(not self.figures.text())
         self.apply_button: QPushButton | None = None
         if step.plan_after is not None:
             self.apply_button = QPushButton(f"Apply step {step.number}")
