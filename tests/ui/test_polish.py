@@ -54,3 +54,105 @@ def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_
     assert combo.view().hasFocus() or popup.focusWidget() is focus, "nor steal its focus"
     qtbot.keyClick(combo.view(), Qt.Key_Escape)
     qtbot.waitUntil(lambda: not popup.isVisible(), timeout=3000)
+
+
+# -- unmapped legs in the Plan legs table ---------------------------------------------------
+def _choose_by_keys(qtbot, combo, profile_id: str) -> None:
+    from PySide6.QtCore import Qt
+
+    target = combo.findData(profile_id)
+    assert target >= 0, profile_id
+    combo.setFocus()
+    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
+    while combo.currentIndex() != target:
+        qtbot.keyClick(combo, key)
+
+
+@pytest.fixture
+def doge_window(window, tmp_path):
+    """The example plan plus a DOGEUSDT short, opened from a file: Kraken lists no DOGE perpetual."""
+    import json
+    from pathlib import Path
+
+    from ui.document import EXAMPLE_PLAN
+
+    data = json.loads(Path(EXAMPLE_PLAN).read_text(encoding="utf-8"))
+    data["positions"].append(
+        {
+            "symbol": "DOGEUSDT",
+            "side": "short",
+            "quantity": 10000,
+            "entry_price": 0.2,
+            "mark_price": 0.21,
+            "leverage": 5,
+            "margin_mode": "cross",
+        }
+    )
+    path = tmp_path / "doge.plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    window.document.load(path)
+    return window
+
+
+def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from ui.widgets.positions_table import COLUMNS
+
+    win = doge_window
+    doc = win.document
+    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    assert [p.symbol for p in doc.plan.positions] == ["PF_XBTUSD", "PF_ETHUSD"]
+    assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"]
+    model = win.positions_table.model
+    assert model.rowCount() == 3 == win.results_panel.model.rowCount(), "the legs table lists what Results lists"
+    col = {name: i for i, (name, _) in enumerate(COLUMNS)}
+    cell = model.index(2, col["symbol"])
+    assert model.data(cell) == "DOGEUSDT"
+    assert model.data(model.index(2, col["quantity"])) == "10,000"
+    assert model.data(model.index(2, col["side"])) == "short"
+    assert model.headerData(2, Qt.Vertical) == "—"
+    tip = model.data(model.index(2, col["leverage"]), Qt.ToolTipRole)
+    assert "not mapped to Kraken" in tip and "lists no DOGE perpetual" in tip and "Remove" in tip
+    grey = model.data(cell, Qt.ForegroundRole)
+    assert grey is not None and grey.red() == grey.green() - 8  # the grey Results uses for figures without a leg
+    assert not model.flags(model.index(2, col["quantity"])) & Qt.ItemIsEditable
+    assert model.flags(cell) & Qt.ItemIsEditable
+    # Selecting it keeps the form on a real leg.
+    view = win.positions_table.view
+    form_row = win.position_form.row
+    rect = view.visualRect(cell)
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    assert view.currentIndex().row() == 2 and win.position_form.row == form_row
+    # Bring it back under a symbol Kraken lists: type it into its Symbol cell.
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    editor = view.focusWidget()
+    qtbot.keyClick(editor, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(editor, "PF_SOLUSD")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: not doc.unmapped, timeout=3000)  # the delegate commits from the event loop
+    assert [p.symbol for p in doc.plan.positions] == ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"]
+    assert doc.plan.positions[2].quantity == 10000 and doc.plan.positions[2].side.value == "short"
+    assert doc.unmapped == [] and model.rowCount() == 3 and model.headerData(2, Qt.Vertical) == "#3"
+    assert model.data(model.index(2, col["symbol"]), Qt.ForegroundRole) is None
+    assert len(doc.evaluation.legs) == 3
+    doc.undo_stack.undo()
+    assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.rowCount() == 3
+
+
+def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    win = doge_window
+    doc = win.document
+    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    view = win.positions_table.view
+    model = win.positions_table.model
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(model.index(2, 0)).center())
+    plan = doc.plan
+    qtbot.mouseClick(win.positions_table.del_btn, Qt.LeftButton)
+    assert doc.unmapped == [] and doc.plan == plan, "only the unmapped leg goes"
+    assert model.rowCount() == 2 == win.results_panel.model.rowCount()
+    assert doc.undo_stack.undoText() == "Remove unmapped DOGEUSDT leg"
+    doc.undo_stack.undo()
+    assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.rowCount() == 3
