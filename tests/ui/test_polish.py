@@ -156,3 +156,45 @@ def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot):
     assert doc.undo_stack.undoText() == "Remove unmapped DOGEUSDT leg"
     doc.undo_stack.undo()
     assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.rowCount() == 3
+
+
+# -- drills: path funding per settlement wallet ------------------------------------------------
+def test_path_drill_shows_funding_of_every_settlement_wallet(window, qtbot):
+    """COIN-M plan: a BTC short cross in the BTC wallet, an ETH long isolated in the ETH wallet.
+
+    The flash crash liquidates the ETH leg before the first settlement; the summary and the table give
+    funding for both wallets (the ETH leg paid nothing after it closed), each equal to run_path's figures.
+    """
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt
+
+    from planner.drills.paths import flash_crash, run_path
+    from planner.present.format import fmt_signed_money
+
+    root = Path(__file__).resolve().parents[2]
+    doc = window.document
+    doc.load(root / "tests/data/plans/coinm-inverse-short.plan.json")
+    panel = window.drills_panel
+    window.drills_dock.show()
+    window.drills_dock.raise_()
+    panel.tabs.setCurrentIndex([panel.tabs.tabText(i) for i in range(panel.tabs.count())].index("Price path"))
+    assert panel.path_kind.currentText() == "Flash crash"
+    with qtbot.waitSignal(panel.sigEquityPath, timeout=20000):
+        qtbot.mouseClick(panel.path_run, Qt.LeftButton)
+    ref = run_path(doc.plan, doc.profile, flash_crash(horizon_hours=doc.plan.horizon_hours), marks=doc.marks or None)
+    assert sorted(ref.accounts) == ["BTC", "ETH"] and 1 in ref.liquidations
+    eth_paid = float(ref.accounts["ETH"].funding_paid[-1])
+    assert eth_paid == 0.0, "liquidated before the first settlement: it pays nothing"
+    text = panel.path_summary.text()
+    assert f"Leg #2 ETHUSD_PERP liquidated at {ref.liquidations[1][0]:.2f} h" in text
+    for ccy in ("BTC", "ETH"):
+        shown = fmt_signed_money(-float(ref.accounts[ccy].funding_paid[-1]), ccy)
+        assert shown in text
+    table = panel.path_table
+    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())}
+    assert set(rows) == {"BTC", "ETH"}
+    assert rows["BTC"][1] == fmt_signed_money(-float(ref.accounts["BTC"].funding_paid[-1]), "BTC")
+    assert rows["ETH"][1] == "0.000000 ETH" and rows["ETH"][3] == "#2" and rows["BTC"][3] == "none"
+    eth = ref.accounts["ETH"]
+    assert rows["ETH"][2] == fmt_signed_money(float(eth.equity[-1] - eth.equity[0]), "ETH")

@@ -43,7 +43,7 @@ from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money
 from ui.report import DrillRecord
 
 
@@ -558,10 +558,36 @@ class DrillsPanel(QWidget):
         self._start(lambda progress: run_path(plan, profile, path, marks=marks), lambda r: self._show_path(r, path.label, where))
 
     def _show_path(self, r, label: str, where: str = "") -> None:
+        """The path's events and one row per settlement wallet (a coin-margined leg pays funding in its coin)."""
         self.progress.setValue(1000)
-        ev = "; ".join(f"leg {i + 1} liquidated at {h:.2f} h, price {fmt_price(p)}" for i, (h, p) in sorted(r.liquidations.items()))
-        text = ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}"
-        self.path_summary.setText(f"Path starting {where}. {text}" if where else text)
         plan, setup = self._runs.get("Price path", (self.plan, label))
+        symbols = [p.symbol for p in plan.positions] if plan is not None else []
+        ev = "; ".join(
+            f"Leg #{i + 1}{' ' + symbols[i] if i < len(symbols) else ''} liquidated at {h:.2f} h, price {fmt_price(p)}"
+            for i, (h, p) in sorted(r.liquidations.items())
+        )
+        gone_in: dict[str, list[str]] = {}
+        for i in sorted(r.liquidations):
+            if i < len(symbols) and self.profile is not None and symbols[i] in self.profile.symbols:
+                gone_in.setdefault(self.profile.symbols[symbols[i]].settle, []).append(f"#{i + 1}")
+        rows, funding = [], []
+        for ccy, acc in r.accounts.items():
+            to_account = -float(acc.funding_paid[-1]) if acc.funding_paid.size else 0.0
+            change = float(acc.equity[-1] - acc.equity[0]) if acc.equity.size else 0.0
+            funding.append(fmt_signed_money(to_account, ccy))
+            rows.append([ccy, fmt_signed_money(to_account, ccy), fmt_signed_money(change, ccy), ", ".join(gone_in.get(ccy, [])) or "none"])
+        _fill(self.path_table, ["Wallet", "Funding to the account", "Equity change", "Legs liquidated"], rows)
+        tips = (
+            "Settlement wallet: each leg pays funding and is margined in its settlement currency",
+            "Funding received minus paid along the path, positive = to the account; a liquidated leg pays none after it closes",
+            "Equity at the end of the path minus equity at its start, settlement currency",
+            "Legs whose liquidation the path reaches (see the summary for the hour and price)",
+        )
+        for c, tip in enumerate(tips):
+            item = self.path_table.horizontalHeaderItem(c)
+            if item is not None:
+                item.setToolTip(tip)
+        text = (ev or "No liquidation along the path") + "; funding to the account: " + ", ".join(funding)
+        self.path_summary.setText(f"Path starting {where}. {text}" if where else text)
         self._keep("Price path", self.path_table, self.path_summary.text(), setup, plan)
         self.sigEquityPath.emit(r.hours, r.equity, label)
