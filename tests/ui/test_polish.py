@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF
 
 from planner.engine.evaluate import evaluate
 
@@ -198,3 +199,78 @@ def test_path_drill_shows_funding_of_every_settlement_wallet(window, qtbot):
     assert rows["ETH"][1] == "0.000000 ETH" and rows["ETH"][3] == "#2" and rows["BTC"][3] == "none"
     eth = ref.accounts["ETH"]
     assert rows["ETH"][2] == fmt_signed_money(float(eth.equity[-1] - eth.equity[0]), "ETH")
+
+
+# -- layout at 1280x720 ------------------------------------------------------------------------
+@pytest.fixture
+def ten_legs(window, qtbot):
+    """The 10-leg screenshot book in a 1280x720 window, opened from its file."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    window.document.load(root / "tests/data/screenshots/book-10-legs.plan.json")
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    window.default_dock_sizes()
+    qtbot.wait(50)
+    return window
+
+
+def test_no_line_or_grid_crosses_a_level_label(ten_legs):
+    """Every shown label is opaque and drawn above each vertical line that passes through it."""
+    plot = ten_legs.liquidation_plot
+    vb = plot.plot.getViewBox()
+    lines = [l for l in plot.level_lines if l.isVisible()] + [plot.mark_line]
+    labelled = [l for l in lines if l.label.isVisible()]
+    assert len(labelled) >= 10
+    crossings = 0
+    for line in labelled:
+        assert line.label.fill.color().alpha() == 255, line.label.toPlainText()
+        box = line.label.sceneBoundingRect()
+        for other in lines:
+            x = vb.mapViewToScene(QPointF(float(other.value()), 0.0)).x()
+            if other is not line and box.left() < x < box.right():
+                crossings += 1
+                assert other.zValue() < line.zValue(), (line.label.toPlainText(), other.label.toPlainText())
+    assert crossings > 0, "the 10-leg book has lines passing behind labels: the check above is exercised"
+    for name in ("left", "bottom"):  # the axes draw the grid
+        assert plot.plot.getAxis(name).zValue() < vb.zValue()
+
+
+def test_legs_table_shows_seven_of_ten_legs_at_1280x720(ten_legs, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    view = ten_legs.positions_table.view
+    assert ten_legs.positions_table.model.rowCount() == 10
+    rows = view.viewport().height() // view.verticalHeader().defaultSectionSize()
+    assert rows >= 7, rows
+    # The leg form scrolls in its own area; every field can still be reached by Tab.
+    from PySide6.QtCore import Qt
+
+    form = ten_legs.position_form
+    area = ten_legs.form_area
+    ten_legs.positions_table.select(1)  # an isolated leg: its margin field takes the focus
+    ten_legs.activateWindow()
+    form.leverage.edit.setFocus()
+    qtbot.waitUntil(form.leverage.edit.hasFocus, timeout=3000)
+    qtbot.keyClick(form.leverage.edit, Qt.Key_Tab)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
+    assert form.isolated.edit.hasFocus()
+    top = form.isolated.mapTo(area.viewport(), QPoint(0, 0)).y()
+    assert top >= 0 and top + form.isolated.height() <= area.viewport().height()
+
+
+def test_iso_margin_field_shows_its_text_whole(ten_legs, qtbot):
+    """Cross leg #1: the disabled field says why it is empty; isolated leg #2: its margin shows whole."""
+    form = ten_legs.position_form
+    edit = form.isolated.edit
+    assert ten_legs.document.plan.positions[0].margin_mode.value == "cross"
+    metrics = edit.fontMetrics()
+    room = edit.contentsRect().width() - 2 * 2  # QLineEdit's horizontal text margin
+    assert edit.placeholderText() == "n/a: cross" and metrics.horizontalAdvance(edit.placeholderText()) <= room
+    ten_legs.positions_table.select(1)
+    qtbot.wait(20)
+    assert ten_legs.document.plan.positions[1].margin_mode.value == "isolated"
+    assert edit.text() == "" and edit.placeholderText() == "initial"
+    assert metrics.horizontalAdvance("initial") <= room
+    assert metrics.horizontalAdvance("100,000.00") <= room, "a five-figure margin fits"

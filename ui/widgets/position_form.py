@@ -33,7 +33,10 @@ _TIPS = {
     "mark_price": "Mark price the exchange uses for margin (what-if: drag the mark line)",
     "leverage": "Chosen leverage: initial margin = position value / leverage",
     "margin_mode": "Isolated: the leg has its own margin. Cross: it shares the wallet",
-    "isolated_margin": "Margin assigned to an isolated leg; 'initial' = position value at entry / leverage",
+    "isolated_margin": (
+        "Margin assigned to an isolated leg; empty ('initial') = position value at entry / leverage. "
+        "A cross leg has none of its own: it uses the wallet"
+    ),
 }
 
 
@@ -86,10 +89,12 @@ class PositionForm(QWidget):
         self.mark_ = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="= entry price")
         self.leverage = _number(2, 1.0, 1000.0)
         self.leverage.setSuffix("x")
-        self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial (value / leverage)")
+        # Short texts: the field shares its row with the margin button in a 350 px dock (the tooltip says the rest).
+        self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial")
         self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
-        self.margin_btn = QPushButton("Add / remove margin…")
+        self.margin_btn = QPushButton("± Margin…")
+        self.margin_btn.setToolTip("Add or remove margin of this isolated leg (shows the most you can add and remove)")
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
@@ -212,6 +217,7 @@ class PositionForm(QWidget):
             self._combo(self.mode, pos.margin_mode.value)
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
+            self.isolated.edit.setPlaceholderText("initial" if iso else "n/a: cross")
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
             if spec is not None:
                 table = TierTable.from_spec(spec)
