@@ -274,3 +274,108 @@ def test_iso_margin_field_shows_its_text_whole(ten_legs, qtbot):
     assert edit.text() == "" and edit.placeholderText() == "initial"
     assert metrics.horizontalAdvance("initial") <= room
     assert metrics.horizontalAdvance("100,000.00") <= room, "a five-figure margin fits"
+
+
+# -- the PDF report ------------------------------------------------------------------------------
+def _pdf_pages(path) -> list[str]:
+    import subprocess
+    import unicodedata
+
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return unicodedata.normalize("NFKC", text).split("\f")[:-1]  # the fonts' "fi" ligature reads as "fi"
+
+
+def _page_of(pages: list[str], needle: str) -> int:
+    """The first page with ``needle`` in it (a needle ending in a newline: a whole line, as a heading)."""
+    whole = needle.endswith("\n")
+    found = [
+        n for n, page in enumerate(pages) if (needle.strip() in [line.strip() for line in page.splitlines()] if whole else needle in page)
+    ]
+    assert found, needle
+    return found[0]
+
+
+def test_report_keeps_drill_tables_with_their_headings(window, qtbot, tmp_path):
+    """Every drill run, then the PDF: each table starts on its heading's page; a table longer than
+    a page repeats its header row on each page; no heading ends a page; no "-0.00"."""
+    import time
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui import report
+
+    panel = window.drills_panel
+    panel.event_paths.setValue(2000)
+    buttons = [panel.shock_run, panel.gap_run, panel.partial_run, panel.path_run, panel.mc_run, panel.compare_run]
+    for i, button in enumerate(buttons):
+        window.show_drill(i)
+        qtbot.mouseClick(button, Qt.LeftButton)
+        start = time.monotonic()
+        while panel.worker is not None and time.monotonic() - start < 60:
+            QApplication.processEvents()
+            qtbot.wait(20)
+    assert [r.title for r in panel.report_records()] == [
+        "Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profiles",
+    ]  # fmt: skip
+    pdf = report.write_report(window.document.figures, tmp_path / "r.pdf", drills=panel.report_records())
+    pages = _pdf_pages(pdf)
+    text = "\n".join(pages)
+    assert "-0.00" not in text
+    for heading, header in [
+        ("Positions\n", "bankruptcy"),
+        ("Accounts\n", "maintenance margin"),
+        ("Shock\n", "Margin ratio"),
+        ("Gap / slippage\n", "Amount (USDT)"),
+        ("Partial liquidation\n", "Requirement"),
+        ("Price path\n", "Funding to the account"),
+        ("Event drill\n", "P(liquidated)"),
+        ("Profiles\n", "figures"),
+        ("What the figures mean\n", "Liquidation price:"),
+    ]:
+        assert _page_of(pages, heading) == _page_of(pages, header), heading
+    # The profile grid is longer than a page: its header row is on every page it spans.
+    grid = [n for n, page in enumerate(pages) if "Beyond bankruptcy" in page]
+    assert len(grid) >= 2
+    for n in grid:
+        assert "profile" in pages[n] and "figures" in pages[n], n
+
+
+def test_report_plots_fit_axes_and_keep_the_legend_off_the_labels(window):
+    from PySide6.QtCore import QRectF
+
+    from ui import report
+
+    kept: dict = {}
+    report.plot_images(window.document.figures, scale=1.0, keep=kept)
+    try:
+        for name, widget in kept.items():
+            pi = widget.plot.getPlotItem()
+            axis = pi.getAxis("left")
+            need = axis.textWidth + axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"])
+            assert axis.width() >= need, (name, axis.width(), need)
+            legend = widget.legend.item.sceneBoundingRect()
+            assert not legend.intersects(pi.vb.sceneBoundingRect()), name
+            if name == "liquidation":
+                labels = [widget.mark_line.label] + [l.label for l in widget.level_lines if l.isVisible() and l.label.isVisible()]
+                for label in labels:
+                    assert not legend.intersects(label.sceneBoundingRect()), label.toPlainText()
+                assert QRectF(pi.vb.sceneBoundingRect()).contains(widget.mark_line.label.sceneBoundingRect())
+    finally:
+        for widget in kept.values():
+            widget.deleteLater()
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("uPnL -0.00 USDT", "uPnL 0.00 USDT"),
+        ("-0.000000 BTC; -0 %", "0.000000 BTC; 0 %"),
+        ("-0.001 BTC, -10.00 USDT, -0.05%", "-0.001 BTC, -10.00 USDT, -0.05%"),
+        ("data of 2026-03-05, leg-0", "data of 2026-03-05, leg-0"),
+    ],
+)
+def test_report_never_prints_a_negative_zero(text, shown):
+    from ui.report import no_negative_zero_text
+
+    assert no_negative_zero_text(text) == shown
