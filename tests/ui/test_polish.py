@@ -379,3 +379,57 @@ def test_report_never_prints_a_negative_zero(text, shown):
     from ui.report import no_negative_zero_text
 
     assert no_negative_zero_text(text) == shown
+
+
+# -- every figure explained -------------------------------------------------------------------
+def test_every_figure_and_input_has_a_tooltip(window, qtbot):
+    """After every drill has run: each label showing a number, each input and each drill-table column
+    has a tooltip (its own or its container's, which Qt shows for it); form labels name their field."""
+    import re
+    import time
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QFormLayout, QLabel, QLineEdit, QTableWidget
+
+    panel = window.drills_panel
+    panel.event_paths.setValue(2000)
+    buttons = [panel.shock_run, panel.gap_run, panel.partial_run, panel.path_run, panel.mc_run, panel.compare_run]
+    for i, button in enumerate(buttons):
+        window.show_drill(i)
+        qtbot.mouseClick(button, Qt.LeftButton)
+        start = time.monotonic()
+        while panel.worker is not None and time.monotonic() - start < 60:
+            QApplication.processEvents()
+            qtbot.wait(20)
+    window.flush_action_plan()
+    assert window.action_panel.flush()
+
+    def tip(widget) -> str:
+        while widget is not None:
+            if widget.toolTip():
+                return widget.toolTip()
+            if widget.isWindow():
+                return ""
+            widget = widget.parentWidget()
+        return ""
+
+    form_labels = set()
+    for form in window.findChildren(QFormLayout):
+        for r in range(form.rowCount()):
+            item = form.itemAt(r, QFormLayout.LabelRole)
+            if item is not None and item.widget() is not None:
+                form_labels.add(item.widget())
+    missing = []
+    for label in window.findChildren(QLabel):
+        if label not in form_labels and re.search(r"\d", label.text()) and not tip(label):
+            missing.append(label.text()[:60])
+    for cls in (QLineEdit, QAbstractSpinBox, QComboBox):
+        missing += [f"{cls.__name__} {w.objectName()}" for w in window.findChildren(cls) if not tip(w)]
+    for table in window.findChildren(QTableWidget):
+        for c in range(table.columnCount()):
+            head = table.horizontalHeaderItem(c)
+            if head is not None and not head.toolTip():
+                missing.append(f"column {head.text()}")
+    assert missing == []
+    model = window.positions_table.model
+    assert all(model.headerData(c, Qt.Horizontal, Qt.ToolTipRole) for c in range(model.columnCount()))

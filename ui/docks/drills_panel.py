@@ -44,6 +44,7 @@ from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money
+from planner.present.glossary import FIGURES
 from ui.report import DrillRecord
 
 
@@ -62,11 +63,37 @@ def _compare_cell_text(cell: ComparisonCell) -> str:
     return "\n".join(lines)
 
 
+#: What each drill-table column means (by header; "Amount (USDT)" by its first word).
+HEADER_TIPS = {
+    "Leg": "Leg number and symbol, as in the Plan and Results tables",
+    "Mark": "The leg's mark after the move, quote currency",
+    "uPnL": "Unrealised PnL at that mark, settlement currency (+ = profit)",
+    "Equity": "Equity behind the leg (its margin plus unrealised PnL; cross legs: the cross wallet's), settlement currency",
+    "Margin ratio": FIGURES["margin_ratio"].explanation,
+    "State": FIGURES["state"].explanation,
+    "Liquidated": "yes: the moved mark is at or past the leg's liquidation price",
+    "Part": "Where the loss of a gapped liquidation goes, in the venue's order",
+    "Amount": "Money of each part, settlement currency",
+    "Step": "Partial-liquidation step of the venue's rule, in order",
+    "Closed": "Size closed at this step (base units for linear contracts, contracts for inverse ones)",
+    "Left": "Size left open after this step (same units)",
+    "Requirement": "Maintenance margin (plus any fee to close the venue holds) of what is left, settlement currency",
+    "Fee": "Liquidation fee charged on the closed part, settlement currency",
+    "Note": "The venue's rule for this step",
+    "P(liquidated)": "Probability that the leg is liquidated within the horizon (Monte Carlo); the error bar is in the summary",
+}
+
+
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
     table.clear()
     table.setColumnCount(len(headers))
     table.setRowCount(len(rows))
     table.setHorizontalHeaderLabels(headers)
+    for c, head in enumerate(headers):
+        item = table.horizontalHeaderItem(c)
+        tip = HEADER_TIPS.get(head) or HEADER_TIPS.get(head.split(" ")[0])
+        if item is not None and tip:
+            item.setToolTip(tip)
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(text))
@@ -153,11 +180,13 @@ class DrillsPanel(QWidget):
         self.shock_move = QDoubleSpinBox(minimum=-500.0, maximum=1000.0, decimals=2, suffix=" %", value=-10.0)
         self.shock_run = QPushButton("Run shock")
         self.shock_run.clicked.connect(self.run_shock)
+        self.shock_move.setToolTip("Every leg's mark moves by this percentage at once (from the marks on screen); -10 % = a 10 % drop")
         form.addRow("Move of every mark", self.shock_move)
         form.addRow(self.shock_run)
         self.shock_summary = QLabel()
         self.shock_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.shock_summary.setWordWrap(True)
+        self.shock_summary.setToolTip("The account after the move: its equity, margin ratio and state, and the cross legs closed first")
         form.addRow(self.shock_summary)
 
     def _build_gap(self) -> None:
@@ -175,6 +204,11 @@ class DrillsPanel(QWidget):
         self.gap_answer = QLabel()
         self.gap_answer.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.gap_answer.setWordWrap(True)
+        self.gap_answer.setToolTip("Can you lose more than the leg's margin? The answer under this venue's policies, from the table above")
+        self.gap_leg.setToolTip("Leg number (#) as in the Plan and Results tables")
+        self.gap_beyond.setToolTip("How far past its liquidation price the mark jumps before the venue can act, % of that price")
+        self.gap_slip.setToolTip("The liquidation order fills this % worse than the gapped price (fixed slippage model)")
+        self.gap_model.setToolTip("Fixed slippage, or walk an order book given as depth levels (% away, notional available there)")
         form.addRow("Leg", self.gap_leg)
         form.addRow("Gap past liquidation", self.gap_beyond)
         form.addRow("Slippage model", self.gap_model)
@@ -189,6 +223,10 @@ class DrillsPanel(QWidget):
         self.partial_price = QDoubleSpinBox(minimum=0.0, maximum=1e9, decimals=2)
         self.partial_run = QPushButton("Run steps")
         self.partial_run.clicked.connect(self.run_partial)
+        self.partial_leg.setToolTip("Leg number (#) as in the Plan and Results tables")
+        self.partial_price.setToolTip(
+            "Mark price (quote currency) at which the venue's partial-liquidation steps are played; 0 = the leg's liquidation price"
+        )
         form.addRow("Leg", self.partial_leg)
         form.addRow("Mark at (0 = liquidation price)", self.partial_price)
         form.addRow(self.partial_run)
@@ -205,6 +243,15 @@ class DrillsPanel(QWidget):
         self.path_summary = QLabel()
         self.path_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.path_summary.setWordWrap(True)
+        self.path_summary.setToolTip(
+            "Where the path starts, the legs it liquidates (hour, price) and the funding to the account in every wallet "
+            "(+ received, - paid); the equity along the path is drawn on the equity plot"
+        )
+        self.path_kind.setToolTip(
+            "Flash crash: every mark falls 20 % over 30 minutes, then wins back 75 % of the fall over 6 hours; "
+            "steady bleed: -5 % a day (compounded) over the horizon; "
+            "custom: your own CSV of hours and prices. Funding is paid along the way in every settlement wallet."
+        )
         form.addRow("Path", self.path_kind)
         form.addRow("CSV", self.path_csv)
         form.addRow(self.path_run)
@@ -233,9 +280,18 @@ class DrillsPanel(QWidget):
         self.mc_summary = QLabel()
         self.mc_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.mc_summary.setWordWrap(True)
+        self.mc_summary.setToolTip(
+            "Probability of a liquidation within the horizon, ± the half-width of its 95 % confidence interval (Monte Carlo error)"
+        )
         row = QHBoxLayout()
         row.addWidget(self.mc_run)
         row.addWidget(self.cancel_button)
+        self.event_combo.setToolTip("Preset of the event (volatility and jumps from its source); every field below can be changed")
+        self.event_vol.setToolTip("Annualised volatility of the price paths, % per year")
+        self.event_jumps.setToolTip("Expected number of price jumps within the horizon (Merton jump model)")
+        self.event_jump_size.setToolTip("Standard deviation of one jump, % of the price")
+        self.event_seed.setToolTip("Random seed: the same seed gives the same paths and the same probability")
+        self.event_paths.setToolTip("Number of simulated price paths: more paths, smaller error bar, longer run")
         form.addRow("Event", self.event_combo)
         form.addRow("Volatility", self.event_vol)
         form.addRow("Jumps expected in horizon", self.event_jumps)
@@ -418,6 +474,14 @@ class DrillsPanel(QWidget):
         t.setRowCount(len(self.plan.positions) + 1)
         t.setColumnCount(len(rows))
         t.setHorizontalHeaderLabels([r.profile_name for r in rows])
+        for c, row in enumerate(rows):
+            head = t.horizontalHeaderItem(c)
+            if head is not None:
+                head.setToolTip(
+                    f"The plan's legs on {row.profile_name}, mapped at equal USD value: liquidation price (distance), "
+                    "initial and maintenance margin, liquidation fee, funding per day; green = safest venue for the leg, "
+                    "bold = cheapest (S / C in the report)"
+                )
         t.setVerticalHeaderLabels([f"#{i + 1} {p.symbol}" for i, p in enumerate(self.plan.positions)] + ["Beyond bankruptcy"])
         safe_bg = QColor(47, 158, 68, 70)
         for c, row in enumerate(rows):

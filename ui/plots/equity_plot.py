@@ -116,6 +116,14 @@ class EquityPlot(QWidget):
             f"equity now {fmt_money(self.equity_now, c.currency)}, {fmt_money(room, c.currency)} above maintenance margin at its closest"
         )
         self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account ({scale}); {note}.")
+        self.info.setToolTip(
+            f"Funding to the account over the plan's horizon at the plan's rates, {c.currency} wallet, marks held: "
+            "+ received, - paid (positive rates: longs pay). A leg liquidated within the horizon pays nothing after it "
+            "closes and leaves what the venue's policies give back.\n"
+            "Equity now: the account's equity at the marks. Above maintenance margin at its closest: the smallest gap "
+            "between equity and maintenance margin over the horizon (at 0 or below, funding alone liquidates).\n"
+            "The plot shows equity minus equity now; the dashed line is the liquidation threshold on the same scale."
+        )
         if not self.user_zoomed:
             self._fit()
 

@@ -24,13 +24,28 @@ NEW_LEG_NOTIONAL = 1000.0
 COLUMNS = [
     ("symbol", "Symbol"),
     ("side", "Side"),
-    ("quantity", "Quantity"),
+    ("quantity", "Qty"),
     ("entry_price", "Entry"),
     ("mark_price", "Mark"),
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
-    ("isolated_margin", "Iso. margin"),
+    ("isolated_margin", "Margin"),
 ]
+
+#: Header tooltips: what each (short) column header means, with its unit.
+COLUMN_TIPS = {
+    "symbol": "Symbol as the exchange profile lists it",
+    "side": "long profits when the price rises, short when it falls",
+    "quantity": "Quantity: base units for a linear contract (BTC of BTCUSDT), number of contracts for an inverse one",
+    "entry_price": "Average entry price, quote currency",
+    "mark_price": "Mark price the exchange uses for margin, quote currency; '(what-if)' = the mark dragged on the plot",
+    "leverage": "Chosen leverage: initial margin = position value at entry / leverage",
+    "margin_mode": "iso = isolated (the leg has its own margin), cross = shares the wallet",
+    "isolated_margin": (
+        "Isolated margin, settlement currency: 'initial' = position value at entry / leverage, "
+        "then any margin added (+) or removed (-); '—' for a cross leg, which uses the wallet"
+    ),
+}
 
 
 class PositionsModel(QAbstractTableModel):
@@ -61,6 +76,8 @@ class PositionsModel(QAbstractTableModel):
             if orientation == Qt.Orientation.Horizontal:
                 return COLUMNS[section][1]
             return f"#{section + 1}" if self.unmapped_at(section) is None else "—"
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMN_TIPS[COLUMNS[section][0]]
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Vertical:
             gone = self.unmapped_at(section)
             return self.unmapped_tooltip(gone) if gone is not None else None
