@@ -218,15 +218,15 @@ class MainWindow(QMainWindow):
 
         At 1280x720 this gives Plan 350 px, Results 470 px (leg, state, liquidation price
         and margin ratio columns) and the plots ~450 px; at 1600x1000 Plan 420, Results
-        576, plots ~590. Results keeps ~60 % of the
-        right column's height, the Funding / Action plan / Drills tabs the rest.
+        576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
+        1280x720), the Funding / Action plan / Drills tabs the rest (they scroll).
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
         results = int(min(600, max(470, 0.36 * w)))
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
-        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.6 * right), int(0.4 * right)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.67 * right), int(0.33 * right)], Qt.Orientation.Vertical)
         self.plots.setSizes([int(0.62 * right), int(0.38 * right)])
         QTimer.singleShot(0, self._fit_plan_split)  # once the docks have their new heights
 

@@ -237,6 +237,13 @@ def test_no_line_or_grid_crosses_a_level_label(ten_legs):
         assert plot.plot.getAxis(name).zValue() < vb.zValue()
 
 
+def test_results_shows_all_ten_legs_at_1280x720(ten_legs):
+    view = ten_legs.results_panel.view
+    assert view.model().rowCount() == 10
+    last = view.visualRect(view.model().index(9, 0))
+    assert last.isValid() and last.bottom() <= view.viewport().height(), "row #10 is on screen without scrolling"
+
+
 def test_legs_table_shows_seven_of_ten_legs_at_1280x720(ten_legs, qtbot):
     from PySide6.QtWidgets import QApplication
 
