@@ -440,3 +440,10 @@ def test_every_figure_and_input_has_a_tooltip(window, qtbot):
     assert missing == []
     model = window.positions_table.model
     assert all(model.headerData(c, Qt.Horizontal, Qt.ToolTipRole) for c in range(model.columnCount()))
+
+
+def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot):
+    _choose_by_keys(qtbot, window.profile_selector.combo, "okx")
+    assert window.document.plan.positions[0].symbol == "BTC-USDT-SWAP"
+    view = window.positions_table.view
+    assert view.columnWidth(0) >= view.fontMetrics().horizontalAdvance("BTC-USDT-SWAP"), "shown whole, not 'BTC-…'"

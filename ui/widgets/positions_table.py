@@ -248,6 +248,15 @@ class PositionsTable(QWidget):
         self.model.modelReset.connect(self._reselect)
         self.model.modelReset.connect(self.view.resizeColumnsToContents)
         self.view.resizeColumnsToContents()
+        # Another venue renames the legs (BTCUSDT -> BTC-USDT-SWAP) without changing their number: refit then only.
+        self._symbols = tuple(p.symbol for p in document.draft.positions)
+        document.changed.connect(lambda *_: self._refit_symbols())
+
+    def _refit_symbols(self) -> None:
+        symbols = tuple(p.symbol for p in self.document.draft.positions)
+        if symbols != self._symbols:
+            self._symbols = symbols
+            self.view.resizeColumnToContents(0)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # An unmapped leg is not in the plan: the leg form keeps the leg it shows (the row's tooltip says why).
