@@ -216,3 +216,44 @@ def test_expiry_after_the_horizon_is_shown_but_not_stepped() -> None:
     ev = evaluate(plan, get_profile("binance-usdm"))
     assert not ev.dated[0].in_horizon and ev.dated[0].rollover_cost > 0
     assert funding_curves(plan, get_profile("binance-usdm")).expiry_steps == ()
+
+
+# --- venue mapping, action plan, CLI -------------------------------------------------------------
+
+
+def test_dated_leg_maps_to_the_same_expiry_or_stays_unmapped() -> None:
+    from planner.engine.venues import map_plan
+
+    plan, usdm = _plan(), get_profile("binance-usdm")
+    m = map_plan(plan, get_profile("deribit"), usdm)
+    assert m.legs[0].target_symbol == "BTC-25DEC26"
+    assert m.plan.positions[0].roll and m.plan.positions[0].roll_basis == 0.06
+    assert m.plan.positions[0].quantity == pytest.approx(98_000 / 10)  # equal USD value at entry: 9,800 contracts of 10 USD
+    assert evaluate(m.plan, get_profile("deribit")).dated[0].next_symbol == "BTC-26MAR27"
+    assert map_plan(plan, get_profile("binance-coinm"), usdm).legs[0].target_symbol == "BTCUSD_261225"
+    okx = map_plan(plan, get_profile("okx"), usdm).legs[0]
+    assert okx.target_symbol is None and "expiring 2026-12-25 08:00 UTC" in (okx.reason or "")
+    assert "never mapped to a perpetual" in (okx.reason or "")
+
+
+def test_action_plan_states_the_rollover_cost() -> None:
+    from planner.drills.actions import action_plan
+
+    ap = action_plan(_plan(), get_profile("binance-usdm"))
+    (step,) = [s for s in ap.steps if s.kind == "audit_rollover"]
+    assert "costs 1,580.67 USDT" in step.title and step.amount == pytest.approx(1580.6719726)
+    assert "as_of 2026-12-20 08:00 UTC" in step.detail
+
+
+def test_cli_text_and_json_show_expiry_basis_and_rollover(capsys: pytest.CaptureFixture[str]) -> None:
+    from planner.cli.main import main
+
+    assert main(["evaluate", str(EXAMPLE)]) == 0
+    text = capsys.readouterr().out
+    assert "time to expiry from the plan as_of 2026-12-20 08:00 UTC" in text
+    assert "expires 2026-12-25 08:00 UTC, in 5.00 days; basis +300.00 (mark - index)" in text
+    assert "rollover cost 1,580.67 USDT" in text
+    assert main(["evaluate", str(EXAMPLE), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["clock"] == "plan as_of 2026-12-20 08:00 UTC"
+    assert out["dated"][0]["rollover_cost"] == pytest.approx(1580.6719726) and out["dated"][0]["days_to_expiry"] == 5.0
