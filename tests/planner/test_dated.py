@@ -257,3 +257,47 @@ def test_cli_text_and_json_show_expiry_basis_and_rollover(capsys: pytest.Capture
     out = json.loads(capsys.readouterr().out)
     assert out["clock"] == "plan as_of 2026-12-20 08:00 UTC"
     assert out["dated"][0]["rollover_cost"] == pytest.approx(1580.6719726) and out["dated"][0]["days_to_expiry"] == 5.0
+
+
+# --- drills ---------------------------------------------------------------------------------------
+
+
+def test_flat_path_settles_and_rolls_at_expiry() -> None:
+    import numpy as np
+
+    from planner.drills.paths import PricePath, run_path
+
+    plan, prof = _plan(), get_profile("binance-usdm")
+    flat = PricePath(np.linspace(0.0, 240.0, 241), np.ones(241), True, None, "flat")
+    r = run_path(plan, prof, flat)
+    hour, price, cost = r.settlements[0]
+    assert (hour, price) == (120.0, 99_000.0) and cost == pytest.approx(1580.6719726)
+    funding = float(r.funding_paid[-1])
+    assert float(r.equity[0] - r.equity[-1]) == pytest.approx(cost + funding)
+    assert float(r.requirement[-1]) == pytest.approx(float(r.requirement[0]))  # rolled: still margined
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["positions"][0]["roll"] = False
+    r2 = run_path(Plan.model_validate(data), prof, flat)
+    assert r2.settlements[0][2] == pytest.approx(49.5)  # settlement fee only
+    assert float(r2.requirement[0] - r2.requirement[-1]) == pytest.approx(99_000 * 0.02 - 500)  # the leg left the book
+
+
+def test_event_drill_states_the_expiry_simplification() -> None:
+    from planner.drills.montecarlo import MarketModel, liquidation_probability
+
+    plan = _plan(as_of="2026-12-24T20:00:00Z")
+    r = liquidation_probability(plan, get_profile("binance-usdm"), model=MarketModel(volatility=0.5), horizon_hours=24, paths=200)
+    (note,) = r.notes
+    assert "expires after 12.0 h" in note and "keeps it open to the horizon" in note
+    assert liquidation_probability(_plan(), get_profile("binance-usdm"), model=MarketModel(0.5), horizon_hours=24, paths=200).notes == ()
+
+
+@pytest.mark.parametrize(
+    "drill",
+    [["shock", "--move", "-0.1"], ["gap"], ["partial"], ["path"], ["event", "--paths", "300"], ["compare"], ["actions"]],
+)
+def test_every_drill_accepts_a_dated_leg(drill: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from planner.cli.main import main
+
+    assert main(["drill", str(EXAMPLE), "--json", "--scenario", *drill]) == 0
+    assert json.loads(capsys.readouterr().out)
