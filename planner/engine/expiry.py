@@ -88,6 +88,13 @@ class RollFigures:
         return self.settlement_fee + self.open_fee + self.basis_paid
 
 
+def _money(x: float, ccy: str) -> str:
+    """Money as every view writes it (planner.present.format.fmt_money: 2 decimals for USD coins, 6 for others)."""
+    digits = 2 if ccy.upper() in ("USDT", "USDC", "USD", "") else 6
+    x = 0.0 if round(x, digits) == 0 else x
+    return f"{x:,.{digits}f} {ccy}"
+
+
 def _value(q: float, price: float, inverse: bool) -> float:
     """Position value: linear ``q x P`` (quote); inverse ``Q / P`` (coin)."""
     return q / price if inverse else q * price
@@ -168,11 +175,11 @@ class DatedLeg:
             nxt = self.next_symbol or f"next contract ({(self.next_expiry or '')[:10]})"
             what = (
                 f"roll into {nxt} at {self.next_price:,.2f} ({self.roll_basis:+.2%} a year):"
-                f" rollover cost {self.rollover_cost:,.6g} {self.settle}"
-                f" = fees {self.settlement_fee + self.open_fee:,.6g} + basis {self.basis_paid:,.6g}"
+                f" rollover cost {_money(self.rollover_cost, self.settle)}"
+                f" = fees {_money(self.settlement_fee + self.open_fee, self.settle)} + basis {_money(self.basis_paid, self.settle)}"
             )
         else:
-            what = f"settles at {self.settlement_price:,.2f}, no roll: settlement fee {self.settlement_fee:,.6g} {self.settle}"
+            what = f"settles at {self.settlement_price:,.2f}, no roll: settlement fee {_money(self.settlement_fee, self.settle)}"
         horizon = "" if self.in_horizon else " (after the plan's horizon)"
         return f"#{self.index + 1} {self.symbol}: {when}{horizon}{basis}; {what}"
 

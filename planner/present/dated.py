@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planner.engine.evaluate import Evaluation
+from planner.present.format import fmt_money
 
 #: The settlement model in one sentence (planner.engine.expiry states it in full).
 SETTLEMENT_MODEL = (
@@ -28,4 +29,4 @@ def rollover_total_text(ev: Evaluation) -> str | None:
             totals[d.settle] = totals.get(d.settle, 0.0) + d.rollover_cost
     if not totals:
         return None
-    return "Rollover cost within the horizon: " + ", ".join(f"{v:,.6g} {c}" for c, v in totals.items())
+    return "Rollover cost within the horizon: " + ", ".join(fmt_money(v, c) for c, v in totals.items())
