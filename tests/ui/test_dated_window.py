@@ -38,6 +38,8 @@ def test_form_shows_expiry_and_roll_box_toggles_the_roll(dated_window, qtbot) ->
     form = w.position_form
     assert form.expiry.text() == "2026-12-25 08:00 UTC (quarterly), 5.00 days from the plan as_of 2026-12-20 08:00 UTC"
     assert form.roll.isEnabled() and form.roll.isChecked()
+    # No funding on the quarterly: its funding box is closed and says why; the perpetual's stays open.
+    assert not w.funding_panel.rates["BTCUSDT_261225"].isEnabled() and w.funding_panel.rates["ETHUSDT"].isEnabled()
     (step,) = doc.figures.funding.expiry_steps
     assert step.rolled and step.amount == pytest.approx(1580.6719726)
     qtbot.mouseClick(form.roll, Qt.MouseButton.LeftButton)
