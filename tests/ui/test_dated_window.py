@@ -30,6 +30,17 @@ def dated_window(qtbot, data_dir, monkeypatch):
     win.document.undo_stack.setClean()
 
 
+def test_roll_basis_typed_in_percent_a_year(dated_window, type_in) -> None:
+    doc, form = dated_window.document, dated_window.position_form
+    dated_window.positions_table.select(0)
+    assert form.roll_basis.isEnabled() and form.roll_basis.edit.text().startswith("6")
+    type_in(form.roll_basis, "3.65")
+    assert doc.plan.positions[0].roll_basis == pytest.approx(0.0365)
+    assert doc.evaluation.dated[0].next_price == pytest.approx(99_000 * (1 + 0.0365 * 91 / 365))  # 99,900.90
+    type_in(form.roll_basis, "")
+    assert doc.plan.positions[0].roll_basis is None and doc.evaluation.dated[0].basis_paid == 0.0
+
+
 def test_form_shows_expiry_and_roll_box_toggles_the_roll(dated_window, qtbot) -> None:
     from PySide6.QtCore import Qt
 

@@ -36,6 +36,7 @@ _TIPS = {
     "margin_mode": "Isolated: the leg has its own margin. Cross: it shares the wallet",
     "isolated_margin": "Margin assigned to an isolated leg; 'initial' = position value at entry / leverage",
     "roll": "Dated futures: at expiry close this contract and reopen the next one (settlement fee, taker fee, basis paid)",
+    "roll_basis": "Dated futures: the next contract's basis to the index, percent a year (365 days); empty = 0",
 }
 
 
@@ -97,6 +98,8 @@ class PositionForm(QWidget):
         self.expiry.setTextFormat(Qt.TextFormat.PlainText)
         self.expiry.setWordWrap(True)
         self.roll = QCheckBox("Roll into the next contract at expiry")
+        self.roll_basis = NumberEdit(decimals=2, step=0.5, minimum=-100.0, maximum=100.0, allow_empty=True, empty_text="0")
+        self.roll_basis.setSuffix(" % a year")
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
@@ -114,6 +117,7 @@ class PositionForm(QWidget):
             "margin_mode": self.mode,
             "isolated_margin": self.isolated,
             "roll": self.roll,
+            "roll_basis": self.roll_basis,
         }
         form = QFormLayout(self)
         form.addRow("Symbol", self.symbol)
@@ -129,6 +133,7 @@ class PositionForm(QWidget):
         form.addRow("Iso. margin", iso_row)
         form.addRow("Expiry", self.expiry)
         form.addRow("Roll", self.roll)
+        form.addRow("Roll basis", self.roll_basis)
         form.addRow(self.problem)
         for name, edit in (
             ("quantity", self.quantity),
@@ -141,6 +146,8 @@ class PositionForm(QWidget):
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
         self.mode.currentIndexChanged.connect(lambda i: self._edit("margin_mode", self.mode.itemData(i)))
         self.roll.toggled.connect(lambda on: self._edit("roll", bool(on)))
+        # Percent a year on screen, a fraction in the plan.
+        self.roll_basis.committed.connect(lambda v: self._edit("roll_basis", None if v is None else v / 100.0))
         self.symbol.activated.connect(lambda _i: self._edit("symbol", self.symbol.currentText().strip()))
         symbol_edit = self.symbol.lineEdit()
         assert symbol_edit is not None  # the combo is editable
@@ -240,6 +247,8 @@ class PositionForm(QWidget):
             if self.roll.isChecked() != pos.roll:
                 self.roll.setChecked(pos.roll)
             self.roll.setEnabled(dated or pos.roll)
+            self.roll_basis.showValue(None if pos.roll_basis is None else pos.roll_basis * 100.0, force)
+            self.roll_basis.setEnabled((dated and pos.roll) or pos.roll_basis is not None)
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
