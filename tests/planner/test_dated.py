@@ -301,3 +301,13 @@ def test_every_drill_accepts_a_dated_leg(drill: list[str], capsys: pytest.Captur
 
     assert main(["drill", str(EXAMPLE), "--json", "--scenario", *drill]) == 0
     assert json.loads(capsys.readouterr().out)
+
+
+def test_clock_without_as_of_is_now_and_says_so() -> None:
+    from planner.engine.expiry import clock_label, plan_clock
+
+    plan = _plan(as_of=None)
+    now = datetime(2026, 12, 21, 8, tzinfo=UTC)
+    clock = plan_clock(plan, now=now)
+    assert clock == now and clock_label(plan, clock) == "now 2026-12-21 08:00 UTC (the plan has no as_of)"
+    assert plan_clock(_plan()) == datetime(2026, 12, 20, 8, tzinfo=UTC)
