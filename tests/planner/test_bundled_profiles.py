@@ -113,7 +113,7 @@ def test_binance_usdm_numbers(profiles):
     )
     assert (_tier(p, "BTCUSDC", 1).notional_cap, _tier(p, "BTCUSDC", 1).max_leverage) == (50_000, 125)
     # The whole published set: 644 USDT-margined and 38 USDC-margined perpetuals in that file.
-    assert sum(s.settle == "USDT" for s in p.symbols.values()) == 644
+    assert sum(s.settle == "USDT" and not s.is_dated for s in p.symbols.values()) == 644
     assert sum(s.settle == "USDC" for s in p.symbols.values()) == 38
 
 
