@@ -28,7 +28,7 @@ EXPECTED_SYMBOLS = {
     "binance-coinm": {"BTCUSD_PERP", "ETHUSD_PERP", "SOLUSD_PERP"},
     "bybit-linear": {"BTCUSDT"},
     "bybit-inverse": {"BTCUSD"},
-    "okx": {"BTC-USDT-SWAP"},
+    "okx": {"BTC-USDT-SWAP", "ETH-USDT-SWAP"},
     "deribit": {"BTC-PERPETUAL", "ETH-PERPETUAL", "BTC_USDC-PERPETUAL", "SOL_USDC-PERPETUAL"},
     "kraken": {"PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD", "PI_XBTUSD"},
     "hyperliquid": {"BTC", "ETH", "SOL"},
@@ -156,10 +156,17 @@ def test_okx_numbers(profiles):
     p = profiles["okx"]
     assert (p.fees.maker, p.fees.taker, p.fees.liquidation) == (0.0002, 0.0005, 0.0005)
     assert p.margin_call_ratio > 1.0
+    # Position-tiers and instruments answers recorded live on 2026-09-25 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/OkxPayloads.cs @ 134941fc): tier 1 only.
     btc = p.symbols["BTC-USDT-SWAP"]
-    assert btc.tier_basis == "size" and btc.contract_size == 0.01
-    # 500 contracts x 0.01 BTC
-    assert (btc.tiers[0].notional_cap, btc.tiers[0].maintenance_rate, btc.tiers[0].max_leverage) == (5.0, 0.004, 125)
+    assert btc.tier_basis == "size" and btc.contract_size == 0.01 and btc.tick_size == 0.1
+    # BTC-USDT: maxSz 1,000 contracts x 0.01 BTC, mmr 0.004, maxLever 100
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage) for t in btc.tiers] == [(10.0, 0.004, 100)]
+    eth = p.symbols["ETH-USDT-SWAP"]
+    assert eth.tier_basis == "size" and eth.contract_size == 0.1 and eth.tick_size == 0.01
+    # ETH-USDT: maxSz 5,000 contracts x 0.1 ETH, mmr 0.004, maxLever 100
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage) for t in eth.tiers] == [(500.0, 0.004, 100)]
+    assert p.version.isoformat() == "2026-09-25"
 
 
 def test_deribit_size_scaled(profiles):

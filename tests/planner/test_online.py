@@ -191,7 +191,7 @@ def test_okx_contracts_become_coin_amounts() -> None:
         (100.0, 200.0, 50.0, 0.008, 0.0),
     ]
     assert res.changes["BTC-USDT-SWAP"] == [
-        "tier 1: cap 5 -> 50, max leverage 125x -> 100x",
+        "tier 1: cap 10 -> 50",  # bundled tier 1 (2026-09-25 recording): 0-10 BTC at 100x
         "tier 2 added: 50 to 100, max 75x, MM rate 0.5 %, MM amount 0",
         "tier 3 added: 100 to 200, max 50x, MM rate 0.8 %, MM amount 0",
     ]
