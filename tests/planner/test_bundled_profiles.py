@@ -201,6 +201,16 @@ def test_kraken_numbers(profiles):
     assert [t.max_leverage for t in pi.tiers][:4] == [50, 25, 17, 10]
     assert pi.tiers[0].notional_cap == 500_000
     assert pi.tiers[-1].notional_cap == 75_000_000
+    # PF_XBTUSD marginLevels from the instruments answer recorded live on 2026-09-25 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/KrakenPayloads.cs @ 67b3e103): numNonContractUnits 0 / 1,000,000 /
+    # 3,000,000 USD, initialMargin 1 / 2 / 4 %, maintenanceMargin 0.5 / 1 / 2 %; tickSize 1, precision 4.
+    pf = p.symbols["PF_XBTUSD"]
+    assert pf.tier_basis == "value" and pf.tick_size == 1.0 and pf.contract_size == 0.0001
+    assert [(t.notional_floor, t.notional_cap, t.max_leverage, t.maintenance_rate) for t in pf.tiers] == [
+        (0.0, 1_000_000.0, 100, 0.005),
+        (1_000_000.0, 3_000_000.0, 50, 0.01),
+        (3_000_000.0, None, 25, 0.02),
+    ]
 
 
 def test_hyperliquid_numbers(profiles):

@@ -225,7 +225,9 @@ def test_kraken_margin_levels() -> None:
     assert [(t.notional_floor, t.max_leverage) for t in pi] == [(0.0, 50.0), (500_000.0, 25.0), (1_000_000.0, 16.67)]
     assert res.missing == ["PF_SOLUSD"]
     assert "  PF_SOLUSD: not in the venue's response; kept as it was" in res.diff_lines()
-    assert res.changes["PF_XBTUSD"][4] == "tier 5 removed: 10,000,000 to 20,000,000, max 5x, MM rate 10 %, MM amount 0"
+    # Against the bundled PF_XBTUSD levels (instruments answer recorded 2026-09-25: 0 / 1M / 3M USD, MM 0.5 / 1 / 2 %).
+    assert res.changes["PF_XBTUSD"][0] == "tier 1: cap 1,000,000 -> 500,000, max leverage 100x -> 50x, MM rate 0.5 % -> 1 %"
+    assert res.changes["PF_XBTUSD"][3] == "tier 4 added: 5,000,000 to unbounded, max 5x, MM rate 10 %, MM amount 0"
     assert res.updated.symbols["PF_SOLUSD"] == get_profile("kraken").symbols["PF_SOLUSD"]
 
 
