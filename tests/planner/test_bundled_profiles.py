@@ -150,6 +150,12 @@ def test_bybit_numbers(profiles):
     inv = profiles["bybit-inverse"].symbols["BTCUSD"]
     assert inv.contract_size == 1.0 and inv.settle == "BTC"
     assert (inv.tiers[0].notional_cap, inv.tiers[0].maintenance_rate) == (150, 0.005)
+    # Tiers 1-2 as Bybit answered GET /v5/market/risk-limit?category=inverse on 2026-09-26 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/BybitPayloads.cs): 150 BTC / 0.5 % / 100x; 300 BTC / 1 % / 66.67x, mmDeduction 0.75.
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage, t.maintenance_amount) for t in inv.tiers[:2]] == [
+        (150, 0.005, 100, 0.0),
+        (300, 0.01, 66.67, pytest.approx(0.75)),
+    ]
 
 
 def test_okx_numbers(profiles):
