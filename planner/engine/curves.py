@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.engine.evaluate import LegInput, cross_wallet, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
+from planner.engine.expiry import ExpiryStep, clock_label, dated_legs, expiry_steps, plan_clock
 from planner.engine.funding import Schedule, accrued, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
@@ -157,6 +158,14 @@ class FundingCurves:
     pays no funding, its maintenance margin leaves ``requirement`` and it adds
     to ``equity`` only what :func:`left_after_liquidation` gives the trader
     under the profile's policies. ``funding_paid`` is the funding paid while open.
+
+    Dated futures (:mod:`planner.engine.expiry`) pay no funding; when the
+    horizon crosses a leg's expiry, ``expiry_steps`` lists the settlement (and
+    roll) at that hour from ``clock``: the equity steps down by the rollover
+    cost (or the settlement fee of a leg that does not roll), and the
+    requirement of a leg that does not roll ends there (a rolled leg keeps the
+    same requirement: the next contract at the held mark and the same tiers).
+    Liquidation hours count funding only; the steps are shown beside them.
     """
 
     currency: str
@@ -168,6 +177,8 @@ class FundingCurves:
     liquidation_hour: float | None
     isolated_liquidation_hours: dict[int, float | None]
     liquidated_at_mark: tuple[int, ...] = ()
+    expiry_steps: tuple[ExpiryStep, ...] = ()
+    clock: str = ""
 
 
 def funding_curves(
@@ -189,7 +200,15 @@ def funding_curves(
     schedules: dict[float, Schedule] = {}
     intervals: dict[str, float] = {}
     pays = []
+    iso_liq: dict[int, float | None] = {}
+    at_mark: list[int] = []
     for l in legs:
+        if l.spec.is_dated:  # dated futures pay no funding: no schedule, no settlement markers
+            if not l.cross:
+                iso_liq[l.index] = None
+                if l.collateral + at.upnl[l.index] < at.requirement[l.index]:
+                    at_mark.append(l.index)
+            continue
         sym = l.pos.symbol
         if sym not in intervals:
             intervals[sym] = symbol_interval_hours(profile, sym)
@@ -198,15 +217,31 @@ def funding_curves(
             schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start_hour_utc)
         pays.append((l, interval, at.funding[l.index]))
     settle_times = np.unique(np.concatenate([s.hours for s in schedules.values()])) if schedules else np.zeros(0)
+    steps: list[ExpiryStep] = []
+    clock = ""
+    if any(l.spec.is_dated for l in legs):
+        now = plan_clock(plan)
+        clock = clock_label(plan, now)
+        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
+        steps = [st for st in expiry_steps(dated) if st.hour <= horizon]
+    step_times = np.asarray([st.hour for st in steps], dtype=float)
     # Step curve: evaluate just before and at each settlement so the steps draw square.
     base = np.linspace(0.0, horizon, max(n_points, 2))
-    hours = np.unique(np.concatenate([base, settle_times, np.maximum(settle_times - 1e-6, 0.0)]))
+    hours = np.unique(
+        np.concatenate([base, settle_times, np.maximum(settle_times - 1e-6, 0.0), step_times, np.maximum(step_times - 1e-6, 0.0)])
+    )
     paid_total = np.zeros(hours.shape)
     cross_paid = np.zeros(hours.shape)
     iso_value = np.zeros(hours.shape)  # isolated legs: margin + uPnL - funding while open, what liquidation leaves after
     requirement = np.full(hours.shape, sum(at.requirement[l.index] for l in legs))
-    iso_liq: dict[int, float | None] = {}
-    at_mark: list[int] = []
+    for l in legs:
+        if l.spec.is_dated and not l.cross:  # no funding: its margin and uPnL at the marks throughout
+            eq0 = l.collateral + at.upnl[l.index]
+            if l.index in at_mark:  # closed now: it loses at most its margin, as Results counts it
+                iso_value += max(eq0, 0.0)
+                requirement -= at.requirement[l.index]
+            else:
+                iso_value += eq0
     cross_req = sum(at.requirement[l.index] for l in legs if l.cross)
     cross_upnl = sum(at.upnl[l.index] for l in legs if l.cross)
     # Share of one payment settled by each time (per schedule): a leg's accrued funding is its payment times it.
@@ -269,6 +304,11 @@ def funding_curves(
             requirement -= np.where(closed, cross_req, 0.0)
         paid_total += cross_paid
     equity = cross_value + iso_value
+    for st in steps:
+        after = hours >= st.hour
+        equity = equity - st.amount * after
+        if not st.rolled:
+            requirement = requirement - at.requirement[st.index] * after
     return FundingCurves(
         currency=ccy,
         hours=hours,
@@ -279,4 +319,6 @@ def funding_curves(
         liquidation_hour=liq_hour,
         isolated_liquidation_hours=iso_liq,
         liquidated_at_mark=tuple(sorted(at_mark)),
+        expiry_steps=tuple(steps),
+        clock=clock,
     )

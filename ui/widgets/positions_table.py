@@ -30,7 +30,11 @@ COLUMNS = [
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
     ("isolated_margin", "Margin"),
+    ("expiry", "Expiry"),  # dated futures: from the symbol, read-only
+    ("roll", "Roll"),  # dated futures: check box, roll into the next contract at expiry
 ]
+#: Columns that are not fields a user types into.
+READ_ONLY = ("expiry",)
 
 #: Header tooltips: what each (short) column header means, with its unit.
 COLUMN_TIPS = {
@@ -45,6 +49,8 @@ COLUMN_TIPS = {
         "Isolated margin, settlement currency: 'initial' = position value at entry / leverage, "
         "then any margin added (+) or removed (-); '—' for a cross leg, which uses the wallet"
     ),
+    "expiry": "Dated futures: when the contract settles (UTC, from the symbol); '—' for a perpetual",
+    "roll": "Dated futures: checked = close at expiry and reopen the next contract (settlement fee, taker fee, basis)",
 }
 
 
@@ -98,9 +104,25 @@ class PositionsModel(QAbstractTableModel):
         )
 
     def flags(self, index):
-        if self.unmapped_at(index.row()) is not None and COLUMNS[index.column()][0] != "symbol":
-            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # only its symbol can be changed
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        field = COLUMNS[index.column()][0] if index.isValid() else ""
+        if self.unmapped_at(index.row()) is not None:
+            return base | Qt.ItemFlag.ItemIsEditable if field == "symbol" else base  # only its symbol can be changed
+        if field in READ_ONLY:
+            return base
+        if field == "roll":
+            return base | Qt.ItemFlag.ItemIsUserCheckable if self._spec_of(index.row(), dated=True) or self._roll(index.row()) else base
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def _spec_of(self, row: int, dated: bool = False):
+        """The symbol spec of leg ``row`` on the document's profile (None if unlisted, or not dated when ``dated``)."""
+        if not 0 <= row < len(self.document.draft.positions):
+            return None
+        spec = self.document.profile.symbols.get(self.document.draft.positions[row].symbol)
+        return None if spec is None or (dated and not spec.is_dated) else spec
+
+    def _roll(self, row: int) -> bool:
+        return 0 <= row < len(self.document.draft.positions) and self.document.draft.positions[row].roll
 
     def _display(self, pos: Position, field: str, marks: dict[str, float]) -> str:
         """The cell text of ``field`` of ``pos`` (``marks``: what-if marks by symbol)."""
@@ -123,7 +145,7 @@ class PositionsModel(QAbstractTableModel):
     def _unmapped_data(self, gone: LegMapping, field: str, role: int):
         """A leg the venue switch left out: its fields as the previous venue had them, greyed, the reason as tooltip."""
         if role == Qt.ItemDataRole.DisplayRole:
-            if gone.position is None:
+            if gone.position is None or field in ("expiry", "roll"):
                 return gone.source_symbol if field == "symbol" else "—"
             return self._display(gone.position, field, {})
         if role == Qt.ItemDataRole.EditRole:
@@ -149,6 +171,8 @@ class PositionsModel(QAbstractTableModel):
             return None if gone is None else self._unmapped_data(gone, field, role)
         pos: Position = self.document.draft.positions[index.row()]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
+        if field in ("expiry", "roll"):
+            return self._dated_data(index.row(), pos, field, role, probs)
         if role == Qt.ItemDataRole.EditRole:
             v = getattr(pos, field)
             if field in NUMERIC:
@@ -166,13 +190,38 @@ class PositionsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _dated_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
+        """Expiry (UTC, from the symbol) and the Roll check box; '—' for perpetuals."""
+        spec = self._spec_of(row, dated=True)
+        if field == "expiry":
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "—" if spec is None or spec.expiry is None else f"{spec.expiry:%Y-%m-%d %H:%M} UTC"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "perpetual: no expiry" if spec is None else f"{spec.delivery} future: settles at this time (UTC)"
+            return None
+        if role == Qt.ItemDataRole.CheckStateRole and (spec is not None or pos.roll):
+            return Qt.CheckState.Checked if pos.roll else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole and spec is None and not pos.roll:
+            return "—"
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
+            return QColor(224, 49, 49, 70)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(p.message for p in probs) if probs else "roll into the next contract at expiry"
+        return None
+
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+        if not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
         gone = self.unmapped_at(index.row())
         if gone is not None:
-            return field == "symbol" and self.bring_back(gone, str(value).strip())
+            return role == Qt.ItemDataRole.EditRole and field == "symbol" and self.bring_back(gone, str(value).strip())
+        if field == "roll" and role == Qt.ItemDataRole.CheckStateRole:
+            on = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
+            self.document.update_position(index.row(), text=f"Edit leg {index.row() + 1} roll", roll=bool(on))
+            return True
+        if role != Qt.ItemDataRole.EditRole or field in READ_ONLY or field == "roll":
+            return False
         if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
             if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
@@ -183,7 +232,12 @@ class PositionsModel(QAbstractTableModel):
                 except NumberError as exc:
                     self.document.refuse([Problem(f"positions.{index.row()}.{field}", str(exc))])
                     return False
-        self.document.update_position(index.row(), **{field: value})
+        changes = {field: value}
+        if field == "symbol":
+            spec = self.document.profile.symbols.get(str(value))
+            if spec is None or not spec.is_dated:
+                changes.update(roll=False, roll_basis=None)  # only dated futures roll
+        self.document.update_position(index.row(), **changes)
         return True
 
     def bring_back(self, gone: LegMapping, symbol: str) -> bool:
@@ -192,8 +246,10 @@ class PositionsModel(QAbstractTableModel):
         if gone.position is None or not symbol or symbol == gone.source_symbol:
             return False
         row = len(doc.draft.positions)
+        spec = doc.profile.symbols.get(symbol)
+        rolls = {} if spec is not None and spec.is_dated else {"roll": False, "roll_basis": None}  # only dated futures roll
         try:
-            pos = Position.model_validate({**gone.position.model_dump(), "symbol": symbol})
+            pos = Position.model_validate({**gone.position.model_dump(), "symbol": symbol, **rolls})
         except ValidationError as exc:
             doc.refuse([Problem(f"positions.{row}.{p.path}", p.message) for p in problems_from_validation(exc)])
             return False
