@@ -157,8 +157,8 @@ class MainWindow(QMainWindow):
         self.results_panel.setMinimumWidth(360)
         self.funding_panel = FundingPanel(doc)
         plan_area = _scrolled(plan_box)
-        # The form's own minimum width (plus a vertical scrollbar): narrower would clip its fields.
-        plan_area.setMinimumWidth(plan_box.minimumSizeHint().width() + plan_area.verticalScrollBar().sizeHint().width())
+        # The form's own minimum width (its scroll area holds the vertical scrollbar): narrower would clip its fields.
+        plan_area.setMinimumWidth(plan_box.minimumSizeHint().width())
         self.plan_dock = self.add_panel_dock("Plan", plan_area, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.

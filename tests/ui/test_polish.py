@@ -447,3 +447,17 @@ def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot):
     assert window.document.plan.positions[0].symbol == "BTC-USDT-SWAP"
     view = window.positions_table.view
     assert view.columnWidth(0) >= view.fontMetrics().horizontalAdvance("BTC-USDT-SWAP"), "shown whole, not 'BTC-…'"
+
+
+def test_equity_legend_names_expiry_marks_only_when_a_leg_expires(window, qtbot):
+    """A perpetual-only plan has no 'Expiry' legend row (it squeezed the plot at 1280x720); the dated example has."""
+    from pathlib import Path
+
+    def names():
+        return [label.text for _sample, label in window.equity_plot.legend.item.items]
+
+    assert "Expiry: settlement / roll" not in names()
+    assert "Funding settlement" in names()
+    window.document.load(Path(__file__).resolve().parents[2] / "examples" / "dated-roll.plan.json")
+    assert window.document.figures.funding.expiry_steps
+    assert "Expiry: settlement / roll" in names()

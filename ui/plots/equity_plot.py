@@ -48,6 +48,7 @@ class EquityPlot(QWidget):
         # Dated futures: settlement (and roll) at expiry, drawn as a marked step (planner.engine.expiry).
         self.expiry_marks = pg.ScatterPlotItem(size=12, symbol="d", name="Expiry: settlement / roll")
         self.plot.addItem(self.expiry_marks)
+        self.legend.item.removeItem(self.expiry_marks)  # in the legend only while a dated leg expires within the horizon
         self.legend.relayout()
         self.path_curve = self.plot.plot()
         self.path_curve.hide()
@@ -106,6 +107,7 @@ class EquityPlot(QWidget):
         # The point after each settlement step (the curve holds a point just before it too).
         step_hours = np.asarray([st.hour for st in c.expiry_steps], dtype=float)
         self.expiry_marks.setData(step_hours, np.interp(step_hours, c.hours, change) if step_hours.size else np.zeros(0))
+        self.legend.set_entry(self.expiry_marks, "Expiry: settlement / roll" if step_hours.size else None)
         self.plot.setLabel("left", f"Equity change ({c.currency})")
         if c.liquidation_hour is not None:
             self.liq_line.setValue(c.liquidation_hour)
