@@ -461,3 +461,21 @@ def test_equity_legend_names_expiry_marks_only_when_a_leg_expires(window, qtbot)
     window.document.load(Path(__file__).resolve().parents[2] / "examples" / "dated-roll.plan.json")
     assert window.document.figures.funding.expiry_steps
     assert "Expiry: settlement / roll" in names()
+
+
+def test_legends_fit_their_plot_in_as_few_rows_as_the_width_allows(window, qtbot):
+    """Dated example at 1280x720: four equity-plot entries in two rows, none cut at the plot's right edge."""
+    from pathlib import Path
+
+    window.document.load(Path(__file__).resolve().parents[2] / "examples" / "dated-roll.plan.json")
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    window.default_dock_sizes()
+    qtbot.wait(50)
+    for plot in (window.equity_plot, window.liquidation_plot):
+        legend = plot.legend.item
+        right = plot.plot.getPlotItem().sceneBoundingRect().right()
+        for _sample, label in legend.items:
+            assert label.sceneBoundingRect().left() + label.item.boundingRect().width() <= right + 1, label.text
+    assert len(window.equity_plot.legend.item.items) == 4
+    assert window.equity_plot.legend.item.columnCount >= 2, "one entry per row squeezed the plot"
