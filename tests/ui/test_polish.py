@@ -479,3 +479,30 @@ def test_legends_fit_their_plot_in_as_few_rows_as_the_width_allows(window, qtbot
             assert label.sceneBoundingRect().left() + label.item.boundingRect().width() <= right + 1, label.text
     assert len(window.equity_plot.legend.item.items) == 4
     assert window.equity_plot.legend.item.columnCount >= 2, "one entry per row squeezed the plot"
+
+
+def test_partial_drill_at_the_liquidation_price_shows_the_steps(window, qtbot):
+    """'0 = liquidation price' plays the venue's steps one tick past it (exactly at it, equity equals the
+    requirement and the table came out empty for the dated example); a mark with no step says so."""
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt
+
+    from planner.drills.partial import partial_liquidation
+    from planner.engine.evaluate import evaluate
+
+    doc = window.document
+    doc.load(Path(__file__).resolve().parents[2] / "examples" / "dated-roll.plan.json")
+    panel = window.drills_panel
+    window.show_drill(2)
+    lp = evaluate(doc.plan, doc.profile).legs[0].liquidation_price
+    assert partial_liquidation(doc.plan, doc.profile, 0, lp) == [], "exactly at it: no step"
+    qtbot.mouseClick(panel.partial_run, Qt.LeftButton)
+    table = panel.partial_table
+    expected = partial_liquidation(doc.plan, doc.profile, 0, lp - doc.profile.symbols[doc.plan.positions[0].symbol].tick_size)
+    assert table.rowCount() == len(expected) >= 1 and table.item(0, 7).text() == expected[0].note
+    record = panel.report_records()[-1]
+    assert "one tick past its liquidation price 89,489.8" in record.setup
+    panel.partial_price.setValue(99000.0)  # the mark on screen: nothing to liquidate
+    qtbot.mouseClick(panel.partial_run, Qt.LeftButton)
+    assert table.rowCount() == 1 and table.item(0, 7).text().startswith("no step: ")

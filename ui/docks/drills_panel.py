@@ -427,6 +427,7 @@ class DrillsPanel(QWidget):
         assert self.plan is not None and self.profile is not None  # checked by _ready()
         i = self.partial_leg.value() - 1
         price = self.partial_price.value()
+        where = ""
         try:
             if price <= 0:
                 from planner.engine.evaluate import evaluate
@@ -435,7 +436,13 @@ class DrillsPanel(QWidget):
                 if lp is None:
                     self.error.setText("This leg has no liquidation price; enter a mark to test.")
                     return
-                price = lp
+                # One tick past it, on the leg's loss side: exactly at the price, equity equals the requirement
+                # and whether a step shows would depend on the last digit of a float.
+                pos = self.plan.positions[i]
+                spec = self.profile.symbols.get(pos.symbol)
+                tick = spec.tick_size if spec is not None else 0.01
+                price = lp - tick if pos.side.value == "long" else lp + tick
+                where = f" (one tick past its liquidation price {fmt_price(lp, tick)})"
             steps = partial_liquidation(plan_at_marks(self.plan, self.marks), self.profile, i, price)
         except PlannerError as exc:
             return self._fail(exc)
@@ -454,10 +461,11 @@ class DrillsPanel(QWidget):
                     s.note,
                 ]
                 for s in steps
-            ],
+            ]
+            or [["—", "0", "", "", "", "", "", "no step: at this mark the leg's equity still covers its maintenance margin"]],
         )
         leg = self.plan.positions[i]
-        self._keep("Partial liquidation", self.partial_table, "", f"leg #{i + 1} {leg.symbol}, mark at {fmt_price(price)}")
+        self._keep("Partial liquidation", self.partial_table, "", f"leg #{i + 1} {leg.symbol}, mark at {fmt_price(price)}{where}")
 
     def run_compare(self) -> None:
         """Leg x venue grid: one row per leg, one column per venue; safest cell green, cheapest bold."""
