@@ -118,7 +118,7 @@ class EquityPlot(QWidget):
             note = f"funding alone does not liquidate the cross account within {horizon:g} h"
         iso = [f"leg #{i + 1} at {h:,.1f} h" for i, h in c.isolated_liquidation_hours.items() if h is not None]
         if iso:
-            note += "; isolated liquidation by funding: " + ", ".join(iso)
+            note += "; isolated liquidation by funding: " + ", ".join(iso) + " (closed there: no funding after it)"
         if c.liquidated_at_mark:
             note += "; already liquidated at the marks on screen: " + ", ".join(f"leg #{i + 1}" for i in c.liquidated_at_mark)
         for st in c.expiry_steps:
