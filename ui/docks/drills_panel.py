@@ -107,7 +107,7 @@ class DrillWorker(QThread):
 
 
 class DrillsPanel(QWidget):
-    """Tabs: shock, gap/slippage waterfall, partial liquidation, price path, event drill, profile comparison."""
+    """Tabs: shock, gap/slippage waterfall, partial liquidation, price path, event drill, profile comparison, safe size."""
 
     sigEquityPath = Signal(object, object, str)  # hours, equity, label
     mcFinished = Signal(object)
@@ -136,6 +136,7 @@ class DrillsPanel(QWidget):
         self._build_path()
         self._build_event()
         self._build_compare()
+        self._build_safe_size()
 
     # -- building -----------------------------------------------------------------
     def _tab(self, title: str) -> tuple[QWidget, QFormLayout, QTableWidget]:
@@ -253,6 +254,13 @@ class DrillsPanel(QWidget):
         self.compare_rows: list = []
         form.addRow(self.compare_run)
 
+    def _build_safe_size(self) -> None:
+        from ui.docks.safe_size_panel import TITLE, SafeSizePanel  # that module uses DrillWorker from here
+
+        self.safe_size = SafeSizePanel()
+        self.safe_size.recorded.connect(lambda rec: self._records.__setitem__(rec.title, rec))
+        self.tabs.addTab(self.safe_size, TITLE)
+
     # -- results kept for the report -------------------------------------------------
     def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:
         """Keep what tab ``title`` now shows (table cells, summary) with the plan it ran on."""
@@ -287,6 +295,7 @@ class DrillsPanel(QWidget):
         self.gap_leg.setMaximum(n)
         self.partial_leg.setMaximum(n)
         self.error.setText("")
+        self.safe_size.set_context(plan, profile, marks)
 
     def _ready(self) -> bool:
         if self.plan is None or self.profile is None or not self.plan.positions:
@@ -483,6 +492,7 @@ class DrillsPanel(QWidget):
         """Test/close helper: wait for every worker thread to end."""
         for w in self._old_workers + ([self.worker] if self.worker else []):
             w.wait(ms)
+        self.safe_size.wait_idle(ms)
 
     def run_event(self) -> None:
         if not self._ready():
