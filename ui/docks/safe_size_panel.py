@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from pydantic import ValidationError
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -66,9 +67,9 @@ HEADERS = ["Leg", "Now (P liq.)", "Safe leverage", "P(liq.) at safe ± 95 %", "O
 MAX_PATH_STEPS = 20_000_000
 #: Event fields (EventPreset name -> label, scale from the model's fraction to the field's unit).
 FIELDS = {
-    "volatility": ("Background volatility", 100.0),
-    "typical_move": ("Event move (1 s.d.)", 100.0),
-    "expected_jumps": ("Event moves expected", 1.0),
+    "volatility": ("Volatility", 100.0),
+    "typical_move": ("Event move", 100.0),
+    "expected_jumps": ("Moves expected", 1.0),
     "horizon_hours": ("Horizon", 1.0),
 }
 
@@ -160,7 +161,7 @@ class SafeSizePanel(QWidget):
 
     # -- building -----------------------------------------------------------------
     def _build(self) -> None:
-        form = QFormLayout()
+        form = QGridLayout()
         self.event_combo = QComboBox()
         for key, ev in self.events.items():
             self.event_combo.addItem(ev.name, key)
@@ -192,24 +193,35 @@ class SafeSizePanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(10)
+        self.progress.setMaximumHeight(12)
         for spin in (self.vol, self.jump_size, self.jumps, self.horizon):
             spin.valueChanged.connect(self._field_edited)
         self.event_combo.currentIndexChanged.connect(self._preset_changed)
         self._preset_changed()
+        # Two fields a row: the dock is short at 1280x720, so the answer should start high up.
+        rows: list[tuple[tuple[str, QWidget], ...]] = [
+            (("Event", self.event_combo),),
+            ((FIELDS["volatility"][0], self.vol), (FIELDS["typical_move"][0], self.jump_size)),
+            ((FIELDS["expected_jumps"][0], self.jumps), (FIELDS["horizon_hours"][0], self.horizon)),
+            (("Target", self.target), ("Paths", self.paths)),
+            (("Seed", self.seed), ("Map leg", self.heat_leg)),
+        ]
+        for r, row in enumerate(rows):
+            for c, (text, widget) in enumerate(row):
+                label = QLabel(text)
+                label.setBuddy(widget)
+                form.addWidget(label, r, 2 * c)
+                form.addWidget(widget, r, 2 * c + 1, 1, 3 if len(row) == 1 else 1)
+                # The range text sets a spin box's natural width; the dock is ~430 px wide at 1280x720.
+                widget.setMinimumWidth(60)
+                label.setToolTip(widget.toolTip())
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        form.addRow("Event", self.event_combo)
-        form.addRow(FIELDS["volatility"][0], self.vol)
-        form.addRow(FIELDS["typical_move"][0], self.jump_size)
-        form.addRow(FIELDS["expected_jumps"][0], self.jumps)
-        form.addRow(FIELDS["horizon_hours"][0], self.horizon)
-        form.addRow("Target P(liquidation)", self.target)
-        form.addRow("Paths · seed", self._pair(self.paths, self.seed))
-        form.addRow("Heat map leg", self.heat_leg)
-        form.addRow(buttons)
-        form.addRow(self.progress)
+        buttons.addWidget(self.progress, 1)
+        form.addLayout(buttons, len(rows), 0, 1, 4)
 
         self.banner = QLabel()
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
@@ -285,15 +297,6 @@ class SafeSizePanel(QWidget):
         lay.addLayout(heat_row)
         lay.addWidget(self.heat_caption)
         lay.addWidget(self.plot, 2)
-
-    @staticmethod
-    def _pair(a: QWidget, b: QWidget) -> QWidget:
-        w = QWidget()
-        row = QHBoxLayout(w)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(a, 1)
-        row.addWidget(b, 1)
-        return w
 
     def apply_style(self, style: PlotStyle) -> None:
         """Plot background, axes and marker colours of the light or dark theme."""
@@ -382,7 +385,7 @@ class SafeSizePanel(QWidget):
         self.heat_leg.blockSignals(True)
         self.heat_leg.clear()
         for i, p in enumerate(plan.positions if plan is not None else []):
-            self.heat_leg.addItem(f"#{i + 1} {p.side.value} {p.symbol} {p.leverage:g}x", i)
+            self.heat_leg.addItem(f"#{i + 1} {p.symbol}", i)
         self.heat_leg.setCurrentIndex(min(max(current, 0), self.heat_leg.count() - 1))
         self.heat_leg.blockSignals(False)
         self._update_trust()
@@ -528,10 +531,9 @@ class SafeSizePanel(QWidget):
         if r is None:
             return ""
         return (
-            f"Largest leverage with P(liquidation within {r.event.horizon_hours:g} h) ≤ {fmt_pct(r.target)}, "
+            f"Largest leverage with P(liquidation within {r.event.horizon_hours:g} h) ≤ {fmt_pct(r.target)}; "
             f"{self.event_text(r.event)}; {r.paths:,} paths, seed {r.seed}; {r.where}. "
-            "Each leg is tested alone and isolated (margin = value at entry / leverage); "
-            "for a cross leg, 'now' is the probability the cross account is liquidated."
+            "Each leg alone, isolated (margin = value / leverage); a cross leg's 'now' is its account's."
         )
 
     def rows(self) -> list[list[str]]:
@@ -592,8 +594,21 @@ class SafeSizePanel(QWidget):
         self.summary.setText(self._summary_text())
         self._update_trust()
         self._draw_heat()
+        self._scroll_to_answer()
         setup = f"{self.event_text(r.event)}; target {fmt_pct(r.target)}; {r.paths:,} paths, seed {r.seed}; {r.where}"
         self.recorded.emit(DrillRecord(TITLE, setup, list(HEADERS), rows, self.summary.text(), plan=r.plan))
+
+    def _scroll_to_answer(self) -> None:
+        """In a scrolled dock, bring the answer (summary, table) to the top of the view."""
+        area, w = None, self.parentWidget()
+        while w is not None and area is None:
+            area = w if isinstance(w, QScrollArea) else None
+            w = w.parentWidget()
+        inner = area.widget() if area is not None else None
+        if area is None or inner is None:
+            return
+        y = self.summary.mapTo(inner, QPoint(0, 0)).y() - 6
+        area.verticalScrollBar().setValue(max(0, y))
 
     def shown_heatmap(self) -> Heatmap | None:
         r = self.result
