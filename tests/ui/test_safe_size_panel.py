@@ -152,6 +152,12 @@ def test_window_edit_marks_stale_and_apply_is_one_undo_step(window, qtbot):
     assert not panel.apply_button.isEnabled()
     doc.undo_stack.undo()
     assert doc.plan == before and not panel.banner.isVisible() and panel.apply_button.isEnabled()
+    # dragging a what-if mark: same plan, other marks -> marked too
+    symbol = doc.plan.positions[0].symbol
+    doc.set_mark(symbol, doc.evaluation.legs[0].mark_price * 0.97)
+    assert panel.banner.isVisible() and "what-if marks moved" in panel.banner.text() and not panel.apply_button.isEnabled()
+    doc.set_mark(symbol, None)
+    assert not panel.banner.isVisible()
     # a refused edit (the draft on screen has problems) also marks it, and a run is refused
     assert not doc.update_position(0, leverage=1000.0)
     assert panel.banner.isVisible() and not panel.run()
