@@ -12,7 +12,7 @@ the plan it ran on, so File › Export › Report prints the drills of the sessi
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,7 +44,12 @@ from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from ui.docks.safe_size_panel import TITLE as SAFE_SIZE_TITLE
+from ui.docks.safe_size_panel import SafeSizePanel
+from ui.docks.worker import DrillWorker
 from ui.report import DrillRecord
+
+__all__ = ["DrillWorker", "DrillsPanel"]
 
 
 def _compare_cell_text(cell: ComparisonCell) -> str:
@@ -71,39 +76,6 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> Non
         for c, text in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(text))
     table.resizeColumnsToContents()
-
-
-class DrillWorker(QThread):
-    """Runs ``job(progress)`` off the GUI thread; ``cancel()`` makes the next progress callback return False."""
-
-    progressed = Signal(float)
-    finishedWith = Signal(object, object)  # result, error text | None
-
-    def __init__(self, job, parent=None) -> None:
-        super().__init__(parent)
-        self._job = job
-        self._cancelled = False
-
-    def cancel(self) -> None:
-        self._cancelled = True
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def _progress(self, fraction: float) -> bool:
-        self.progressed.emit(float(fraction))
-        return not self._cancelled
-
-    def run(self) -> None:
-        try:
-            result = self._job(self._progress)
-        except PlannerError as exc:
-            self.finishedWith.emit(None, exc.describe())
-        except Exception as exc:  # pragma: no cover - reported, never raised into Qt
-            self.finishedWith.emit(None, f"drill failed: {exc}")
-        else:
-            self.finishedWith.emit(result, None)
 
 
 class DrillsPanel(QWidget):
@@ -255,11 +227,9 @@ class DrillsPanel(QWidget):
         form.addRow(self.compare_run)
 
     def _build_safe_size(self) -> None:
-        from ui.docks.safe_size_panel import TITLE, SafeSizePanel  # that module uses DrillWorker from here
-
         self.safe_size = SafeSizePanel()
         self.safe_size.recorded.connect(lambda rec: self._records.__setitem__(rec.title, rec))
-        self.tabs.addTab(self.safe_size, TITLE)
+        self.tabs.addTab(self.safe_size, SAFE_SIZE_TITLE)
 
     # -- results kept for the report -------------------------------------------------
     def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:

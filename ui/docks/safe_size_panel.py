@@ -2,7 +2,7 @@
 
 Renders :func:`planner.drills.safe_size.safe_size`, :func:`~planner.drills.safe_size.heatmap`
 and :func:`~planner.drills.safe_size.heatmap_volatility` (no math here beyond
-placing cells on axes). A run happens on a :class:`ui.docks.drills_panel.DrillWorker`
+placing cells on axes). A run happens on a :class:`ui.docks.worker.DrillWorker`
 thread with progress and Cancel; it uses the plan and the what-if marks on
 screen at the moment Run is pressed, and its answer says which marks.
 
@@ -53,7 +53,7 @@ from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_pct, fmt_price
 from planner.present.trust import plan_differences
-from ui.docks.drills_panel import DrillWorker
+from ui.docks.worker import DrillWorker
 from ui.plots.style import LIGHT, PlotStyle
 from ui.report import DrillRecord
 
