@@ -30,10 +30,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from planner.drills.marks import plan_at_marks
-from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import Evaluation, LegInput, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
-from planner.model.profile import ExchangeProfile
+from planner.model.profile import ExchangeProfile, RuleTraits
 
 HOURS_PER_YEAR = 24.0 * 365.0
 #: Smallest annual volatility a drill accepts (0.1 % a year); below it the
@@ -358,6 +358,36 @@ def _single_adaptive(
         n = min(paths, n * 2)
 
 
+def _leg_margin(leg: LegInput, price: float, traits: RuleTraits, taker: float) -> float:
+    """uPnL less requirement of one leg at one price (settlement currency)."""
+    return float(leg_upnl(leg, price) - leg_requirement(leg, price, traits, taker))
+
+
+def _affine_margin(leg: LegInput, lo: float, hi: float, traits: RuleTraits, taker: float) -> tuple[float, float] | None:
+    """``(a, b)`` with uPnL - requirement = ``a * price + b`` for every price in ``[lo, hi]``, or None.
+
+    For a linear contract within one maintenance tier every term is affine in
+    the price (``s q (P - e)``, ``r q P - amount``, ``taker q P``). A tier
+    boundary inside the range makes the requirement convex there (rates grow
+    with the tier), so the leg's margin drops below the chord at every interior
+    point: matching the chord at three interior points proves one tier. Inverse
+    and size-scaled legs return None (the caller evaluates them price by price).
+    """
+    if leg.table.inverse or leg.table.size_scaled is not None or not (0.0 < lo <= hi):
+        return None
+    f_lo, f_hi = _leg_margin(leg, lo, traits, taker), _leg_margin(leg, hi, traits, taker)
+    if hi == lo:
+        return 0.0, f_lo
+    a = (f_hi - f_lo) / (hi - lo)
+    b = f_lo - a * lo
+    scale = max(1.0, abs(f_lo), abs(f_hi), abs(a) * hi)
+    for t in (0.25, 0.5, 0.75):
+        p = lo + t * (hi - lo)
+        if abs(_leg_margin(leg, p, traits, taker) - (a * p + b)) > 1e-9 * scale:
+            return None
+    return a, b
+
+
 def _multi_leg(
     plan: Plan,
     profile: ExchangeProfile,
@@ -416,13 +446,25 @@ def _multi_leg(
                 continue
             k = sym_of[i]
             liq[i] = (lo[k] <= lp) if legs[i].s > 0 and lo is not None else (hi[k] >= lp) if hi is not None else False
+        lo_sym = x.min(axis=(1, 2)) if cross else None
+        hi_sym = x.max(axis=(1, 2)) if cross else None
         for ccy, wallet in cw.items():
             members = [i for i in cross if legs[i].spec.settle == ccy]
             margin = np.full((n, steps), wallet)  # equity less requirement
+            slope = np.zeros(n_sym)  # legs whose equity less requirement is affine in the price over this chunk
             for i in members:
-                price = x[sym_of[i]]
+                k = sym_of[i]
+                assert lo_sym is not None and hi_sym is not None
+                ab = _affine_margin(legs[i], float(lo_sym[k]), float(hi_sym[k]), traits, taker)
+                if ab is not None:
+                    slope[k] += ab[0]
+                    margin += ab[1]
+                    continue
+                price = x[k]
                 margin += leg_upnl(legs[i], price)
                 margin -= leg_requirement(legs[i], price, traits, taker)
+            for kk in np.nonzero(slope)[0]:
+                margin += slope[kk] * x[kk]
             gone = (margin < 0.0).any(axis=1)
             for i in members:
                 liq[i] |= gone

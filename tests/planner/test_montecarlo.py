@@ -120,3 +120,30 @@ def test_multi_leg_early_stop_agrees_with_a_high_path_reference() -> None:
     assert fast.half_width <= 0.005 and fast.paths < 100_000
     assert 0.02 < ref.probability < 0.98
     assert abs(fast.probability - ref.probability) <= fast.half_width + ref.half_width
+
+
+def test_affine_cross_margin_matches_price_by_price(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-symbol affine shortcut for cross legs gives the same hits as evaluating every leg at every price."""
+    import planner.drills.montecarlo as mc
+
+    prof = get_profile("binance-usdm")
+    # BTC 5 x 60,000 = 300,000 notional spans Binance's tier boundary at 250,000 within a few % moves:
+    # that leg must fall back to price-by-price evaluation in chunks whose range crosses it.
+    plan = _cross_plan(
+        [
+            ("BTCUSDT", "long", 5.0, 60000.0, 60000.0),
+            ("BTCUSDT", "short", 1.0, 61000.0, 60000.0),
+            ("ETHUSDT", "long", 6.0, 3000.0, 3000.0),
+            ("SOLUSDT", "short", 100.0, 150.0, 150.0),
+        ],
+        25000.0,
+    )
+    model = MarketModel(volatility=0.9, correlation=0.6)
+    fast = liquidation_probability(plan, prof, model=model, horizon_hours=48, paths=8192, steps=48, seed=5)
+    legs = mc.leg_inputs(plan, prof)
+    assert mc._affine_margin(legs[0], 50000.0, 70000.0, prof.traits, prof.fees.taker) is None  # crosses a tier
+    assert mc._affine_margin(legs[2], 2900.0, 3100.0, prof.traits, prof.fees.taker) is not None
+    monkeypatch.setattr(mc, "_affine_margin", lambda *a, **k: None)
+    slow = liquidation_probability(plan, prof, model=model, horizon_hours=48, paths=8192, steps=48, seed=5)
+    assert 0.02 < fast.probability < 0.98
+    assert fast.probability == slow.probability and fast.per_leg == slow.per_leg
