@@ -139,6 +139,8 @@ def test_window_edit_marks_stale_and_apply_is_one_undo_step(window, qtbot):
     _run(qtbot, panel)
     r = panel.result
     assert r is not None and r.plan == doc.plan
+    (rec,) = [x for x in window.drills_panel.report_records() if x.title == "Safe size"]
+    assert rec.rows == panel.rows() and rec.plan == r.plan and "US CPI release" in rec.setup
     row = next(i for i, leg in enumerate(r.legs) if leg.safe_leverage is not None and leg.safe_leverage != leg.current_leverage)
     leg = r.legs[row]
     panel.table.selectRow(row)
