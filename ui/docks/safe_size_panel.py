@@ -499,7 +499,7 @@ class SafeSizePanel(QWidget):
         self.run_button.setEnabled(True)
         self.progress.setValue(0)
         if reason:
-            note = f"Search {reason}." if reason != "cancelled" else "Search cancelled."
+            note = "Search cancelled." if reason == "cancelled" else f"Search stopped: {reason}."
             note += " Shown: the previous run's result." if self.result is not None else ""
             self.summary.setText(self._summary_text() if self.result is not None else "")
             self._update_trust(note)
@@ -577,7 +577,10 @@ class SafeSizePanel(QWidget):
             for c, text in enumerate(row):
                 item = QTableWidgetItem(text)
                 tip = [text]
-                if c == 2 and leg.safe_leverage is not None:
+                if c == 2 and leg.safe_leverage is not None and leg.margin_mode == "cross":
+                    # A cross leg's risk now is the account's ("Now"); its safe leverage is for the leg alone, isolated.
+                    tip = [f"{leg.safe_leverage:g}x if this leg were isolated on its own; as a cross leg its risk now is the account's"]
+                elif c == 2 and leg.safe_leverage is not None:
                     above = leg.safe_leverage < leg.current_leverage
                     item.setForeground(pg.mkColor("#c92a2a" if above else "#2b8a3e"))
                     tip = [
