@@ -14,7 +14,8 @@ jump_std)`` log-jumps arriving at ``jump_intensity`` per year.
   ``exp(-2 ln(S_i/b) ln(S_i+1/b) / (sigma^2 dt))``, so coarse steps are unbiased;
   the estimate uses the conditional hit probability (lower variance).
 * Several legs: the cross account is liquidated when its equity falls below
-  its requirement at a monitoring step (all legs re-valued together).
+  its requirement at a monitoring step (all legs re-valued together). One
+  price path per symbol: legs of a symbol share its mark and move together.
 
 Simulation runs in chunks of paths so peak memory stays bounded whatever the
 path count; ``progress(fraction) -> bool`` is called after each chunk and
