@@ -90,6 +90,14 @@ def test_heat_map_data_is_the_engines_and_the_toggle_switches_axis(qtbot):
     want_vol = heatmap_volatility(plan, USDM, "cpi", leg=0, leverages=levs, seed=7)
     np.testing.assert_array_equal(panel.image.image, heat_values(want_vol.probability))
     assert "volatility" in panel.plot.getAxis("left").labelText.lower()
+    # clicking the ETH row draws leg #2's maps for the same answer (the table stays)
+    with qtbot.waitSignal(panel.finished, timeout=60_000):
+        rect = panel.table.visualRect(panel.table.model().index(1, 0))
+        qtbot.mouseClick(panel.table.viewport(), Qt.LeftButton, pos=rect.center())
+    assert panel.result.heat_leg == 1 and panel.result.legs is r.legs and panel.heat_leg.currentIndex() == 1
+    eth = heatmap_volatility(plan, USDM, "cpi", leg=1, leverages=heat_leverages(r.legs[1]), seed=7)
+    np.testing.assert_array_equal(panel.image.image, heat_values(eth.probability))
+    assert panel.heat_caption.text().startswith("Leg #2 ETHUSDT")
 
 
 def test_cancel_keeps_the_previous_result_marked(qtbot):

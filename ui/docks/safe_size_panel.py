@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -153,7 +153,7 @@ class SafeSizePanel(QWidget):
         self.result: SafeSizeRun | None = None
         self.worker: DrillWorker | None = None
         self._old_workers: list[DrillWorker] = []
-        self._pending: tuple[Plan, dict[str, float]] | None = None
+        self._heat_job = False
         self._setting = False
         self.events = bundled_events()
         self._style = LIGHT
@@ -184,7 +184,8 @@ class SafeSizePanel(QWidget):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=7)
         self.seed.setToolTip("Random seed: the same seed gives the same answer (common random numbers across leverages)")
         self.heat_leg = QComboBox()
-        self.heat_leg.setToolTip("The leg whose probability the heat map draws")
+        self.heat_leg.setToolTip("The leg whose probability the heat map draws (also: click its row in the table)")
+        self.heat_leg.currentIndexChanged.connect(self._heat_leg_changed)
         self.run_button = QPushButton("Find safe leverage")
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel")
@@ -243,7 +244,7 @@ class SafeSizePanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(90)
-        self.table.itemSelectionChanged.connect(self._update_apply)
+        self.table.itemSelectionChanged.connect(self._row_selected)
         self.apply_button = QPushButton("Apply safe leverage")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply_selected)
@@ -377,7 +378,7 @@ class SafeSizePanel(QWidget):
     def set_context(self, plan: Plan | None, profile: ExchangeProfile | None, marks: dict[str, float] | None = None) -> None:
         """The valid plan, profile and what-if marks on screen; a new plan or profile cancels a running search."""
         if self.worker is not None and (plan != self.plan or profile is not self.profile):
-            self.cancel(reason="the plan changed while it ran")
+            self.cancel(reason="the plan changed while it ran" if not self._heat_job else "")
         self.plan, self.profile = plan, profile
         self.marks = dict(marks or {})
         self.draft = None
@@ -476,8 +477,9 @@ class SafeSizePanel(QWidget):
         self._start(job)
         return True
 
-    def _start(self, job: Callable[[Callable[[float], bool]], SafeSizeRun | None]) -> None:
+    def _start(self, job: Callable[[Callable[[float], bool]], SafeSizeRun | None], busy: str = "Searching…") -> None:
         self.cancel(reason="")
+        self._heat_job = busy != "Searching…"  # another leg's heat map only: Apply stays available
         w = DrillWorker(job, self)
         w.progressed.connect(lambda f, w=w: self.progress.setValue(int(f * 1000)) if w is self.worker else None)
         w.finishedWith.connect(lambda res, err, w=w: self._done(w, res, err))
@@ -485,8 +487,9 @@ class SafeSizePanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.run_button.setEnabled(False)
-        self.summary.setText("Searching…" + (" (the result below is the previous run's until this one ends)" if self.result else ""))
+        self.summary.setText(busy + (" (the result below is the previous run's until this one ends)" if self.result else ""))
         w.start()
+        self._update_apply()
 
     def cancel(self, *_: object, reason: str = "cancelled") -> None:
         """Stop a running search (its answer is dropped); the previous result stays, marked as the previous run's."""
@@ -521,9 +524,44 @@ class SafeSizePanel(QWidget):
             self.finished.emit()
             return
         self.progress.setValue(1000)
+        heat_only = self.result is not None and result.legs is self.result.legs
         self.result = result
-        self._show_result()
+        if heat_only:  # another leg's heat map for the same answer: no scroll, the table stays
+            self.summary.setText(self._summary_text())
+            self._update_trust()
+            self._draw_heat()
+        else:
+            self._show_result()
         self.finished.emit()
+
+    def _row_selected(self) -> None:
+        """A leg picked in the table is the leg the heat map draws."""
+        self._update_apply()
+        leg = self.selected_leg()
+        if leg is not None and leg.index < self.heat_leg.count():
+            self.heat_leg.setCurrentIndex(leg.index)
+
+    def _heat_leg_changed(self, *_: object) -> None:
+        """Draw the chosen leg's heat maps for the shown answer (same plan, marks, event and seed) on the worker."""
+        r, i, profile = self.result, self.heat_leg.currentIndex(), self.profile
+        if r is None or profile is None or i < 0 or i == r.heat_leg or self.is_stale() or self.worker is not None:
+            return
+        leg = next((x for x in r.legs if x.index == i), None)
+        if leg is None:
+            return
+        at_marks = plan_at_marks(r.plan, r.marks)
+
+        def job(progress: Callable[[float], bool]) -> SafeSizeRun | None:
+            levs = heat_leverages(leg)
+            heat = heatmap(at_marks, profile, r.event, leg=i, leverages=levs, seed=r.seed, progress=lambda f: progress(0.5 * f))
+            if not progress(0.5):
+                return None
+            heat_vol = heatmap_volatility(
+                at_marks, profile, r.event, leg=i, leverages=levs, seed=r.seed, progress=lambda f: progress(0.5 + 0.5 * f)
+            )
+            return replace(r, heat_leg=i, heat=heat, heat_vol=heat_vol)
+
+        self._start(job, busy=f"Drawing the heat map of leg #{i + 1}…")
 
     # -- showing --------------------------------------------------------------------------
     def _summary_text(self) -> str:
@@ -709,7 +747,8 @@ class SafeSizePanel(QWidget):
 
     def _update_apply(self) -> None:
         leg = self.selected_leg()
-        ok = leg is not None and leg.safe_leverage is not None and not self.is_stale() and self.worker is None
+        searching = self.worker is not None and not self._heat_job
+        ok = leg is not None and leg.safe_leverage is not None and not self.is_stale() and not searching
         if leg is None or leg.safe_leverage is None:
             self.apply_button.setText("Apply safe leverage")
             tip = "Select a leg with a safe leverage in the table"
