@@ -27,14 +27,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from planner.drills.marks import plan_at_marks
-from planner.engine.evaluate import Evaluation, LegInput, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
-from planner.model.profile import ExchangeProfile, RuleTraits
+from planner.model.profile import ExchangeProfile
+
+if TYPE_CHECKING:  # annotations only
+    from planner.engine.evaluate import LegInput
+    from planner.model.profile import RuleTraits
 
 HOURS_PER_YEAR = 24.0 * 365.0
 #: Smallest annual volatility a drill accepts (0.1 % a year); below it the
