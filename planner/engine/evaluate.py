@@ -22,6 +22,7 @@ import numpy as np
 from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
+from planner.engine.portfolio_margin import PortfolioResult, portfolio_for_plan
 from planner.engine.tiers import (
     TierTable,
     initial_margin_rate,
@@ -35,7 +36,7 @@ from planner.engine.tiers import (
 )
 from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, position_margin_fee_rate, wallet_for
 from planner.model.arrays import ArrayLike, FloatArray
-from planner.model.enums import MarginMode
+from planner.model.enums import MarginMode, MarginModel
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
 
@@ -132,14 +133,15 @@ class Evaluation:
     accounts: list[AccountResult]
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    portfolio: PortfolioResult | None = None  # portfolio-margin requirement beside the standard one (PM plans only)
 
     @property
     def account(self) -> AccountResult:
         return self.accounts[0]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``evaluate --json``)."""
-        return {
+        """JSON-ready form (``evaluate --json``); a ``portfolio`` key only for portfolio-margin plans."""
+        out: dict[str, Any] = {
             "profile": {
                 "id": self.profile_id,
                 "name": self.profile_name,
@@ -153,6 +155,11 @@ class Evaluation:
             "accounts": [_clean(asdict(a)) for a in self.accounts],
             "warnings": list(self.warnings),
         }
+        if self.portfolio is not None:
+            pm = asdict(self.portfolio)
+            pm["accounts"] = [_clean(a) for a in pm["accounts"]]
+            out["portfolio"] = pm
+        return out
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -615,7 +622,7 @@ def evaluate(
         )
 
     accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
-    return Evaluation(
+    ev = Evaluation(
         profile_id=profile.id,
         profile_name=profile.name,
         profile_version=profile.version.isoformat(),
@@ -627,6 +634,16 @@ def evaluate(
         seconds=time.perf_counter() - t0,
         warnings=profile.warnings_for({l.pos.symbol for l in legs}) + warnings,
     )
+    return with_portfolio(ev, plan, profile, marks, th)
+
+
+def with_portfolio(ev: Evaluation, plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, th: Thresholds) -> Evaluation:
+    """Add the portfolio-margin requirement (a PM plan) beside the standard figures; ``ev`` unchanged otherwise."""
+    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+        return ev
+    standard = {a.currency: (a.initial_margin, a.maintenance_margin) for a in ev.accounts}
+    pm = portfolio_for_plan(plan, profile, standard, marks=marks, margin_call=th.margin_call)
+    return replace(ev, portfolio=pm, seconds=ev.seconds)
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
