@@ -101,6 +101,10 @@ def _shock(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
         )
     a = r.account
     lines.append(f"  account: equity {a.equity:,.2f} {a.currency}, requirement {a.maintenance_margin:,.2f}, state {a.state}")
+    if r.evaluation.portfolio is not None:
+        from planner.present.format import portfolio_lines
+
+        lines += ["  " + x for x in portfolio_lines(r.evaluation.portfolio)]
     if r.cross_close_order:
         lines.append("  a cross liquidation closes, in order: " + ", ".join(f"{i + 1}. {r.legs[i].symbol}" for i in r.cross_close_order))
     js = {

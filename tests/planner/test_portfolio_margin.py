@@ -221,3 +221,62 @@ def test_cli_evaluate_shows_pm_beside_standard_text_and_json() -> None:
     pm = json.loads(raw)["portfolio"]
     assert pm["collateral"] == "cross" and pm["accounts"][0]["saving"] == pytest.approx(452.2)
     assert pm["groups"][0]["moves"][0] == pytest.approx(-0.16)
+
+
+# --------------------------------------------------------------------------- drills and the action plan on PM accounts
+
+
+def _call_plan(model: str) -> Plan:
+    return Plan.model_validate(
+        {
+            "profile": "deribit",
+            "account": {"wallet_balance": 0.5, "margin_model": model},
+            "positions": [
+                {"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 30000, "entry_price": 100000.0, "mark_price": 95000.0,
+                 "leverage": 10, "margin_mode": "isolated"},
+                {"symbol": "BTC-PERPETUAL", "side": "short", "quantity": 10000, "entry_price": 100000.0, "mark_price": 95000.0,
+                 "leverage": 10, "margin_mode": "cross"},
+                {"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 20000, "entry_price": 99000.0, "mark_price": 95000.0,
+                 "leverage": 10, "margin_mode": "cross"},
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_action_plan_on_pm_proposes_no_isolated_steps() -> None:
+    from planner.drills.actions import PORTFOLIO_NOT_ALLOWED, action_plan
+
+    standard = {s.kind for s in action_plan(_call_plan("standard"), DERIBIT).steps}
+    assert standard & PORTFOLIO_NOT_ALLOWED  # the same book under standard margin gets isolate / isolated top-up steps
+    ap = action_plan(_call_plan("portfolio"), DERIBIT)
+    kinds = [s.kind for s in ap.steps]
+    assert not set(kinds) & PORTFOLIO_NOT_ALLOWED
+    assert not any("isolated" in s.title and s.kind == "note" for s in ap.steps)
+    assert ap.in_margin_call and "portfolio-margin account BTC" in ap.trigger
+    top = next(s for s in ap.steps if s.kind == "top_up_portfolio")
+    pm = _pm(_call_plan("portfolio"))
+    btc = pm.accounts[0]
+    assert top.amount == pytest.approx((btc.maintenance_margin / 0.8 - btc.equity) * 1.05)
+    assert top.state_after == "safe" and top.ratio_after is not None and top.ratio_after < 0.8
+
+
+def test_shock_uses_the_pm_requirement() -> None:
+    from planner.drills.scenarios import shock
+
+    hedged = Plan.model_validate(json.loads(EXAMPLE.read_text()))
+    r = shock(hedged, DERIBIT, move=-0.3)
+    assert r.evaluation.portfolio is not None
+    assert r.evaluation.legs[0].state == "liquidation"  # the inverse leg alone, under its standard figures
+    assert r.liquidated == [] and r.evaluation.portfolio.accounts[0].state == "safe"  # the PM account survives
+    naked = _plan([{"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 30000, "entry_price": 100000.0}], wallet=1.0)
+    hit = shock(naked, DERIBIT, move=-0.3)
+    assert hit.liquidated == [0] and hit.cross_close_order == [0]
+
+
+def test_compare_shows_pm_on_deribit_and_standard_elsewhere() -> None:
+    from planner.drills.scenarios import compare_profiles
+
+    hedged = Plan.model_validate(json.loads(EXAMPLE.read_text()))
+    rows = {r.profile_id: r for r in compare_profiles(hedged, DERIBIT, list(bundled_profiles().values()))}
+    assert any(n.startswith("portfolio margin (cross) USD: IM 2,200, MM 1,760 USD (standard MM 2,212.2)") for n in rows["deribit"].notes)
+    assert any("has no portfolio margin" in n for n in rows["okx"].notes)
