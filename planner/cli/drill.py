@@ -177,9 +177,26 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
             f"  {acc.currency} wallet: equity {fmt_money(float(acc.equity[0]), acc.currency)} -> {fmt_money(float(acc.equity[-1]), acc.currency)};"
             f" funding paid {fmt_money(float(acc.funding_paid[-1]), acc.currency)}"
         )
+    for ccy, hour in r.portfolio_liquidation_hours.items():
+        pa = r.portfolio[ccy]
+        lines.append(
+            f"  portfolio account {ccy}: equity {fmt_money(float(pa.equity[0]), ccy)} -> {fmt_money(float(pa.equity[-1]), ccy)} against the"
+            f" portfolio MM; " + ("survives" if hour is None else f"liquidated at {hour:.2f} h")
+        )
+    js_pm = (
+        {
+            "portfolio": {
+                c: {"equity": a.equity, "requirement": a.requirement, "liquidation_hour": r.portfolio_liquidation_hours[c]}
+                for c, a in r.portfolio.items()
+            }
+        }
+        if r.portfolio
+        else {}
+    )
     return {
         "text": "\n".join(lines),
-        "json": {
+        "json": js_pm
+        | {
             "label": path.label,
             "hours": r.hours,
             "equity": r.equity,

@@ -59,6 +59,7 @@ __all__ = [
     "PortfolioResult",
     "apply_pnl_offset",
     "leg_pnl",
+    "portfolio_along",
     "portfolio_for_plan",
     "profiles_with_portfolio_rule",
     "scenario_moves",
@@ -442,6 +443,27 @@ class _Engine:
                 )
             )
         return out
+
+
+def portfolio_along(
+    plan: Plan, profile: ExchangeProfile, multipliers: ArrayLike, marks: dict[str, float] | None = None
+) -> dict[str, tuple[FloatArray, FloatArray]] | None:
+    """``{account: (equity, MM)}`` of a portfolio-margin plan at each common multiplier of every mark.
+
+    ``multipliers``: factors applied to every leg's mark at once (1 = now), shape
+    ``(M,)``. Equity before funding; money in the account's currency (cross: USD).
+    None for a standard-margin plan.
+    """
+    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+        return None
+    rule = profile.portfolio_margin
+    if rule is None:
+        raise missing_rule_error(profile)
+    problems = _check(plan, profile, rule)
+    if problems:
+        raise PlannerError(problems)
+    eng = _Engine(plan, profile, rule, marks)
+    return {acc: (eq, mm) for acc, (eq, _, _, mm) in eng.figures(np.asarray(multipliers, dtype=float)).items()}
 
 
 def _ratio(equity: float, mm: float) -> float | None:

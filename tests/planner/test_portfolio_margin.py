@@ -280,3 +280,21 @@ def test_compare_shows_pm_on_deribit_and_standard_elsewhere() -> None:
     rows = {r.profile_id: r for r in compare_profiles(hedged, DERIBIT, list(bundled_profiles().values()))}
     assert any(n.startswith("portfolio margin (cross) USD: IM 2,200, MM 1,760 USD (standard MM 2,212.2)") for n in rows["deribit"].notes)
     assert any("has no portfolio margin" in n for n in rows["okx"].notes)
+
+
+def test_path_walks_the_pm_account_and_finds_its_liquidation_hour() -> None:
+    from planner.drills.paths import PricePath, run_path
+
+    hours = np.linspace(0.0, 10.0, 101)
+    factors = 1.0 - 0.03 * hours  # a steady 30 % fall over 10 h
+    path = PricePath(hours, factors, relative=True, label="fall")
+    plan = _plan([{"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 30000, "entry_price": 100000.0}], wallet=1.0)
+    r = run_path(plan, DERIBIT, path)
+    hour = r.portfolio_liquidation_hours["BTC"]
+    move = _pm(plan).accounts[0].liquidation_move_down
+    assert hour is not None and move is not None
+    # no funding in this plan: the first path point past the PM liquidation move
+    assert hour == pytest.approx(float(hours[np.nonzero(factors - 1.0 < move)[0][0]]))
+    assert r.portfolio["BTC"].requirement[0] == pytest.approx(_pm(plan).accounts[0].maintenance_margin)
+    std = plan.model_copy(update={"account": plan.account.model_copy(update={"margin_model": "standard"})})
+    assert run_path(std, DERIBIT, path).portfolio == {}
