@@ -19,6 +19,7 @@ from planner.drills.scenarios import ComparisonRow, Slippage, compare_profiles, 
 from planner.engine.validation import check_plan
 from planner.io.jsonread import read_text_file
 from planner.io.registry import bundled_profiles
+from planner.model.enums import MarginModel
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -66,11 +67,21 @@ def _load(path: str) -> tuple[Plan, ExchangeProfile]:
 def run_drill(args: argparse.Namespace) -> int:
     plan, profile = _load(args.plan)
     out = DRILLS[args.scenario](plan, profile, args)
+    if plan.account.margin_model is MarginModel.PORTFOLIO and args.scenario in STANDARD_ONLY:
+        out = {**out, "text": f"Note: {STANDARD_ONLY_NOTE}\n{out['text']}"}
     if args.json:
         print(json.dumps(out["json"], indent=2, allow_nan=False, default=_default))
     else:
         print(out["text"])
     return 0
+
+
+#: Drills that work leg by leg on the standard figures even for a portfolio-margin plan (said in their text).
+STANDARD_ONLY = frozenset({"gap", "partial", "event"})
+STANDARD_ONLY_NOTE = (
+    "portfolio-margin plan: this drill uses each leg's standard-margin figures (its liquidation price and margin);"
+    " the portfolio requirement is in evaluate, shock, path, compare and actions"
+)
 
 
 def _default(o: Any) -> object:

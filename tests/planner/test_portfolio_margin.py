@@ -298,3 +298,10 @@ def test_path_walks_the_pm_account_and_finds_its_liquidation_hour() -> None:
     assert r.portfolio["BTC"].requirement[0] == pytest.approx(_pm(plan).accounts[0].maintenance_margin)
     std = plan.model_copy(update={"account": plan.account.model_copy(update={"margin_model": "standard"})})
     assert run_path(std, DERIBIT, path).portfolio == {}
+
+
+def test_leg_by_leg_drills_say_they_use_standard_figures_on_pm_plans() -> None:
+    rc, text = _cli("drill", str(EXAMPLE), "--scenario", "gap")
+    assert rc == 0 and text.startswith("Note: portfolio-margin plan: this drill uses each leg's standard-margin figures")
+    rc, text = _cli("drill", str(EXAMPLE), "--scenario", "shock", "--move", "-0.3")
+    assert rc == 0 and "Portfolio USD: equity 25,000.00 USD, IM 1,840.00 USD, MM 1,472.00 USD" in text
