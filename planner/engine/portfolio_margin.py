@@ -289,6 +289,7 @@ class _Engine:
 
     def __init__(self, plan: Plan, profile: ExchangeProfile, rule: PortfolioMarginRule, marks: dict[str, float] | None) -> None:
         self.plan, self.profile, self.rule = plan, profile, rule
+        self._memo: dict[bytes, dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]] = {}
         self.book = _book(plan, profile, marks)
         self.cross = plan.account.portfolio_collateral == "cross"
         currencies = set(self.book.settle) | {profile.settle_currency}
@@ -328,7 +329,18 @@ class _Engine:
         return np.ones(mark.shape[:-1]) if leg is None else mark[..., leg]
 
     def figures(self, mult: FloatArray) -> dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
-        """Per account: (equity, equity for IM, IM, MM) at each multiplier (shape ``(M,)``)."""
+        """Per account: (equity, equity for IM, IM, MM) at each multiplier (shape ``(M,)``); the root scans of
+        several accounts share their first grid, so the last few answers are kept."""
+        key = np.asarray(mult, dtype=float).tobytes()
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._figures(np.asarray(mult, dtype=float))
+            if len(self._memo) > 8:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
+
+    def _figures(self, mult: FloatArray) -> dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
         mark = self.book.mark[None, :] * np.asarray(mult, float)[:, None]  # (M, L)
         upnl = _upnl(self.book, mark)
         out: dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]] = {}
@@ -351,16 +363,17 @@ class _Engine:
             im = np.zeros(m)
             for b, _, legs in self.groups:
                 mv = self.moves[b]
-                vec = np.zeros((m, mv.size))
-                gross = np.zeros((m, mv.size))
-                for i in legs:
-                    pnl = leg_pnl(self.book.inverse[i], self.book.signed_size[i], mark[:, i], mv)  # (M, B) settlement ccy
+                # Every leg of the group moves with the same underlying move, so the legs sum before the scenarios:
+                # an inverse leg's coin P&L valued at the shocked price is N x move (USD), a linear leg's is
+                # Q x mark x move x its settlement currency's price (the same numbers as leg_pnl leg by leg).
+                usd = np.zeros((m, len(legs)))
+                for k, i in enumerate(legs):
                     if self.book.inverse[i]:
-                        pnl = pnl * mark[:, i, None] * (1.0 + mv)  # coin P&L valued at the shocked price
+                        usd[:, k] = self.book.signed_size[i]
                     else:
-                        pnl = pnl * self._ccy_price(self.book.settle[i], mark)[:, None]
-                    vec += pnl
-                    gross += np.abs(pnl)
+                        usd[:, k] = self.book.signed_size[i] * mark[:, i] * self._ccy_price(self.book.settle[i], mark)
+                vec = usd.sum(axis=1)[:, None] * mv[None, :]
+                gross = np.abs(usd).sum(axis=1)[:, None] * np.abs(mv)[None, :]
                 params_b = self.rule.currencies[b]
                 if params_b.equity_side_impact == "both" and b in coin_equity:
                     # the coin equity itself moves with its underlying (value in USD, before its legs' P&L above)
@@ -382,11 +395,20 @@ class _Engine:
                 if cc != c:
                     continue
                 mv = self.moves[b]
-                each = leg_pnl(self.book.inverse[legs], self.book.signed_size[legs], mark[:, legs], mv)  # (M, legs, B)
-                vec = each.sum(axis=1)
+                # Legs of one group share the move: sum their coin sizes (inverse) and values (linear) first,
+                # then P&L = coin x (1 - 1/(1 + move)) + value x move (leg_pnl's formulas, summed).
+                inv = self.book.inverse[legs]
+                size = self.book.signed_size[legs][None, :]
+                coin_part = np.where(inv, size / mark[:, legs], 0.0)
+                value_part = np.where(inv, 0.0, size * mark[:, legs])
+                shape_inv, shape_lin = 1.0 - 1.0 / (1.0 + mv), mv
+                vec = coin_part.sum(axis=1)[:, None] * shape_inv[None, :] + value_part.sum(axis=1)[:, None] * shape_lin[None, :]
+                gross = np.abs(coin_part).sum(axis=1)[:, None] * np.abs(shape_inv)[None, :] + (
+                    np.abs(value_part).sum(axis=1)[:, None] * np.abs(shape_lin)[None, :]
+                )
                 params = self.rule.currency_params(c)
                 offset = params.pnl_offset if params is not None else 0.0
-                loss, _ = worst_loss(apply_pnl_offset(vec, offset), np.abs(each).sum(axis=1).max(axis=1))
+                loss, _ = worst_loss(apply_pnl_offset(vec, offset), gross.max(axis=1))
                 coin = np.abs(_coin_size(self.book, mark)[:, legs]) * self.roll_rate[legs]
                 roll_units = np.where(self.book.inverse[legs], coin, coin * mark[:, legs])  # coin, or quote for linear legs
                 im = im + loss + roll_units.sum(axis=1)

@@ -305,3 +305,22 @@ def test_leg_by_leg_drills_say_they_use_standard_figures_on_pm_plans() -> None:
     assert rc == 0 and text.startswith("Note: portfolio-margin plan: this drill uses each leg's standard-margin figures")
     rc, text = _cli("drill", str(EXAMPLE), "--scenario", "shock", "--move", "-0.3")
     assert rc == 0 and "Portfolio USD: equity 25,000.00 USD, IM 1,840.00 USD, MM 1,472.00 USD" in text
+
+
+@pytest.mark.parametrize("cross", [False, True])
+def test_vectorised_requirement_equals_the_leg_by_leg_risk_vectors(cross: bool) -> None:
+    """The account IM (legs summed before the scenarios, on a grid) equals worst loss + roll shock of the leg-by-leg vectors."""
+    rng = np.random.default_rng(3)
+    marks = {"BTC-PERPETUAL": 94100.0, "ETH-PERPETUAL": 3710.0, "BTC_USDC-PERPETUAL": 94160.0}  # one mark per symbol
+    legs = []
+    for _ in range(9):
+        sym = str(rng.choice(["BTC-PERPETUAL", "ETH-PERPETUAL", "BTC_USDC-PERPETUAL"]))
+        entry = {"BTC-PERPETUAL": 95000.0, "ETH-PERPETUAL": 3500.0, "BTC_USDC-PERPETUAL": 95100.0}[sym]
+        qty = float(rng.integers(1, 50)) * (1000.0 if sym != "BTC_USDC-PERPETUAL" else 0.01)
+        side = str(rng.choice(["long", "short"]))
+        legs.append({"symbol": sym, "side": side, "quantity": qty, "entry_price": entry, "mark_price": marks[sym]})
+    pm = _pm(_plan(legs, wallet=2.0, balances={"ETH": 10.0, "USDC": 50000.0}, cross=cross))
+    for a in pm.accounts:
+        assert a.initial_margin == pytest.approx(a.worst_loss + a.roll_shock, rel=1e-9, abs=1e-9)
+        assert a.maintenance_margin == pytest.approx(0.8 * a.initial_margin)
+        assert a.worst_loss >= 0.0
