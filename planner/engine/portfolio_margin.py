@@ -61,6 +61,7 @@ __all__ = [
     "leg_pnl",
     "portfolio_along",
     "portfolio_for_plan",
+    "portfolio_problems",
     "profiles_with_portfolio_rule",
     "scenario_moves",
     "worst_loss",
@@ -260,7 +261,9 @@ def _wallets(plan: Plan, profile: ExchangeProfile, currencies: set[str]) -> dict
 def _check(plan: Plan, profile: ExchangeProfile, rule: PortfolioMarginRule) -> list[Problem]:
     problems: list[Problem] = []
     for i, p in enumerate(plan.positions):
-        spec = profile.symbols[p.symbol]
+        spec = profile.symbols.get(p.symbol)
+        if spec is None:
+            continue  # an unlisted symbol is its own problem (validation)
         if spec.base not in rule.pairs:
             problems.append(
                 Problem(
@@ -273,6 +276,28 @@ def _check(plan: Plan, profile: ExchangeProfile, rule: PortfolioMarginRule) -> l
             problems.append(
                 Problem(f"positions.{i}.symbol", f"{p.symbol}: no portfolio-margin parameters for settlement currency {spec.settle}")
             )
+    return problems
+
+
+def portfolio_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
+    """Why ``plan`` cannot be portfolio-margined on ``profile`` (empty for standard plans or when it can).
+
+    Part of plan validation, so the window and the CLI report it like any other field problem.
+    """
+    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+        return []
+    rule = profile.portfolio_margin
+    if rule is None:
+        return list(missing_rule_error(profile).problems)
+    problems = _check(plan, profile, rule)
+    if plan.account.portfolio_collateral == "cross":
+        bases = {profile.symbols[p.symbol].base for p in plan.positions if p.symbol in profile.symbols}
+        for c, v in plan.account.balances.items():
+            params = rule.currency_params(c)
+            if v != 0.0 and not (params is not None and params.stable) and c not in bases:
+                problems.append(
+                    Problem(f"account.balances.{c}", f"a cross portfolio account values {c} in USD, but no leg on {c} gives its price")
+                )
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
+from planner.engine.portfolio_margin import portfolio_problems
 from planner.engine.tiers import (
     TierTable,
     leverage_cap_shown,
@@ -205,7 +206,7 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
     for sym in plan.funding_rates:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))
-    problems += mark_problems(plan) + threshold_problems(plan, profile)
+    problems += mark_problems(plan) + threshold_problems(plan, profile) + portfolio_problems(plan, profile)
     return _unique(problems)
 
 
