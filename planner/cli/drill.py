@@ -77,10 +77,10 @@ def run_drill(args: argparse.Namespace) -> int:
 
 
 #: Drills that work leg by leg on the standard figures even for a portfolio-margin plan (said in their text).
-STANDARD_ONLY = frozenset({"gap", "partial", "event"})
+STANDARD_ONLY = frozenset({"gap", "partial"})
 STANDARD_ONLY_NOTE = (
     "portfolio-margin plan: this drill uses each leg's standard-margin figures (its liquidation price and margin);"
-    " the portfolio requirement is in evaluate, shock, path, compare and actions"
+    " the portfolio requirement is in evaluate, shock, path, event, compare and actions"
 )
 
 

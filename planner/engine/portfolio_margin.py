@@ -62,6 +62,7 @@ __all__ = [
     "portfolio_along",
     "portfolio_for_plan",
     "portfolio_problems",
+    "portfolio_surplus",
     "profiles_with_portfolio_rule",
     "scenario_moves",
     "worst_loss",
@@ -356,7 +357,7 @@ class _Engine:
     def figures(self, mult: FloatArray) -> dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
         """Per account: (equity, equity for IM, IM, MM) at each multiplier (shape ``(M,)``); the root scans of
         several accounts share their first grid, so the last few answers are kept."""
-        key = np.asarray(mult, dtype=float).tobytes()
+        key = np.asarray(mult, dtype=float).tobytes() + bytes(str(np.shape(mult)), "ascii")
         hit = self._memo.get(key)
         if hit is None:
             hit = self._figures(np.asarray(mult, dtype=float))
@@ -366,7 +367,9 @@ class _Engine:
         return hit
 
     def _figures(self, mult: FloatArray) -> dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
-        mark = self.book.mark[None, :] * np.asarray(mult, float)[:, None]  # (M, L)
+        """As :meth:`figures`; ``mult`` is ``(M,)`` (one factor for every mark) or ``(M, legs)`` (one per leg)."""
+        mult = np.asarray(mult, float)
+        mark = self.book.mark[None, :] * (mult[:, None] if mult.ndim == 1 else mult)  # (M, L)
         upnl = _upnl(self.book, mark)
         out: dict[str, tuple[FloatArray, FloatArray, FloatArray, FloatArray]] = {}
         m = mark.shape[0]
@@ -511,6 +514,30 @@ def portfolio_along(
         raise PlannerError(problems)
     eng = _Engine(plan, profile, rule, marks)
     return {acc: (eq, mm) for acc, (eq, _, _, mm) in eng.figures(np.asarray(multipliers, dtype=float)).items()}
+
+
+def portfolio_surplus(
+    plan: Plan, profile: ExchangeProfile, leg_multipliers: ArrayLike, marks: dict[str, float] | None = None
+) -> dict[str, tuple[FloatArray, list[int]]] | None:
+    """``{account: (equity - PM MM per row, legs of the account)}`` for per-leg mark factors ``(M, legs)``.
+
+    Each row moves every leg's mark by its own factor (a Monte Carlo step);
+    negative surplus = the account is past its portfolio MM. Legs of an account:
+    segregated, those settled in its currency; cross, all. None for a standard plan.
+    """
+    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+        return None
+    problems = portfolio_problems(plan, profile)
+    if problems:
+        raise PlannerError(problems)
+    rule = profile.portfolio_margin
+    assert rule is not None  # portfolio_problems refuses a profile without one
+    eng = _Engine(plan, profile, rule, marks)
+    out: dict[str, tuple[FloatArray, list[int]]] = {}
+    for acc, (eq, _, _, mm) in eng._figures(np.asarray(leg_multipliers, dtype=float)).items():
+        legs = list(range(len(eng.book.base))) if eng.cross else [i for i, c in enumerate(eng.book.settle) if c == acc]
+        out[acc] = (eq - mm, legs)
+    return out
 
 
 def _ratio(equity: float, mm: float) -> float | None:

@@ -324,3 +324,23 @@ def test_vectorised_requirement_equals_the_leg_by_leg_risk_vectors(cross: bool) 
         assert a.initial_margin == pytest.approx(a.worst_loss + a.roll_shock, rel=1e-9, abs=1e-9)
         assert a.maintenance_margin == pytest.approx(0.8 * a.initial_margin)
         assert a.worst_loss >= 0.0
+
+
+def test_event_monte_carlo_on_pm_matches_the_barrier_at_the_pm_liquidation_move() -> None:
+    """One inverse long: the PM account is liquidated when the mark crosses mark x (1 + PM liquidation move)."""
+    from planner.drills.montecarlo import MarketModel, barrier_hit_probability, liquidation_probability
+
+    plan = _plan([{"symbol": "BTC-PERPETUAL", "side": "long", "quantity": 30000, "entry_price": 100000.0}], wallet=1.0)
+    move = _pm(plan).accounts[0].liquidation_move_down
+    assert move is not None
+    model = MarketModel(volatility=0.6, correlation=1.0)
+    hours, steps = 720.0, 480
+    r = liquidation_probability(plan, DERIBIT, model=model, horizon_hours=hours, paths=4000, steps=steps, seed=5)
+    # discrete monitoring: the barrier moves away by exp(-0.5826 sigma sqrt(dt)) (Broadie-Glasserman-Kou)
+    dt = hours / (24 * 365) / steps
+    barrier = 100000.0 * (1 + move) * np.exp(-0.5826 * 0.6 * np.sqrt(dt))
+    expected = barrier_hit_probability(100000.0, barrier, 0.6, 0.0, hours / (24 * 365))
+    assert 0.05 < expected < 0.95
+    assert r.probability == pytest.approx(expected, abs=3 * r.half_width + 0.01)
+    hedged = Plan.model_validate(json.loads(EXAMPLE.read_text()))
+    assert liquidation_probability(hedged, DERIBIT, model=model, horizon_hours=24.0, paths=500, seed=1).probability == 0.0
