@@ -641,9 +641,10 @@ def with_portfolio(ev: Evaluation, plan: Plan, profile: ExchangeProfile, marks: 
     """Add the portfolio-margin requirement (a PM plan) beside the standard figures; ``ev`` unchanged otherwise."""
     if plan.account.margin_model is not MarginModel.PORTFOLIO:
         return ev
+    t0 = time.perf_counter()
     standard = {a.currency: (a.initial_margin, a.maintenance_margin) for a in ev.accounts}
     pm = portfolio_for_plan(plan, profile, standard, marks=marks, margin_call=th.margin_call)
-    return replace(ev, portfolio=pm, seconds=ev.seconds)
+    return replace(ev, portfolio=pm, seconds=ev.seconds + time.perf_counter() - t0)
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:
