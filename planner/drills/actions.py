@@ -477,9 +477,13 @@ def action_plan(
         # A cross leg's liquidation price is its symbol's for the whole cross group: for a hedge leg it can lie on
         # the side where the leg gains, where it does not limit the leg's stop.
         lp = r.liquidation_price if r.liquidation_price is not None and (l.mark - r.liquidation_price) * l.s > 0 else None
+        dist = r.distance_to_liquidation
+        state: str = r.state
+        if pm is not None:  # the account's common move to its portfolio MM, on the side where this leg loses
+            lp, dist, state = _pm_leg_levels(ev, r, l.s)
         wanted = l.mark * (1 - l.s * settings.stop_distance)
-        urgency = math.inf if lp is None or r.distance_to_liquidation is None else r.distance_to_liquidation
-        if r.state == "liquidation":
+        urgency = math.inf if lp is None or dist is None else dist
+        if state == "liquidation":
             add(
                 "stop_loss",
                 f"Too late for a stop on {_name(r)}: it is past its liquidation price at this mark",
@@ -493,7 +497,7 @@ def action_plan(
             add(
                 "stop_loss",
                 f"Too late for a stop on {_name(r)}: liquidation comes first at {lp:,.2f}",
-                f"The mark {l.mark:,.2f} is only {_pct(r.distance_to_liquidation or 0.0)} from liquidation, inside the "
+                f"The mark {l.mark:,.2f} is only {_pct(dist or 0.0)} from liquidation, inside the "
                 f"{_pct(settings.stop_buffer, 1)} buffer a stop needs to fire before it; add margin or reduce instead.",
                 leg=r,
                 urgency=urgency,
@@ -613,6 +617,21 @@ def action_plan(
 #: margin to add to one leg, no switch of one leg to isolated and no per-leg leverage (Deribit PM: "the portfolio
 #: of positions in the account are looked at together", https://support.deribit.com/hc/en-us/articles/25944756247837-Portfolio-Margin).
 PORTFOLIO_NOT_ALLOWED = frozenset({"isolate", "lower_leverage", "top_up", "top_up_distance"})
+
+
+def _pm_leg_levels(ev: Evaluation, r: LegResult, s: int) -> tuple[float | None, float | None, str]:
+    """A leg's liquidation price, distance and state under portfolio margin: the mark moved by its account's
+    common liquidation move on the side where the leg loses (None when that side has none)."""
+    pm = ev.portfolio
+    if pm is None:
+        return r.liquidation_price, r.distance_to_liquidation, r.state
+    acc = pm.accounts[0] if pm.collateral == "cross" else next((a for a in pm.accounts if a.currency == r.settle), None)
+    if acc is None:
+        return None, None, "safe"
+    move = acc.liquidation_move_down if s > 0 else acc.liquidation_move_up
+    if move is None:
+        return None, None, acc.state
+    return r.mark_price * (1.0 + move), abs(move), acc.state
 
 
 def _pm_worst_state(ev: Evaluation) -> str:

@@ -344,3 +344,16 @@ def test_event_monte_carlo_on_pm_matches_the_barrier_at_the_pm_liquidation_move(
     assert r.probability == pytest.approx(expected, abs=3 * r.half_width + 0.01)
     hedged = Plan.model_validate(json.loads(EXAMPLE.read_text()))
     assert liquidation_probability(hedged, DERIBIT, model=model, horizon_hours=24.0, paths=500, seed=1).probability == 0.0
+
+
+def test_pm_stop_loss_sits_before_the_accounts_pm_liquidation() -> None:
+    from planner.drills.actions import action_plan
+
+    full = _call_plan("portfolio")
+    plan = full.model_copy(update={"positions": full.positions[:2]})  # in a margin call, not yet liquidated
+    btc = _pm(plan).accounts[0]
+    assert btc.state == "margin_call" and btc.liquidation_move_down is not None
+    pm_liq = 95000.0 * (1 + btc.liquidation_move_down)
+    stop = next(s for s in action_plan(plan, DERIBIT).steps if s.kind == "stop_loss" and s.legs == (0,))
+    assert f"before liquidation at {pm_liq:,.2f}" in stop.title
+    assert stop.amount == pytest.approx(pm_liq + 0.005 * 95000.0)  # the 0.5 % buffer above the PM liquidation price
