@@ -357,3 +357,37 @@ def test_pm_stop_loss_sits_before_the_accounts_pm_liquidation() -> None:
     stop = next(s for s in action_plan(plan, DERIBIT).steps if s.kind == "stop_loss" and s.legs == (0,))
     assert f"before liquidation at {pm_liq:,.2f}" in stop.title
     assert stop.amount == pytest.approx(pm_liq + 0.005 * 95000.0)  # the 0.5 % buffer above the PM liquidation price
+
+
+def test_perpetual_long_against_dated_short_nets_in_the_risk_matrix() -> None:
+    """Issue 14's hedge: long BTC-PERPETUAL, short BTC-25DEC26 (both inverse, BTC-settled): each leg is repriced
+    from its own contract kind and mark, so the matrix nets to the basis residue and the requirement is ~ the roll shock."""
+    perp, fut = 100000.0, 101500.0  # the future trades at a basis
+    n = 1_000_000.0  # USD notional of each leg
+    plan = Plan.model_validate(
+        {
+            "profile": "deribit",
+            "as_of": "2026-11-25T00:00:00Z",
+            "account": {"wallet_balance": 2.0, "margin_model": "portfolio"},
+            "positions": [
+                {
+                    "symbol": "BTC-PERPETUAL",
+                    "side": "long",
+                    "quantity": n / 10,
+                    "entry_price": perp,
+                    "leverage": 10,
+                    "margin_mode": "cross",
+                },
+                {"symbol": "BTC-25DEC26", "side": "short", "quantity": n / 10, "entry_price": fut, "leverage": 10, "margin_mode": "cross"},
+            ],
+        }
+    )
+    btc = next(a for a in _pm(plan).accounts if a.currency == "BTC")
+    moves = scenario_moves(0.16, 4)
+    vec = leg_pnl(True, n, perp, moves) + leg_pnl(True, -n, fut, moves)  # (n/perp - n/fut) x (1 - 1/(1+move))
+    assert btc.worst_loss == pytest.approx(float(worst_loss(apply_pnl_offset(vec, 0.0))[0]), rel=1e-9)
+    assert btc.worst_loss == pytest.approx((n / perp - n / fut) * (1 / 0.84 - 1), rel=1e-9)  # the long's larger coin size at -16 %
+    assert btc.roll_shock == pytest.approx(0.01 * (n / perp + n / fut), rel=1e-9)
+    standard = btc.standard_maintenance_margin
+    assert btc.maintenance_margin == pytest.approx(0.8 * (btc.worst_loss + btc.roll_shock))
+    assert btc.saving == pytest.approx(standard - btc.maintenance_margin) and btc.saving > 0
