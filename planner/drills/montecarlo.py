@@ -34,6 +34,7 @@ import numpy as np
 from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.expiry import clock_label, plan_clock
+from planner.engine.portfolio_margin import portfolio_surplus
 from planner.model.dated import hours_between
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -346,6 +347,10 @@ def _liquidation_probability(
     plan = plan_at_marks(plan, marks)
     ev = evaluate(plan, profile)
     gone = tuple(l.index for l in ev.legs if l.state == "liquidation")
+    if ev.portfolio is not None:  # a portfolio-margin account: its legs go when the account is past its PM MM
+        down = {a.currency for a in ev.portfolio.accounts if a.state == "liquidation"}
+        cross_pm = ev.portfolio.collateral == "cross"
+        gone = tuple(l.index for l in ev.legs if (cross_pm and down) or l.settle in down)
     if gone:
         keep = [i for i in range(len(plan.positions)) if i not in gone]
         if not keep:
@@ -372,6 +377,8 @@ def _liquidation_probability(
     if not legs:
         raise PlannerError([Problem("positions", "the plan has no positions to drill")], "drill")
     closed = None
+    if ev.portfolio is not None:
+        return _portfolio_legs(plan, profile, model, horizon_hours, steps, paths, seed, chunk, progress, target_half_width)
     if len(legs) == 1:
         l, lp = legs[0], ev.legs[0].liquidation_price
         if lp is None or not (lp / l.mark > 1e-300 and l.mark / lp > 1e-300):  # no reachable barrier
@@ -527,6 +534,58 @@ def _multi_leg(
             cancelled = True
             break
         if target is not None and done >= 4096:
+            p = hits_any / done
+            if 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / done) <= target:
+                break
+    p = hits_any / max(done, 1)
+    hw = 1.96 * math.sqrt(p * (1 - p) / max(done, 1))
+    return McResult(p, hw, done, steps, horizon_hours, seed, {i: float(hits_leg[i] / max(done, 1)) for i in range(n_legs)}, None, cancelled)
+
+
+def _portfolio_legs(
+    plan: Plan,
+    profile: ExchangeProfile,
+    model: MarketModel,
+    horizon_hours: float,
+    steps: int,
+    paths: int,
+    seed: int,
+    chunk: int,
+    progress: Progress | None,
+    target: float | None,
+) -> McResult:
+    """A portfolio-margin plan: every step re-prices the risk matrix at the path's marks (legs correlated
+    through the common factor); an account is liquidated when its equity falls below its portfolio MM, and
+    takes its legs with it. Monitored at the steps (no bridge correction)."""
+    n_legs = len(plan.positions)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    dt = horizon_hours / HOURS_PER_YEAR / steps
+    # The risk matrix holds (paths x steps, buckets) arrays per group: a smaller budget than the leg-by-leg walk.
+    budget = int(4e6 // max(1, n_legs * steps))
+    chunk = max(1, min(chunk, budget))
+    hits_any = 0.0
+    hits_leg = np.zeros(n_legs)
+    done = 0
+    cancelled = False
+    while done < paths:
+        n = min(chunk, paths - done)
+        x = _increments(rng, n, n_legs, steps, dt, model)
+        np.cumsum(x, axis=2, out=x)
+        np.exp(x, out=x)  # factors of each leg's mark, (legs, paths, steps)
+        mult = x.reshape(n_legs, n * steps).T
+        surplus = portfolio_surplus(plan, profile, mult)
+        liq = np.zeros((n_legs, n), dtype=bool)
+        for value, members in (surplus or {}).values():
+            gone = (value.reshape(n, steps) < 0.0).any(axis=1)
+            for i in members:
+                liq[i] |= gone
+        hits_any += float(liq.any(axis=0).sum())
+        hits_leg += liq.sum(axis=1)
+        done += n
+        if progress is not None and not progress(done / paths):
+            cancelled = True
+            break
+        if target is not None and done >= 4 * chunk:
             p = hits_any / done
             if 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / done) <= target:
                 break
