@@ -68,7 +68,15 @@ ACTION_PLAN_DELAY_MS = 300
 DEFAULT_SIZE = (1600, 1000)
 #: Legs the Plan dock's table shows at least (when there are that many) before the leg form gets the rest.
 PLAN_TABLE_ROWS = 7
-DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
+DRILL_TABS = (
+    "Shock",
+    "Gap / slippage",
+    "Partial liquidation",
+    "Price path",
+    "Event drill",
+    "Profile comparison",
+    "Safe size through an event",
+)
 
 
 def last_plan_path(settings: QSettings) -> Path | None:
@@ -201,6 +209,8 @@ class MainWindow(QMainWindow):
         self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
+        self.drills_panel.safe_size.sigApplyPlan.connect(doc.apply_plan)
+        doc.problemsChanged.connect(lambda *_: self.drills_panel.safe_size.set_draft(doc.draft))
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -413,6 +423,7 @@ class MainWindow(QMainWindow):
         style = style_for(dark)
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
+        self.drills_panel.safe_size.apply_style(style)
         if remember:
             self.settings.setValue("theme", self.theme)
 

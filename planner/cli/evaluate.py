@@ -12,7 +12,7 @@ from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.dated import dated_lines
-from planner.present.format import fmt_money, fmt_pct, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_ratio, portfolio_lines
 from planner.present.tables import positions_table
 
 
@@ -54,6 +54,8 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
     dated = dated_lines(ev)
     if dated:
         lines += ["", *dated]
+    if ev.portfolio is not None:
+        lines += ["", *portfolio_lines(ev.portfolio)]
     return "\n".join(lines)
 
 

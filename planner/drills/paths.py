@@ -28,6 +28,7 @@ from planner.engine.curves import left_after_liquidation
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.expiry import plan_clock, roll_figures
 from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.portfolio_margin import portfolio_along
 from planner.model.dated import hours_between
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
 from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
@@ -171,6 +172,8 @@ class PathResult:
     accounts: dict[str, PathAccount] = field(default_factory=dict)
     #: dated legs settled on the path: leg index -> (hour, settlement price, amount paid: rollover cost or settlement fee)
     settlements: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    portfolio: dict[str, PathAccount] = field(default_factory=dict)
+    portfolio_liquidation_hours: dict[str, float | None] = field(default_factory=dict)
 
 
 def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[str, float] | None = None) -> PathResult:
@@ -190,7 +193,42 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[
     settled: dict[int, tuple[float, float, float]] = {}
     accounts = {c: _run_wallet(plan, profile, path, legs, c, events, settled) for c in currencies}
     first = accounts[currencies[0]]
-    return PathResult(path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts, settled)
+    pm, pm_hours = _portfolio_walk(plan, profile, path, accounts)
+    return PathResult(
+        path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts, settled, pm, pm_hours
+    )
+
+
+def _portfolio_walk(
+    plan: Plan, profile: ExchangeProfile, path: PricePath, accounts: dict[str, PathAccount]
+) -> tuple[dict[str, PathAccount], dict[str, float | None]]:
+    """A portfolio-margin account along a market-wide relative path: equity less funding against the PM MM.
+
+    Only for a relative path without a symbol (every mark moves by the same
+    factor, the common move the risk matrix is solved on); funding is the
+    standard walk's per wallet (a cross USD account adds each wallet's at its
+    coin's path price). Empty for standard plans and single-symbol paths.
+    """
+    if not path.relative or path.symbol is not None:
+        return {}, {}
+    along = portfolio_along(plan, profile, path.prices)
+    if along is None:
+        return {}, {}
+    out: dict[str, PathAccount] = {}
+    hours: dict[str, float | None] = {}
+    for acc, (eq, mm) in along.items():
+        if acc in accounts:
+            paid = accounts[acc].funding_paid
+        else:  # cross, in USD: every wallet's funding at its price along the path
+            paid = np.zeros_like(eq)
+            for c, a in accounts.items():
+                price = next((pos.mark for pos in plan.positions if profile.symbols[pos.symbol].base == c), None)
+                paid = paid + a.funding_paid * (1.0 if price is None else price * path.prices)
+        net = eq - paid
+        out[acc] = PathAccount(acc, net, mm, paid)
+        below = np.nonzero(net < mm)[0]
+        hours[acc] = float(path.hours[below[0]]) if below.size else None
+    return out, hours
 
 
 def _leg_prices(path: PricePath, mark: float, symbol: str, n: int) -> np.ndarray:

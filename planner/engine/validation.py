@@ -6,6 +6,7 @@ import math
 
 from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
 from planner.engine.expiry import expiry_problems, plan_clock
+from planner.engine.portfolio_margin import portfolio_problems
 from planner.engine.tiers import (
     TierTable,
     leverage_cap_shown,
@@ -206,7 +207,7 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
     for sym in plan.funding_rates:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))
-    problems += mark_problems(plan) + threshold_problems(plan, profile)
+    problems += mark_problems(plan) + threshold_problems(plan, profile) + portfolio_problems(plan, profile)
     if plan.as_of is not None or any(p.roll or p.roll_basis is not None for p in plan.positions) or _has_dated(plan, profile):
         problems += expiry_problems(plan, profile, plan_clock(plan))
     return _unique(problems)

@@ -143,6 +143,10 @@ class Account(BaseModel):
         default=MarginModel.STANDARD,
         description="standard: each leg margined by its tier table; portfolio: the venue's risk-matrix requirement for the whole account",
     )
+    portfolio_collateral: Literal["segregated", "cross"] = Field(
+        default="segregated",
+        description="portfolio margin only: segregated (each settlement currency alone, Deribit S:PM) or cross (all currencies in USD, X:PM)",
+    )
 
     @model_validator(mode="after")
     def _balances_finite(self) -> Account:
