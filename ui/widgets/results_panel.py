@@ -470,12 +470,14 @@ class ResultsPanel(QWidget):
                 lines.append(self.account_line(acc))
             if ev.portfolio is not None:
                 lines += [self.portfolio_line(a) for a in ev.portfolio.accounts]
-        self.account.setToolTip(portfolio_tooltip(ev.portfolio) if ev is not None and ev.portfolio is not None else "")
+        tip = account_tooltip(ev)
+        if ev is not None and ev.portfolio is not None:
+            tip += "\n\n" + portfolio_tooltip(ev.portfolio)
+        self.account.setToolTip(tip)
         self.account_lines = lines
         color = f"color: {STALE.name()}; font-style: italic;" if stale else ""
         html = "<br>".join(lines) if lines else "Account: —"
         self.account.setText(f"<div style='{color}'>{html}</div>")
-        self.account.setToolTip(account_tooltip(ev))
 
     def portfolio_line(self, acc: PortfolioAccount) -> str:
         """One pinned line per portfolio-margin account: its state, PM IM/MM and the standard MM beside it."""
