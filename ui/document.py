@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from planner.drills.plan_targets import LegTargets, plan_targets
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
@@ -51,6 +52,8 @@ class Figures:
     changes (a new symbol, profile or file, or "Reset plot zoom") and when a level
     has left its view (unless the user zoomed).
     ``funding`` is equity over ``plan.horizon_hours`` under funding (positive rate: longs pay).
+    ``targets`` maps each leg's 0-based index to its stop / take-profit figures (PnL, ROE, R:R
+    and the price for the document's target ROE), computed with the evaluation.
     """
 
     plan: Plan
@@ -63,6 +66,7 @@ class Figures:
     funding: FundingCurves | None = None
     view_range: tuple[float, float] | None = None
     view_serial: int = 0
+    targets: dict[int, LegTargets] = field(default_factory=dict)
 
 
 def price_grid(
@@ -163,6 +167,10 @@ class PlanDocument(QObject):
         self._view_range: tuple[float, float] | None = None
         self._view_serial = 0
         self._checked: tuple[Plan, ExchangeProfile | None, list[Problem]] | None = None
+        #: Return on initial margin (fraction) whose exit price Figures.targets gives per leg (None: none).
+        self.target_roe: float | None = None
+        self._targets_key: tuple[object, ...] | None = None
+        self._targets: dict[int, LegTargets] = {}
         self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
         self.draft = self.plan
         self.profile = self._profile_for(self.plan)
@@ -236,7 +244,7 @@ class PlanDocument(QObject):
         try:
             pos = Position.model_validate({**base.positions[index].model_dump(), **changes})
         except ValidationError as exc:
-            self.refuse([Problem(f"positions.{index}.{p.path}", p.message) for p in problems_from_validation(exc)])
+            self.refuse(_leg_problems(index, problems_from_validation(exc), changes))
             return False
         positions = list(base.positions)
         positions[index] = pos
@@ -326,6 +334,15 @@ class PlanDocument(QObject):
             return
         self._evaluate()
         self.marksChanged.emit(dict(self.marks))
+        self.changed.emit(self.plan, self.evaluation)
+        self.figuresChanged.emit(self.figures)
+
+    def set_target_roe(self, roe: float | None) -> None:
+        """The return on initial margin (fraction, 0.5 = +50 %) whose exit price each leg shows (not undoable)."""
+        if roe == self.target_roe:
+            return
+        self.target_roe = roe
+        self._compute_figures(funding=False)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 
@@ -485,4 +502,37 @@ class PlanDocument(QObject):
             funding=funding_c if ev is not None else None,
             view_range=self._view_range if shown else None,
             view_serial=self._view_serial,
+            targets=self._leg_targets(plan, profile, ev),
         )
+
+    def _leg_targets(self, plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> dict[int, LegTargets]:
+        """Stop / take-profit figures of every leg, once per plan, evaluation and target ROE (None evaluation: none)."""
+        if ev is None:
+            return {}
+        key = (plan, ev, self.target_roe)
+        if self._targets_key is None or any(a is not b for a, b in zip(key, self._targets_key, strict=True)):
+            try:
+                rows = plan_targets(plan, profile, ev, target_roe=self.target_roe, every_leg=True)
+            except PlannerError:
+                rows = []
+            self._targets = {t.index: t for t in rows}
+            self._targets_key = key
+        return self._targets
+
+
+def _leg_problems(index: int, problems: list[Problem], changes: dict[str, Any]) -> list[Problem]:
+    """Problems of leg ``index`` at their field: a check across fields (the stop on the wrong side of the
+    entry) names its field in the message (``stop_price: ...``); it is shown there and, when another field's
+    edit caused it, at that field too."""
+    out = []
+    for p in problems:
+        if p.path:
+            out.append(Problem(f"positions.{index}.{p.path}", p.message))
+            continue
+        name, sep, rest = p.message.partition(": ")
+        if sep and name in Position.model_fields:
+            out.append(Problem(f"positions.{index}.{name}", rest))
+            out += [Problem(f"positions.{index}.{f}", rest) for f in changes if f != name and f in Position.model_fields]
+        else:
+            out.append(Problem(f"positions.{index}", p.message))
+    return out

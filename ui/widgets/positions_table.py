@@ -12,9 +12,12 @@ from planner.model.enums import MarginMode, Side
 from planner.model.errors import Problem
 from planner.model.plan import Plan, Position
 from planner.present.numbers import NumberError, parse_number
+from planner.present.targets import TARGET_HELP, target_row_texts
 from ui.widgets.number_edit import locale_format
 
-NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin")
+NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin", "stop_price", "take_profit_price")
+#: Columns the document computes (from Figures.targets): shown, not edited.
+COMPUTED = ("reward_risk",)
 
 #: Notional (quote currency) of a new leg when nothing else says how big it should be.
 NEW_LEG_NOTIONAL = 1000.0
@@ -28,7 +31,16 @@ COLUMNS = [
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
     ("isolated_margin", "Iso. margin"),
+    ("stop_price", "Stop"),
+    ("take_profit_price", "TP"),
+    ("reward_risk", "R:R"),
 ]
+
+HEADER_TIPS = {
+    "stop_price": "Stop-loss price; hover a cell for the PnL and ROE there (taker fees on entry and exit included)",
+    "take_profit_price": "Take-profit price; hover a cell for the PnL and ROE there (taker fees on entry and exit included)",
+    "reward_risk": "Reward-to-risk: net PnL at the take-profit / net loss at the stop",
+}
 
 
 class PositionsModel(QAbstractTableModel):
@@ -57,9 +69,13 @@ class PositionsModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1] if orientation == Qt.Orientation.Horizontal else f"#{section + 1}"
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(COLUMNS[section][0])
         return None
 
     def flags(self, index):
+        if index.isValid() and COLUMNS[index.column()][0] in COMPUTED:
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -68,6 +84,8 @@ class PositionsModel(QAbstractTableModel):
         pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
+        if field in ("stop_price", "take_profit_price", "reward_risk"):
+            return self._target_data(index.row(), pos, field, role, probs)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             v = getattr(pos, field)
             if role == Qt.ItemDataRole.EditRole:
@@ -98,13 +116,54 @@ class PositionsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _target_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
+        """Stop, take-profit and R:R cells; their tooltips carry the PnL and ROE the document computed."""
+        doc = self.document
+        figures = doc.figures
+        t = figures.targets.get(row) if figures.plan is doc.draft else None
+        if role == Qt.ItemDataRole.EditRole:
+            v = getattr(pos, field, None)
+            return "" if v is None else f"{v:.12g}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            if field == "reward_risk":
+                return "—" if t is None or t.reward_risk is None else f"{t.reward_risk:.2f}"
+            v = getattr(pos, field)
+            return "—" if v is None else f"{v:,.8g}"
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
+            return QColor(224, 49, 49, 70)
+        if role == Qt.ItemDataRole.ForegroundRole and field == "stop_price" and t is not None and t.liquidation_first:
+            return QColor(224, 49, 49)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if probs:
+                return "\n".join(p.message for p in probs)
+            if t is None:
+                return HEADER_TIPS[field] + ("" if figures.plan is doc.draft else " (figures: fix the marked fields first)")
+            x = target_row_texts(t, doc.profile)
+            lines = []
+            if t.stop is not None:
+                lines.append(f"At the stop {x['stop']}: PnL {x['stop_pnl']}, ROE {x['stop_roe']}")
+            if t.take_profit is not None:
+                lines.append(f"At the take-profit {x['tp']}: PnL {x['tp_pnl']}, ROE {x['tp_roe']}")
+            if t.reward_risk is not None:
+                lines.append(f"R:R {x['rr']} (net PnL at the take-profit / net loss at the stop)")
+            if t.liquidation_first:
+                lines.append(TARGET_HELP["liquidation_first"])
+            return "\n".join(lines) or HEADER_TIPS[field] + " (type one here or in the form)"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
+        if field in COMPUTED:
+            return False
         if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
-            if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
+            if field in ("stop_price", "take_profit_price") and text in ("", "—", "none"):
+                value = None  # no stop / no take-profit
+            elif field in ("isolated_margin", "mark_price") and text in ("", "initial"):
                 value = None  # initial margin / mark follows the entry
             else:
                 try:
