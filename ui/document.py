@@ -21,13 +21,15 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from planner.drills.plan_targets import LegTargets, plan_targets
+from planner.drills.sizing import DEFAULT_SLIPPAGE, SizeResult, size_from_risk
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
-from planner.engine.validation import plan_problems
+from planner.engine.validation import plan_problems, wallet_for
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.errors import PlannerError, Problem, problems_from_validation
+from planner.model.enums import MarginMode
 from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile
 
@@ -74,12 +76,14 @@ def price_grid(
 ) -> tuple[np.ndarray, tuple[float, float]]:
     """The liquidation plot's price grid for ``symbol`` and the range it zooms to.
 
-    The range shows entry, mark, liquidation and bankruptcy prices of the symbol's
-    legs (quote currency); the grid runs 1.5 range widths beyond it on both sides
+    The range shows entry, mark, liquidation, bankruptcy, stop and take-profit prices
+    of the symbol's legs (quote currency); the grid runs 1.5 range widths beyond it on both sides
     (never below 2 % of the range's low end) so a pan or zoom-out still has curves.
     """
     legs = [l for l in evaluation.legs if l.symbol == symbol]
     levels = [l.liquidation_price for l in legs] + [l.bankruptcy_price for l in legs]
+    # The trader's stop and take-profit prices are in view too (the plot shades entry..stop and entry..target).
+    levels += [v for p in plan.positions if p.symbol == symbol for v in (p.stop_price, p.take_profit_price) if v is not None]
     lo, hi = default_price_range(plan, profile, symbol, levels, marks)
     width = hi - lo
     return np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS), (lo, hi)
@@ -276,6 +280,66 @@ class PlanDocument(QObject):
         positions = list(self.draft.positions)
         positions.insert(len(positions) if at is None else at, pos)
         return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg")
+
+    def wallet_in(self, currency: str) -> float | None:
+        """The shown plan's wallet in ``currency`` (a settlement currency); None when the plan gives none."""
+        return wallet_for(self.plan, self.profile, currency)
+
+    def size_trade(
+        self,
+        symbol: str,
+        side: str,
+        *,
+        entry: float,
+        stop: float,
+        risk: str,
+        wallet: float | None = None,
+        leverage: float | None = None,
+        slippage: float = DEFAULT_SLIPPAGE,
+        take_profit: float | None = None,
+    ) -> SizeResult:
+        """Size a new trade on the shown plan's profile (:func:`planner.drills.sizing.size_from_risk`).
+
+        ``wallet`` None: the plan's wallet in the symbol's settlement currency. Raises
+        PlannerError naming the field (``symbol``, ``wallet``, ``risk``, ``stop``, ``leverage``, ...).
+        """
+        if wallet is None:
+            spec = self.profile.symbols.get(symbol)
+            wallet = self.wallet_in(spec.settle) if spec is not None else None
+            if wallet is None and spec is not None:
+                raise PlannerError([Problem("wallet", f"the plan has no {spec.settle} wallet; type one")], "size")
+        return size_from_risk(
+            self.profile,
+            symbol,
+            side,
+            entry=entry,
+            stop=stop,
+            wallet=wallet if wallet is not None else 0.0,
+            risk=risk,
+            leverage=leverage,
+            slippage=slippage,
+            take_profits=[take_profit] if take_profit is not None else None,
+        )
+
+    def add_sized_leg(self, result: SizeResult, take_profit: float | None = None) -> bool:
+        """Add the leg ``result`` sized (isolated, its leverage and stop, the quantity rounded down to the
+        contract step) as one undoable step. Raises PlannerError when the rounded quantity is zero."""
+        if result.quantity_rounded <= 0:
+            raise PlannerError(
+                [Problem("risk", f"the size {result.quantity:.6g} {result.quantity_unit} is below one contract step; risk more")], "size"
+            )
+        pos = Position(
+            symbol=result.symbol,
+            side=result.side,
+            quantity=result.quantity_rounded,
+            entry_price=result.entry,
+            leverage=result.leverage,
+            margin_mode=MarginMode.ISOLATED,
+            stop_price=result.stop,
+            take_profit_price=take_profit,
+        )
+        positions = [*self.draft.positions, pos]
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg sized from risk")
 
     def remove_position(self, index: int) -> bool:
         positions = list(self.draft.positions)

@@ -1,0 +1,347 @@
+"""Size from risk: the trader types wallet, risk, entry, stop, side and leverage; the panel shows the answer.
+
+Every figure comes from :meth:`ui.document.PlanDocument.size_trade`
+(:func:`planner.drills.sizing.size_from_risk` on the plan's profile); the panel
+formats it and computes nothing. A problem is shown at the field it is about
+(the stop on the wrong side, a risk larger than the wallet, a leverage whose
+liquidation comes before the stop, with the leverage to use) and the typed text
+stays. "Add as leg" puts the sized leg into the plan as one undoable step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from planner.drills.sizing import DEFAULT_SLIPPAGE, SizeResult
+from planner.model.enums import Side
+from planner.model.errors import PlannerError
+from planner.model.plan import MAX_BALANCE, MAX_PRICE
+from planner.present.format import fmt_money, fmt_pct, fmt_price, tick_decimals
+from ui.widgets.number_edit import ERROR_STYLE, HINT_STYLE, NumberEdit
+
+#: What each shown figure means (tooltips of the figure and of its label).
+FIGURE_TIPS = {
+    "quantity": "Size whose loss at the stop, taker fee on entry and on exit included, equals the risk. "
+    "'Order' is that size rounded down to the symbol's quantity step (what Add as leg puts in the plan)",
+    "risk_amount": "The risk in the settlement currency: a percent or fraction of the wallet, or the amount typed",
+    "loss_at_stop": "Loss if the stop fills at its price: price move plus the taker fee on entry and on exit. Equals the risk",
+    "position_value": "Position value at the entry price, and the leverage used (chosen: the largest whole leverage "
+    "whose liquidation lies beyond the stop's gap fill)",
+    "initial_margin": "Margin the position takes: position value / leverage (isolated); the opening fee is paid on top",
+    "liquidation_price": "Isolated liquidation price of the sized position at this leverage (same solver as the plan's figures)",
+    "loss_at_gap": "Loss if the stop gaps: it fills 'gap' beyond the stop price (against you), taker fees included. "
+    "Profiles publish no slippage figure; type the one you expect",
+    "max_open": "Max Open (Binance's name): the largest position the wallet can open at this leverage, "
+    "margin plus opening fee within the wallet and the size within the largest tier that still allows the leverage",
+    "take_profit": "PnL and return on initial margin at the take-profit, after taker fees; R:R = that PnL / the loss at the stop",
+}
+
+
+def _price_edit(empty_text: str = "") -> NumberEdit:
+    return NumberEdit(decimals=2, step=1.0, minimum=0.0, maximum=MAX_PRICE, min_exclusive=True, allow_empty=True, empty_text=empty_text)
+
+
+def _figure() -> QLabel:
+    label = QLabel("—")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+class RiskEdit(QWidget):
+    """The risk as typed ("1%", "0.01", "250", "0.05BTC"), with a message line like NumberEdit's."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit("1%")
+        self.edit.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.edit.setPlaceholderText("1% or 250")
+        self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.message.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        self.message.setFont(font)
+        self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.edit)
+        lay.addWidget(self.message)
+        self.setFocusProxy(self.edit)
+        self.setHint("")
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setProblem(self, text: str) -> None:
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setText(text)
+
+    def setHint(self, text: str) -> None:
+        self.message.setStyleSheet(HINT_STYLE)
+        self.message.setText(text)
+
+    def messageText(self) -> str:
+        return self.message.text()
+
+
+class SizePanel(QWidget):
+    """The size box: inputs on top, the answer below, Add as leg at the bottom."""
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.result: SizeResult | None = None
+        self._listed: tuple[str, ...] = ()
+        self.symbol = QComboBox()
+        self.symbol.setEditable(True)
+        self.symbol.setMaxVisibleItems(20)
+        completer = self.symbol.completer()
+        assert completer is not None  # an editable combo box always has one
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.side = QComboBox()
+        for s in Side:
+            self.side.addItem(s.value, s.value)
+        self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE, min_exclusive=True, allow_empty=True)
+        self.risk = RiskEdit()
+        self.entry = _price_edit("entry price")
+        self.stop = _price_edit("stop price")
+        self.leverage = NumberEdit(decimals=2, step=1.0, minimum=0.0, maximum=1000.0, min_exclusive=True, allow_empty=True)
+        self.leverage.setSuffix("x")
+        self.leverage.edit.setPlaceholderText("auto")
+        self.slippage = NumberEdit(decimals=2, step=0.05, minimum=0.0, maximum=50.0)
+        self.slippage.setSuffix("%")
+        self.slippage.setValue(DEFAULT_SLIPPAGE * 100.0)
+        self.take_profit = _price_edit("optional")
+        self.fields = {
+            "wallet": self.wallet,
+            "risk": self.risk,
+            "entry": self.entry,
+            "stop": self.stop,
+            "leverage": self.leverage,
+            "slippage": self.slippage,
+            "take_profit": self.take_profit,
+        }
+        self.wallet.setToolTip("Wallet balance in the symbol's settlement currency; empty = the plan's wallet")
+        self.risk.edit.setToolTip(
+            "Risk per trade: 1% (percent of the wallet), 0.01 (a fraction, up to 1), 250 (an amount above 1), "
+            "or an amount with its currency (0.05BTC, always an amount)"
+        )
+        self.entry.setToolTip("Entry price, quote currency (the entry fills as a taker order)")
+        self.stop.setToolTip("Stop price, quote currency: below the entry for a long, above it for a short")
+        self.leverage.setToolTip("Leverage; empty = the largest whole leverage whose liquidation lies beyond the stop's gap fill")
+        self.slippage.setToolTip("How far beyond the stop price a gapped stop fills, percent of the stop (profiles publish none)")
+        self.take_profit.setToolTip("Optional take-profit price: PnL, ROE and R:R there; Add as leg puts it on the leg")
+
+        self.out = {k: _figure() for k in FIGURE_TIPS}
+        self.refusal = QLabel()
+        self.refusal.setTextFormat(Qt.TextFormat.PlainText)
+        self.refusal.setWordWrap(True)
+        self.refusal.setStyleSheet(ERROR_STYLE)
+        self.refusal.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.refusal.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.add_btn = QPushButton("Add as leg")
+        self.add_btn.setToolTip("Put the sized leg (isolated, this leverage and stop, the order quantity) into the plan; Ctrl+Z undoes it")
+        self.add_btn.setEnabled(False)
+
+        form = QFormLayout()
+        form.addRow("Symbol", self.symbol)
+        form.addRow("Side", self.side)
+        form.addRow("Wallet", self.wallet)
+        form.addRow("Risk", self.risk)
+        form.addRow("Entry", self.entry)
+        form.addRow("Stop", self.stop)
+        form.addRow("Leverage", self.leverage)
+        form.addRow("Stop gap", self.slippage)
+        form.addRow("Take profit", self.take_profit)
+        answer = QFormLayout()
+        titles = {
+            "quantity": "Quantity",
+            "risk_amount": "Risk",
+            "loss_at_stop": "Loss at stop",
+            "position_value": "Position",
+            "initial_margin": "Initial margin",
+            "liquidation_price": "Liquidation",
+            "loss_at_gap": "Gapped stop",
+            "max_open": "Max Open",
+            "take_profit": "At take profit",
+        }
+        for key, title in titles.items():
+            label = QLabel(title)
+            label.setToolTip(FIGURE_TIPS[key])
+            self.out[key].setToolTip(FIGURE_TIPS[key])
+            answer.addRow(label, self.out[key])
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_btn)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.refusal)
+        lay.addLayout(answer)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+
+        for edit in (self.wallet, self.entry, self.stop, self.leverage, self.slippage, self.take_profit):
+            edit.committed.connect(lambda *_: self.recompute())
+        self.risk.edit.editingFinished.connect(self.recompute)
+        self.side.currentIndexChanged.connect(lambda *_: self.recompute())
+        self.symbol.activated.connect(lambda *_: self._symbol_changed())
+        symbol_edit = self.symbol.lineEdit()
+        assert symbol_edit is not None
+        symbol_edit.editingFinished.connect(self._symbol_changed)
+        self.add_btn.clicked.connect(self.add_as_leg)
+        document.changed.connect(lambda *_: self._sync_profile())
+        self._symbol_shown = ""
+        self._sync_profile()
+
+    # -- inputs ------------------------------------------------------------------
+    def _sync_profile(self) -> None:
+        """List the profile's symbols (on a venue switch) and follow the plan's wallet; then recompute."""
+        doc = self.document
+        listed = tuple(sorted(doc.profile.symbols))
+        if listed != self._listed:
+            self._listed = listed
+            current = self.symbol.currentText().strip()
+            self.symbol.blockSignals(True)
+            self.symbol.clear()
+            self.symbol.addItems(listed)
+            if current not in doc.profile.symbols:
+                current = doc.plan.positions[0].symbol if doc.plan.positions else (listed[0] if listed else "")
+            self.symbol.setEditText(current)
+            self.symbol.blockSignals(False)
+            self._symbol_changed()
+        else:
+            self._show_wallet()
+            self.recompute()
+
+    def _symbol_changed(self) -> None:
+        """A new symbol: units, decimals and the entry from the plan's mark for it (when the plan holds it)."""
+        doc = self.document
+        sym = self.symbol.currentText().strip()
+        spec = doc.profile.symbols.get(sym)
+        if spec is not None and sym != self._symbol_shown:
+            self._symbol_shown = sym
+            dec = max(0, min(8, tick_decimals(spec.tick_size)))
+            for e in (self.entry, self.stop, self.take_profit):
+                e.setDecimals(dec)
+                e.setSingleStep(spec.tick_size)
+                e.setSuffix(spec.quote)
+            self.wallet.setSuffix(spec.settle)
+            mark = doc.marks.get(sym, next((p.mark for p in doc.plan.positions if p.symbol == sym), None))
+            if mark is not None:
+                self.entry.setValue(mark)
+        self._show_wallet()
+        self.recompute()
+
+    def _show_wallet(self) -> None:
+        spec = self.document.profile.symbols.get(self.symbol.currentText().strip())
+        plan_wallet = self.document.wallet_in(spec.settle) if spec is not None else None
+        self.wallet.edit.setPlaceholderText(f"plan's: {plan_wallet:,.2f}" if plan_wallet is not None else "type a wallet")
+
+    # -- answer ------------------------------------------------------------------
+    def _clear(self, refusal: str = "") -> None:
+        self.result = None
+        for label in self.out.values():
+            label.setText("—")
+        self.refusal.setText(refusal)
+        self.add_btn.setEnabled(False)
+
+    def recompute(self) -> None:
+        """Size the trade from what is on screen; show the answer or the problem at its field."""
+        doc = self.document
+        for name, w in self.fields.items():
+            if name != "risk":
+                w.setProblem("")  # type: ignore[union-attr]
+        self.risk.setHint("")
+        self.leverage.setHint("empty: the largest safe leverage")
+        sym = self.symbol.currentText().strip()
+        entry, stop = self.entry.value(), self.stop.value()
+        if entry is None or stop is None:
+            self._clear("Type an entry and a stop price to size the trade.")
+            return
+        slip = self.slippage.value()
+        try:
+            r = doc.size_trade(
+                sym,
+                str(self.side.currentData()),
+                entry=entry,
+                stop=stop,
+                risk=self.risk.text(),
+                wallet=self.wallet.value(),
+                leverage=self.leverage.value(),
+                slippage=(slip if slip is not None else 0.0) / 100.0,
+                take_profit=self.take_profit.value(),
+            )
+        except PlannerError as exc:
+            messages = []
+            for p in exc.problems:
+                field = self.fields.get(p.path)
+                if field is None and p.path == "take_profit":
+                    field = self.take_profit
+                if field is not None:
+                    field.setProblem(p.message)
+                messages.append(p.message if field is not None else f"{p.path}: {p.message}")
+            self._clear("Cannot size: " + "; ".join(messages))
+            return
+        self.result = r
+        self._show(r)
+
+    def _show(self, r: SizeResult) -> None:
+        spec = self.document.profile.symbols[r.symbol]
+        tick, c, u = spec.tick_size, r.settle, r.quantity_unit
+        s = 1 if r.side == "long" else -1
+        o = self.out
+        o["quantity"].setText(f"{r.quantity:,.8g} {u}  (order {r.quantity_rounded:,.8g} {u})")
+        o["risk_amount"].setText(f"{fmt_money(r.risk_amount, c)}  ({fmt_pct(r.risk_fraction)} of {fmt_money(r.wallet, c)})")
+        o["loss_at_stop"].setText(f"{fmt_money(r.loss_at_stop, c)}  (fees {fmt_money(r.entry_fee + r.exit_fee_at_stop, c)} included)")
+        chosen = " (chosen)" if r.leverage_chosen else ""
+        o["position_value"].setText(f"{fmt_money(r.position_value, c)} at {r.leverage:g}x{chosen}")
+        o["initial_margin"].setText(f"{fmt_money(r.initial_margin, c)}  + opening fee {fmt_money(r.entry_fee, c)}")
+        liq = fmt_price(r.liquidation_price, tick, s)
+        o["liquidation_price"].setText(f"{liq}  (stays beyond the stop up to {math.floor(r.max_safe_leverage * 100) / 100:g}x)")
+        warn = "  — liquidation comes before this fill!" if r.liquidation_before_gap_fill else ""
+        o["loss_at_gap"].setText(f"{fmt_money(r.loss_at_gap, c)}  (stop gaps {fmt_pct(r.slippage)} to {fmt_price(r.gap_fill_price, tick)}){warn}")
+        o["loss_at_gap"].setStyleSheet(ERROR_STYLE if warn else "")
+        o["max_open"].setText(f"{r.max_quantity:,.6g} {u}  (value {fmt_money(r.max_position_value, c)}) at {r.leverage:g}x")
+        tp = next((t for t in r.targets if t.kind == "take_profit"), None)
+        if tp is None:
+            o["take_profit"].setText("—")
+        else:
+            rr = f" · R:R {tp.reward_risk:.2f}" if tp.reward_risk is not None else ""
+            o["take_profit"].setText(f"PnL {fmt_money(tp.pnl, c)} · ROE {fmt_pct(tp.roe)}{rr}")
+        self.leverage.setHint(f"{r.leverage:g}x used{chosen}; safe up to {math.floor(r.max_safe_leverage * 100) / 100:g}x")
+        self.risk.setHint(f"= {fmt_money(r.risk_amount, c)}")
+        too_small = r.quantity_rounded <= 0
+        self.refusal.setText(
+            f"The size is below one quantity step ({spec.contract_size:g}); risk more or move the stop closer." if too_small else ""
+        )
+        self.add_btn.setEnabled(not too_small)
+
+    # -- action ------------------------------------------------------------------
+    def add_as_leg(self) -> None:
+        """Put the sized leg into the plan (one undo step)."""
+        if self.result is None:
+            return
+        try:
+            self.document.add_sized_leg(self.result, take_profit=self.take_profit.value())
+        except PlannerError as exc:
+            self.refusal.setText("Cannot add: " + "; ".join(p.message for p in exc.problems))
