@@ -28,8 +28,8 @@ from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import plan_problems, wallet_for
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
-from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.enums import MarginMode
+from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile
 

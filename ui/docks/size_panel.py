@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -163,17 +163,29 @@ class SizePanel(QWidget):
         self.add_btn.setToolTip("Put the sized leg (isolated, this leverage and stop, the order quantity) into the plan; Ctrl+Z undoes it")
         self.add_btn.setEnabled(False)
 
-        form = QFormLayout()
-        form.addRow("Symbol", self.symbol)
-        form.addRow("Side", self.side)
-        form.addRow("Wallet", self.wallet)
-        form.addRow("Risk", self.risk)
-        form.addRow("Entry", self.entry)
-        form.addRow("Stop", self.stop)
-        form.addRow("Leverage", self.leverage)
-        form.addRow("Stop gap", self.slippage)
-        form.addRow("Take profit", self.take_profit)
+        # Two fields a row (label, field, label, field): the answer fits under them in a 720 px window.
+        form = QGridLayout()
+        form.setHorizontalSpacing(6)
+        form.setVerticalSpacing(2)
+        pairs = [
+            (("Symbol", self.symbol), ("Side", self.side)),
+            (("Wallet", self.wallet), ("Risk", self.risk)),
+            (("Entry", self.entry), ("Stop", self.stop)),
+            (("Leverage", self.leverage), ("Stop gap", self.slippage)),
+            (("Take profit", self.take_profit), ("", self.add_btn)),
+        ]
+        for r, row in enumerate(pairs):
+            for c, (title, widget) in enumerate(row):
+                label = QLabel(title)
+                label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+                label.setContentsMargins(0, 4, 0, 0)
+                label.setToolTip(widget.toolTip() if not isinstance(widget, RiskEdit) else widget.edit.toolTip())
+                form.addWidget(label, r, 2 * c)
+                form.addWidget(widget, r, 2 * c + 1, Qt.AlignmentFlag.AlignTop)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         answer = QFormLayout()
+        answer.setVerticalSpacing(2)
         titles = {
             "quantity": "Quantity",
             "risk_amount": "Risk",
@@ -190,14 +202,11 @@ class SizePanel(QWidget):
             label.setToolTip(FIGURE_TIPS[key])
             self.out[key].setToolTip(FIGURE_TIPS[key])
             answer.addRow(label, self.out[key])
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_btn)
-        buttons.addStretch(1)
         lay = QVBoxLayout(self)
+        lay.setSpacing(4)
         lay.addLayout(form)
         lay.addWidget(self.refusal)
         lay.addLayout(answer)
-        lay.addLayout(buttons)
         lay.addStretch(1)
 
         for edit in (self.wallet, self.entry, self.stop, self.leverage, self.slippage, self.take_profit):
@@ -298,7 +307,9 @@ class SizePanel(QWidget):
                 if field is None and p.path == "take_profit":
                     field = self.take_profit
                 if field is not None:
-                    field.setProblem(p.message)
+                    # The leverage refusal ends with the leverage to use: that is what the field's one line shows.
+                    short = p.message.rsplit("; ", 1)[-1] if p.path == "leverage" else p.message
+                    field.setProblem(short)
                 messages.append(p.message if field is not None else f"{p.path}: {p.message}")
             self._clear("Cannot size: " + "; ".join(messages))
             return
@@ -317,9 +328,11 @@ class SizePanel(QWidget):
         o["position_value"].setText(f"{fmt_money(r.position_value, c)} at {r.leverage:g}x{chosen}")
         o["initial_margin"].setText(f"{fmt_money(r.initial_margin, c)}  + opening fee {fmt_money(r.entry_fee, c)}")
         liq = fmt_price(r.liquidation_price, tick, s)
-        o["liquidation_price"].setText(f"{liq}  (stays beyond the stop up to {math.floor(r.max_safe_leverage * 100) / 100:g}x)")
+        o["liquidation_price"].setText(f"{liq}  (beyond the stop up to {math.floor(r.max_safe_leverage * 100) / 100:g}x)")
         warn = "  — liquidation comes before this fill!" if r.liquidation_before_gap_fill else ""
-        o["loss_at_gap"].setText(f"{fmt_money(r.loss_at_gap, c)}  (stop gaps {fmt_pct(r.slippage)} to {fmt_price(r.gap_fill_price, tick)}){warn}")
+        o["loss_at_gap"].setText(
+            f"{fmt_money(r.loss_at_gap, c)}  (stop gaps {fmt_pct(r.slippage)} to {fmt_price(r.gap_fill_price, tick)}){warn}"
+        )
         o["loss_at_gap"].setStyleSheet(ERROR_STYLE if warn else "")
         o["max_open"].setText(f"{r.max_quantity:,.6g} {u}  (value {fmt_money(r.max_position_value, c)}) at {r.leverage:g}x")
         tp = next((t for t in r.targets if t.kind == "take_profit"), None)
@@ -328,7 +341,9 @@ class SizePanel(QWidget):
         else:
             rr = f" · R:R {tp.reward_risk:.2f}" if tp.reward_risk is not None else ""
             o["take_profit"].setText(f"PnL {fmt_money(tp.pnl, c)} · ROE {fmt_pct(tp.roe)}{rr}")
-        self.leverage.setHint(f"{r.leverage:g}x used{chosen}; safe up to {math.floor(r.max_safe_leverage * 100) / 100:g}x")
+        self.leverage.setHint(
+            f"{r.leverage:g}x (auto)" if r.leverage_chosen else f"safe up to {math.floor(r.max_safe_leverage * 100) / 100:g}x"
+        )
         self.risk.setHint(f"= {fmt_money(r.risk_amount, c)}")
         too_small = r.quantity_rounded <= 0
         self.refusal.setText(

@@ -21,7 +21,14 @@ from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
 _KINDS = ("entry", "margin_call", "liquidation", "bankruptcy", "stop", "take_profit")
-_KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "Liq.", "bankruptcy": "Bankr.", "stop": "Stop", "take_profit": "TP"}
+_KIND_LABEL = {
+    "entry": "Entry",
+    "margin_call": "Margin call",
+    "liquidation": "Liq.",
+    "bankruptcy": "Bankr.",
+    "stop": "Stop",
+    "take_profit": "TP",
+}
 #: Line styles of the trader's exits (the venue's levels are solid or dashed).
 _EXIT_KINDS = ("stop", "take_profit")
 
