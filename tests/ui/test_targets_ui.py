@@ -184,3 +184,18 @@ def test_plan_with_stop_and_take_profit_reopens_with_them(window, type_in, tmp_p
     window.positions_table.select(0)
     assert (form.stop.value(), form.take_profit.value()) == (47_500.0, 55_000.0)
     assert {l.kind for l in window.liquidation_plot.level_lines if l.isVisible()} >= {"stop", "take_profit"}
+
+
+def test_report_lists_stops_and_take_profits(window, type_in) -> None:
+    from ui.report import report_html
+
+    doc = window.document
+    assert "Stops and take-profits" not in report_html(doc.figures, [])
+    window.positions_table.select(0)
+    type_in(window.position_form.stop, "49,000")
+    type_in(window.position_form.take_profit, "52,000")
+    html = report_html(doc.figures, [])
+    assert "<h2>Stops and take-profits</h2>" in html
+    # 1 BTC long at 50,000, taker 0.05 %: -1,049.50 at the stop, +1,949.00 at the take-profit, R:R 1.86.
+    for cell in ("49,000.0", "-1,049.50 USDT", "52,000.0", "+1,949.00 USDT", "1.86"):
+        assert f"<td>{cell}</td>" in html

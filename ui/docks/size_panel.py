@@ -132,7 +132,7 @@ class SizePanel(QWidget):
         self.slippage.setSuffix("%")
         self.slippage.setValue(DEFAULT_SLIPPAGE * 100.0)
         self.take_profit = _price_edit("optional")
-        self.fields = {
+        self.fields: dict[str, NumberEdit | RiskEdit] = {
             "wallet": self.wallet,
             "risk": self.risk,
             "entry": self.entry,
@@ -277,9 +277,8 @@ class SizePanel(QWidget):
     def recompute(self) -> None:
         """Size the trade from what is on screen; show the answer or the problem at its field."""
         doc = self.document
-        for name, w in self.fields.items():
-            if name != "risk":
-                w.setProblem("")  # type: ignore[union-attr]
+        for w in self.fields.values():
+            w.setProblem("")
         self.risk.setHint("")
         self.leverage.setHint("empty: the largest safe leverage")
         sym = self.symbol.currentText().strip()

@@ -271,7 +271,7 @@ class PositionForm(QWidget):
         t = figures.targets.get(self.row) if figures.plan is doc.draft and profile is not None else None
         roe = doc.target_roe
         self.target_roe.showValue(None if roe is None else roe * 100.0)
-        if t is None:
+        if t is None or profile is None:
             self.targets_label.setText("" if figures.plan is doc.draft else "Stop / take-profit figures: fix the marked fields")
             self.targets_label.setToolTip("")
             self.target_roe.setHint("")
