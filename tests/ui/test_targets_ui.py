@@ -199,3 +199,16 @@ def test_report_lists_stops_and_take_profits(window, type_in) -> None:
     # 1 BTC long at 50,000, taker 0.05 %: -1,049.50 at the stop, +1,949.00 at the take-profit, R:R 1.86.
     for cell in ("49,000.0", "-1,049.50 USDT", "52,000.0", "+1,949.00 USDT", "1.86"):
         assert f"<td>{cell}</td>" in html
+
+
+def test_stop_beyond_liquidation_is_called_out(window, type_in) -> None:
+    doc, form, plot = window.document, window.position_form, window.liquidation_plot
+    window.positions_table.select(0)
+    type_in(form.stop, "44,000")  # 10x isolated long at 50,000: liquidated near 45,181 first
+    t = doc.figures.targets[0]
+    assert t.liquidation_first and t.liquidation_price == doc.evaluation.legs[0].liquidation_price
+    assert "comes before the stop" in form.targets_label.text()
+    texts = [l.label.toPlainText() for l in plot.level_lines if l.isVisible() and l.kind == "stop"]
+    assert texts == ["Stop #1 44,000.0 (after liq.)"]
+    zone = next(z for z in plot.zones if z.isVisible() and z.kind == "loss_zone")
+    assert "PnL -" in zone.toolTip() and "Stop 44,000.0" in zone.toolTip()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import PriceCurves
-from planner.present.format import fmt_money, fmt_price, tick_decimals
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_signed_money, tick_decimals
 from ui.document import Figures
 from ui.plots.axes import GroupedAxis
 from ui.plots.legend import OutsideLegend, add_reset_zoom
@@ -251,18 +251,32 @@ class LiquidationPlot(QWidget):
                 if value is not None:
                     shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
                     merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
-        zones: list[tuple[str, float, float]] = []
+        zones: list[tuple[str, float, float, str]] = []
+        late: set[tuple[str, str]] = set()  # stops that liquidation comes before: the label says so
         for leg in ev.legs:
             t = figures.targets.get(leg.index)
             if leg.symbol != symbol or t is None:
                 continue
             for kind, value in (("stop", t.stop_price), ("take_profit", t.take_profit_price)):
                 if value is not None:
-                    merged.setdefault((kind, fmt_price(value, spec.tick_size)), (float(value), []))[1].append(f"#{leg.index + 1}")
-                    if self.leg is None or self.leg == leg.index:
-                        zones.append(("loss_zone" if kind == "stop" else "profit_zone", t.entry_price, float(value)))
+                    key = (kind, fmt_price(value, spec.tick_size))
+                    merged.setdefault(key, (float(value), []))[1].append(f"#{leg.index + 1}")
+                    if kind == "stop" and t.liquidation_first:
+                        late.add(key)
+                    row = t.stop if kind == "stop" else t.take_profit
+                    if row is not None and (self.leg is None or self.leg == leg.index):
+                        zone = "Loss" if kind == "stop" else "Profit"
+                        tip = (
+                            f"{zone} zone of #{leg.index + 1}: entry {fmt_price(t.entry_price, spec.tick_size)} to "
+                            f"{_KIND_LABEL[kind]} {key[1]}; closed there: PnL {fmt_signed_money(row.pnl, t.settle)}, "
+                            f"ROE {fmt_pct(row.roe)} (taker fees on entry and exit included)"
+                        )
+                        zones.append(("loss_zone" if kind == "stop" else "profit_zone", t.entry_price, float(value), tip))
         self._set_zones(zones)
-        lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
+        lines = [
+            (kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}" + (" (after liq.)" if (kind, shown) in late else ""))
+            for (kind, shown), (value, tags) in merged.items()
+        ]
         self._set_lines(lines)
         self.mark_line.show()
         if float(self.mark_line.value()) != figures.mark:
@@ -295,8 +309,8 @@ class LiquidationPlot(QWidget):
                 eq.hide()
                 rq.hide()
 
-    def _set_zones(self, zones: list[tuple[str, float, float]]) -> None:
-        """Move the pooled zones: ``(kind, entry, exit)`` with kind ``loss_zone`` or ``profit_zone`` (quote prices)."""
+    def _set_zones(self, zones: list[tuple[str, float, float, str]]) -> None:
+        """Move the pooled zones: ``(kind, entry, exit, tooltip)``, kind ``loss_zone`` or ``profit_zone`` (quote prices)."""
         while len(self.zones) < len(zones):
             zone = pg.LinearRegionItem(orientation="vertical", movable=False)
             zone.kind = ""
@@ -308,7 +322,8 @@ class LiquidationPlot(QWidget):
             self.zones.append(zone)
         for i, zone in enumerate(self.zones):
             if i < len(zones):
-                kind, a, b = zones[i]
+                kind, a, b, tip = zones[i]
+                zone.setToolTip(tip)
                 if zone.kind != kind:
                     zone.kind = kind
                     self._style_zone(zone)
