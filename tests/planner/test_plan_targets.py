@@ -114,3 +114,19 @@ def test_evaluate_cli_without_targets_is_unchanged(tmp_path: Path, capsys: pytes
     assert "Stops and take-profits" not in capsys.readouterr().out
     assert main(["evaluate", path, "--json"]) == 0
     assert "targets" not in json.loads(capsys.readouterr().out)
+
+
+def test_venue_mapping_scales_stop_and_take_profit_with_the_price_unit() -> None:
+    from planner.engine.venues import map_plan
+
+    spec = USDM.symbols["SOLUSDT"]
+    src = USDM.model_copy(update={"id": "src", "symbols": {"1000PEPEUSDT": spec.model_copy(update={"base": "1000PEPE"})}})
+    tgt = USDM.model_copy(update={"id": "tgt", "symbols": {"PEPE-USDT-SWAP": spec.model_copy(update={"base": "PEPE"})}})
+    leg = {"symbol": "1000PEPEUSDT", "side": "long", "quantity": 1e5, "entry_price": 0.012, "leverage": 5}
+    plan = Plan.model_validate(
+        {"profile": "src", "account": {"wallet_balance": 1000.0}, "positions": [{**leg, "stop_price": 0.011, "take_profit_price": 0.015}]}
+    )
+    pos = map_plan(plan, tgt, src).plan.positions[0]
+    # price per PEPE = price per 1000 PEPE / 1000: the exits stay below / above the entry 0.000012.
+    assert pos.stop_price == pytest.approx(0.000011) and pos.take_profit_price == pytest.approx(0.000015)
+    Plan.model_validate(map_plan(plan, tgt, src).plan.model_dump())  # still a valid plan
