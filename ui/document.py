@@ -54,8 +54,9 @@ class Figures:
     changes (a new symbol, profile or file, or "Reset plot zoom") and when a level
     has left its view (unless the user zoomed).
     ``funding`` is equity over ``plan.horizon_hours`` under funding (positive rate: longs pay).
-    ``targets`` maps each leg's 0-based index to its stop / take-profit figures (PnL, ROE, R:R
-    and the price for the document's target ROE), computed with the evaluation.
+    ``targets`` maps the 0-based index of each leg with a stop or take-profit (of every leg once a
+    target ROE is set) to its figures (PnL, ROE, R:R and the price for the document's target ROE),
+    computed with the evaluation.
     """
 
     plan: Plan
@@ -570,13 +571,14 @@ class PlanDocument(QObject):
         )
 
     def _leg_targets(self, plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> dict[int, LegTargets]:
-        """Stop / take-profit figures of every leg, once per plan, evaluation and target ROE (None evaluation: none)."""
+        """Stop / take-profit figures (every leg when a target ROE is set), once per plan, evaluation and target ROE."""
         if ev is None:
             return {}
         key = (plan, ev, self.target_roe)
         if self._targets_key is None or any(a is not b for a, b in zip(key, self._targets_key, strict=True)):
             try:
-                rows = plan_targets(plan, profile, ev, target_roe=self.target_roe, every_leg=True)
+                # Legs without a stop or take-profit have figures only for a target ROE.
+                rows = plan_targets(plan, profile, ev, target_roe=self.target_roe, every_leg=self.target_roe is not None)
             except PlannerError:
                 rows = []
             self._targets = {t.index: t for t in rows}

@@ -220,12 +220,20 @@ class SizePanel(QWidget):
         self.add_btn.clicked.connect(self.add_as_leg)
         document.changed.connect(lambda *_: self._sync_profile())
         self._symbol_shown = ""
+        self._doc_key: tuple[object, object] | None = None
         self._sync_profile()
 
     # -- inputs ------------------------------------------------------------------
     def _sync_profile(self) -> None:
-        """List the profile's symbols (on a venue switch) and follow the plan's wallet; then recompute."""
+        """List the profile's symbols (on a venue switch) and follow the plan's wallet; then recompute.
+
+        Only the profile and the plan's account feed the size box, so other edits cost nothing here.
+        """
         doc = self.document
+        key = (doc.profile, doc.plan.account)
+        if key == self._doc_key:
+            return
+        self._doc_key = key
         listed = tuple(sorted(doc.profile.symbols))
         if listed != self._listed:
             self._listed = listed

@@ -274,7 +274,7 @@ class PositionForm(QWidget):
         if t is None or profile is None:
             self.targets_label.setText("" if figures.plan is doc.draft else "Stop / take-profit figures: fix the marked fields")
             self.targets_label.setToolTip("")
-            self.target_roe.setHint("")
+            self.target_roe.setHint("type a ROE to see the price that reaches it" if figures.plan is doc.draft else "")
             return
         x = target_row_texts(t, profile)
         lines = []
@@ -287,7 +287,9 @@ class PositionForm(QWidget):
             tick = profile.symbols[t.symbol].tick_size
             lines.append(f"Liquidation at {fmt_price(t.liquidation_price, tick)} comes before the stop: the stop never fills")
         self.targets_label.setText("\n".join(lines))
-        self.targets_label.setStyleSheet("color: #e03131;" if t.liquidation_first else "")
+        style = "color: #e03131;" if t.liquidation_first else ""
+        if self.targets_label.styleSheet() != style:  # a style sheet re-polishes the label: only on change
+            self.targets_label.setStyleSheet(style)
         self.targets_label.setToolTip(
             "\n".join(TARGET_HELP[k] for k in ("pnl", "roe", "reward_risk")) + ("\n" + TARGET_HELP["liquidation_first"])
         )
