@@ -159,6 +159,16 @@ class SizePanel(QWidget):
         self.refusal.setStyleSheet(ERROR_STYLE)
         self.refusal.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.refusal.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The answer's headline above the inputs: visible without scrolling in a short dock (1280x720).
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = self.summary.font()
+        bold.setBold(True)
+        self.summary.setFont(bold)
+        self.summary.setToolTip("The size, the loss at the stop (fees included) and the liquidation price; details below")
         self.add_btn = QPushButton("Add as leg")
         self.add_btn.setToolTip("Put the sized leg (isolated, this leverage and stop, the order quantity) into the plan; Ctrl+Z undoes it")
         self.add_btn.setEnabled(False)
@@ -204,8 +214,9 @@ class SizePanel(QWidget):
             answer.addRow(label, self.out[key])
         lay = QVBoxLayout(self)
         lay.setSpacing(4)
-        lay.addLayout(form)
+        lay.addWidget(self.summary)
         lay.addWidget(self.refusal)
+        lay.addLayout(form)
         lay.addLayout(answer)
         lay.addStretch(1)
 
@@ -279,7 +290,8 @@ class SizePanel(QWidget):
         self.result = None
         for label in self.out.values():
             label.setText("—")
-        self.refusal.setText(refusal)
+        self._say(self.refusal, refusal)
+        self._say(self.summary, "")
         self.add_btn.setEnabled(False)
 
     def recompute(self) -> None:
@@ -352,11 +364,23 @@ class SizePanel(QWidget):
             f"{r.leverage:g}x (auto)" if r.leverage_chosen else f"safe up to {math.floor(r.max_safe_leverage * 100) / 100:g}x"
         )
         self.risk.setHint(f"= {fmt_money(r.risk_amount, c)}")
+        self._say(
+            self.summary,
+            f"{'Buy' if s > 0 else 'Sell'} {r.quantity_rounded:,.8g} {u} at {r.leverage:g}x: "
+            f"loss at stop {fmt_money(r.loss_at_stop_rounded, c)}, liquidation {liq}",
+        )
         too_small = r.quantity_rounded <= 0
-        self.refusal.setText(
-            f"The size is below one quantity step ({spec.contract_size:g}); risk more or move the stop closer." if too_small else ""
+        self._say(
+            self.refusal,
+            f"The size is below one quantity step ({spec.contract_size:g}); risk more or move the stop closer." if too_small else "",
         )
         self.add_btn.setEnabled(not too_small)
+
+    @staticmethod
+    def _say(label: QLabel, text: str) -> None:
+        """Set ``label``'s text; an empty label takes no room."""
+        label.setText(text)
+        label.setVisible(bool(text))
 
     # -- action ------------------------------------------------------------------
     def add_as_leg(self) -> None:
@@ -366,4 +390,4 @@ class SizePanel(QWidget):
         try:
             self.document.add_sized_leg(self.result, take_profit=self.take_profit.value())
         except PlannerError as exc:
-            self.refusal.setText("Cannot add: " + "; ".join(p.message for p in exc.problems))
+            self._say(self.refusal, "Cannot add: " + "; ".join(p.message for p in exc.problems))
