@@ -39,7 +39,7 @@ FIGURE_TIPS = {
     "'Order' is that size rounded down to the symbol's quantity step (what Add as leg puts in the plan)",
     "risk_amount": "The risk in the settlement currency: a percent or fraction of the wallet, or the amount typed",
     "loss_at_stop": "Loss if the stop fills at its price: price move plus the taker fee on entry and on exit. Equals the risk",
-    "position_value": "Position value at the entry price, and the leverage used (chosen: the largest whole leverage "
+    "position_value": "Position value at the entry price, and the leverage used (auto: the largest whole leverage "
     "whose liquidation lies beyond the stop's gap fill)",
     "initial_margin": "Margin the position takes: position value / leverage (isolated); the opening fee is paid on top",
     "liquidation_price": "Isolated liquidation price of the sized position at this leverage (same solver as the plan's figures)",
@@ -342,8 +342,11 @@ class SizePanel(QWidget):
         o = self.out
         o["quantity"].setText(f"{r.quantity:,.8g} {u}  (order {r.quantity_rounded:,.8g} {u})")
         o["risk_amount"].setText(f"{fmt_money(r.risk_amount, c)}  ({fmt_pct(r.risk_fraction)} of {fmt_money(r.wallet, c)})")
-        o["loss_at_stop"].setText(f"{fmt_money(r.loss_at_stop, c)}  (fees {fmt_money(r.entry_fee + r.exit_fee_at_stop, c)} included)")
-        chosen = " (chosen)" if r.leverage_chosen else ""
+        o["loss_at_stop"].setText(
+            f"{fmt_money(r.loss_at_stop, c)}  (fees {fmt_money(r.entry_fee + r.exit_fee_at_stop, c)} included; "
+            f"order size: {fmt_money(r.loss_at_stop_rounded, c)})"
+        )
+        chosen = " (auto)" if r.leverage_chosen else ""
         o["position_value"].setText(f"{fmt_money(r.position_value, c)} at {r.leverage:g}x{chosen}")
         o["initial_margin"].setText(f"{fmt_money(r.initial_margin, c)}  + opening fee {fmt_money(r.entry_fee, c)}")
         liq = fmt_price(r.liquidation_price, tick, s)

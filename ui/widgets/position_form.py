@@ -298,7 +298,7 @@ class PositionForm(QWidget):
         else:
             tick = profile.symbols[t.symbol].tick_size
             where = fmt_price(t.roe_price, tick) if t.roe_price is not None else "never reached"
-            self.target_roe.setHint(f"ROE {fmt_pct(roe, 0)} at price {where} (fees not included)")
+            self.target_roe.setHint(f"{fmt_pct(roe, 0)} ROE at {where} (before fees)")
 
     def _draft_profile(self) -> ExchangeProfile | None:
         """The profile of the plan on screen (the draft), which may not be the one the figures use yet."""
