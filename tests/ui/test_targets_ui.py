@@ -212,3 +212,16 @@ def test_stop_beyond_liquidation_is_called_out(window, type_in) -> None:
     assert texts == ["Stop #1 44,000.0 (after liq.)"]
     zone = next(z for z in plot.zones if z.isVisible() and z.kind == "loss_zone")
     assert "PnL -" in zone.toolTip() and "Stop 44,000.0" in zone.toolTip()
+
+
+def test_size_box_new_symbol_takes_its_mark_and_drops_the_old_prices(window, type_in) -> None:
+    panel = _size_box(window, type_in, entry="50,000", stop="49,000")
+    assert panel.result is not None
+    panel.symbol.setEditText("ETHUSDT")
+    panel._symbol_changed()
+    eth = next(p for p in window.document.plan.positions if p.symbol == "ETHUSDT")
+    assert panel.entry.value() == eth.mark and panel.stop.value() is None and panel.result is None
+    assert panel.entry.suffix() == "USDT"
+    panel.symbol.setEditText("SOLUSDT")  # not in the example plan: no price to offer
+    panel._symbol_changed()
+    assert panel.entry.value() is None and "Type an entry and a stop" in panel.summary.text()

@@ -262,21 +262,23 @@ class SizePanel(QWidget):
             self.recompute()
 
     def _symbol_changed(self) -> None:
-        """A new symbol: units, decimals and the entry from the plan's mark for it (when the plan holds it)."""
+        """A new symbol: units and decimals; the entry from the plan's mark for it (empty when the plan does not
+        hold it) and the previous symbol's stop and take-profit cleared (another coin's prices mean nothing here)."""
         doc = self.document
         sym = self.symbol.currentText().strip()
         spec = doc.profile.symbols.get(sym)
         if spec is not None and sym != self._symbol_shown:
             self._symbol_shown = sym
             dec = max(0, min(8, tick_decimals(spec.tick_size)))
+            mark = doc.marks.get(sym, next((p.mark for p in doc.plan.positions if p.symbol == sym), None))
             for e in (self.entry, self.stop, self.take_profit):
                 e.setDecimals(dec)
                 e.setSingleStep(spec.tick_size)
                 e.setSuffix(spec.quote)
+                e.blockSignals(True)  # one recompute below, not one per field
+                e.setValue(mark if e is self.entry else None)
+                e.blockSignals(False)
             self.wallet.setSuffix(spec.settle)
-            mark = doc.marks.get(sym, next((p.mark for p in doc.plan.positions if p.symbol == sym), None))
-            if mark is not None:
-                self.entry.setValue(mark)
         self._show_wallet()
         self.recompute()
 
@@ -286,12 +288,13 @@ class SizePanel(QWidget):
         self.wallet.edit.setPlaceholderText(f"plan's: {plan_wallet:,.2f}" if plan_wallet is not None else "type a wallet")
 
     # -- answer ------------------------------------------------------------------
-    def _clear(self, refusal: str = "") -> None:
+    def _clear(self, refusal: str = "", prompt: str = "") -> None:
+        """No answer: ``refusal`` (red, why not) or ``prompt`` (what to type next) instead."""
         self.result = None
         for label in self.out.values():
             label.setText("—")
         self._say(self.refusal, refusal)
-        self._say(self.summary, "")
+        self._say(self.summary, prompt)
         self.add_btn.setEnabled(False)
 
     def recompute(self) -> None:
@@ -304,7 +307,7 @@ class SizePanel(QWidget):
         sym = self.symbol.currentText().strip()
         entry, stop = self.entry.value(), self.stop.value()
         if entry is None or stop is None:
-            self._clear("Type an entry and a stop price to size the trade.")
+            self._clear(prompt="Type an entry and a stop price to size the trade.")
             return
         slip = self.slippage.value()
         try:
