@@ -196,6 +196,13 @@ class PositionsTable(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
+        # Four legs stay in view however tall the leg form below grows (the Plan area scrolls instead).
+        self.view.setMinimumHeight(
+            self.view.horizontalHeader().sizeHint().height()
+            + 4 * self.view.verticalHeader().defaultSectionSize()
+            + self.view.horizontalScrollBar().sizeHint().height()
+            + 2 * self.view.frameWidth()
+        )
         self.add_btn = QPushButton("Add leg")
         self.dup_btn = QPushButton("Duplicate")
         self.del_btn = QPushButton("Remove")
