@@ -36,6 +36,7 @@ from ui.dialogs.about import show_about
 from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
+from ui.docks.size_panel import SizePanel
 from ui.document import Figures, PlanDocument
 from ui.files.exports import (
     export_grid_csv,
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self._build_plots()
         self._build_plan_docks()
         self._build_drill_docks()
+        self._build_size_dock()
         self._build_status_bar()
         self._build_menus()
         self.autosave = AutosaveController(self.document, self, lambda text: self.statusBar().showMessage(text, 5000))
@@ -171,6 +173,13 @@ class MainWindow(QMainWindow):
         self._action_timer.setInterval(ACTION_PLAN_DELAY_MS)
         self._action_timer.timeout.connect(self._refresh_actions)
 
+    def _build_size_dock(self) -> None:
+        """Size from risk (issue 13 item 1), a tab beside Drills: sizing a trade keeps the plan and its figures in view."""
+        self.size_panel = SizePanel(self.document)
+        self.size_dock = self.add_panel_dock("Size from risk", _scrolled(self.size_panel))
+        self.tabifyDockWidget(self.drills_dock, self.size_dock)
+        self.funding_dock.raise_()
+
     def _build_status_bar(self) -> None:
         self.status_profile = QLabel()
         self.status_profile.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
@@ -204,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         """Every dock, in View-menu order."""
-        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock]
+        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock, self.size_dock]
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
@@ -279,6 +288,7 @@ class MainWindow(QMainWindow):
     def _select_row(self, row: int) -> None:
         doc = self.document
         self.position_form.set_row(row)
+        self.liquidation_plot.set_leg(row if row >= 0 else None)
         symbol = doc.draft.positions[row].symbol if 0 <= row < len(doc.draft.positions) else None
         doc.set_focus(symbol)
 
@@ -360,6 +370,7 @@ class MainWindow(QMainWindow):
         for index, title in enumerate(DRILL_TABS):
             self._action(d, title, lambda _=False, i=index: self.show_drill(i))
         self._action(d, "Action plan", self.show_action_plan)
+        self._action(d, "Size from risk", self.show_size_box)
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
         self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
@@ -393,6 +404,10 @@ class MainWindow(QMainWindow):
     def show_action_plan(self) -> None:
         self.actions_dock.show()
         self.actions_dock.raise_()
+
+    def show_size_box(self) -> None:
+        self.size_dock.show()
+        self.size_dock.raise_()
 
     def show_drill(self, index: int) -> None:
         """Show the Drills dock on tab ``index`` (see DRILL_TABS)."""

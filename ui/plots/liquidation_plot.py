@@ -14,14 +14,23 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import PriceCurves
-from planner.present.format import fmt_money, fmt_price, tick_decimals
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_signed_money, tick_decimals
 from ui.document import Figures
 from ui.plots.axes import GroupedAxis
 from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
-_KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
-_KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "Liq.", "bankruptcy": "Bankr."}
+_KINDS = ("entry", "margin_call", "liquidation", "bankruptcy", "stop", "take_profit")
+_KIND_LABEL = {
+    "entry": "Entry",
+    "margin_call": "Margin call",
+    "liquidation": "Liq.",
+    "bankruptcy": "Bankr.",
+    "stop": "Stop",
+    "take_profit": "TP",
+}
+#: Line styles of the trader's exits (the venue's levels are solid or dashed).
+_EXIT_KINDS = ("stop", "take_profit")
 
 
 class LiquidationPlot(QWidget):
@@ -62,6 +71,10 @@ class LiquidationPlot(QWidget):
         self.plot.addItem(self.shortfall)
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
+        #: Translucent loss (entry..stop) and profit (entry..take-profit) zones, pooled like the level lines.
+        self.zones: list[pg.LinearRegionItem] = []
+        #: The leg selected in the plan (0-based): only its zones are shaded, so a book's zones never pile up.
+        self.leg: int | None = None
         self.mark_line = pg.InfiniteLine(
             angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.04, "movable": False, "anchors": [(0, 1), (1, 1)]}
         )
@@ -103,6 +116,8 @@ class LiquidationPlot(QWidget):
         self.mark_line.label.fill = pg.mkBrush(self._label_fill())
         self.legend.apply_style(style)
         self._restyle_lines()
+        for zone in self.zones:
+            self._style_zone(zone)
         if self.figures is not None:
             self._axes = None  # axis labels take the new foreground colour
             self.set_figures(self.figures)
@@ -144,14 +159,25 @@ class LiquidationPlot(QWidget):
         elif not self.user_zoomed and not self._levels_in_view(figures):
             self._zoom(figures)
 
+    def set_leg(self, index: int | None) -> None:
+        """Shade the loss and profit zones of leg ``index`` only (None: of every leg of the shown symbol)."""
+        if index != self.leg:
+            self.leg = index
+            if self.figures is not None:
+                self.set_figures(self.figures)
+
     def key_levels(self, figures: Figures) -> list[float]:
-        """Entry and liquidation prices of the shown symbol's legs and its mark (quote currency): what the view must show."""
+        """Entry, liquidation, stop and take-profit prices of the shown symbol's legs and its mark (quote currency):
+        what the view must show."""
         ev = figures.evaluation
         pts = [] if figures.mark is None else [figures.mark]
         if ev is not None:
             for leg in ev.legs:
                 if leg.symbol == figures.symbol:
                     pts += [v for v in (leg.entry_price, leg.liquidation_price) if v is not None and v > 0]
+                    t = figures.targets.get(leg.index)
+                    if t is not None:
+                        pts += [v for v in (t.stop_price, t.take_profit_price) if v is not None]
         return pts
 
     def _levels_in_view(self, figures: Figures) -> bool:
@@ -200,6 +226,7 @@ class LiquidationPlot(QWidget):
             for item in (self.equity_curve, self.requirement_curve, self._short_top):
                 item.setData([], [])
             self._set_lines([])
+            self._set_zones([])
             self.mark_line.hide()
             return
         spec = figures.profile.symbols[symbol]
@@ -224,7 +251,32 @@ class LiquidationPlot(QWidget):
                 if value is not None:
                     shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
                     merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
-        lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
+        zones: list[tuple[str, float, float, str]] = []
+        late: set[tuple[str, str]] = set()  # stops that liquidation comes before: the label says so
+        for leg in ev.legs:
+            t = figures.targets.get(leg.index)
+            if leg.symbol != symbol or t is None:
+                continue
+            for kind, value in (("stop", t.stop_price), ("take_profit", t.take_profit_price)):
+                if value is not None:
+                    key = (kind, fmt_price(value, spec.tick_size))
+                    merged.setdefault(key, (float(value), []))[1].append(f"#{leg.index + 1}")
+                    if kind == "stop" and t.liquidation_first:
+                        late.add(key)
+                    row = t.stop if kind == "stop" else t.take_profit
+                    if row is not None and (self.leg is None or self.leg == leg.index):
+                        zone = "Loss" if kind == "stop" else "Profit"
+                        tip = (
+                            f"{zone} zone of #{leg.index + 1}: entry {fmt_price(t.entry_price, spec.tick_size)} to "
+                            f"{_KIND_LABEL[kind]} {key[1]}; closed there: PnL {fmt_signed_money(row.pnl, t.settle)}, "
+                            f"ROE {fmt_pct(row.roe)} (taker fees on entry and exit included)"
+                        )
+                        zones.append(("loss_zone" if kind == "stop" else "profit_zone", t.entry_price, float(value), tip))
+        self._set_zones(zones)
+        lines = [
+            (kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}" + (" (after liq.)" if (kind, shown) in late else ""))
+            for (kind, shown), (value, tags) in merged.items()
+        ]
         self._set_lines(lines)
         self.mark_line.show()
         if float(self.mark_line.value()) != figures.mark:
@@ -257,9 +309,47 @@ class LiquidationPlot(QWidget):
                 eq.hide()
                 rq.hide()
 
+    def _set_zones(self, zones: list[tuple[str, float, float, str]]) -> None:
+        """Move the pooled zones: ``(kind, entry, exit, tooltip)``, kind ``loss_zone`` or ``profit_zone`` (quote prices)."""
+        while len(self.zones) < len(zones):
+            zone = pg.LinearRegionItem(orientation="vertical", movable=False)
+            zone.kind = ""
+            zone.setZValue(-20)  # under the grid's curves and every line
+            for ln in zone.lines:
+                ln.setPen(pg.mkPen(None))
+                ln.setHoverPen(pg.mkPen(None))
+            self.plot.addItem(zone, ignoreBounds=True)
+            self.zones.append(zone)
+        for i, zone in enumerate(self.zones):
+            if i < len(zones):
+                kind, a, b, tip = zones[i]
+                zone.setToolTip(tip)
+                if zone.kind != kind:
+                    zone.kind = kind
+                    self._style_zone(zone)
+                if tuple(zone.getRegion()) != (min(a, b), max(a, b)):
+                    zone.setRegion((min(a, b), max(a, b)))
+                if not zone.isVisible():
+                    zone.show()
+            elif zone.isVisible():
+                zone.hide()
+
+    def _style_zone(self, zone: pg.LinearRegionItem) -> None:
+        if zone.kind:
+            brush = pg.mkBrush(*getattr(self.style_, zone.kind))
+            zone.setBrush(brush)
+            zone.setHoverBrush(brush)  # not movable: no hover highlight
+
     def _style_line(self, line: pg.InfiniteLine) -> None:
         color = getattr(self.style_, line.kind)
-        line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.SolidLine if line.kind == "liquidation" else Qt.PenStyle.DashLine))
+        style = (
+            Qt.PenStyle.SolidLine
+            if line.kind == "liquidation"
+            else Qt.PenStyle.DashDotLine
+            if line.kind in _EXIT_KINDS
+            else Qt.PenStyle.DashLine
+        )
+        line.setPen(pg.mkPen(color, width=1.5, style=style))
         line.label.setColor(color)
         line.label.fill = pg.mkBrush(self._label_fill())
         line.label.update()
