@@ -393,9 +393,17 @@ class PlanDocument(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         self.dirtyChanged.emit(not clean)
 
-    def _set_problems(self, problems: list[Problem]) -> None:
+    def _set_problems(self, problems: list[Problem], quiet_if_same: bool = False) -> None:
+        """Keep ``problems`` and emit ``problemsChanged``.
+
+        ``quiet_if_same``: no signal when they equal the ones on show (``_install``: ``changed``
+        follows at once and every view that follows the draft listens to it, so an accepted
+        edit renders once, not twice).
+        """
         if problems != self.problems:
             self.problems = list(problems)
+        elif quiet_if_same:
+            return
         self.problemsChanged.emit(self.problems)
 
     def _install(self, plan: Plan, initial: bool = False, unmapped: list[LegMapping] | None = None) -> None:
@@ -424,7 +432,7 @@ class PlanDocument(QObject):
                 self.profile = profile
             self.evaluation = None
             self._compute_figures()
-        self._set_problems(problems)
+        self._set_problems(problems, quiet_if_same=True)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 

@@ -205,9 +205,9 @@ class LiquidationPlot(QWidget):
         spec = figures.profile.symbols[symbol]
         self._tick = spec.tick_size
         self.curves = c
-        self.equity_curve.setData(c.prices, c.equity)
-        self.requirement_curve.setData(c.prices, c.requirement)
-        self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
+        _set_curve(self.equity_curve, c.prices, c.equity)
+        _set_curve(self.requirement_curve, c.prices, c.requirement)
+        _set_curve(self._short_top, c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
         self._set_iso(c)
         # Legs that share a level (hedged cross legs share one liquidation price) share one line.
         merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
@@ -247,8 +247,8 @@ class LiquidationPlot(QWidget):
         for i, (eq, rq) in enumerate(self.iso_curves):
             if i < len(c.isolated):
                 ic = c.isolated[i]
-                eq.setData(c.prices, ic.equity)
-                rq.setData(c.prices, ic.requirement)
+                _set_curve(eq, c.prices, ic.equity)
+                _set_curve(rq, c.prices, ic.requirement)
                 self.legend.set_entry(eq, f"#{ic.index + 1} isolated equity")
                 eq.show()
                 rq.show()
@@ -284,11 +284,13 @@ class LiquidationPlot(QWidget):
                 if not line.isVisible():
                     line.show()
                 if line.state != (value, text):
+                    # The format first: moving the line re-renders its label from it (once).
+                    line.label.format = text.replace("{", "{{").replace("}", "}}")
                     if line.state is None or line.state[0] != value:
                         line.setValue(value)
                     # A hidden label ignores setFormat (pyqtgraph skips the redraw), so the text is also set
-                    # directly: after New → Add leg it must never keep the previous plan's price.
-                    line.label.format = text.replace("{", "{{").replace("}", "}}")
+                    # directly (a no-op when the move above drew it): after New → Add leg it must never keep
+                    # the previous plan's price.
                     line.label.setText(text)
                     line.state = (value, text)
             elif line.isVisible():
@@ -309,13 +311,17 @@ class LiquidationPlot(QWidget):
             self.hidden_labels = 0
             return
         gap = self.LABEL_GAP
-        row_h = max(l.label.boundingRect().height() for l in shown) + gap
+        (x0, x1), _ = vb.viewRange()
+        s0 = vb.mapViewToScene(QPointF(x0, 0.0)).x()
+        scale = (vb.mapViewToScene(QPointF(x1, 0.0)).x() - s0) / (x1 - x0) if x1 != x0 else 0.0
+        sizes = [l.label.boundingRect() for l in shown]
+        row_h = max(r.height() for r in sizes) + gap
         rows = max(1, int((rect.height() - 2 * row_h) // row_h))  # the bottom row belongs to the mark's label
         placed: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
         hidden = 0
-        for line in shown:
-            w = line.label.boundingRect().width()
-            px = vb.mapViewToScene(QPointF(float(line.value()), 0.0)).x()
+        for line, size in zip(shown, sizes, strict=True):
+            w = size.width()
+            px = s0 + (float(line.value()) - x0) * scale  # the view maps x linearly to the scene
             right = px + gap + w <= rect.right()
             spans = [(px, px + w + gap), (px - w - gap, px)] if right else [(px - w - gap, px), (px, px + w + gap)]
             spot = None
@@ -337,10 +343,14 @@ class LiquidationPlot(QWidget):
             anchor = (0.0, 0.5) if span[0] >= px else (1.0, 0.5)
             y = rect.top() + gap + (r + 0.5) * row_h
             pos = 1.0 - (y - rect.top()) / rect.height()
-            line.label.anchors = [anchor, anchor]
-            if not line.label.isVisible():
-                line.label.setVisible(True)
-            line.label.setPosition(pos)
+            label = line.label
+            if not label.isVisible():
+                label.setVisible(True)
+            elif label.orthoPos == pos and label.anchors[0] == anchor:
+                line.level = r
+                continue  # already there: pyqtgraph moves a label with its line and with the view
+            label.anchors = [anchor, anchor]
+            label.setPosition(pos)
             line.level = r
         self.hidden_labels = hidden
 
@@ -367,6 +377,14 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` unless it already shows exactly these points (a redraw costs far more than the check)."""
+    xs, ys = item.xData, item.yData
+    if xs is not None and ys is not None and np.array_equal(xs, x) and np.array_equal(ys, y, equal_nan=True):
+        return
+    item.setData(x, y)
 
 
 def _compact(label: pg.InfLineLabel) -> None:
