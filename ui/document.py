@@ -23,7 +23,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
-from planner.engine.validation import plan_problems
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity, plan_problems
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.errors import PlannerError, Problem, problems_from_validation
@@ -163,6 +164,7 @@ class PlanDocument(QObject):
         self._view_range: tuple[float, float] | None = None
         self._view_serial = 0
         self._checked: tuple[Plan, ExchangeProfile | None, list[Problem]] | None = None
+        self._draft_caps: tuple[Plan | None, dict[int, float | None]] = (None, {})  # max_leverage(), per draft
         self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
         self.draft = self.plan
         self.profile = self._profile_for(self.plan)
@@ -184,6 +186,34 @@ class PlanDocument(QObject):
     def problems_at(self, prefix: str) -> list[Problem]:
         """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
+
+    def max_leverage(self, index: int) -> float | None:
+        """The most leverage the venue allows leg ``index`` of the draft (the plan on screen) at its size.
+
+        Same basis as validation and ``evaluate``: the position value at entry (quote currency
+        for linear, contracts x contract size for inverse) looked up in the symbol's tier table.
+        When the draft is the evaluated plan this is the evaluation's ``max_leverage`` (nothing
+        computed); for a draft that differs (a refused edit, a venue the legs do not fit yet) it is
+        computed once per draft and leg. None when the draft's profile does not list the leg's symbol.
+        """
+        draft = self.draft
+        if not 0 <= index < len(draft.positions):
+            return None
+        ev = self.evaluation
+        if draft is self.plan and ev is not None and index < len(ev.legs) and ev.legs[index].index == index:
+            return ev.legs[index].max_leverage
+        plan, caps = self._draft_caps
+        if plan is not draft:
+            caps = {}
+            self._draft_caps = (draft, caps)
+        if index not in caps:
+            profile, _ = self.check(draft)
+            pos = draft.positions[index]
+            spec = profile.symbols.get(pos.symbol) if profile is not None else None
+            caps[index] = (
+                None if spec is None else float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, TierTable.from_spec(spec)))
+            )
+        return caps[index]
 
     def check(self, plan: Plan) -> tuple[ExchangeProfile | None, list[Problem]]:
         """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``).

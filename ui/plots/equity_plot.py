@@ -160,8 +160,11 @@ class EquityPlot(QWidget):
         pad = 0.1 * span
         vb = self.plot.getViewBox()
         asked = (0.0, x1, lo - pad, hi + pad)
-        if self._fitted is not None and self._fitted[0] == asked and self._fitted[1] == vb.targetRange():
-            return  # the view already shows exactly this range
+        if self._fitted is not None and self._fitted[1] == vb.targetRange():
+            last = self._fitted[0]
+            # The view already shows this range to within a ten-thousandth of its height (well under a pixel).
+            if last[:2] == asked[:2] and max(abs(a - b) for a, b in zip(last[2:], asked[2:], strict=True)) <= 1e-4 * (last[3] - last[2]):
+                return
         self.plot.setXRange(0.0, x1, padding=0.02)
         self.plot.setYRange(lo - pad, hi + pad, padding=0)
         self._fitted = (asked, vb.targetRange())

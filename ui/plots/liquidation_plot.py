@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import PriceCurves
 from planner.present.format import fmt_money, fmt_price, tick_decimals
@@ -56,9 +57,11 @@ class LiquidationPlot(QWidget):
         self.equity_curve = self.plot.plot(name="Account equity")
         self.requirement_curve = self.plot.plot(name="Maintenance margin")
         self.legend.relayout()
-        self._short_top = pg.PlotDataItem(pen=None)
-        self.plot.addItem(self._short_top)
-        self.shortfall = pg.FillBetweenItem(self.equity_curve, self._short_top)
+        # Shaded where equity is below maintenance margin: one polygon set per change (see _set_shortfall).
+        self.shortfall = QGraphicsPathItem()
+        self.shortfall.setPen(pg.mkPen(None))
+        self.shortfall.setZValue(-1)  # under the curves
+        self._shortfall_data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.plot.addItem(self.shortfall)
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
@@ -197,8 +200,10 @@ class LiquidationPlot(QWidget):
         self.symbol = symbol
         if symbol is None or ev is None or c is None or figures.mark is None:
             self.curves = None
-            for item in (self.equity_curve, self.requirement_curve, self._short_top):
+            for item in (self.equity_curve, self.requirement_curve):
                 item.setData([], [])
+            self._shortfall_data = None
+            self.shortfall.setPath(QPainterPath())
             self._set_lines([])
             self.mark_line.hide()
             return
@@ -207,7 +212,7 @@ class LiquidationPlot(QWidget):
         self.curves = c
         _set_curve(self.equity_curve, c.prices, c.equity)
         _set_curve(self.requirement_curve, c.prices, c.requirement)
-        _set_curve(self._short_top, c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
+        self._set_shortfall(c.prices, c.equity, c.requirement)
         self._set_iso(c)
         # Legs that share a level (hedged cross legs share one liquidation price) share one line.
         merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
@@ -238,6 +243,28 @@ class LiquidationPlot(QWidget):
             self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
         self._layout_labels()
 
+    def _set_shortfall(self, x: np.ndarray, equity: np.ndarray, requirement: np.ndarray) -> None:
+        """Shade the region between equity and maintenance margin where equity is below it.
+
+        One closed polygon: along the equity curve, back along max(equity, requirement),
+        so the region has no area where equity covers the requirement. Rebuilt only when
+        the curves changed; points where either curve is not finite are left out.
+        """
+        last = self._shortfall_data
+        if last is not None and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(last, (x, equity, requirement), strict=True)):
+            return
+        self._shortfall_data = (x, equity, requirement)
+        ok = np.isfinite(equity) & np.isfinite(requirement)
+        xs, low = x[ok], equity[ok]
+        high = np.maximum(low, requirement[ok])
+        if xs.size < 2:
+            self.shortfall.setPath(QPainterPath())
+            return
+        path = pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([low, high[::-1]]))
+        path.closeSubpath()
+        path.setFillRule(Qt.FillRule.OddEvenFill)
+        self.shortfall.setPath(path)
+
     def _set_iso(self, c: PriceCurves) -> None:
         while len(self.iso_curves) < len(c.isolated):
             eq = self.plot.plot(name=None)
@@ -267,7 +294,8 @@ class LiquidationPlot(QWidget):
     def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:
         """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
         while len(self.level_lines) < len(lines):
-            line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.label = _LevelLabel(line, text="", position=0.9, movable=False)
             _compact(line.label)
             line.kind = ""
             line.state = None
@@ -284,13 +312,9 @@ class LiquidationPlot(QWidget):
                 if not line.isVisible():
                     line.show()
                 if line.state != (value, text):
-                    # The format first: moving the line re-renders its label from it (once).
-                    line.label.format = text.replace("{", "{{").replace("}", "}}")
                     if line.state is None or line.state[0] != value:
-                        line.setValue(value)
-                    # A hidden label ignores setFormat (pyqtgraph skips the redraw), so the text is also set
-                    # directly (a no-op when the move above drew it): after New → Add leg it must never keep
-                    # the previous plan's price.
+                        line.setValue(value)  # the label moves with its line (it is its child)
+                    # Set directly, shown or hidden: after New → Add leg a label never keeps the previous plan's price.
                     line.label.setText(text)
                     line.state = (value, text)
             elif line.isVisible():
@@ -377,6 +401,18 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+class _LevelLabel(pg.InfLineLabel):
+    """A level line's label: its text is set by :meth:`LiquidationPlot._set_lines` and its place by ``_layout_labels``.
+
+    pyqtgraph's label re-formats its text and re-places itself on every move of its line;
+    here neither depends on the move (the text is the level's own, the place along a
+    vertical line depends on the view only), so a move costs the line alone.
+    """
+
+    def valueChanged(self) -> None:
+        return None
 
 
 def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
