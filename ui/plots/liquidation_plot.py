@@ -44,6 +44,9 @@ class LiquidationPlot(QWidget):
         self._view_serial: int | None = None
         self._axes: tuple[str, str, str] | None = None
         self._updating = False
+        # Label prices of the last two draws by (price, tick, rounding side): an edit moves few levels.
+        self._texts: dict[tuple[float, float, int], str] = {}
+        self._texts_before: dict[tuple[float, float, int], str] = {}
         #: True once the user pans or zooms: edits then leave the view alone until "Reset zoom".
         self.user_zoomed = False
         self.hidden_labels = 0  # level labels with no free row (very crowded books); their values are in the readout
@@ -227,9 +230,10 @@ class LiquidationPlot(QWidget):
                 ("bankruptcy", leg.bankruptcy_price),
             ):
                 if value is not None:
-                    shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
+                    shown = self._price_text(value, spec.tick_size, 0 if kind == "entry" else s)
                     merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
         lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
+        self._texts, self._texts_before = {}, self._texts  # keep this draw's texts for the next draw
         self._set_lines(lines)
         self.mark_line.show()
         if float(self.mark_line.value()) != figures.mark:
@@ -242,6 +246,15 @@ class LiquidationPlot(QWidget):
             self.plot.setLabel("bottom", f"{symbol} mark price ({spec.quote})", **{"color": self.style_.foreground})
             self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
         self._layout_labels()
+
+    def _price_text(self, value: float, tick: float, side: int) -> str:
+        """``fmt_price(value, tick, side)``, reused from the last draw when the level did not move (most do not)."""
+        key = (value, tick, side)
+        text = self._texts.get(key) or self._texts_before.get(key)
+        if text is None:
+            text = fmt_price(value, tick, side)
+        self._texts[key] = text
+        return text
 
     def _set_shortfall(self, x: np.ndarray, equity: np.ndarray, requirement: np.ndarray) -> None:
         """Shade the region between equity and maintenance margin where equity is below it.
