@@ -168,6 +168,11 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
     for i, pos in enumerate(plan.positions):
         ev = r.liquidations.get(i)
         lines.append(f"  {i + 1}. {pos.symbol}: " + (f"liquidated at {ev[0]:.2f} h, price {ev[1]:,.2f}" if ev else "survives"))
+        st = r.settlements.get(i)
+        if st is not None:
+            ccy = profile.symbols[pos.symbol].settle
+            what = "settled and rolled, rollover cost" if pos.roll else "settled (no roll), settlement fee"
+            lines.append(f"     expiry at {st[0]:.2f} h: {what} {fmt_money(st[2], ccy)} at {st[1]:,.2f}")
     for acc in r.accounts.values():
         lines.append(
             f"  {acc.currency} wallet: equity {fmt_money(float(acc.equity[0]), acc.currency)} -> {fmt_money(float(acc.equity[-1]), acc.currency)};"
@@ -181,6 +186,7 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
             "equity": r.equity,
             "requirement": r.requirement,
             "liquidations": {str(k): v for k, v in r.liquidations.items()},
+            **({"settlements": {str(k): v for k, v in r.settlements.items()}} if r.settlements else {}),
             "currency": r.currency,
             "other_wallets": {
                 c: {"equity": a.equity, "requirement": a.requirement, "funding_paid": a.funding_paid}
@@ -213,9 +219,12 @@ def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
         lines.append(f"    {i + 1}. {plan.positions[i].symbol}: already liquidated at its mark (no probability)")
     if r.closed_form is not None:
         lines.append(f"  closed form (no jumps): {r.closed_form:.2%}")
+    lines += [f"  note: {n}" for n in r.notes]
     out = asdict(r)
     if not r.already_liquidated:
         del out["already_liquidated"]  # the key appears only when a leg is past liquidation at its mark
+    if not r.notes:
+        del out["notes"]  # only plans with a dated leg expiring within the horizon carry notes
     return {"text": "\n".join(lines), "json": out | {"event": preset.id}}
 
 

@@ -538,6 +538,22 @@ def action_plan(
             paid,
             fc.currency,
         )
+    # Dated futures: settlement at expiry and the cost of rolling (planner.engine.expiry states the model).
+    for d in ev.dated:
+        r = ev.legs[d.index]
+        when = f"{d.expiry[:16].replace('T', ' ')} UTC" + ("" if d.in_horizon else ", after the horizon")
+        if d.roll:
+            title = f"Rollover of {_name(r)} at expiry {when}: costs {_money(d.rollover_cost, d.settle)}"
+        else:
+            title = f"{_name(r)} settles at expiry {when} (no roll): settlement fee {_money(d.settlement_fee, d.settle)}"
+        add(
+            "audit_rollover",
+            title,
+            f"{d.describe()}. Time to expiry counts from the {ev.clock}.",
+            d.rollover_cost,
+            d.settle,
+            leg=r,
+        )
     move = settings.n_sigma * settings.volatility * math.sqrt(plan.horizon_hours / HOURS_PER_YEAR)
     for r in ev.legs:
         head = f"{_name(r)}: a {settings.n_sigma:g}-sigma move over {plan.horizon_hours:g} h is {move:.1%}"

@@ -31,6 +31,8 @@ import numpy as np
 
 from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.expiry import clock_label, plan_clock
+from planner.model.dated import hours_between
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -91,6 +93,8 @@ class McResult:
     closed_form: float | None = None
     cancelled: bool = False
     already_liquidated: tuple[int, ...] = ()
+    #: stated simplifications, e.g. a dated leg whose expiry falls inside the horizon
+    notes: tuple[str, ...] = ()
 
 
 def _norm_cdf(x: float) -> float:
@@ -286,7 +290,49 @@ def liquidation_probability(
     liquidated (legs simulated with the common factor). A cross account is
     monitored at every step. ``target_half_width`` stops early once the 95 %
     interval is that tight (fraction, e.g. 0.005 for +/-0.5 pp).
+
+    Dated futures: the simulation has no funding for any leg and keeps a dated
+    leg open to the horizon even when its expiry falls inside it; ``notes``
+    says so for each such leg (a rolled leg continues in the next contract on
+    the same price, so only the rollover cost is missing; a leg that settles
+    would leave the book, so its probability after expiry is overstated).
     """
+    result = _liquidation_probability(plan, profile, model, horizon_hours, paths, steps, seed, target_half_width, chunk, progress, marks)
+    notes = expiry_notes(plan, profile, horizon_hours)
+    return replace(result, notes=notes) if notes else result
+
+
+def expiry_notes(plan: Plan, profile: ExchangeProfile, horizon_hours: float) -> tuple[str, ...]:
+    """One sentence per dated leg whose expiry (from the plan's clock) falls within ``horizon_hours``."""
+    out: list[str] = []
+    clock = plan_clock(plan)
+    for i, pos in enumerate(plan.positions):
+        spec = profile.symbols.get(pos.symbol)
+        if spec is None or not spec.is_dated or spec.expiry is None:
+            continue
+        hour = hours_between(clock, spec.expiry)
+        if 0.0 < hour <= horizon_hours:
+            fate = "rolls into the next contract (its rollover cost is not charged here)" if pos.roll else "settles and leaves the book"
+            out.append(
+                f"leg #{i + 1} {pos.symbol} expires after {hour:,.1f} h ({clock_label(plan, clock)}) and {fate};"
+                " the simulation keeps it open to the horizon"
+            )
+    return tuple(out)
+
+
+def _liquidation_probability(
+    plan: Plan,
+    profile: ExchangeProfile,
+    model: MarketModel,
+    horizon_hours: float,
+    paths: int,
+    steps: int | None,
+    seed: int,
+    target_half_width: float | None,
+    chunk: int,
+    progress: Progress | None,
+    marks: dict[str, float] | None,
+) -> McResult:
     steps = steps if steps is not None else default_steps(horizon_hours)
     _check(paths, steps, horizon_hours, model)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:

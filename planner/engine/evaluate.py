@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from planner.engine.close_fee import bankruptcy_close_fee
+from planner.engine.expiry import DatedLeg, clock_label, dated_legs, plan_clock
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
 from planner.engine.tiers import (
@@ -132,10 +133,16 @@ class Evaluation:
     accounts: list[AccountResult]
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    dated: list[DatedLeg] = field(default_factory=list)
+    clock: str = ""  # the clock dated legs count from (planner.engine.expiry.clock_label); "" without dated legs
 
     @property
     def account(self) -> AccountResult:
         return self.accounts[0]
+
+    def dated_for(self, index: int) -> DatedLeg | None:
+        """Expiry figures of leg ``index`` (None for a perpetual)."""
+        return next((d for d in self.dated if d.index == index), None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``evaluate --json``)."""
@@ -152,6 +159,8 @@ class Evaluation:
             "account": _clean(asdict(self.account)),
             "accounts": [_clean(asdict(a)) for a in self.accounts],
             "warnings": list(self.warnings),
+            # Only plans with dated futures carry these keys: the output of perpetual-only plans is unchanged.
+            **({"clock": self.clock, "dated": [_clean(asdict(d)) for d in self.dated]} if self.dated else {}),
         }
 
 
@@ -615,6 +624,12 @@ def evaluate(
         )
 
     accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
+    dated: list[DatedLeg] = []
+    clock = ""
+    if any(l.spec.is_dated for l in legs):
+        now = plan_clock(plan)
+        clock = clock_label(plan, now)
+        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
     return Evaluation(
         profile_id=profile.id,
         profile_name=profile.name,
@@ -626,6 +641,8 @@ def evaluate(
         accounts=accounts,
         seconds=time.perf_counter() - t0,
         warnings=profile.warnings_for({l.pos.symbol for l in legs}) + warnings,
+        dated=dated,
+        clock=clock,
     )
 
 

@@ -23,11 +23,12 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from planner.model.dated import as_utc
 from planner.model.enums import ContractKind
 from planner.model.profile_defaults import fill_profile_defaults
 
@@ -254,10 +255,48 @@ class SymbolSpec(BaseModel):
         description="liquidation fee rate of this symbol (fraction of liquidated value); overrides fees.liquidation",
     )
 
+    delivery: Literal["perpetual", "quarterly", "monthly"] | None = Field(
+        default=None, description="perpetual (null) or a dated future settling at expiry: quarterly or monthly"
+    )
+    expiry: datetime | None = Field(default=None, description="dated futures: settlement time, UTC (ISO 8601; no zone = UTC)")
+    next_contract: str | None = Field(
+        default=None,
+        max_length=40,
+        description="dated futures: the listed symbol a roll reopens; null = the next expiry of the delivery cycle"
+        " (last Friday of the month / quarter, 08:00 UTC), margined by this symbol's tiers",
+    )
+    delivery_fee: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=0.05,
+        allow_inf_nan=False,
+        description="dated futures: fee on the value settled at expiry (fraction); null = the taker fee (Binance charges settlement like a taker fee)",
+    )
+
     @field_validator("funding_interval_hours")
     @classmethod
     def _interval_bounds(cls, v: float | None) -> float | None:
         return check_interval_hours(v)
+
+    @field_validator("expiry")
+    @classmethod
+    def _expiry_utc(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else as_utc(v)
+
+    @model_validator(mode="after")
+    def _dated_fields(self) -> SymbolSpec:
+        if self.is_dated and self.expiry is None:
+            raise ValueError(f"expiry: a {self.delivery} future needs its settlement time (UTC), e.g. 2026-12-25T08:00:00Z")
+        if not self.is_dated:
+            for name in ("expiry", "next_contract", "delivery_fee"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name}: only dated futures (delivery quarterly or monthly) have one; this symbol is a perpetual")
+        return self
+
+    @property
+    def is_dated(self) -> bool:
+        """True for a quarterly or monthly future (no funding; settles at :attr:`expiry`)."""
+        return self.delivery in ("quarterly", "monthly")
 
     @field_validator("tiers")
     @classmethod
@@ -464,6 +503,18 @@ class ExchangeProfile(BaseModel):
                     )
             if self.rule == "deribit" and spec.size_scaled is None:
                 raise ValueError(f"symbols.{sym}.size_scaled is required for rule 'deribit'")
+            if spec.next_contract is not None:
+                nxt = self.symbols.get(spec.next_contract)
+                if nxt is None or not nxt.is_dated:
+                    raise ValueError(f"symbols.{sym}.next_contract: '{spec.next_contract}' is not a dated future of this profile")
+                assert nxt.expiry is not None and spec.expiry is not None
+                if nxt.expiry <= spec.expiry:
+                    raise ValueError(
+                        f"symbols.{sym}.next_contract: '{spec.next_contract}' expires {nxt.expiry:%Y-%m-%d %H:%M} UTC,"
+                        f" not after {sym} ({spec.expiry:%Y-%m-%d %H:%M} UTC)"
+                    )
+                if nxt.contract != spec.contract or nxt.settle != spec.settle:
+                    raise ValueError(f"symbols.{sym}.next_contract: '{spec.next_contract}' must have the same contract kind and settlement")
         return self
 
 

@@ -70,7 +70,7 @@ def type_in(qtbot):
         if edit.isVisible():
             edit.window().activateWindow()
             edit.setFocus()
-            qtbot.waitUntil(edit.hasFocus, timeout=3000)
+            qtbot.waitUntil(edit.hasFocus, timeout=15000)
         qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
         qtbot.keyClick(edit, Qt.Key_Delete)
         if text:

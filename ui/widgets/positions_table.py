@@ -28,7 +28,11 @@ COLUMNS = [
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
     ("isolated_margin", "Iso. margin"),
+    ("expiry", "Expiry"),  # dated futures: from the symbol, read-only
+    ("roll", "Roll"),  # dated futures: check box, roll into the next contract at expiry
 ]
+#: Columns that are not fields a user types into.
+READ_ONLY = ("expiry",)
 
 
 class PositionsModel(QAbstractTableModel):
@@ -40,8 +44,8 @@ class PositionsModel(QAbstractTableModel):
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
 
-    def _state(self) -> tuple[tuple[Position, ...], dict[str, float], dict[int, list[Problem]]]:
-        """What the cells show: the draft's legs, the what-if marks and the problems by row."""
+    def _state(self) -> tuple[tuple[Position, ...], dict[str, float], dict[int, list[Problem]], object]:
+        """What the cells show: the draft's legs, the what-if marks, the problems by row and the profile (expiries)."""
         doc = self.document
         by_row: dict[int, list[Problem]] = {}
         for p in doc.problems:
@@ -49,13 +53,13 @@ class PositionsModel(QAbstractTableModel):
             row = rest.split(".", 1)[0]
             if head == "positions" and row.isdigit():
                 by_row.setdefault(int(row), []).append(p)
-        return tuple(doc.draft.positions), dict(doc.marks), by_row
+        return tuple(doc.draft.positions), dict(doc.marks), by_row, doc.profile
 
     def sync(self) -> None:
         """Follow the draft: a reset when legs are added or removed, else ``dataChanged`` over the rows that changed.
 
         A row changed when its leg is another object (edits copy only the edited leg), its
-        symbol's what-if mark moved, or its problems differ.
+        symbol's what-if mark moved, or its problems differ; every row when the profile changed.
         """
         old, self._shown = self._shown, self._state()
         n = len(self.document.draft.positions)
@@ -64,12 +68,12 @@ class PositionsModel(QAbstractTableModel):
             self._n = n
             self.endResetModel()
             return
-        legs, marks, problems = self._shown
+        legs, marks, problems, profile = self._shown
         moved = {s for s in marks.keys() | old[1].keys() if marks.get(s) != old[1].get(s)}
         rows = [
             i
             for i, pos in enumerate(legs)
-            if i >= len(old[0]) or pos is not old[0][i] or pos.symbol in moved or problems.get(i) != old[2].get(i)
+            if profile is not old[3] or i >= len(old[0]) or pos is not old[0][i] or pos.symbol in moved or problems.get(i) != old[2].get(i)
         ]
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
@@ -86,7 +90,23 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     def flags(self, index):
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        field = COLUMNS[index.column()][0] if index.isValid() else ""
+        if field in READ_ONLY:
+            return base
+        if field == "roll":
+            return base | Qt.ItemFlag.ItemIsUserCheckable if self._spec_of(index.row(), dated=True) or self._roll(index.row()) else base
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def _spec_of(self, row: int, dated: bool = False):
+        """The symbol spec of leg ``row`` on the document's profile (None if unlisted, or not dated when ``dated``)."""
+        if not 0 <= row < len(self.document.draft.positions):
+            return None
+        spec = self.document.profile.symbols.get(self.document.draft.positions[row].symbol)
+        return None if spec is None or (dated and not spec.is_dated) else spec
+
+    def _roll(self, row: int) -> bool:
+        return 0 <= row < len(self.document.draft.positions) and self.document.draft.positions[row].roll
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self.document.draft.positions):
@@ -94,6 +114,8 @@ class PositionsModel(QAbstractTableModel):
         pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
+        if field in ("expiry", "roll"):
+            return self._dated_data(index.row(), pos, field, role, probs)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             v = getattr(pos, field)
             if role == Qt.ItemDataRole.EditRole:
@@ -124,10 +146,35 @@ class PositionsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _dated_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
+        """Expiry (UTC, from the symbol) and the Roll check box; '—' for perpetuals."""
+        spec = self._spec_of(row, dated=True)
+        if field == "expiry":
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "—" if spec is None or spec.expiry is None else f"{spec.expiry:%Y-%m-%d %H:%M} UTC"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "perpetual: no expiry" if spec is None else f"{spec.delivery} future: settles at this time (UTC)"
+            return None
+        if role == Qt.ItemDataRole.CheckStateRole and (spec is not None or pos.roll):
+            return Qt.CheckState.Checked if pos.roll else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole and spec is None and not pos.roll:
+            return "—"
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
+            return QColor(224, 49, 49, 70)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(p.message for p in probs) if probs else "roll into the next contract at expiry"
+        return None
+
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+        if not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
+        if field == "roll" and role == Qt.ItemDataRole.CheckStateRole:
+            on = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
+            self.document.update_position(index.row(), text=f"Edit leg {index.row() + 1} roll", roll=bool(on))
+            return True
+        if role != Qt.ItemDataRole.EditRole or field in READ_ONLY or field == "roll":
+            return False
         if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
             if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
@@ -138,7 +185,12 @@ class PositionsModel(QAbstractTableModel):
                 except NumberError as exc:
                     self.document.refuse([Problem(f"positions.{index.row()}.{field}", str(exc))])
                     return False
-        self.document.update_position(index.row(), **{field: value})
+        changes = {field: value}
+        if field == "symbol":
+            spec = self.document.profile.symbols.get(str(value))
+            if spec is None or not spec.is_dated:
+                changes.update(roll=False, roll_basis=None)  # only dated futures roll
+        self.document.update_position(index.row(), **changes)
         return True
 
 
