@@ -68,9 +68,19 @@ def type_in(qtbot):
         # field never finishes editing. A user types into a focused field, so wait for it.
         edit.setFocus()
         if edit.isVisible():
-            edit.window().activateWindow()
-            edit.setFocus()
-            qtbot.waitUntil(edit.hasFocus, timeout=15000)
+
+            def focused() -> bool:
+                # Ask again on every poll: a request made while another window was
+                # closing can be dropped by the platform (seen offscreen under load).
+                if not edit.hasFocus():
+                    top = edit.window()
+                    top.activateWindow()
+                    if top.windowHandle() is not None:
+                        top.windowHandle().requestActivate()
+                    edit.setFocus()
+                return edit.hasFocus()
+
+            qtbot.waitUntil(focused, timeout=15000)
         qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
         qtbot.keyClick(edit, Qt.Key_Delete)
         if text:
