@@ -25,7 +25,8 @@ from planner.drills.sizing import DEFAULT_SLIPPAGE, SizeResult, size_from_risk
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
-from planner.engine.validation import plan_problems, wallet_for
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity, plan_problems, wallet_for
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.enums import MarginMode
@@ -176,6 +177,7 @@ class PlanDocument(QObject):
         self.target_roe: float | None = None
         self._targets_key: tuple[object, ...] | None = None
         self._targets: dict[int, LegTargets] = {}
+        self._draft_caps: tuple[Plan | None, dict[int, float | None]] = (None, {})  # max_leverage(), per draft
         self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
         self.draft = self.plan
         self.profile = self._profile_for(self.plan)
@@ -197,6 +199,34 @@ class PlanDocument(QObject):
     def problems_at(self, prefix: str) -> list[Problem]:
         """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
+
+    def max_leverage(self, index: int) -> float | None:
+        """The most leverage the venue allows leg ``index`` of the draft (the plan on screen) at its size.
+
+        Same basis as validation and ``evaluate``: the position value at entry (quote currency
+        for linear, contracts x contract size for inverse) looked up in the symbol's tier table.
+        When the draft is the evaluated plan this is the evaluation's ``max_leverage`` (nothing
+        computed); for a draft that differs (a refused edit, a venue the legs do not fit yet) it is
+        computed once per draft and leg. None when the draft's profile does not list the leg's symbol.
+        """
+        draft = self.draft
+        if not 0 <= index < len(draft.positions):
+            return None
+        ev = self.evaluation
+        if draft is self.plan and ev is not None and index < len(ev.legs) and ev.legs[index].index == index:
+            return ev.legs[index].max_leverage
+        plan, caps = self._draft_caps
+        if plan is not draft:
+            caps = {}
+            self._draft_caps = (draft, caps)
+        if index not in caps:
+            profile, _ = self.check(draft)
+            pos = draft.positions[index]
+            spec = profile.symbols.get(pos.symbol) if profile is not None else None
+            caps[index] = (
+                None if spec is None else float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, TierTable.from_spec(spec)))
+            )
+        return caps[index]
 
     def check(self, plan: Plan) -> tuple[ExchangeProfile | None, list[Problem]]:
         """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``).
@@ -475,9 +505,17 @@ class PlanDocument(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         self.dirtyChanged.emit(not clean)
 
-    def _set_problems(self, problems: list[Problem]) -> None:
+    def _set_problems(self, problems: list[Problem], quiet_if_same: bool = False) -> None:
+        """Keep ``problems`` and emit ``problemsChanged``.
+
+        ``quiet_if_same``: no signal when they equal the ones on show (``_install``: ``changed``
+        follows at once and every view that follows the draft listens to it, so an accepted
+        edit renders once, not twice).
+        """
         if problems != self.problems:
             self.problems = list(problems)
+        elif quiet_if_same:
+            return
         self.problemsChanged.emit(self.problems)
 
     def _install(self, plan: Plan, initial: bool = False, unmapped: list[LegMapping] | None = None) -> None:
@@ -506,7 +544,7 @@ class PlanDocument(QObject):
                 self.profile = profile
             self.evaluation = None
             self._compute_figures()
-        self._set_problems(problems)
+        self._set_problems(problems, quiet_if_same=True)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 

@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
         self.funding_dock = self.add_panel_dock("Funding", _scrolled(self.funding_panel), Qt.DockWidgetArea.RightDockWidgetArea)
+        # Results renders nothing while out of sight (ResultsPanel.refresh); a raised tab brings it up to date.
+        self.results_dock.visibilityChanged.connect(lambda visible: self.results_panel.refresh() if visible else None)
 
     def _build_drill_docks(self) -> None:
         """Action plan and Drills docks, tabbed with Funding under Results so the figures keep their room."""
@@ -172,6 +174,8 @@ class MainWindow(QMainWindow):
         self._action_timer.setSingleShot(True)
         self._action_timer.setInterval(ACTION_PLAN_DELAY_MS)
         self._action_timer.timeout.connect(self._refresh_actions)
+        self._actions_stale = False  # an edit arrived while the Action plan dock was hidden
+        self.actions_dock.visibilityChanged.connect(self._on_actions_shown)
 
     def _build_size_dock(self) -> None:
         """Size from risk (issue 13 item 1), a tab beside Drills: sizing a trade keeps the plan and its figures in view."""
@@ -277,13 +281,28 @@ class MainWindow(QMainWindow):
         self.equity_plot.set_figures(figures)
 
     def _refresh_actions(self) -> None:
+        """Give the action plan the plan on screen; deferred while its dock is closed or tabbed away.
+
+        The action plan costs tens of milliseconds of engine work per context: a hidden panel
+        gets the context when its dock is shown (``_on_actions_shown``), never a stale one.
+        """
+        if self.isVisible() and _out_of_sight(self.actions_dock):
+            self._actions_stale = True
+            return
+        self._actions_stale = False
         doc = self.document
         self.action_panel.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
 
+    def _on_actions_shown(self, visible: bool) -> None:
+        if visible and self._actions_stale:
+            self._refresh_actions()
+
     def flush_action_plan(self) -> None:
-        """Bring the action plan up to date now instead of after the typing pause."""
+        """Bring the action plan up to date now instead of after the typing pause (shown or not)."""
         self._action_timer.stop()
-        self._refresh_actions()
+        self._actions_stale = False
+        doc = self.document
+        self.action_panel.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
 
     def _select_row(self, row: int) -> None:
         doc = self.document
@@ -539,6 +558,11 @@ class MainWindow(QMainWindow):
         self.autosave.stop()  # a deliberate close leaves nothing to recover
         self._action_timer.stop()  # a closed window computes nothing more
         event.accept()
+
+
+def _out_of_sight(dock: QDockWidget) -> bool:
+    """True when nothing of ``dock`` is on screen: closed, or behind another dock's tab (Qt keeps those "visible")."""
+    return not dock.isVisible() or dock.visibleRegion().isEmpty()
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

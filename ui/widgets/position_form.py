@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.engine.tiers import TierTable, max_leverage_at
-from planner.engine.validation import formula_quantity
 from planner.io.plan_files import resolve_profile
 from planner.model.enums import MarginMode, Side
 from planner.model.errors import PlannerError
@@ -83,6 +81,8 @@ class PositionForm(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self._listed_symbols: tuple[str, ...] = ()
+        self._listed_profile: ExchangeProfile | None = None
+        self._sorted_symbols: tuple[str, ...] = ()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
@@ -233,7 +233,10 @@ class PositionForm(QWidget):
         spec = profile.symbols.get(pos.symbol) if profile is not None else None
         self._syncing = True
         try:
-            listed = tuple(sorted(profile.symbols)) if profile is not None else ()
+            if profile is not self._listed_profile:  # sorted once per venue, not per edit
+                self._listed_profile = profile
+                self._sorted_symbols = tuple(sorted(profile.symbols)) if profile is not None else ()
+            listed = self._sorted_symbols
             if force or self._listed_symbols != listed:  # 682 Binance symbols: rebuild only when the venue changes
                 self._listed_symbols = listed
                 self.symbol.clear()
@@ -290,15 +293,10 @@ class PositionForm(QWidget):
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
-            if spec is not None:
-                table = TierTable.from_spec(spec)
-                # Same basis as validation and evaluate: the position value at entry.
-                cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, table))
-                self._cap = cap
-                self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}")
-            else:
-                self._cap = None
-                self.leverage.setHint("")
+            # The document's figure (same basis as validation and evaluate: the position value at entry).
+            cap = doc.max_leverage(self.row) if spec is not None else None
+            self._cap = cap
+            self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}" if cap is not None else "")
         finally:
             self._syncing = False
         self._marks()

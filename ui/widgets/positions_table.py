@@ -52,17 +52,43 @@ class PositionsModel(QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self._n = len(document.draft.positions)
+        self._shown = self._state()
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
 
+    def _state(self) -> tuple[tuple[Position, ...], dict[str, float], dict[int, list[Problem]], object]:
+        """What the cells show: the draft's legs, the what-if marks, the problems by row and the profile (expiries)."""
+        doc = self.document
+        by_row: dict[int, list[Problem]] = {}
+        for p in doc.problems:
+            head, _, rest = p.path.partition(".")
+            row = rest.split(".", 1)[0]
+            if head == "positions" and row.isdigit():
+                by_row.setdefault(int(row), []).append(p)
+        return tuple(doc.draft.positions), dict(doc.marks), by_row, doc.profile
+
     def sync(self) -> None:
+        """Follow the draft: a reset when legs are added or removed, else ``dataChanged`` over the rows that changed.
+
+        A row changed when its leg is another object (edits copy only the edited leg), its
+        symbol's what-if mark moved, or its problems differ; every row when the profile changed.
+        """
+        old, self._shown = self._shown, self._state()
         n = len(self.document.draft.positions)
         if n != self._n:
             self.beginResetModel()
             self._n = n
             self.endResetModel()
-        elif n:
-            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(COLUMNS) - 1))
+            return
+        legs, marks, problems, profile = self._shown
+        moved = {s for s in marks.keys() | old[1].keys() if marks.get(s) != old[1].get(s)}
+        rows = [
+            i
+            for i, pos in enumerate(legs)
+            if profile is not old[3] or i >= len(old[0]) or pos is not old[0][i] or pos.symbol in moved or problems.get(i) != old[2].get(i)
+        ]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._n
