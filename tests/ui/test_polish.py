@@ -39,6 +39,8 @@ def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_
     from PySide6.QtCore import Qt
 
     panel = window.action_panel
+    window.actions_dock.show()
+    window.actions_dock.raise_()  # the action plan computes while its dock is shown
     panel.flush()
     combo = window.profile_selector.combo
     type_in(window.position_form.leverage, "12")  # an edit: the action plan recomputes in the background
@@ -431,13 +433,17 @@ def test_every_figure_and_input_has_a_tooltip(window, qtbot):
         if label not in form_labels and re.search(r"\d", label.text()) and not tip(label):
             missing.append(label.text()[:60])
     for cls in (QLineEdit, QAbstractSpinBox, QComboBox):
-        missing += [f"{cls.__name__} {w.objectName()}" for w in window.findChildren(cls) if not tip(w)]
+        missing += [
+            f"{cls.__name__} {w.objectName()} in {type(w.parentWidget()).__name__}/{type(w.parentWidget().parentWidget()).__name__}"
+            for w in window.findChildren(cls)
+            if not tip(w)
+        ]
     for table in window.findChildren(QTableWidget):
         for c in range(table.columnCount()):
             head = table.horizontalHeaderItem(c)
             if head is not None and not head.toolTip():
                 missing.append(f"column {head.text()}")
-    assert missing == []
+    assert missing == [], missing
     model = window.positions_table.model
     assert all(model.headerData(c, Qt.Horizontal, Qt.ToolTipRole) for c in range(model.columnCount()))
 
