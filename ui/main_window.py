@@ -67,6 +67,8 @@ PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
 ACTION_PLAN_DELAY_MS = 300
 #: Default window size; smaller screens get their available area (issue 10 item 8: usable at 1280x720).
 DEFAULT_SIZE = (1600, 1000)
+#: Legs the Plan dock's table shows at least (when there are that many) before the leg form gets the rest.
+PLAN_TABLE_ROWS = 7
 DRILL_TABS = (
     "Shock",
     "Gap / slippage",
@@ -141,17 +143,32 @@ class MainWindow(QMainWindow):
         self.account_panel = AccountPanel(doc)
         self.positions_table = PositionsTable(doc)
         self.position_form = PositionForm(doc)
+        # Account and legs above, the selected leg's form below in its own scroll area: a tall form never
+        # squeezes the legs table to a few rows (_fit_plan_split); the split is the user's once dragged.
+        self.plan_top = QWidget()
+        top = QVBoxLayout(self.plan_top)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.account_panel)
+        top.addWidget(self.positions_table, 1)
+        self.form_area = _scrolled(self.position_form)
+        self.form_area.setMinimumWidth(self.position_form.minimumSizeHint().width() + self.form_area.verticalScrollBar().sizeHint().width())
+        self.plan_split = QSplitter(Qt.Orientation.Vertical)
+        self.plan_split.setObjectName("plan-splitter")
+        self.plan_split.setChildrenCollapsible(False)
+        self.plan_split.addWidget(self.plan_top)
+        self.plan_split.addWidget(self.form_area)
+        self._plan_split_dragged = False
+        self.plan_split.splitterMoved.connect(self._plan_split_moved)
+        self.positions_table.model.modelReset.connect(self._fit_plan_split)  # legs added, removed or another plan
         plan_box = QWidget()
         lay = QVBoxLayout(plan_box)
-        lay.addWidget(self.account_panel)
-        lay.addWidget(self.positions_table, 1)
-        lay.addWidget(self.position_form)
+        lay.addWidget(self.plan_split)
         self.results_panel = ResultsPanel(doc)
         self.results_panel.setMinimumWidth(360)
         self.funding_panel = FundingPanel(doc)
         plan_area = _scrolled(plan_box)
-        # The form's own minimum width (plus a vertical scrollbar): narrower would clip its fields.
-        plan_area.setMinimumWidth(plan_box.minimumSizeHint().width() + plan_area.verticalScrollBar().sizeHint().width())
+        # The form's own minimum width (its scroll area holds the vertical scrollbar): narrower would clip its fields.
+        plan_area.setMinimumWidth(plan_box.minimumSizeHint().width())
         self.plan_dock = self.add_panel_dock("Plan", plan_area, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
@@ -224,20 +241,44 @@ class MainWindow(QMainWindow):
 
         At 1280x720 this gives Plan 350 px, Results 470 px (leg, state, liquidation price
         and margin ratio columns) and the plots ~450 px; at 1600x1000 Plan 420, Results
-        576, plots ~590. Results keeps ~60 % of the
-        right column's height, the Funding / Action plan / Drills tabs the rest.
+        576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
+        1280x720), the Funding / Action plan / Drills tabs the rest (they scroll).
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
         results = int(min(600, max(470, 0.36 * w)))
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
-        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.6 * right), int(0.4 * right)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.67 * right), int(0.33 * right)], Qt.Orientation.Vertical)
         self.plots.setSizes([int(0.62 * right), int(0.38 * right)])
+        QTimer.singleShot(0, self._fit_plan_split)  # once the docks have their new heights
+
+    def _plan_split_moved(self, *_: object) -> None:
+        self._plan_split_dragged = True
+
+    def _fit_plan_split(self) -> None:
+        """Legs table / leg form split of the Plan dock (until the user drags it).
+
+        The table shows every leg when the form still fits whole below it, else at
+        least PLAN_TABLE_ROWS rows (the form scrolls): at 1280x720 that is 7 of
+        10 legs instead of 4; at 1600x1000 all 10 and the whole form.
+        """
+        total = sum(self.plan_split.sizes())
+        if self._plan_split_dragged or total <= 0 or not self.plan_top.isVisible():
+            return
+        view = self.positions_table.view
+        row = view.verticalHeader().defaultSectionSize()
+        extra = self.plan_top.height() - view.viewport().height()  # account, header, scroll bar, buttons
+        n = max(self.positions_table.model.rowCount(), 1)
+        fits = (total - self.position_form.sizeHint().height() - extra - 2) // row
+        rows = min(n, max(PLAN_TABLE_ROWS, fits))
+        top = min(extra + rows * row + 2, total - self.form_area.minimumSizeHint().height())
+        self.plan_split.setSizes([top, total - top])
 
     def reset_layout(self) -> None:
         """View › Reset layout: every dock shown, docked where it starts, default sizes, Funding tab in front."""
         self.restoreState(self._default_state)
+        self._plan_split_dragged = False
         for dock in self.docks():
             dock.setFloating(False)
             dock.show()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ from ui.document import Figures
 from ui.files.targets import check_target, write_bytes_atomic
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QImage
+    from PySide6.QtGui import QImage, QTextDocument
+    from PySide6.QtWidgets import QWidget
 
 #: Layout sizes of the two plot widgets drawn for the report (liquidation plot, equity plot), in pixels.
 PLOT_SIZES = {"liquidation": (960, 450), "equity": (960, 315)}
@@ -98,8 +100,8 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
     parts.append(_targets_table(figures))
     if ev is not None:
         parts.append(
-            "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'>"
-            "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr>"
+            "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'><thead>"
+            "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr></thead>"
         )
         for a in ev.accounts:
             cells = [
@@ -148,7 +150,21 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
     parts.append("<h2>What the figures mean</h2><ul>")
     parts += [f"<li><b>{_esc(f.label)}</b>: {_esc(f.explanation)}</li>" for f in FIGURES.values()]
     parts.append("</ul>")
-    return "\n".join(parts)
+    return no_negative_zero_text("\n".join(parts))
+
+
+#: A zero printed with a minus sign ("-0.00", "-0.000000 BTC", "-0 %"), not part of a longer number.
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.,])-(0(?:[.,]0+)?)(?![.,]?\d)")
+
+
+def no_negative_zero_text(text: str) -> str:
+    """``text`` with every printed negative zero unsigned: the report's last guard, since it also prints
+    texts formatted elsewhere (drill tables as the window showed them, action-plan sentences).
+
+    >>> no_negative_zero_text("uPnL -0.00 USDT, -0.001 BTC, -0 %, 2026-03-05")
+    'uPnL 0.00 USDT, -0.001 BTC, 0 %, 2026-03-05'
+    """
+    return _NEGATIVE_ZERO.sub(r"\1", text)
 
 
 def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:
@@ -163,7 +179,9 @@ def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:
             parts.append(_grid_as_rows(d))
         elif d.headers and d.rows:
             parts.append(
-                "<table border='1' cellspacing='0' cellpadding='3'><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in d.headers) + "</tr>"
+                "<table border='1' cellspacing='0' cellpadding='3'><thead><tr>"
+                + "".join(f"<th>{_esc(h)}</th>" for h in d.headers)
+                + "</tr></thead>"
             )
             for row in d.rows:
                 parts.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>")
@@ -176,7 +194,9 @@ def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:
 def _grid_as_rows(d: DrillRecord) -> str:
     """A row-label x column grid (legs x venues) as one table row per column and row label, so any number of
     venues fits the page width: "venue | leg | figures" (a cell's lines joined by "; ")."""
-    rows = ["<table border='1' cellspacing='0' cellpadding='3' width='100%'><tr><th>profile</th><th>leg</th><th>figures</th></tr>"]
+    rows = [
+        "<table border='1' cellspacing='0' cellpadding='3' width='100%'><thead><tr><th>profile</th><th>leg</th><th>figures</th></tr></thead>"
+    ]
     for c, column in enumerate(d.headers):
         for r, label in enumerate(d.row_labels):
             cell = d.rows[r][c] if r < len(d.rows) and c < len(d.rows[r]) else ""
@@ -202,9 +222,9 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
         return "<p><b>No figures: the plan has problems against its profile.</b></p>"
     head, cells = positions_table(ev, profile, REPORT_COLUMNS)
     rows = [
-        "<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3' width='100%'><tr>"
+        "<h2>Positions</h2><table border='1' cellspacing='0' cellpadding='3' width='100%'><thead><tr>"
         + "".join(f"<th>{_esc(LONG_HEADERS.get(h, h))}</th>" for h in head)
-        + "</tr>"
+        + "</tr></thead>"
     ]
     rows += ["<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in cells]
     rows.append("</table>")
@@ -219,9 +239,9 @@ def _targets_table(figures: Figures) -> str:
     head = ["#", "symbol", "side", "stop", "PnL at stop", "ROE at stop", "take-profit", "PnL at TP", "ROE at TP", "R:R"]
     out = [
         "<h2>Stops and take-profits</h2><p>PnL after the taker fee on entry and on exit; ROE on the initial margin at entry; "
-        "R:R = PnL at the take-profit / loss at the stop.</p><table border='1' cellspacing='0' cellpadding='3'><tr>"
+        "R:R = PnL at the take-profit / loss at the stop.</p><table border='1' cellspacing='0' cellpadding='3'><thead><tr>"
         + "".join(f"<th>{_esc(h)}</th>" for h in head)
-        + "</tr>"
+        + "</tr></thead>"
     ]
     for t in rows:
         x = target_row_texts(t, figures.profile)
@@ -232,11 +252,12 @@ def _targets_table(figures: Figures) -> str:
     return "".join(out)
 
 
-def plot_images(figures: Figures, scale: float = PLOT_SCALE) -> dict[str, QImage]:
+def plot_images(figures: Figures, scale: float = PLOT_SCALE, keep: dict[str, QWidget] | None = None) -> dict[str, QImage]:
     """Both plots of ``figures`` drawn by plot widgets that are never shown (light style), by name.
 
     Each image has ``scale`` device pixels per layout pixel (fonts and lines
-    drawn at that resolution, not enlarged afterwards).
+    drawn at that resolution, not enlarged afterwards). ``keep`` receives the
+    plot widgets as drawn (tests inspect them; the caller deletes them).
     """
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtGui import QImage, QPainter
@@ -250,18 +271,26 @@ def plot_images(figures: Figures, scale: float = PLOT_SCALE) -> dict[str, QImage
         w, h = PLOT_SIZES[name]
         widget.resize(w, h)
         widget.set_figures(figures)
-        for _ in range(3):  # let the graphics layouts settle (axis widths, label positions)
-            QApplication.processEvents()
-        image = QImage(round(w * scale), round(h * scale), QImage.Format.Format_RGB32)
-        image.setDevicePixelRatio(scale)
-        image.fill(Qt.GlobalColor.white)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        widget.render(painter, QPoint(0, 0), renderFlags=QWidget.RenderFlag.DrawChildren | QWidget.RenderFlag.DrawWindowBackground)
-        painter.end()
+        if isinstance(widget, LiquidationPlot):
+            widget.readout.hide()  # the cursor readout: an empty grey strip on paper
+        # The axes learn how wide their tick labels are when first painted and resize after it, so the
+        # first paint is a rehearsal: the image kept is painted once the layout has taken the widths.
+        for _attempt in range(2):
+            for _ in range(3):  # let the graphics layouts settle (axis widths, label positions)
+                QApplication.processEvents()
+            image = QImage(round(w * scale), round(h * scale), QImage.Format.Format_RGB32)
+            image.setDevicePixelRatio(scale)
+            image.fill(Qt.GlobalColor.white)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            widget.render(painter, QPoint(0, 0), renderFlags=QWidget.RenderFlag.DrawChildren | QWidget.RenderFlag.DrawWindowBackground)
+            painter.end()
         out[name] = image
-        widget.deleteLater()
+        if keep is not None:
+            keep[name] = widget
+        else:
+            widget.deleteLater()
     return out
 
 
@@ -308,6 +337,7 @@ def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
     footer_h = round(PDF_DPI * 0.22)  # about 5.6 mm for the footer line
     body = QSizeF(page.width(), page.height() - footer_h)
     text.setPageSize(body)
+    keep_headings_with_content(text, body.height())
     pages = text.pageCount()
     painter = QPainter(writer)
     foot_font = QFont("sans-serif")
@@ -329,6 +359,55 @@ def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
     del writer  # the writer finishes the PDF when it goes
     buffer.close()
     return bytes(data.data())
+
+
+def keep_headings_with_content(text: QTextDocument, page_height: float) -> None:
+    """Page breaks so no heading ends a page away from what it heads (``text`` already has its page size).
+
+    A heading's group runs over the headings right after it and, when a table comes before the
+    next heading, over the paragraphs up to that table and the whole table (or, for a table
+    taller than a page, its first rows: Qt repeats its ``<thead>`` rows on every page it spans);
+    without a table, over the first paragraph or list item. A group that would cross a page
+    boundary and fits one page starts a new page.
+    """
+    from PySide6.QtGui import QTextBlock, QTextCursor, QTextFormat, QTextTable
+
+    layout = text.documentLayout()
+    items: list[QTextBlock | QTextTable] = []
+    it = text.rootFrame().begin()
+    while not it.atEnd():
+        frame = it.currentFrame()
+        if isinstance(frame, QTextTable):
+            items.append(frame)
+        elif frame is None and it.currentBlock().isValid():
+            items.append(it.currentBlock())
+        it += 1
+
+    def heading(item: QTextBlock | QTextTable) -> bool:
+        return isinstance(item, QTextBlock) and item.blockFormat().headingLevel() > 0
+
+    for k, item in enumerate(items):
+        if not isinstance(item, QTextBlock) or not heading(item) or (k and heading(items[k - 1])):
+            continue  # a heading right after another one moves with it
+        j = k + 1
+        while j < len(items) and heading(items[j]):
+            j += 1
+        section = items[j:]
+        end = next((n for n, x in enumerate(section) if heading(x)), len(section))
+        table = next((x for x in section[:end] if isinstance(x, QTextTable)), None)
+        top = layout.blockBoundingRect(item).top()
+        if table is not None:
+            rect = layout.frameBoundingRect(table)
+            bottom = (
+                rect.bottom() if rect.bottom() - top <= page_height else rect.top() + rect.height() * min(3, table.rows()) / table.rows()
+            )
+        else:
+            first = next((x for x in section[:end] if isinstance(x, QTextBlock) and x.text().strip()), None)
+            bottom = layout.blockBoundingRect(first).bottom() if first is not None else top  # nothing to keep it with
+        if int(top // page_height) != int((bottom - 1e-6) // page_height) and bottom - top <= page_height:
+            fmt = item.blockFormat()
+            fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+            QTextCursor(item).setBlockFormat(fmt)
 
 
 def write_report(figures: Figures, out: str | os.PathLike[str], drills: Sequence[DrillRecord] = ()) -> Path:

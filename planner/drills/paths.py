@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.drills.marks import plan_at_marks
+from planner.engine.curves import left_after_liquidation
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.expiry import plan_clock, roll_figures
 from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
@@ -177,8 +178,10 @@ class PathResult:
 
 def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[str, float] | None = None) -> PathResult:
     """Walk the plan along ``path`` with funding; isolated legs stop at their own
-    liquidation (their margin is lost), each cross wallet when its equity falls
-    below its requirement. Every settlement currency is its own wallet.
+    liquidation, each cross wallet when its equity falls below its requirement.
+    A stopped leg pays no more funding and leaves what the profile's policies give
+    back (:func:`planner.engine.curves.left_after_liquidation`). Every settlement
+    currency is its own wallet.
 
     ``marks`` (symbol -> price in quote currency, e.g. the what-if marks on screen)
     are where the path starts: a relative path scales them instead of the plan's marks."""
@@ -253,6 +256,7 @@ def _run_wallet(
     paid_total = np.zeros(n)
     cross_eq = np.full(n, cross_wallet(plan, profile, legs, ccy))
     cross_rq = np.zeros(n)
+    cross_paid = np.zeros(n)
     cross_legs = []
     schedules: dict[float, Schedule] = {}
     at_cache: dict[tuple[float, str, float], np.ndarray] = {}
@@ -292,22 +296,25 @@ def _run_wallet(
                     rq = np.where(after, 0.0, rq)
                 if settled is not None:
                     settled[l.index] = (hour, s_price, r.rollover_cost)
-        paid_total += paid
         if l.cross:
             cross_eq += upnl - paid
             cross_rq += rq
+            cross_paid += paid
             cross_legs.append(l.index)
             continue
         eq = l.collateral + upnl - paid
         gone = np.flatnonzero(eq < rq)
         if gone.size:
+            # Closed at its liquidation: no funding afterwards, and it leaves what the policies give back.
             k = int(gone[0])
             events[l.index] = (float(t[k]), float(price[k]))
-            keep = profile.policies.leftover_margin == "trader"
             eq = eq.copy()
             rq = rq.copy()
-            eq[k:] = max(float(eq[k]), 0.0) if keep else 0.0
+            paid = paid.copy()
+            eq[k:] = left_after_liquidation(float(eq[k]), profile)
             rq[k:] = 0.0
+            paid[k:] = paid[k]
+        paid_total += paid
         equity += eq
         requirement += rq
     if cross_legs:
@@ -317,9 +324,12 @@ def _run_wallet(
             for i in cross_legs:
                 events[i] = (float(t[k]), float(_leg_prices(path, legs[i].mark, legs[i].pos.symbol, n)[k]))
             cross_eq = cross_eq.copy()
-            cross_eq[k:] = max(float(cross_eq[k]) - float(cross_rq[k]), 0.0)  # what the wallet keeps after the close
+            cross_eq[k:] = left_after_liquidation(float(cross_eq[k]), profile)  # what the wallet keeps after the close
             cross_rq = cross_rq.copy()
             cross_rq[k:] = 0.0
+            cross_paid = cross_paid.copy()
+            cross_paid[k:] = cross_paid[k]  # closed: no funding afterwards
+    paid_total += cross_paid
     if settled:
         for i in [i for i, st in settled.items() if i in events and events[i][0] < st[0]]:
             del settled[i]  # liquidated before its expiry: nothing left to settle

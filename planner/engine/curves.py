@@ -126,6 +126,20 @@ def price_curves(
     )
 
 
+def left_after_liquidation(equity: float, profile: ExchangeProfile) -> float:
+    """What a liquidated leg (or cross group) leaves in the account, settlement currency.
+
+    ``equity`` is the leg's equity when the venue closes it (below its
+    requirement). Margin left over goes to ``policies.leftover_margin`` (the
+    trader keeps it only when that is ``"trader"``); a deficit (equity below 0)
+    stays with the trader only on a venue without negative-balance protection.
+    """
+    pol = profile.policies
+    if equity >= 0.0:
+        return equity if pol.leftover_margin == "trader" else 0.0
+    return 0.0 if pol.negative_balance_protection else equity
+
+
 @dataclass(frozen=True)
 class FundingCurves:
     """Equity over time under funding at the plan's rates (marks held).
@@ -139,6 +153,11 @@ class FundingCurves:
     account) already below its requirement at the marks is listed in
     ``liquidated_at_mark`` (leg indices) instead, and a leg that pays no
     funding (rate 0 or receiving) never gets a funding liquidation hour.
+
+    A liquidated leg (or cross account) is closed: from its liquidation hour it
+    pays no funding, its maintenance margin leaves ``requirement`` and it adds
+    to ``equity`` only what :func:`left_after_liquidation` gives the trader
+    under the profile's policies. ``funding_paid`` is the funding paid while open.
 
     Dated futures (:mod:`planner.engine.expiry`) pay no funding; when the
     horizon crosses a leg's expiry, ``expiry_steps`` lists the settlement (and
@@ -213,8 +232,16 @@ def funding_curves(
     )
     paid_total = np.zeros(hours.shape)
     cross_paid = np.zeros(hours.shape)
-    upnl0 = sum(at.upnl[l.index] for l in legs)
-    req0 = sum(at.requirement[l.index] for l in legs)
+    iso_value = np.zeros(hours.shape)  # isolated legs: margin + uPnL - funding while open, what liquidation leaves after
+    requirement = np.full(hours.shape, sum(at.requirement[l.index] for l in legs))
+    for l in legs:
+        if l.spec.is_dated and not l.cross:  # no funding: its margin and uPnL at the marks throughout
+            eq0 = l.collateral + at.upnl[l.index]
+            if l.index in at_mark:  # closed now: it loses at most its margin, as Results counts it
+                iso_value += max(eq0, 0.0)
+                requirement -= at.requirement[l.index]
+            else:
+                iso_value += eq0
     cross_req = sum(at.requirement[l.index] for l in legs if l.cross)
     cross_upnl = sum(at.upnl[l.index] for l in legs if l.cross)
     # Share of one payment settled by each time (per schedule): a leg's accrued funding is its payment times it.
@@ -222,40 +249,66 @@ def funding_curves(
     done_own: dict[float, FloatArray] = {}
     for l, interval, pay in pays:
         paid = pay * done[interval]
-        paid_total += paid
         if l.cross:
             cross_paid += paid
-        else:
-            eq0 = l.collateral + at.upnl[l.index]
-            rq = at.requirement[l.index]
-            if eq0 < rq:
-                at_mark.append(l.index)  # liquidated before any funding is paid
-                iso_liq[l.index] = None
-                continue
-            if pay <= 0.0:
-                iso_liq[l.index] = None  # pays nothing (or receives): funding cannot liquidate it
-                continue
+            continue
+        eq0 = l.collateral + at.upnl[l.index]
+        rq = at.requirement[l.index]
+        if eq0 < rq:
+            # Liquidated before any funding is paid: closed, so it pays nothing; it loses at most its
+            # margin (as the account equity in Results counts it).
+            at_mark.append(l.index)
+            iso_liq[l.index] = None
+            iso_value += max(eq0, 0.0)
+            requirement -= rq
+            continue
+        below = np.zeros(0, dtype=np.intp)
+        if pay > 0.0:  # a leg that pays nothing (or receives) cannot be liquidated by funding
             sched = schedules[interval]
             if interval not in done_own:
                 done_own[interval] = accrued(1.0, sched, sched.hours)
             below = np.nonzero(eq0 - pay * done_own[interval] < rq)[0]
-            iso_liq[l.index] = float(sched.hours[below[0]]) if below.size else None
-    wallet_eq = cw + sum(l.collateral for l in legs if not l.cross) + upnl0
-    equity = wallet_eq - paid_total
-    requirement = np.full(hours.shape, req0)
+        if not below.size:
+            iso_liq[l.index] = None
+            paid_total += paid
+            iso_value += eq0 - paid
+            continue
+        # Funding takes the leg below its requirement at this settlement: the venue closes it there,
+        # so it pays nothing afterwards and leaves what the profile's policies give back.
+        liq_at = float(schedules[interval].hours[below[0]])
+        iso_liq[l.index] = liq_at
+        paid_at = pay * float(done_own[interval][below[0]])
+        closed = hours >= liq_at
+        paid_total += np.where(closed, paid_at, paid)
+        iso_value += np.where(closed, left_after_liquidation(eq0 - paid_at, profile), eq0 - paid)
+        requirement -= np.where(closed, rq, 0.0)
+    liq_hour = None
+    if not any(l.cross for l in legs):
+        cross_value = np.full(hours.shape, cw)  # the wallet outside isolated margins; nothing in it pays funding
+    elif cw + cross_upnl < cross_req:
+        # The cross account is liquidated before any funding: closed, it pays nothing.
+        at_mark.extend(l.index for l in legs if l.cross)
+        cross_value = np.full(hours.shape, cw + cross_upnl)
+        requirement -= cross_req
+    else:
+        cross_value = cw + cross_upnl - cross_paid
+        below = np.nonzero(cross_value < cross_req)[0]
+        if below.size:
+            # Funding liquidates the cross account here: its legs close, funding stops and the
+            # wallet keeps what the policies leave (never below 0 with negative-balance protection).
+            k = int(below[0])
+            liq_hour = float(hours[k])
+            closed = hours >= liq_hour
+            cross_paid = np.where(closed, cross_paid[k], cross_paid)
+            cross_value = np.where(closed, left_after_liquidation(float(cross_value[k]), profile), cross_value)
+            requirement -= np.where(closed, cross_req, 0.0)
+        paid_total += cross_paid
+    equity = cross_value + iso_value
     for st in steps:
         after = hours >= st.hour
         equity = equity - st.amount * after
         if not st.rolled:
             requirement = requirement - at.requirement[st.index] * after
-    liq_hour = None
-    if any(l.cross for l in legs):
-        if cw + cross_upnl < cross_req:
-            at_mark.extend(l.index for l in legs if l.cross)  # the cross account is liquidated before any funding
-        else:
-            cross_eq = cw + cross_upnl - cross_paid
-            below = np.nonzero(cross_eq < cross_req)[0]
-            liq_hour = float(hours[below[0]]) if below.size else None
     return FundingCurves(
         currency=ccy,
         hours=hours,

@@ -60,6 +60,8 @@ class LegMapping:
     leverage_max : the target's maximum leverage at this size, set only when
         the plan's leverage exceeds it.
     notes : human-readable conversion notes (quote, contract kind, funding interval...).
+    position : the source leg as the plan holds it, set when the leg is unmapped
+        (the window shows it greyed and can bring it back under another symbol).
     """
 
     index: int
@@ -71,6 +73,7 @@ class LegMapping:
     leverage_max: float | None = None
     reason: str | None = None
     notes: tuple[str, ...] = ()
+    position: Position | None = field(default=None, hash=False)
 
     @property
     def mapped(self) -> bool:
@@ -228,16 +231,20 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
     for i, pos in enumerate(plan.positions):
         sspec = source.symbols.get(pos.symbol)
         if sspec is None:
-            legs.append(LegMapping(i, pos.symbol, None, reason=f"'{pos.symbol}' is not listed by the plan's profile '{source.id}'"))
+            legs.append(
+                LegMapping(i, pos.symbol, None, reason=f"'{pos.symbol}' is not listed by the plan's profile '{source.id}'", position=pos)
+            )
             continue
         if not _usd_quoted(sspec):
             legs.append(
-                LegMapping(i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping")
+                LegMapping(
+                    i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping", position=pos
+                )
             )
             continue
         tsym, why = map_symbol(pos.symbol, sspec, target)
         if tsym is None:
-            legs.append(LegMapping(i, pos.symbol, None, reason=why))
+            legs.append(LegMapping(i, pos.symbol, None, reason=why, position=pos))
             continue
         tspec = target.symbols[tsym]
         skey, tkey = coin_key(pos.symbol, sspec.base), coin_key(tsym, tspec.base)

@@ -62,15 +62,18 @@ def test_each_step_reports_the_evaluation_of_its_plan() -> None:
 
 
 def test_funding_audit_uses_plan_rate() -> None:
-    """1 BTC long marked at 47,200 paying 0.03 % every 8 h for 24 h: 3 x 14.16 = 42.48 USDT.
+    """1 BTC long marked at 47,200 paying 0.03 % every 8 h: 14.16 USDT per settlement.
 
+    The first payment takes the cross wallet below its requirement, so funding liquidates it at 8 h
+    and the closed leg pays nothing more (14.16, not 3 x 14.16 = 42.48, over 24 h; issue 10 item 10).
     Liquidation is at 47,188.76, 0.02 % below the mark: a stop 4 % below (45,312) would never fire, so the step says so.
     """
     prof = get_profile("binance-usdm")
     ap = action_plan(_cross_plan(), prof, marks={"BTCUSDT": 47200.0})
     audit = next(s for s in ap.steps if s.kind == "audit_funding")
     assert audit.title.startswith("Funding over 24 h: pays")
-    assert audit.amount == pytest.approx(42.48)
+    assert audit.amount == pytest.approx(14.16)
+    assert "liquidate the cross wallet after 8 h" in audit.detail
     stop = next(s for s in ap.steps if s.kind == "stop_loss")
     lp = evaluate(_cross_plan(), prof, marks={"BTCUSDT": 47200.0}).legs[0].liquidation_price
     assert lp == pytest.approx(47188.76, abs=0.01)

@@ -183,9 +183,14 @@ def test_funding_curve_longs_pay_and_liquidation_time() -> None:
     fc = funding_curves(plan, prof, horizon_hours=72)
     # Settlements at 8, 16, 24 ... hours from 00:00 UTC; each costs 1 BTC x 50,000 x 1 % = 500 USDT.
     assert list(fc.settlement_hours[:3]) == [8.0, 16.0, 24.0]
-    assert fc.equity[-1] == pytest.approx(1200 - 500 * 9)
     # MM at 50,000 = 200 (tier 2): equity 1,200 -> 700 -> 200 (= MM, not below) -> -300 at 24 h.
     assert fc.liquidation_hour == pytest.approx(24.0)
+    # Liquidated at 24 h: the leg is closed, funding stops (3 payments, not 9) and negative-balance
+    # protection leaves the wallet at 0, not -300 or -3,300 (issue 10 item 10).
+    assert fc.funding_paid[-1] == pytest.approx(1500.0)
+    assert fc.equity[-1] == pytest.approx(0.0)
+    assert fc.equity[np.searchsorted(fc.hours, 24.0) - 1] == pytest.approx(200.0)  # just before the 24 h settlement
+    assert fc.requirement[-1] == pytest.approx(0.0) and fc.requirement[0] == pytest.approx(200.0)
     short, prof2 = make_plan([leg(side="short", mode="cross", lev=50)], wallet=1200, funding_rates={"BTCUSDT": 0.01})
     assert funding_curves(short, prof2, horizon_hours=24).equity[-1] == pytest.approx(1200 + 1500)
 
@@ -216,3 +221,65 @@ def test_inline_profile_evaluates_exactly_as_it_says() -> None:
     lp2 = evaluate(plan2, plan2.profile).legs[0].liquidation_price
     assert lp2 == pytest.approx((50000 - 5000) / (1 - 0.02))
     assert not math.isclose(lp2, evaluate(plan, prof).legs[0].liquidation_price)
+
+
+@pytest.mark.parametrize(
+    ("policies", "rate", "left"),
+    [
+        # 7 %/8 h on 50,000: 3,500 per settlement; margin 5,000 -> 1,500 -> -2,000 at 16 h (below MM 200).
+        ({"negative_balance_protection": True, "leftover_margin": "insurance_fund"}, 0.07, 0.0),
+        ({"negative_balance_protection": True, "leftover_margin": "trader"}, 0.07, 0.0),
+        ({"negative_balance_protection": False, "leftover_margin": "liquidator"}, 0.07, -2000.0),
+        # 4.9 %/8 h: 2,450 per settlement; 5,000 -> 2,550 -> 100 at 16 h (below MM 200, above 0).
+        ({"negative_balance_protection": True, "leftover_margin": "trader"}, 0.049, 100.0),
+        ({"negative_balance_protection": True, "leftover_margin": "insurance_fund"}, 0.049, 0.0),
+        ({"negative_balance_protection": False, "leftover_margin": "liquidator"}, 0.049, 0.0),
+    ],
+)
+def test_funding_stops_charging_a_liquidated_isolated_leg(policies: dict, rate: float, left: float) -> None:
+    """Issue 10 item 10: after funding liquidates an isolated leg, the leg is closed.
+
+    1 BTC long @ 50,000, 10x isolated (5,000 margin, MM 200), wallet 10,000 (5,000 outside the leg),
+    over 72 h (9 settlements). The leg is liquidated at the 16 h settlement; from then on it pays
+    nothing and leaves what the policies give: a deficit only without negative-balance protection,
+    leftover margin only when it goes to the trader.
+    """
+    pol = {"insurance_fund": True, "adl": True, **policies}
+    plan = Plan.model_validate(
+        {
+            "profile": inline_profile(policies=pol),
+            "account": {"wallet_balance": 10000.0},
+            "positions": [leg()],
+            "funding_rates": {"BTCUSDT": rate},
+            "horizon_hours": 72,
+        }
+    )
+    assert isinstance(plan.profile, ExchangeProfile)
+    fc = funding_curves(plan, plan.profile)
+    assert fc.isolated_liquidation_hours == {0: pytest.approx(16.0)}
+    pay = 50000.0 * rate
+    assert fc.funding_paid[-1] == pytest.approx(2 * pay)  # 8 h and 16 h only, not 9 payments
+    assert fc.equity[-1] == pytest.approx(5000.0 + left)
+    before = np.searchsorted(fc.hours, 16.0) - 1
+    assert fc.hours[before] < 16.0 and fc.equity[before] == pytest.approx(10000.0 - pay)
+    assert np.all(fc.equity[fc.hours >= 16.0] == pytest.approx(5000.0 + left))
+    assert fc.requirement[0] == pytest.approx(200.0) and fc.requirement[-1] == pytest.approx(0.0)
+    if policies["negative_balance_protection"]:
+        assert fc.equity.min() >= 5000.0 - 1e-9, "never more than the leg's own margin lost"
+
+
+def test_funding_not_charged_on_a_leg_liquidated_at_the_mark() -> None:
+    """A leg already below its requirement at the marks is closed now: no funding, loss capped at its margin."""
+    plan, prof = make_plan(
+        [leg(mark=44000.0), leg("XYZUSDT", q=10, e=100.0, mode="cross")],
+        wallet=10000,
+        funding_rates={"BTCUSDT": 0.01, "XYZUSDT": 0.01},
+        horizon_hours=24,
+    )
+    fc = funding_curves(plan, prof)
+    assert fc.liquidated_at_mark == (0,)
+    # Only the XYZ leg pays: 10 x 100 x 1 % = 10 per settlement, 3 settlements in 24 h.
+    assert fc.funding_paid[-1] == pytest.approx(30.0)
+    ev = evaluate(plan, prof)
+    assert fc.equity[0] == pytest.approx(ev.account.equity)  # 10,000 - 5,000 margin lost, as Results shows
+    assert fc.equity[-1] == pytest.approx(fc.equity[0] - 30.0)

@@ -59,7 +59,7 @@ def assert_screen_is_engine(window, profile_id: str) -> None:
     model = window.results_panel.model
     n = len(doc.plan.positions)
     assert model.rowCount() == n + len(doc.unmapped)
-    assert window.positions_table.model.rowCount() == n
+    assert window.positions_table.model.rowCount() == n + len(doc.unmapped)  # unmapped legs greyed in the legs table too
     for r, leg in enumerate(ev.legs):
         assert model.data(model.index(r, COL["leg"])).startswith(f"#{r + 1} {leg.symbol} {leg.side}")
         assert leg.symbol in target.symbols

@@ -102,13 +102,15 @@ class StepCard(QFrame):
         self.title = _wrapped(f"{step.number}. {step.title}", bold=True)
         self.detail = _wrapped(step.detail)
         self.figures = _wrapped(step_figures(step))
-        self.figures.setVisible(bool(self.figures.text()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(2)
         lay.addWidget(self.title)
         lay.addWidget(self.detail)
         lay.addWidget(self.figures)
+        # Hidden only once it has a parent: showing a parentless label opens it as a window of its own,
+        # which takes the focus and closes any open popup (the profile dropdown) when a result arrives.
+        self.figures.setHidden(not self.figures.text())
         self.apply_button: QPushButton | None = None
         if step.plan_after is not None:
             self.apply_button = QPushButton(f"Apply step {step.number}")
@@ -155,6 +157,9 @@ class ActionPanel(QWidget):
         self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
         self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
         self.stop_distance = QDoubleSpinBox(minimum=0.0, maximum=50.0, decimals=1, suffix=" %", value=4.0)
+        self.buffer.setToolTip("A top-up deposits this much more than the exact amount that reaches the margin-call threshold")
+        self.target_distance.setToolTip("Distance from the mark to liquidation (fraction of the mark) the distance steps aim for")
+        self.stop_distance.setToolTip("How far beyond the mark a stop-loss goes, unless liquidation comes first (then it moves in)")
         form = QFormLayout()
         form.addRow("Top-up safety buffer", self.buffer)
         form.addRow("Liquidation distance wanted", self.target_distance)

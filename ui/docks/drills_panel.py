@@ -43,7 +43,8 @@ from planner.io.registry import bundled_profiles
 from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money
+from planner.present.glossary import FIGURES
 from ui.docks.safe_size_panel import TITLE as SAFE_SIZE_TITLE
 from ui.docks.safe_size_panel import SafeSizePanel
 from ui.docks.worker import DrillWorker
@@ -67,11 +68,37 @@ def _compare_cell_text(cell: ComparisonCell) -> str:
     return "\n".join(lines)
 
 
+#: What each drill-table column means (by header; "Amount (USDT)" by its first word).
+HEADER_TIPS = {
+    "Leg": "Leg number and symbol, as in the Plan and Results tables",
+    "Mark": "The leg's mark after the move, quote currency",
+    "uPnL": "Unrealised PnL at that mark, settlement currency (+ = profit)",
+    "Equity": "Equity behind the leg (its margin plus unrealised PnL; cross legs: the cross wallet's), settlement currency",
+    "Margin ratio": FIGURES["margin_ratio"].explanation,
+    "State": FIGURES["state"].explanation,
+    "Liquidated": "yes: the moved mark is at or past the leg's liquidation price",
+    "Part": "Where the loss of a gapped liquidation goes, in the venue's order",
+    "Amount": "Money of each part, settlement currency",
+    "Step": "Partial-liquidation step of the venue's rule, in order",
+    "Closed": "Size closed at this step (base units for linear contracts, contracts for inverse ones)",
+    "Left": "Size left open after this step (same units)",
+    "Requirement": "Maintenance margin (plus any fee to close the venue holds) of what is left, settlement currency",
+    "Fee": "Liquidation fee charged on the closed part, settlement currency",
+    "Note": "The venue's rule for this step",
+    "P(liquidated)": "Probability that the leg is liquidated within the horizon (Monte Carlo); the error bar is in the summary",
+}
+
+
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
     table.clear()
     table.setColumnCount(len(headers))
     table.setRowCount(len(rows))
     table.setHorizontalHeaderLabels(headers)
+    for c, head in enumerate(headers):
+        item = table.horizontalHeaderItem(c)
+        tip = HEADER_TIPS.get(head) or HEADER_TIPS.get(head.split(" ")[0])
+        if item is not None and tip:
+            item.setToolTip(tip)
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(text))
@@ -126,11 +153,13 @@ class DrillsPanel(QWidget):
         self.shock_move = QDoubleSpinBox(minimum=-500.0, maximum=1000.0, decimals=2, suffix=" %", value=-10.0)
         self.shock_run = QPushButton("Run shock")
         self.shock_run.clicked.connect(self.run_shock)
+        self.shock_move.setToolTip("Every leg's mark moves by this percentage at once (from the marks on screen); -10 % = a 10 % drop")
         form.addRow("Move of every mark", self.shock_move)
         form.addRow(self.shock_run)
         self.shock_summary = QLabel()
         self.shock_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.shock_summary.setWordWrap(True)
+        self.shock_summary.setToolTip("The account after the move: its equity, margin ratio and state, and the cross legs closed first")
         form.addRow(self.shock_summary)
 
     def _build_gap(self) -> None:
@@ -148,6 +177,11 @@ class DrillsPanel(QWidget):
         self.gap_answer = QLabel()
         self.gap_answer.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.gap_answer.setWordWrap(True)
+        self.gap_answer.setToolTip("Can you lose more than the leg's margin? The answer under this venue's policies, from the table above")
+        self.gap_leg.setToolTip("Leg number (#) as in the Plan and Results tables")
+        self.gap_beyond.setToolTip("How far past its liquidation price the mark jumps before the venue can act, % of that price")
+        self.gap_slip.setToolTip("The liquidation order fills this % worse than the gapped price (fixed slippage model)")
+        self.gap_model.setToolTip("Fixed slippage, or walk an order book given as depth levels (% away, notional available there)")
         form.addRow("Leg", self.gap_leg)
         form.addRow("Gap past liquidation", self.gap_beyond)
         form.addRow("Slippage model", self.gap_model)
@@ -162,6 +196,10 @@ class DrillsPanel(QWidget):
         self.partial_price = QDoubleSpinBox(minimum=0.0, maximum=1e9, decimals=2)
         self.partial_run = QPushButton("Run steps")
         self.partial_run.clicked.connect(self.run_partial)
+        self.partial_leg.setToolTip("Leg number (#) as in the Plan and Results tables")
+        self.partial_price.setToolTip(
+            "Mark price (quote currency) at which the venue's partial-liquidation steps are played; 0 = the leg's liquidation price"
+        )
         form.addRow("Leg", self.partial_leg)
         form.addRow("Mark at (0 = liquidation price)", self.partial_price)
         form.addRow(self.partial_run)
@@ -178,6 +216,15 @@ class DrillsPanel(QWidget):
         self.path_summary = QLabel()
         self.path_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.path_summary.setWordWrap(True)
+        self.path_summary.setToolTip(
+            "Where the path starts, the legs it liquidates (hour, price) and the funding to the account in every wallet "
+            "(+ received, - paid); the equity along the path is drawn on the equity plot"
+        )
+        self.path_kind.setToolTip(
+            "Flash crash: every mark falls 20 % over 30 minutes, then wins back 75 % of the fall over 6 hours; "
+            "steady bleed: -5 % a day (compounded) over the horizon; "
+            "custom: your own CSV of hours and prices. Funding is paid along the way in every settlement wallet."
+        )
         form.addRow("Path", self.path_kind)
         form.addRow("CSV", self.path_csv)
         form.addRow(self.path_run)
@@ -206,9 +253,18 @@ class DrillsPanel(QWidget):
         self.mc_summary = QLabel()
         self.mc_summary.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.mc_summary.setWordWrap(True)
+        self.mc_summary.setToolTip(
+            "Probability of a liquidation within the horizon, ± the half-width of its 95 % confidence interval (Monte Carlo error)"
+        )
         row = QHBoxLayout()
         row.addWidget(self.mc_run)
         row.addWidget(self.cancel_button)
+        self.event_combo.setToolTip("Preset of the event (volatility and jumps from its source); every field below can be changed")
+        self.event_vol.setToolTip("Annualised volatility of the price paths, % per year")
+        self.event_jumps.setToolTip("Expected number of price jumps within the horizon (Merton jump model)")
+        self.event_jump_size.setToolTip("Standard deviation of one jump, % of the price")
+        self.event_seed.setToolTip("Random seed: the same seed gives the same paths and the same probability")
+        self.event_paths.setToolTip("Number of simulated price paths: more paths, smaller error bar, longer run")
         form.addRow("Event", self.event_combo)
         form.addRow("Volatility", self.event_vol)
         form.addRow("Jumps expected in horizon", self.event_jumps)
@@ -350,6 +406,7 @@ class DrillsPanel(QWidget):
         assert self.plan is not None and self.profile is not None  # checked by _ready()
         i = self.partial_leg.value() - 1
         price = self.partial_price.value()
+        where = ""
         try:
             if price <= 0:
                 from planner.engine.evaluate import evaluate
@@ -358,7 +415,13 @@ class DrillsPanel(QWidget):
                 if lp is None:
                     self.error.setText("This leg has no liquidation price; enter a mark to test.")
                     return
-                price = lp
+                # One tick past it, on the leg's loss side: exactly at the price, equity equals the requirement
+                # and whether a step shows would depend on the last digit of a float.
+                pos = self.plan.positions[i]
+                spec = self.profile.symbols.get(pos.symbol)
+                tick = spec.tick_size if spec is not None else 0.01
+                price = lp - tick if pos.side.value == "long" else lp + tick
+                where = f" (one tick past its liquidation price {fmt_price(lp, tick)})"
             steps = partial_liquidation(plan_at_marks(self.plan, self.marks), self.profile, i, price)
         except PlannerError as exc:
             return self._fail(exc)
@@ -377,10 +440,11 @@ class DrillsPanel(QWidget):
                     s.note,
                 ]
                 for s in steps
-            ],
+            ]
+            or [["—", "0", "", "", "", "", "", "no step: at this mark the leg's equity still covers its maintenance margin"]],
         )
         leg = self.plan.positions[i]
-        self._keep("Partial liquidation", self.partial_table, "", f"leg #{i + 1} {leg.symbol}, mark at {fmt_price(price)}")
+        self._keep("Partial liquidation", self.partial_table, "", f"leg #{i + 1} {leg.symbol}, mark at {fmt_price(price)}{where}")
 
     def run_compare(self) -> None:
         """Leg x venue grid: one row per leg, one column per venue; safest cell green, cheapest bold."""
@@ -397,6 +461,14 @@ class DrillsPanel(QWidget):
         t.setRowCount(len(self.plan.positions) + 1)
         t.setColumnCount(len(rows))
         t.setHorizontalHeaderLabels([r.profile_name for r in rows])
+        for c, row in enumerate(rows):
+            head = t.horizontalHeaderItem(c)
+            if head is not None:
+                head.setToolTip(
+                    f"The plan's legs on {row.profile_name}, mapped at equal USD value: liquidation price (distance), "
+                    "initial and maintenance margin, liquidation fee, funding per day; green = safest venue for the leg, "
+                    "bold = cheapest (S / C in the report)"
+                )
         t.setVerticalHeaderLabels([f"#{i + 1} {p.symbol}" for i, p in enumerate(self.plan.positions)] + ["Beyond bankruptcy"])
         safe_bg = QColor(47, 158, 68, 70)
         for c, row in enumerate(rows):
@@ -538,10 +610,36 @@ class DrillsPanel(QWidget):
         self._start(lambda progress: run_path(plan, profile, path, marks=marks), lambda r: self._show_path(r, path.label, where))
 
     def _show_path(self, r, label: str, where: str = "") -> None:
+        """The path's events and one row per settlement wallet (a coin-margined leg pays funding in its coin)."""
         self.progress.setValue(1000)
-        ev = "; ".join(f"leg {i + 1} liquidated at {h:.2f} h, price {fmt_price(p)}" for i, (h, p) in sorted(r.liquidations.items()))
-        text = ev or f"No liquidation along the path; funding paid {fmt_money(float(r.funding_paid[-1]), r.currency)}"
-        self.path_summary.setText(f"Path starting {where}. {text}" if where else text)
         plan, setup = self._runs.get("Price path", (self.plan, label))
+        symbols = [p.symbol for p in plan.positions] if plan is not None else []
+        ev = "; ".join(
+            f"Leg #{i + 1}{' ' + symbols[i] if i < len(symbols) else ''} liquidated at {h:.2f} h, price {fmt_price(p)}"
+            for i, (h, p) in sorted(r.liquidations.items())
+        )
+        gone_in: dict[str, list[str]] = {}
+        for i in sorted(r.liquidations):
+            if i < len(symbols) and self.profile is not None and symbols[i] in self.profile.symbols:
+                gone_in.setdefault(self.profile.symbols[symbols[i]].settle, []).append(f"#{i + 1}")
+        rows, funding = [], []
+        for ccy, acc in r.accounts.items():
+            to_account = -float(acc.funding_paid[-1]) if acc.funding_paid.size else 0.0
+            change = float(acc.equity[-1] - acc.equity[0]) if acc.equity.size else 0.0
+            funding.append(fmt_signed_money(to_account, ccy))
+            rows.append([ccy, fmt_signed_money(to_account, ccy), fmt_signed_money(change, ccy), ", ".join(gone_in.get(ccy, [])) or "none"])
+        _fill(self.path_table, ["Wallet", "Funding to the account", "Equity change", "Legs liquidated"], rows)
+        tips = (
+            "Settlement wallet: each leg pays funding and is margined in its settlement currency",
+            "Funding received minus paid along the path, positive = to the account; a liquidated leg pays none after it closes",
+            "Equity at the end of the path minus equity at its start, settlement currency",
+            "Legs whose liquidation the path reaches (see the summary for the hour and price)",
+        )
+        for c, tip in enumerate(tips):
+            item = self.path_table.horizontalHeaderItem(c)
+            if item is not None:
+                item.setToolTip(tip)
+        text = (ev or "No liquidation along the path") + "; funding to the account: " + ", ".join(funding)
+        self.path_summary.setText(f"Path starting {where}. {text}" if where else text)
         self._keep("Price path", self.path_table, self.path_summary.text(), setup, plan)
         self.sigEquityPath.emit(r.hours, r.equity, label)

@@ -63,6 +63,16 @@ CUSTOM = "custom"
 LOG_FLOOR = -4.0
 BANNER_STYLE = "background: rgba(255, 243, 191, 235); color: #5c4400; padding: 3px 6px; border: 1px solid #e8a200; border-radius: 3px;"
 HEADERS = ["Leg", "Now (P liq.)", "Safe leverage", "P(liq.) at safe ± 95 %", "One step more", "Liq. price at safe", "Limited by"]
+#: What each column means (HEADERS order).
+HEADER_TIPS = [
+    "Leg number, side and symbol (cross legs marked)",
+    "The leg's leverage now and its probability of liquidation within the event's horizon",
+    "Largest leverage whose probability of liquidation stays at or below the target (each leg alone, isolated)",
+    "Probability of liquidation at the safe leverage, ± the half-width of its 95 % confidence interval",
+    "The next leverage step up and its probability: above the target",
+    "Liquidation price at the safe leverage, quote currency",
+    "What caps the answer: the target, or the venue's maximum leverage at this size",
+]
 #: Most paths x monitoring steps a run holds (float32: 80 MB an array, about 300 MB at the peak of a search).
 MAX_PATH_STEPS = 20_000_000
 #: Event fields (EventPreset name -> label, scale from the model's fraction to the field's unit).
@@ -239,6 +249,10 @@ class SafeSizePanel(QWidget):
 
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
+        for c, tip in enumerate(HEADER_TIPS):
+            head = self.table.horizontalHeaderItem(c)
+            if head is not None:
+                head.setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

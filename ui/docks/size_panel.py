@@ -121,6 +121,8 @@ class SizePanel(QWidget):
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
+        self.symbol.setToolTip("Symbol to size, as the plan's exchange profile lists it (type any part of the name)")
+        self.side.setToolTip("long: the stop is below the entry; short: above it")
         self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE, min_exclusive=True, allow_empty=True)
         self.risk = RiskEdit()
         self.entry = _price_edit("entry price")

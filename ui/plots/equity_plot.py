@@ -50,6 +50,7 @@ class EquityPlot(QWidget):
         # Dated futures: settlement (and roll) at expiry, drawn as a marked step (planner.engine.expiry).
         self.expiry_marks = pg.ScatterPlotItem(size=12, symbol="d", name="Expiry: settlement / roll")
         self.plot.addItem(self.expiry_marks)
+        self.legend.item.removeItem(self.expiry_marks)  # in the legend only while a dated leg expires within the horizon
         self.legend.relayout()
         self.path_curve = self.plot.plot()
         self.path_curve.hide()
@@ -114,6 +115,7 @@ class EquityPlot(QWidget):
         marked = self.expiry_marks.getData()
         if not (np.array_equal(marked[0], step_hours) and np.array_equal(marked[1], step_eq)):
             self.expiry_marks.setData(step_hours, step_eq)
+        self.legend.set_entry(self.expiry_marks, "Expiry: settlement / roll" if step_hours.size else None)
         if self._left_label != c.currency:
             self._left_label = c.currency
             self.plot.setLabel("left", f"Equity change ({c.currency})")
@@ -126,7 +128,7 @@ class EquityPlot(QWidget):
             note = f"funding alone does not liquidate the cross account within {horizon:g} h"
         iso = [f"leg #{i + 1} at {h:,.1f} h" for i, h in c.isolated_liquidation_hours.items() if h is not None]
         if iso:
-            note += "; isolated liquidation by funding: " + ", ".join(iso)
+            note += "; isolated liquidation by funding: " + ", ".join(iso) + " (closed there: no funding after it)"
         if c.liquidated_at_mark:
             note += "; already liquidated at the marks on screen: " + ", ".join(f"leg #{i + 1}" for i in c.liquidated_at_mark)
         for st in c.expiry_steps:
@@ -139,6 +141,14 @@ class EquityPlot(QWidget):
             f"equity now {fmt_money(self.equity_now, c.currency)}, {fmt_money(room, c.currency)} above maintenance margin at its closest"
         )
         self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account ({scale}); {note}.")
+        self.info.setToolTip(
+            f"Funding to the account over the plan's horizon at the plan's rates, {c.currency} wallet, marks held: "
+            "+ received, - paid (positive rates: longs pay). A leg liquidated within the horizon pays nothing after it "
+            "closes and leaves what the venue's policies give back.\n"
+            "Equity now: the account's equity at the marks. Above maintenance margin at its closest: the smallest gap "
+            "between equity and maintenance margin over the horizon (at 0 or below, funding alone liquidates).\n"
+            "The plot shows equity minus equity now; the dashed line is the liquidation threshold on the same scale."
+        )
         if not self.user_zoomed:
             self._fit()
 

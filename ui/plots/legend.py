@@ -65,8 +65,16 @@ class OutsideLegend:
             return
         legend.show()
         self._recolor()
-        widest = max(sample.width() + label.width() + 10 for sample, label in legend.items)
-        cols = max(1, min(n, int((pi.width() - 10) // max(widest, 1.0)) or 1))
+        # Entries fill rows left to right; the most columns whose widest entries fit beside the legend's left
+        # offset. Widths from the text itself: a LabelItem stretches to its layout cell.
+        for _sample, label in legend.items:  # each label as wide as its text, so the columns sit side by side
+            label.setMaximumWidth(label.item.boundingRect().width() + 4)
+        widths = [sample.width() + label.item.boundingRect().width() + 10 for sample, label in legend.items]
+        room = pi.width() - max(pi.vb.pos().x() - 20, 0) - 10
+        cols = next(
+            (c for c in range(n, 0, -1) if sum(max(widths[j::c]) for j in range(c)) + 4 * c <= room),
+            1,
+        )
         legend.columnCount = 0  # forces setColumnCount to lay every entry out again (entries added later can leave gaps)
         legend.setColumnCount(cols)
         legend.updateSize()

@@ -63,6 +63,8 @@ class LiquidationPlot(QWidget):
         self.plot.setMinimumHeight(220)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         pi = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            pi.getAxis(name).setZValue(-200)  # the axes draw the grid: under the view (z -100), so not over the labels
         self.legend = OutsideLegend(pi)  # above the data, never over a curve or a label
         add_reset_zoom(pi, self.zoomResetRequested.emit)
         pi.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
@@ -138,9 +140,9 @@ class LiquidationPlot(QWidget):
             rq.setPen(pg.mkPen(c, width=1, style=Qt.PenStyle.DotLine))
 
     def _label_fill(self) -> tuple[int, int, int, int]:
-        """Level labels sit on a translucent patch of the background so curves and grid never garble them."""
+        """Level labels sit on an opaque patch of the background: no curve, grid or line shows through them."""
         c = pg.mkColor(self.style_.background)
-        return (c.red(), c.green(), c.blue(), 210)
+        return (c.red(), c.green(), c.blue(), 255)
 
     # -- data --------------------------------------------------------------
     def set_figures(self, figures: Figures) -> None:
@@ -480,6 +482,39 @@ class LiquidationPlot(QWidget):
             label.setPosition(pos)
             line.level = r
         self.hidden_labels = hidden
+        self._stack_labels()
+
+    def _stack_labels(self) -> None:
+        """Stack the vertical lines so every label is drawn over each line that crosses it.
+
+        A label is its line's child, so it is above another line only when its own line is:
+        a line whose x falls inside a label is put below that label's line (a topological
+        order; in the rare cycle the line crossing the fewest labels goes lowest). The lines
+        stay between the crosshair (z 5) and nothing else.
+        """
+        lines = [l for l in self.level_lines if l.isVisible()]
+        if self.mark_line.isVisible():
+            lines.append(self.mark_line)
+        if not lines:
+            return
+        xs = [self.plot.getViewBox().mapViewToScene(QPointF(float(l.value()), 0.0)).x() for l in lines]
+        below: list[set[int]] = [set() for _ in lines]  # below[a]: lines that must be drawn under a's label
+        for a, line in enumerate(lines):
+            if not line.label.isVisible():
+                continue
+            box = line.label.sceneBoundingRect()
+            below[a] = {b for b, x in enumerate(xs) if b != a and box.left() < x < box.right()}
+        order: list[int] = []
+        left = set(range(len(lines)))
+        while left:
+            free = [i for i in left if not (below[i] & left)]
+            pick = min(free) if free else min(left, key=lambda i: (len(below[i] & left), i))
+            order.append(pick)
+            left.discard(pick)
+        for k, i in enumerate(order):
+            z = 10.0 + k / len(order)
+            if lines[i].zValue() != z:
+                lines[i].setZValue(z)
 
     # -- interaction ---------------------------------------------------------
     def _on_mark_moved(self, line: pg.InfiniteLine) -> None:

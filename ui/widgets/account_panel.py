@@ -33,6 +33,7 @@ class AccountPanel(QWidget):
         # Commits on Return/Tab/focus out; -5000 or letters are refused at the field, never clamped.
         self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE)
         self.mode = QComboBox()
+        self.mode.setToolTip("Margin mode a new leg starts with (Add leg); each leg's own mode is in its form")
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
         self.problem = QLabel()

@@ -34,7 +34,10 @@ _TIPS = {
     "mark_price": "Mark price the exchange uses for margin (what-if: drag the mark line)",
     "leverage": "Chosen leverage: initial margin = position value / leverage",
     "margin_mode": "Isolated: the leg has its own margin. Cross: it shares the wallet",
-    "isolated_margin": "Margin assigned to an isolated leg; 'initial' = position value at entry / leverage",
+    "isolated_margin": (
+        "Margin assigned to an isolated leg; empty ('initial') = position value at entry / leverage. "
+        "A cross leg has none of its own: it uses the wallet"
+    ),
     "stop_price": "Stop-loss price (quote currency): below the entry for a long, above it for a short; empty = none. "
     "The loss there includes the taker fee on entry and exit",
     "take_profit_price": "Take-profit price (quote currency): above the entry for a long, below it for a short; empty = none",
@@ -94,7 +97,8 @@ class PositionForm(QWidget):
         self.mark_ = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="= entry price")
         self.leverage = _number(2, 1.0, 1000.0)
         self.leverage.setSuffix("x")
-        self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial (value / leverage)")
+        # Short texts: the field shares its row with the margin button in a 350 px dock (the tooltip says the rest).
+        self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial")
         self.stop = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="none")
         self.take_profit = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="none")
         # Figures at the stop and the take-profit (from the document's Figures.targets; the form computes nothing).
@@ -110,7 +114,8 @@ class PositionForm(QWidget):
         )
         self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
-        self.margin_btn = QPushButton("Add / remove margin…")
+        self.margin_btn = QPushButton("± Margin…")
+        self.margin_btn.setToolTip("Add or remove margin of this isolated leg (shows the most you can add and remove)")
         # Dated futures: the expiry comes from the symbol (read-only); Roll reopens the next contract at expiry.
         self.expiry = QLabel("perpetual (no expiry)")
         self.expiry.setTextFormat(Qt.TextFormat.PlainText)
@@ -292,6 +297,7 @@ class PositionForm(QWidget):
             self.roll_basis.setEnabled((dated and pos.roll) or pos.roll_basis is not None)
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
+            self.isolated.edit.setPlaceholderText("initial" if iso else "n/a: cross")
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
             # The document's figure (same basis as validation and evaluate: the position value at entry).
             cap = doc.max_leverage(self.row) if spec is not None else None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
+from planner.engine.venues import LegMapping
 from planner.model.enums import MarginMode, Side
-from planner.model.errors import Problem
+from planner.model.errors import Problem, problems_from_validation
 from planner.model.plan import Plan, Position
 from planner.present.numbers import NumberError, parse_number
 from planner.present.targets import TARGET_HELP, target_row_texts
@@ -25,12 +27,12 @@ NEW_LEG_NOTIONAL = 1000.0
 COLUMNS = [
     ("symbol", "Symbol"),
     ("side", "Side"),
-    ("quantity", "Quantity"),
+    ("quantity", "Qty"),
     ("entry_price", "Entry"),
     ("mark_price", "Mark"),
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
-    ("isolated_margin", "Iso. margin"),
+    ("isolated_margin", "Margin"),
     ("stop_price", "Stop"),
     ("take_profit_price", "TP"),
     ("reward_risk", "R:R"),
@@ -46,13 +48,31 @@ HEADER_TIPS = {
     "reward_risk": "Reward-to-risk: net PnL at the take-profit / net loss at the stop",
 }
 
+#: Header tooltips: what each (short) column header means, with its unit.
+COLUMN_TIPS = {
+    "symbol": "Symbol as the exchange profile lists it",
+    "side": "long profits when the price rises, short when it falls",
+    "quantity": "Quantity: base units for a linear contract (BTC of BTCUSDT), number of contracts for an inverse one",
+    "entry_price": "Average entry price, quote currency",
+    "mark_price": "Mark price the exchange uses for margin, quote currency; '(what-if)' = the mark dragged on the plot",
+    "leverage": "Chosen leverage: initial margin = position value at entry / leverage",
+    "margin_mode": "iso = isolated (the leg has its own margin), cross = shares the wallet",
+    "isolated_margin": (
+        "Isolated margin, settlement currency: 'initial' = position value at entry / leverage, "
+        "then any margin added (+) or removed (-); '—' for a cross leg, which uses the wallet"
+    ),
+    "expiry": "Dated futures: when the contract settles (UTC, from the symbol); '—' for a perpetual",
+    "roll": "Dated futures: checked = close at expiry and reopen the next contract (settlement fee, taker fee, basis)",
+}
+
 
 class PositionsModel(QAbstractTableModel):
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self._n = len(document.draft.positions)
+        self._n = len(document.draft.positions) + len(document.unmapped)
         self._shown = self._state()
+        self._unmapped_shown = list(document.unmapped)
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
 
@@ -74,7 +94,8 @@ class PositionsModel(QAbstractTableModel):
         symbol's what-if mark moved, or its problems differ; every row when the profile changed.
         """
         old, self._shown = self._shown, self._state()
-        n = len(self.document.draft.positions)
+        n = len(self.document.draft.positions) + len(self.document.unmapped)
+        extra, self._unmapped_shown = self._unmapped_shown, list(self.document.unmapped)
         if n != self._n:
             self.beginResetModel()
             self._n = n
@@ -87,6 +108,8 @@ class PositionsModel(QAbstractTableModel):
             for i, pos in enumerate(legs)
             if profile is not old[3] or i >= len(old[0]) or pos is not old[0][i] or pos.symbol in moved or problems.get(i) != old[2].get(i)
         ]
+        if extra != self._unmapped_shown or (self._unmapped_shown and profile is not old[3]):
+            rows += range(len(legs), n)  # the greyed rows of unmapped legs (their venue named in the tooltip)
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
 
@@ -98,14 +121,35 @@ class PositionsModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][1] if orientation == Qt.Orientation.Horizontal else f"#{section + 1}"
+            if orientation == Qt.Orientation.Horizontal:
+                return COLUMNS[section][1]
+            return f"#{section + 1}" if self.unmapped_at(section) is None else "—"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return HEADER_TIPS.get(COLUMNS[section][0])
+            return COLUMN_TIPS.get(COLUMNS[section][0]) or HEADER_TIPS.get(COLUMNS[section][0])
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Vertical:
+            gone = self.unmapped_at(section)
+            return self.unmapped_tooltip(gone) if gone is not None else None
         return None
+
+    def unmapped_at(self, row: int) -> LegMapping | None:
+        """The leg a venue switch could not map shown on ``row`` (rows after the draft's legs, as in Results)."""
+        n = len(self.document.draft.positions)
+        extra = self.document.unmapped
+        return extra[row - n] if n <= row < n + len(extra) else None
+
+    def unmapped_tooltip(self, gone: LegMapping) -> str:
+        venue = self.document.draft_profile_name()
+        return (
+            f"Leg #{gone.index + 1} {gone.source_symbol} is not mapped to {venue}: {gone.reason}. "
+            f"It is left out of the plan, so it has no figures. Type a symbol {venue} lists in its Symbol cell "
+            "to bring it back, or select it and press Remove; Undo restores the previous venue's plan."
+        )
 
     def flags(self, index):
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         field = COLUMNS[index.column()][0] if index.isValid() else ""
+        if self.unmapped_at(index.row()) is not None:
+            return base | Qt.ItemFlag.ItemIsEditable if field == "symbol" else base  # only its symbol can be changed
         if field in READ_ONLY:
             return base
         if field == "roll":
@@ -122,38 +166,69 @@ class PositionsModel(QAbstractTableModel):
     def _roll(self, row: int) -> bool:
         return 0 <= row < len(self.document.draft.positions) and self.document.draft.positions[row].roll
 
+    def _display(self, pos: Position, field: str, marks: dict[str, float]) -> str:
+        """The cell text of ``field`` of ``pos`` (``marks``: what-if marks by symbol)."""
+        v = getattr(pos, field)
+        if field == "mark_price":
+            v = marks.get(pos.symbol, pos.mark)
+            return f"{v:,.6g}" + (" (what-if)" if pos.symbol in marks else "")
+        if field == "leverage":
+            return f"{v:g}x"
+        if field == "isolated_margin":
+            if pos.margin_mode is MarginMode.CROSS:
+                return "—"
+            return "initial" if v is None else f"{v:,.2f}" + (f" {pos.added_margin:+,.2f}" if pos.added_margin else "")
+        if field == "margin_mode":
+            return "iso" if v is MarginMode.ISOLATED else v.value  # narrow enough for a 400 px plan dock
+        if hasattr(v, "value"):
+            return str(v.value)
+        return f"{v:,.8g}" if isinstance(v, float) else str(v)
+
+    def _unmapped_data(self, gone: LegMapping, field: str, role: int):
+        """A leg the venue switch left out: its fields as the previous venue had them, greyed, the reason as tooltip."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            if gone.position is None or field in ("expiry", "roll", "reward_risk"):
+                return gone.source_symbol if field == "symbol" else "—"
+            if field in ("stop_price", "take_profit_price"):
+                v = getattr(gone.position, field)
+                return "—" if v is None else f"{v:,.8g}"
+            return self._display(gone.position, field, {})
+        if role == Qt.ItemDataRole.EditRole:
+            return gone.source_symbol if field == "symbol" else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.unmapped_tooltip(gone)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(134, 142, 150)
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.document.draft.positions):
+        if not index.isValid():
             return None
-        pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
+        if index.row() >= len(self.document.draft.positions):
+            gone = self.unmapped_at(index.row())
+            return None if gone is None else self._unmapped_data(gone, field, role)
+        pos: Position = self.document.draft.positions[index.row()]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
         if field in ("stop_price", "take_profit_price", "reward_risk"):
             return self._target_data(index.row(), pos, field, role, probs)
         if field in ("expiry", "roll"):
             return self._dated_data(index.row(), pos, field, role, probs)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+        if role == Qt.ItemDataRole.EditRole:
             v = getattr(pos, field)
-            if role == Qt.ItemDataRole.EditRole:
-                if field in NUMERIC:
-                    # Text, so the editor is a plain line edit read by parse_number (a spin box editor would
-                    # misread "97,123.5" and clamp to its range); empty = initial margin / mark follows entry.
-                    return "" if v is None else f"{v:.12g}"
-                return v.value if hasattr(v, "value") else v
-            if field == "mark_price":
-                v = self.document.marks.get(pos.symbol, pos.mark)
-                return f"{v:,.6g}" + (" (what-if)" if pos.symbol in self.document.marks else "")
-            if field == "leverage":
-                return f"{v:g}x"
-            if field == "isolated_margin":
-                if pos.margin_mode is MarginMode.CROSS:
-                    return "—"
-                return "initial" if v is None else f"{v:,.2f}" + (f" {pos.added_margin:+,.2f}" if pos.added_margin else "")
-            if field == "margin_mode":
-                return "iso" if v is MarginMode.ISOLATED else v.value  # narrow enough for a 400 px plan dock
-            if hasattr(v, "value"):
-                return v.value
-            return f"{v:,.8g}" if isinstance(v, float) else str(v)
+            if field in NUMERIC:
+                # Text, so the editor is a plain line edit read by parse_number (a spin box editor would
+                # misread "97,123.5" and clamp to its range); empty = initial margin / mark follows entry.
+                return "" if v is None else f"{v:.12g}"
+            return v.value if hasattr(v, "value") else v
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(pos, field, self.document.marks)
         if role == Qt.ItemDataRole.BackgroundRole and probs:
             return QColor(224, 49, 49, 70)
         if role == Qt.ItemDataRole.ToolTipRole and probs:
@@ -222,6 +297,9 @@ class PositionsModel(QAbstractTableModel):
         if not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
+        gone = self.unmapped_at(index.row())
+        if gone is not None:
+            return role == Qt.ItemDataRole.EditRole and field == "symbol" and self.bring_back(gone, str(value).strip())
         if field == "roll" and role == Qt.ItemDataRole.CheckStateRole:
             on = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
             self.document.update_position(index.row(), text=f"Edit leg {index.row() + 1} roll", roll=bool(on))
@@ -247,6 +325,30 @@ class PositionsModel(QAbstractTableModel):
                 changes.update(roll=False, roll_basis=None)  # only dated futures roll
         self.document.update_position(index.row(), **changes)
         return True
+
+    def bring_back(self, gone: LegMapping, symbol: str) -> bool:
+        """Put an unmapped leg back into the plan under ``symbol`` (one undoable step; checked like any edit)."""
+        doc = self.document
+        if gone.position is None or not symbol or symbol == gone.source_symbol:
+            return False
+        row = len(doc.draft.positions)
+        spec = doc.profile.symbols.get(symbol)
+        rolls = {} if spec is not None and spec.is_dated else {"roll": False, "roll_basis": None}  # only dated futures roll
+        try:
+            pos = Position.model_validate({**gone.position.model_dump(), "symbol": symbol, **rolls})
+        except ValidationError as exc:
+            doc.refuse([Problem(f"positions.{row}.{p.path}", p.message) for p in problems_from_validation(exc)])
+            return False
+        rest = [m for m in doc.unmapped if m is not gone]
+        plan = doc.draft.model_copy(update={"positions": [*doc.draft.positions, pos]})
+        doc.apply_plan(plan, f"Bring back {gone.source_symbol} leg as {symbol}", unmapped=rest)
+        return True
+
+    def drop_unmapped(self, gone: LegMapping) -> None:
+        """Remove an unmapped leg for good (one undoable step)."""
+        doc = self.document
+        rest = [m for m in doc.unmapped if m is not gone]
+        doc.apply_plan(doc.draft, f"Remove unmapped {gone.source_symbol} leg", unmapped=rest)
 
 
 class PositionsTable(QWidget):
@@ -291,10 +393,24 @@ class PositionsTable(QWidget):
         self.add_btn.clicked.connect(self.add_leg)
         self.dup_btn.clicked.connect(self.duplicate_leg)
         self.del_btn.clicked.connect(self.remove_leg)
-        self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.selectionChangedTo.emit(cur.row()))
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._reselect)
         self.model.modelReset.connect(self.view.resizeColumnsToContents)
         self.view.resizeColumnsToContents()
+        # Another venue renames the legs (BTCUSDT -> BTC-USDT-SWAP) without changing their number: refit then only.
+        self._symbols = tuple(p.symbol for p in document.draft.positions)
+        document.changed.connect(lambda *_: self._refit_symbols())
+
+    def _refit_symbols(self) -> None:
+        symbols = tuple(p.symbol for p in self.document.draft.positions)
+        if symbols != self._symbols:
+            self._symbols = symbols
+            self.view.resizeColumnToContents(0)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        # An unmapped leg is not in the plan: the leg form keeps the leg it shows (the row's tooltip says why).
+        if self.model.unmapped_at(current.row()) is None:
+            self.selectionChangedTo.emit(current.row())
 
     def current_row(self) -> int:
         r = self.view.currentIndex().row()
@@ -332,7 +448,8 @@ class PositionsTable(QWidget):
         used for that symbol; its mark follows the entry (``mark_price=None``) until the user types one."""
         doc = self.document
         symbols = sorted(doc.profile.symbols)
-        src = doc.draft.positions[self.current_row()] if doc.draft.positions else None
+        r = self.current_row()
+        src = doc.draft.positions[r] if 0 <= r < len(doc.draft.positions) else (doc.draft.positions[-1] if doc.draft.positions else None)
         known = [s for s in self.last_prices if s in doc.profile.symbols]
         symbol = src.symbol if src else (known[0] if known else symbols[0])
         if symbol not in self.last_prices:
@@ -369,13 +486,18 @@ class PositionsTable(QWidget):
 
     def duplicate_leg(self) -> None:
         r = self.current_row()
-        if r >= 0:
+        if 0 <= r < len(self.document.draft.positions):
             self._last = r + 1
             self.document.add_position(self.document.draft.positions[r], at=r + 1)
             self.select(r + 1)
 
     def remove_leg(self) -> None:
         r = self.current_row()
+        gone = self.model.unmapped_at(r)
+        if gone is not None:
+            self._last = max(r - 1, 0)
+            self.model.drop_unmapped(gone)
+            return
         if r >= 0:
             self._last = max(r - 1, 0)
             self.document.remove_position(r)

@@ -77,6 +77,28 @@ ACCOUNT_FIGURES = [
 FUNDING_TIP = "Funding at each settlement at the plan's rate, money to the account: + received, - paid (positive rates: longs pay)."
 
 
+def account_tooltip(ev: Evaluation | None) -> str:
+    """What each figure of the pinned account lines means (one line per settlement currency)."""
+    if ev is None:
+        return "No figures: the plan has problems (marked in red at the fields)."
+    lines = ["One line per settlement wallet: the exchange's state of the account, then (in that currency):"]
+    own = {
+        "equity": "wallet balance plus every leg's unrealised PnL (an isolated leg loses at most its own margin).",
+        "unrealized_pnl": "unrealised PnL of every leg at the marks, + = profit.",
+        "maintenance_margin": "sum of the legs' maintenance margins: equity below it is liquidation.",
+        "margin_ratio": "the account's margin ratio (see below).",
+    }
+    for name, label in ACCOUNT_FIGURES:
+        fig = FIGURES.get(name)
+        lines.append(f"• {label}: {own.get(name) or (fig.explanation if fig else name)}")
+    lines.append(f"Margin ratio in {ev.profile_name}'s meaning: {ev.thresholds.describe()}")
+    return "\n".join(lines)
+
+
+def header_of(name: str) -> str:
+    return next((c.header for c in COLUMNS if c.name == name), name)
+
+
 def leg_level(leg: LegResult) -> str:
     """Badge level: the worse of the exchange's state and the distance to liquidation."""
     return worse(str(leg.state), distance_level(leg.distance_to_liquidation))
@@ -362,6 +384,13 @@ class ResultsPanel(QWidget):
             if self.model.stale:
                 text += " (last valid plan)"
         self.hidden_note.setText(text + ("  — click a row for its figures" if rows > 1 else ""))
+        self.hidden_note.setToolTip(
+            "Figures of the selected leg whose columns the panel's width hides (widen Results to see them as columns):\n"
+            + "\n".join(
+                f"• {FIGURES[n].label if n in FIGURES else header_of(n)}: {FIGURES[n].explanation if n in FIGURES else FUNDING_TIP}"
+                for n in hidden
+            )
+        )
         self.hidden_note.setVisible(True)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -466,7 +495,10 @@ class ResultsPanel(QWidget):
                 lines.append(self.account_line(acc))
             if ev.portfolio is not None:
                 lines += [self.portfolio_line(a) for a in ev.portfolio.accounts]
-        self.account.setToolTip(portfolio_tooltip(ev.portfolio) if ev is not None and ev.portfolio is not None else "")
+        tip = account_tooltip(ev)
+        if ev is not None and ev.portfolio is not None:
+            tip += "\n\n" + portfolio_tooltip(ev.portfolio)
+        self.account.setToolTip(tip)
         self.account_lines = lines
         color = f"color: {STALE.name()}; font-style: italic;" if stale else ""
         html = "<br>".join(lines) if lines else "Account: —"
