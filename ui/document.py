@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
+from planner.engine.portfolio_margin import PortfolioLevel, portfolio_levels
 from planner.engine.validation import plan_problems
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
@@ -63,6 +64,9 @@ class Figures:
     funding: FundingCurves | None = None
     view_range: tuple[float, float] | None = None
     view_serial: int = 0
+    #: Portfolio-margin plans: the PM liquidation of the shown symbol's account as prices of that symbol
+    #: (``planner.engine.portfolio_margin.portfolio_levels``); empty otherwise.
+    portfolio_levels: tuple[PortfolioLevel, ...] = ()
 
 
 def price_grid(
@@ -485,4 +489,9 @@ class PlanDocument(QObject):
             funding=funding_c if ev is not None else None,
             view_range=self._view_range if shown else None,
             view_serial=self._view_serial,
+            portfolio_levels=(
+                tuple(portfolio_levels(ev.portfolio, profile, symbol, mark))
+                if ev is not None and ev.portfolio is not None and symbol is not None and mark is not None and shown
+                else ()
+            ),
         )
