@@ -156,6 +156,7 @@ class EquityPlot(QWidget):
             label.setText(want, color=label.opts.get("color"))
         if pm is None:
             self.pm_line.hide()
+            self.info.setToolTip("")
             return ""
         kind = "cross X:PM" if pm.collateral == "cross" else "segregated S:PM"
         here = next((a for a in pm.accounts if a.currency == c.currency), None)
@@ -171,12 +172,13 @@ class EquityPlot(QWidget):
             self.pm_line.show()
         else:
             self.pm_line.hide()
-        parts = [
-            f"{a.currency} equity {fmt_money(a.equity, a.currency)} vs PM MM {fmt_money(a.maintenance_margin, a.currency)}"
-            for a in pm.accounts
-        ]
-        where = "" if here is not None else f" (not in {c.currency}: not drawn on this axis)"
-        return f"; portfolio margin ({kind}): " + ", ".join(parts) + where + "; the funding-liquidation figures above are standard margin's"
+        self.info.setToolTip(
+            f"Portfolio margin ({kind}): each account's equity against its portfolio MM. The dashed threshold and the "
+            "funding-liquidation hour are standard (leg-by-leg) margin's, shown for comparison"
+            + ("." if here is not None else f"; the PM account is not in {c.currency}, so its threshold is not drawn on this axis.")
+        )
+        parts = [f"{fmt_money(a.equity, a.currency)} equity vs PM MM {fmt_money(a.maintenance_margin, a.currency)}" for a in pm.accounts]
+        return f"; {kind}: " + ", ".join(parts)
 
     def reset_zoom(self) -> None:
         """Follow the plan again (context menu, View › Reset plot zoom)."""
