@@ -87,7 +87,7 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     labels = [l.label.toPlainText() for l in plot.level_lines if l.isVisible()]
     assert any(t.startswith("Std Liq.") for t in labels) and not any(t.startswith("Liq.") for t in labels)
     # The equity plot: PM account in USD, the plot in BTC -> stated in the text, not drawn.
-    assert "X:PM" in window.equity_plot.info.text() and "1,760.00 USD" in window.equity_plot.info.text()
+    assert "25,000.00 USD vs 1,760.00 USD" in window.equity_plot.info.text()
     assert not window.equity_plot.pm_line.isVisible()
 
     # Ctrl+Z twice: back to segregated, then to standard; no PM figure stays on screen.
@@ -111,9 +111,10 @@ def test_segregated_pm_line_in_equity_plot_is_engine_mm(window, qtbot):
     eq = window.equity_plot
     assert eq.pm_line.isVisible()
     assert float(eq.pm_line.value()) == pytest.approx(btc.maintenance_margin - btc.equity)
-    assert f"PM MM {fmt_money(btc.maintenance_margin, 'BTC')}" in eq.info.text()
+    assert f"{fmt_money(btc.equity, 'BTC')} vs {fmt_money(btc.maintenance_margin, 'BTC')}" in eq.info.text()
+    assert "S:PM, BTC account" in window.liquidation_plot.pm_note.text()
     levels = doc.figures.portfolio_levels
-    assert [lv.account for lv in levels] == ["BTC"] * len(levels)
+    assert [(lv.account, lv.direction) for lv in levels] == [("BTC", "down")]  # the BTC account: -3.30 % together
     for lv, line in zip(levels, [l for l in window.liquidation_plot.pm_lines if l.isVisible()], strict=True):
         move = btc.liquidation_move_down if lv.direction == "down" else btc.liquidation_move_up
         assert float(line.value()) == pytest.approx(doc.figures.mark * (1 + move))

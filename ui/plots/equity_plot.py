@@ -177,8 +177,8 @@ class EquityPlot(QWidget):
             "funding-liquidation hour are standard (leg-by-leg) margin's, shown for comparison"
             + ("." if here is not None else f"; the PM account is not in {c.currency}, so its threshold is not drawn on this axis.")
         )
-        parts = [f"{fmt_money(a.equity, a.currency)} equity vs PM MM {fmt_money(a.maintenance_margin, a.currency)}" for a in pm.accounts]
-        return f"; {kind}: " + ", ".join(parts)
+        parts = [f"{fmt_money(a.equity, a.currency)} vs {fmt_money(a.maintenance_margin, a.currency)}" for a in pm.accounts]
+        return f"; equity vs PM MM ({kind.split()[-1]}): " + ", ".join(parts)
 
     def reset_zoom(self) -> None:
         """Follow the plan again (context menu, View › Reset plot zoom)."""

@@ -416,7 +416,8 @@ class LiquidationPlot(QWidget):
             line.label.setToolTip(tip)
             line.show()
             parts.append(f"{'↓' if lv.direction == 'down' else '↑'} {fmt_pct(lv.move)} → {figures.symbol} {shown}")
-        accounts = "/".join(a.currency for a in pm.accounts)
+        # The account the shown symbol belongs to (segregated: its settlement currency; cross: the USD account).
+        accounts = levels[0].account if levels else ("USD" if pm.collateral == "cross" else spec.settle)
         if parts:
             note = f"PM liquidation ({kind}, {accounts} account): every underlying moving together " + " or ".join(parts)
         else:
