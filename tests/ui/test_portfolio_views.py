@@ -17,6 +17,7 @@ from planner.engine.evaluate import evaluate
 from planner.io.registry import get_profile
 from planner.model.enums import MarginModel
 from planner.present.format import fmt_money
+from ui.widgets.results_panel import COL
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "deribit-hedged-portfolio.plan.json"
@@ -71,6 +72,9 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     window.results_panel.refresh()
     line = next(line for line in window.results_panel.account_lines if "Portfolio margin USD" in line)
     assert "PM&nbsp;MM&nbsp;1,760.00" in line and "Saves&nbsp;452.20" in line
+    model = window.results_panel.model
+    header = [model.headerData(i, Qt.Horizontal) for i in range(model.columnCount())]
+    assert "Std liq. price" in header and "Std state" in header and "Margin ratio" in header
 
     # The price plot: the PM liquidation as a price of the shown symbol = mark x (1 + the engine's common move).
     plot = window.liquidation_plot
@@ -97,6 +101,7 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
     assert doc.plan.account.margin_model is MarginModel.STANDARD and panel.model.currentData() == "standard"
     assert doc.evaluation.portfolio is None
+    assert model.headerData(COL["liquidation_price"], Qt.Horizontal) == "Liq. price"
     assert not any(l.isVisible() for l in plot.pm_lines) and not plot.pm_note.isVisible()
     assert not any(l.label.toPlainText().startswith("Std ") for l in plot.level_lines if l.isVisible())
 
