@@ -74,7 +74,7 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     assert "PM&nbsp;MM&nbsp;1,760.00" in line and "Saves&nbsp;452.20" in line
     model = window.results_panel.model
     header = [model.headerData(i, Qt.Horizontal) for i in range(model.columnCount())]
-    assert "Std liq. price" in header and "Std state" in header and "Margin ratio" in header
+    assert "Std liq." in header and "Std state" in header and "Margin ratio" in header
 
     # The price plot: the PM liquidation as a price of the shown symbol = mark x (1 + the engine's common move).
     plot = window.liquidation_plot

@@ -64,7 +64,13 @@ COLUMNS = [
     Column("max_leverage", "Max lev.", 12),
 ]
 #: Columns whose figures are standard margin's per-leg levels: headed "Std ..." when the account is portfolio-margined.
-STANDARD_ONLY = ("state", "liquidation_price", "margin_call_price", "bankruptcy_price", "maintenance_margin")
+STANDARD_ONLY = {
+    "state": "Std state",
+    "liquidation_price": "Std liq.",
+    "margin_call_price": "Std margin call",
+    "bankruptcy_price": "Std bankr.",
+    "maintenance_margin": "Std MM",
+}
 COL = {c.name: i for i, c in enumerate(COLUMNS)}
 ACCOUNT_FIGURES = [
     ("equity", "Equity"),
@@ -163,7 +169,7 @@ class ResultsModel(QAbstractTableModel):
             pm = self.ev is not None and self.ev.portfolio is not None and col.name in STANDARD_ONLY
             if role == Qt.ItemDataRole.DisplayRole:
                 # A portfolio-margined account: these per-leg levels are standard margin's, shown beside the PM figures.
-                return f"Std {col.header[0].lower()}{col.header[1:]}" if pm else col.header
+                return STANDARD_ONLY[col.name] if pm else col.header  # no wider than the usual header
             if role == Qt.ItemDataRole.ToolTipRole:
                 if pm and self.ev is not None:
                     return (
