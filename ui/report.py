@@ -97,7 +97,7 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
     parts.append(_legs_table(plan, profile, ev))
     if ev is not None:
         parts.append(
-            "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'>"
+            f"<h2>Accounts{' (standard margin; portfolio margin below)' if ev.portfolio is not None else ''}</h2><table border='1' cellspacing='0' cellpadding='3'>"
             "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr>"
         )
         for a in ev.accounts:

@@ -153,11 +153,17 @@ def test_pm_plan_moved_to_binance_is_marked_at_the_field_and_fixable(window, qtb
     assert not doc.problems and not panel.model_problem.isVisible() and not panel.model.isEnabled()
 
 
-def test_report_has_portfolio_section(window, qtbot):
-    from ui.report import report_html
+def test_report_has_portfolio_section(window, qtbot, tmp_path):
+    import subprocess
+
+    from ui.report import report_html, write_report
 
     doc = window.document
     open_plan(window, qtbot, EXAMPLE)
+    pdf = write_report(doc.figures, tmp_path / "pm.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Portfolio margin" in text and "Accounts (standard margin; portfolio margin below)" in text
+    assert "1,760.00 USD" in text and "not published" in text
     html = report_html(doc.figures, [])
     assert "<h2>Portfolio margin</h2>" in html
     for text in ("cross (X:PM", "1,760.00 USD", "2,200.00 USD", "2,212.20 USD", "452.20 USD", "n/a / 2,420.83%", "not published"):
