@@ -162,28 +162,40 @@ def _portfolio_html(figures: Figures) -> str:
     out = [
         f"<h2>Portfolio margin</h2><p>{_esc(profile.name)}, {_esc(kind)}: initial margin = worst loss over the risk matrix's "
         f"price scenarios + roll shock; maintenance margin = IM × {pm.mm_factor:g}. Standard (leg-by-leg) margin beside it.</p>",
-        "<table border='1' cellspacing='0' cellpadding='3'><tr><th>account</th><th>equity</th><th>PM IM</th><th>PM MM</th>"
-        "<th>standard IM</th><th>standard MM</th><th>PM saves</th><th>margin ratio</th><th>state</th><th>worst scenario</th>"
-        "<th>roll shock</th><th>common move to PM liquidation</th></tr>",
     ]
-    for a in pm.accounts:
-        c = a.currency
-        worst = "none loses" if a.worst_move is None else f"{fmt_money(a.worst_loss, c)} at {fmt_pct(a.worst_move)}"
-        cells = [
-            c,
-            fmt_money(a.equity, c),
-            fmt_money(a.initial_margin, c),
-            fmt_money(a.maintenance_margin, c),
-            fmt_money(a.standard_initial_margin, c),
-            fmt_money(a.standard_maintenance_margin, c),
-            ("" if a.saving >= 0 else "−") + fmt_money(abs(a.saving), c),
-            fmt_ratio(a.margin_ratio),
-            a.state,
-            worst,
-            fmt_money(a.roll_shock, c),
-            f"{fmt_pct(a.liquidation_move_down)} / {fmt_pct(a.liquidation_move_up)}",
-        ]
-        out.append("<tr>" + "".join(f"<td>{_esc(x)}</td>" for x in cells) + "</tr>")
+    # One column per account, one row per figure: narrow enough for coin amounts on a portrait page.
+    accs = pm.accounts
+    rows: list[tuple[str, list[str]]] = [
+        ("equity", [fmt_money(a.equity, a.currency) for a in accs]),
+        ("portfolio IM", [fmt_money(a.initial_margin, a.currency) for a in accs]),
+        ("portfolio MM", [fmt_money(a.maintenance_margin, a.currency) for a in accs]),
+        ("standard IM", [fmt_money(a.standard_initial_margin, a.currency) for a in accs]),
+        ("standard MM", [fmt_money(a.standard_maintenance_margin, a.currency) for a in accs]),
+        (
+            "portfolio vs standard MM",
+            [f"{'saves' if a.saving >= 0 else 'adds'} {fmt_money(abs(a.saving), a.currency)}" for a in accs],
+        ),
+        ("margin ratio (PM MM / equity)", [fmt_ratio(a.margin_ratio) for a in accs]),
+        ("state", [a.state.replace("_", " ") for a in accs]),
+        (
+            "worst scenario",
+            [
+                "no scenario loses" if a.worst_move is None else f"{fmt_money(a.worst_loss, a.currency)} at {fmt_pct(a.worst_move)}"
+                for a in accs
+            ],
+        ),
+        ("roll shock", [fmt_money(a.roll_shock, a.currency) for a in accs]),
+        (
+            "common move to PM liquidation (down / up)",
+            [f"{fmt_pct(a.liquidation_move_down)} / {fmt_pct(a.liquidation_move_up)}" for a in accs],
+        ),
+    ]
+    out.append(
+        "<table border='1' cellspacing='0' cellpadding='3'><tr><th>portfolio account</th>"
+        + "".join(f"<th>{_esc(a.currency)}</th>" for a in accs)
+        + "</tr>"
+    )
+    out += ["<tr><td>" + _esc(name) + "</td>" + "".join(f"<td>{_esc(x)}</td>" for x in cells) + "</tr>" for name, cells in rows]
     out.append("</table>")
     # The common moves read as each listed symbol's price (the engine's portfolio_levels at the marks evaluated).
     prices: list[str] = []
@@ -197,6 +209,9 @@ def _portfolio_html(figures: Figures) -> str:
             prices.append(f"{sym} {fmt_price(lv.price, tick, side)} ({lv.direction} {fmt_pct(lv.move)}, {lv.account} account)")
     if prices:
         out.append("<p>PM liquidation as prices (every underlying moving together): " + _esc("; ".join(prices)) + ".</p>")
+    past = [a.currency for a in pm.accounts if a.state == "liquidation"]
+    if past:
+        out.append(f"<p><b>Already at or past the portfolio MM (liquidation now): {_esc(', '.join(past))} account.</b></p>")
     vectors = [line.strip() for line in portfolio_lines(pm) if line.strip().startswith("risk vector")]
     out.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in [*vectors, *pm.notes]) + "</ul>")
     return "\n".join(out)

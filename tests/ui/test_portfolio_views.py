@@ -111,6 +111,7 @@ def test_segregated_pm_line_in_equity_plot_is_engine_mm(window, qtbot):
     doc, panel = window.document, window.account_panel
     open_plan(window, qtbot, EXAMPLE)
     choose(qtbot, panel.collateral, "segregated")
+    assert doc.focus == "BTC-PERPETUAL"  # the first row's leg, settled in BTC
     pm = evaluate(doc.plan, get_profile("deribit")).portfolio
     btc = next(a for a in pm.accounts if a.currency == "BTC")
     eq = window.equity_plot
@@ -123,6 +124,13 @@ def test_segregated_pm_line_in_equity_plot_is_engine_mm(window, qtbot):
     for lv, line in zip(levels, [l for l in window.liquidation_plot.pm_lines if l.isVisible()], strict=True):
         move = btc.liquidation_move_down if lv.direction == "down" else btc.liquidation_move_up
         assert float(line.value()) == pytest.approx(doc.figures.mark * (1 + move))
+    # The USDC account (the 1.2 BTC USDC-settled short alone) is past its PM MM: the plot of its leg says so.
+    usdc = next(a for a in pm.accounts if a.currency == "USDC")
+    assert usdc.state == "liquidation" and usdc.maintenance_margin == pytest.approx(16320.0)
+    doc.set_focus("BTC_USDC-PERPETUAL")
+    assert doc.figures.portfolio_levels == ()
+    assert "USDC account): equity is already at or below the portfolio MM" in window.liquidation_plot.pm_note.text()
+    assert not any(l.isVisible() for l in window.liquidation_plot.pm_lines)
 
 
 def test_margin_model_disabled_on_binance_with_reason(window, qtbot, standard_copy):
@@ -166,7 +174,7 @@ def test_report_has_portfolio_section(window, qtbot, tmp_path):
     assert "1,760.00 USD" in text and "not published" in text
     html = report_html(doc.figures, [])
     assert "<h2>Portfolio margin</h2>" in html
-    for text in ("cross (X:PM", "1,760.00 USD", "2,200.00 USD", "2,212.20 USD", "452.20 USD", "n/a / 2,420.83%", "not published"):
+    for text in ("cross (X:PM", "1,760.00 USD", "2,200.00 USD", "2,212.20 USD", "saves 452.20 USD", "n/a / 2,420.83%", "not published"):
         assert text in html, text
     assert "BTC-PERPETUAL 2,520,833.0 (up 2,420.83%" in html
     doc.update_account(text="standard", margin_model="standard")

@@ -420,6 +420,8 @@ class LiquidationPlot(QWidget):
         accounts = levels[0].account if levels else ("USD" if pm.collateral == "cross" else spec.settle)
         if parts:
             note = f"PM liquidation ({kind}, {accounts} account): every underlying moving together " + " or ".join(parts)
+        elif any(a.currency == accounts and a.state == "liquidation" for a in pm.accounts):
+            note = f"PM liquidation ({kind}, {accounts} account): equity is already at or below the portfolio MM"
         else:
             note = f"PM liquidation ({kind}, {accounts} account): no common move of every underlying reaches the portfolio MM"
         self.pm_note.setText(note + " · Std = standard margin")
