@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from planner.engine.evaluate import evaluate
 from planner.io.registry import get_profile
@@ -42,6 +43,19 @@ def choose(qtbot, combo, value: str) -> None:
     key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
     while combo.currentIndex() != target:
         qtbot.keyClick(combo, key)
+
+
+def ctrl_z(window, qtbot) -> None:
+    """Ctrl+Z as a user presses it: the window must be active for its shortcut (busy machines activate late)."""
+
+    def active() -> bool:
+        window.activateWindow()
+        return QApplication.activeWindow() is window
+
+    qtbot.waitUntil(active, timeout=15000)
+    steps = window.document.undo_stack.index()
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.document.undo_stack.index() == steps - 1, timeout=5000)
 
 
 def open_plan(window, qtbot, path: Path) -> None:
@@ -95,10 +109,9 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     assert not window.equity_plot.pm_line.isVisible()
 
     # Ctrl+Z twice: back to segregated, then to standard; no PM figure stays on screen.
-    window.activateWindow()
-    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    ctrl_z(window, qtbot)
     assert doc.plan.account.portfolio_collateral == "segregated" and panel.collateral.currentData() == "segregated"
-    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    ctrl_z(window, qtbot)
     assert doc.plan.account.margin_model is MarginModel.STANDARD and panel.model.currentData() == "standard"
     assert doc.evaluation.portfolio is None
     assert model.headerData(COL["liquidation_price"], Qt.Horizontal) == "Liq. price"
