@@ -237,7 +237,7 @@ def test_view_menu_lists_every_dock_and_reset_layout_restores_them(window, qtbot
     assert window.results_dock.isVisible() and window.plan_dock.isVisible() and window.funding_dock.isVisible()
     assert window.dockWidgetArea(window.plan_dock) == Qt.LeftDockWidgetArea
     assert window.dockWidgetArea(window.results_dock) == Qt.RightDockWidgetArea
-    assert set(window.tabifiedDockWidgets(window.funding_dock)) == {window.actions_dock, window.drills_dock}
+    assert set(window.tabifiedDockWidgets(window.funding_dock)) == {window.actions_dock, window.drills_dock, window.size_dock}
 
 
 def test_closed_dock_persists_and_reopens_from_view(window, qtbot):
