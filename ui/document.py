@@ -25,6 +25,7 @@ from planner.drills.sizing import DEFAULT_SLIPPAGE, SizeResult, size_from_risk
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
+from planner.engine.portfolio_margin import PortfolioLevel, portfolio_levels
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity, plan_problems, wallet_for
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
@@ -70,6 +71,9 @@ class Figures:
     funding: FundingCurves | None = None
     view_range: tuple[float, float] | None = None
     view_serial: int = 0
+    #: Portfolio-margin plans: the PM liquidation of the shown symbol's account as prices of that symbol
+    #: (``planner.engine.portfolio_margin.portfolio_levels``); empty otherwise.
+    portfolio_levels: tuple[PortfolioLevel, ...] = ()
     targets: dict[int, LegTargets] = field(default_factory=dict)
 
 
@@ -605,6 +609,11 @@ class PlanDocument(QObject):
             funding=funding_c if ev is not None else None,
             view_range=self._view_range if shown else None,
             view_serial=self._view_serial,
+            portfolio_levels=(
+                tuple(portfolio_levels(ev.portfolio, profile, symbol, mark))
+                if ev is not None and ev.portfolio is not None and symbol is not None and mark is not None and shown
+                else ()
+            ),
             targets=self._leg_targets(plan, profile, ev),
         )
 

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING
 from planner.drills.actions import action_plan
 from planner.drills.scenarios import Slippage, gap_waterfall
 from planner.engine.evaluate import Evaluation
+from planner.engine.portfolio_margin import portfolio_levels
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.dated import dated_lines, rollover_total_text
-from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, portfolio_lines
 from planner.present.glossary import FIGURES
 from planner.present.tables import positions_table
 from planner.present.targets import target_row_texts
@@ -100,7 +101,8 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
     parts.append(_targets_table(figures))
     if ev is not None:
         parts.append(
-            "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'><thead>"
+            f"<h2>Accounts{' (standard margin; portfolio margin below)' if ev.portfolio is not None else ''}</h2>"
+            "<table border='1' cellspacing='0' cellpadding='3'><thead>"
             "<tr><th>currency</th><th>wallet</th><th>equity</th><th>maintenance margin</th><th>margin ratio</th><th>state</th><th>common move to liquidation</th></tr></thead>"
         )
         for a in ev.accounts:
@@ -121,6 +123,8 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
             parts.append(f"<h2>Dated futures</h2><p>{_esc(dated[0])}</p><ul>")
             parts += [f"<li>{_esc(line.strip())}</li>" for line in dated[1:]]
             parts.append("</ul>" + (f"<p><b>{_esc(total)}</b></p>" if total else ""))
+        if ev.portfolio is not None:
+            parts.append(_portfolio_html(figures))
     for k, path in enumerate(plot_images):
         style = " class='newpage'" if k == 0 else ""
         parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
@@ -165,6 +169,71 @@ def no_negative_zero_text(text: str) -> str:
     'uPnL 0.00 USDT, -0.001 BTC, 0 %, 2026-03-05'
     """
     return _NEGATIVE_ZERO.sub(r"\1", text)
+
+
+def _portfolio_html(figures: Figures) -> str:
+    """Portfolio margin (PM plans): PM IM/MM beside standard, saving, worst scenario, liquidation moves and prices, notes."""
+    ev, profile, plan = figures.evaluation, figures.profile, figures.plan
+    pm = ev.portfolio if ev is not None else None
+    if ev is None or pm is None:
+        return ""
+    kind = "cross (X:PM, all currencies in USD)" if pm.collateral == "cross" else "segregated (S:PM, each settlement currency alone)"
+    out = [
+        f"<h2>Portfolio margin</h2><p>{_esc(profile.name)}, {_esc(kind)}: initial margin = worst loss over the risk matrix's "
+        f"price scenarios + roll shock; maintenance margin = IM × {pm.mm_factor:g}. Standard (leg-by-leg) margin beside it.</p>",
+    ]
+    # One column per account, one row per figure: narrow enough for coin amounts on a portrait page.
+    accs = pm.accounts
+    rows: list[tuple[str, list[str]]] = [
+        ("equity", [fmt_money(a.equity, a.currency) for a in accs]),
+        ("portfolio IM", [fmt_money(a.initial_margin, a.currency) for a in accs]),
+        ("portfolio MM", [fmt_money(a.maintenance_margin, a.currency) for a in accs]),
+        ("standard IM", [fmt_money(a.standard_initial_margin, a.currency) for a in accs]),
+        ("standard MM", [fmt_money(a.standard_maintenance_margin, a.currency) for a in accs]),
+        (
+            "portfolio vs standard MM",
+            [f"{'saves' if a.saving >= 0 else 'adds'} {fmt_money(abs(a.saving), a.currency)}" for a in accs],
+        ),
+        ("margin ratio (PM MM / equity)", [fmt_ratio(a.margin_ratio) for a in accs]),
+        ("state", [a.state.replace("_", " ") for a in accs]),
+        (
+            "worst scenario",
+            [
+                "no scenario loses" if a.worst_move is None else f"{fmt_money(a.worst_loss, a.currency)} at {fmt_pct(a.worst_move)}"
+                for a in accs
+            ],
+        ),
+        ("roll shock", [fmt_money(a.roll_shock, a.currency) for a in accs]),
+        (
+            "common move to PM liquidation (down / up)",
+            [f"{fmt_pct(a.liquidation_move_down)} / {fmt_pct(a.liquidation_move_up)}" for a in accs],
+        ),
+    ]
+    out.append(
+        "<table border='1' cellspacing='0' cellpadding='3'><thead><tr><th>portfolio account</th>"
+        + "".join(f"<th>{_esc(a.currency)}</th>" for a in accs)
+        + "</tr></thead>"
+    )
+    out += ["<tr><td>" + _esc(name) + "</td>" + "".join(f"<td>{_esc(x)}</td>" for x in cells) + "</tr>" for name, cells in rows]
+    out.append("</table>")
+    # The common moves read as each listed symbol's price (the engine's portfolio_levels at the marks evaluated).
+    prices: list[str] = []
+    for sym in dict.fromkeys(p.symbol for p in plan.positions):
+        if sym not in profile.symbols:
+            continue
+        mark = figures.marks.get(sym, next(p.mark for p in plan.positions if p.symbol == sym))
+        tick = profile.symbols[sym].tick_size
+        for lv in portfolio_levels(pm, profile, sym, mark):
+            side = 1 if lv.direction == "down" else -1
+            prices.append(f"{sym} {fmt_price(lv.price, tick, side)} ({lv.direction} {fmt_pct(lv.move)}, {lv.account} account)")
+    if prices:
+        out.append("<p>PM liquidation as prices (every underlying moving together): " + _esc("; ".join(prices)) + ".</p>")
+    past = [a.currency for a in pm.accounts if a.state == "liquidation"]
+    if past:
+        out.append(f"<p><b>Already at or past the portfolio MM (liquidation now): {_esc(', '.join(past))} account.</b></p>")
+    vectors = [line.strip() for line in portfolio_lines(pm) if line.strip().startswith("risk vector")]
+    out.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in [*vectors, *pm.notes]) + "</ul>")
+    return "\n".join(out)
 
 
 def _drills_html(plan: Plan, drills: Sequence[DrillRecord]) -> str:

@@ -56,11 +56,13 @@ State = Literal["safe", "margin_call", "liquidation"]
 __all__ = [
     "PortfolioAccount",
     "PortfolioGroup",
+    "PortfolioLevel",
     "PortfolioResult",
     "apply_pnl_offset",
     "leg_pnl",
     "portfolio_along",
     "portfolio_for_plan",
+    "portfolio_levels",
     "portfolio_problems",
     "portfolio_surplus",
     "profiles_with_portfolio_rule",
@@ -646,3 +648,43 @@ def portfolio_for_plan(
         groups=groups,
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class PortfolioLevel:
+    """A portfolio-margin liquidation of one account read as a price of one symbol.
+
+    ``move``: the common fractional move of every underlying at which the
+    account's equity falls to its portfolio MM (negative = down); ``price`` =
+    ``mark x (1 + move)`` in the symbol's quote currency, ``mark`` being the
+    symbol's mark the result was computed at.
+    """
+
+    account: str
+    direction: Literal["down", "up"]
+    move: float
+    price: float
+
+
+def portfolio_levels(result: PortfolioResult, profile: ExchangeProfile, symbol: str, mark: float) -> list[PortfolioLevel]:
+    """The PM liquidation moves of the account ``symbol`` belongs to, as prices of ``symbol``.
+
+    Segregated: the account of the symbol's settlement currency; cross: the one
+    USD account. ``mark``: the symbol's mark (quote currency) the result was
+    computed at. Empty when the account has no liquidation move (or the symbol
+    is not listed).
+    """
+    spec = profile.symbols.get(symbol)
+    if spec is None or mark <= 0.0:
+        return []
+    want = "USD" if result.collateral == "cross" else spec.settle
+    out: list[PortfolioLevel] = []
+    for a in result.accounts:
+        if a.currency != want:
+            continue
+        down, up = a.liquidation_move_down, a.liquidation_move_up
+        if down is not None and math.isfinite(down) and down > -1.0:
+            out.append(PortfolioLevel(a.currency, "down", float(down), mark * (1.0 + down)))
+        if up is not None and math.isfinite(up):
+            out.append(PortfolioLevel(a.currency, "up", float(up), mark * (1.0 + up)))
+    return out

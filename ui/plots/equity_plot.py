@@ -6,6 +6,9 @@ line far above zero. The liquidation threshold (maintenance margin minus equity 
 is drawn when it is within reach of the scale and named in the text below otherwise.
 Draws the document's ``Figures.funding`` (``planner.engine.curves.funding_curves``,
 computed once per change by ``ui.document.PlanDocument``); no figure is computed here.
+Portfolio-margin plans: the threshold curve is standard margin's (so named), and
+the portfolio account's MM is drawn as a "PM liquidation threshold" line when the
+account is in the plot's currency (segregated), else stated in the text below.
 """
 
 from __future__ import annotations
@@ -57,6 +60,13 @@ class EquityPlot(QWidget):
         self.liq_line = pg.InfiniteLine(angle=90, movable=False, label="Funding liquidation {value:,.1f} h", labelOpts={"position": 0.85})
         self.plot.addItem(self.liq_line, ignoreBounds=True)
         self.liq_line.hide()
+        # Portfolio margin: the PM account's MM relative to its equity now (engine figures, Figures.evaluation.portfolio).
+        self.pm_line = pg.InfiniteLine(
+            angle=0, movable=False, label="PM liquidation threshold", labelOpts={"position": 0.15, "anchors": [(0, 1), (0, 1)]}
+        )
+        self.pm_line.setZValue(10)
+        self.plot.addItem(self.pm_line, ignoreBounds=True)
+        self.pm_line.hide()
         self.info = QLabel(" ")
         self.info.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.info.setWordWrap(True)  # a long funding sentence must not widen the window (issue 10 item 8)
@@ -83,6 +93,8 @@ class EquityPlot(QWidget):
         self.path_curve.setPen(pg.mkPen(style.path, width=2))
         self.liq_line.setPen(pg.mkPen(style.liquidation, width=2))
         self.liq_line.label.setColor(style.liquidation)
+        self.pm_line.setPen(pg.mkPen(style.liquidation, width=2, style=Qt.PenStyle.DashDotLine))
+        self.pm_line.label.setColor(style.liquidation)
         self.zero_line.setPen(pg.mkPen(style.foreground, width=1, style=Qt.PenStyle.DotLine))
         self.legend.apply_style(style)
 
@@ -97,6 +109,7 @@ class EquityPlot(QWidget):
             self.settlements.setData([], [])
             self.expiry_marks.setData([], [])
             self.liq_line.hide()
+            self.pm_line.hide()
             self.info.setText("No figures: fix the marked fields first.")
             return
         self.curves = c
@@ -135,6 +148,7 @@ class EquityPlot(QWidget):
             what = "settles and rolls" if st.rolled else "settles (no roll)"
             cost = "rollover cost" if st.rolled else "settlement fee"
             note += f"; leg #{st.index + 1} {st.symbol} {what} at {st.hour:,.1f} h ({c.clock}): {cost} {fmt_money(st.amount, c.currency)}"
+        note += self._portfolio(figures, c)
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
         room = float(np.min(c.equity - c.requirement)) if c.equity.size else 0.0
         scale = (
@@ -151,6 +165,40 @@ class EquityPlot(QWidget):
         )
         if not self.user_zoomed:
             self._fit()
+
+    def _portfolio(self, figures: Figures, c: FundingCurves) -> str:
+        """PM threshold line (when the PM account is in the plot's currency) and the sentence for the text; "" otherwise."""
+        ev = figures.evaluation
+        pm = ev.portfolio if ev is not None else None
+        label = self.legend.item.getLabel(self.requirement_curve)
+        want = "Standard liquidation threshold" if pm is not None else "Liquidation threshold"
+        if label is not None and label.text != want:
+            label.setText(want, color=label.opts.get("color"))
+        if pm is None:
+            self.pm_line.hide()
+            self.info.setToolTip("")
+            return ""
+        kind = "cross X:PM" if pm.collateral == "cross" else "segregated S:PM"
+        here = next((a for a in pm.accounts if a.currency == c.currency), None)
+        if here is not None:
+            self.pm_line.setValue(here.maintenance_margin - here.equity)
+            tip = (
+                f"Portfolio margin ({kind}): the {c.currency} account's equity may fall by "
+                f"{fmt_money(here.equity - here.maintenance_margin, c.currency)} before it meets its portfolio MM "
+                f"{fmt_money(here.maintenance_margin, c.currency)}. The dashed curve is standard margin's threshold."
+            )
+            self.pm_line.setToolTip(tip)
+            self.pm_line.label.setToolTip(tip)
+            self.pm_line.show()
+        else:
+            self.pm_line.hide()
+        self.info.setToolTip(
+            f"Portfolio margin ({kind}): each account's equity against its portfolio MM. The dashed threshold and the "
+            "funding-liquidation hour are standard (leg-by-leg) margin's, shown for comparison"
+            + ("." if here is not None else f"; the PM account is not in {c.currency}, so its threshold is not drawn on this axis.")
+        )
+        parts = [f"{fmt_money(a.equity, a.currency)} vs {fmt_money(a.maintenance_margin, a.currency)}" for a in pm.accounts]
+        return f"; equity vs PM MM ({kind.split()[-1]}): " + ", ".join(parts)
 
     def reset_zoom(self) -> None:
         """Follow the plan again (context menu, View › Reset plot zoom)."""

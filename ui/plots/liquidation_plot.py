@@ -4,6 +4,12 @@ Every number drawn comes from the document's ``Figures`` (the curves of
 ``planner.engine.curves.price_curves`` and the evaluation, computed once per
 change by ``ui.document.PlanDocument``); this widget only places them. Plot
 items are created once and updated with ``setData``/``setValue`` on every edit.
+
+Portfolio-margin plans also get "PM liq." lines: the common move of every
+underlying at which the account's equity meets its portfolio MM, read as a
+price of the shown symbol (``Figures.portfolio_levels``); the per-leg levels
+are then labelled "Std" (standard margin, beside it), and a line under the plot
+states the PM levels, also those outside the view.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
 _KINDS = ("entry", "margin_call", "liquidation", "bankruptcy", "stop", "take_profit")
+_STANDARD_KINDS = ("margin_call", "liquidation", "bankruptcy")  # labelled "Std" under portfolio margin
 _KIND_LABEL = {
     "entry": "Entry",
     "margin_call": "Margin call",
@@ -96,6 +103,13 @@ class LiquidationPlot(QWidget):
         for item in (self.cross_v, self.cross_h):
             item.setZValue(5)
             self.plot.addItem(item, ignoreBounds=True)
+        #: Portfolio-margin liquidation lines (one per direction), pooled like ``level_lines`` and laid out with them.
+        self.pm_lines: list[pg.InfiniteLine] = []
+        self.pm_note = QLabel("")
+        self.pm_note.setObjectName("pm-liquidation-note")
+        self.pm_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.pm_note.setWordWrap(True)
+        self.pm_note.hide()
         self.readout = QLabel(" ")
         self.readout.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -105,6 +119,7 @@ class LiquidationPlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.pm_note)
         lay.addWidget(self.readout)
         self.apply_style(LIGHT)
 
@@ -134,6 +149,8 @@ class LiquidationPlot(QWidget):
         for line in self.level_lines:
             if line.kind:
                 self._style_line(line)
+        for line in self.pm_lines:
+            self._style_pm_line(line)
         for i, (eq, rq) in enumerate(self.iso_curves):
             c = self.style_.isolated[i % len(self.style_.isolated)]
             eq.setPen(pg.mkPen(c, width=1.5))
@@ -156,6 +173,7 @@ class LiquidationPlot(QWidget):
         self._updating = True
         try:
             self._draw(figures)
+            self._draw_portfolio(figures)
         finally:
             self._updating = False
         if figures.price is None:
@@ -283,8 +301,15 @@ class LiquidationPlot(QWidget):
                         )
                         zones.append(("loss_zone" if kind == "stop" else "profit_zone", t.entry_price, float(value), tip))
         self._set_zones(zones)
+        # Under portfolio margin the per-leg levels are standard margin's, drawn beside the PM line: say so.
+        std = "Std " if ev.portfolio is not None else ""
         lines = [
-            (kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}" + (" (after liq.)" if (kind, shown) in late else ""))
+            (
+                kind,
+                value,
+                f"{std if kind in _STANDARD_KINDS else ''}{_KIND_LABEL[kind]} {','.join(tags)} {shown}"
+                + (" (after liq.)" if (kind, shown) in late else ""),
+            )
             for (kind, shown), (value, tags) in merged.items()
         ]
         self._texts, self._texts_before = {}, self._texts  # keep this draw's texts for the next draw
@@ -435,7 +460,7 @@ class LiquidationPlot(QWidget):
         """
         vb = self.plot.getViewBox()
         rect = vb.sceneBoundingRect()
-        shown = sorted((l for l in self.level_lines if l.isVisible()), key=lambda l: l.value())
+        shown = sorted((l for l in [*self.level_lines, *self.pm_lines] if l.isVisible()), key=lambda l: l.value())
         if not shown or rect.height() <= 0:
             self.hidden_labels = 0
             return
@@ -516,6 +541,72 @@ class LiquidationPlot(QWidget):
             if lines[i].zValue() != z:
                 lines[i].setZValue(z)
 
+    # -- portfolio margin ----------------------------------------------------
+    def _style_pm_line(self, line: pg.InfiniteLine) -> None:
+        color = self.style_.liquidation
+        line.setPen(pg.mkPen(color, width=2.5, style=Qt.PenStyle.DashDotDotLine))  # dash-dot alone is a stop / TP
+        line.label.setColor(color)
+        line.label.fill = pg.mkBrush(self._label_fill())
+        line.label.update()
+
+    def _draw_portfolio(self, figures: Figures) -> None:
+        """PM liquidation lines and the note under the plot (portfolio-margin plans); hidden otherwise."""
+        ev = figures.evaluation
+        pm = ev.portfolio if ev is not None else None
+        levels = figures.portfolio_levels if figures.symbol is not None and figures.price is not None else ()
+        _rename_entry(self.legend.item, self.requirement_curve, "Standard maintenance margin" if pm is not None else "Maintenance margin")
+        while len(self.pm_lines) < len(levels):
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.label = _LevelLabel(line, text="", position=0.9, movable=False)  # placed by _layout_labels
+            _compact(line.label)
+            line.setZValue(11)
+            line.level = -1
+            self._style_pm_line(line)
+            self.plot.addItem(line, ignoreBounds=True)  # off-view PM levels never widen the zoom; the note names them
+            self.pm_lines.append(line)
+        if pm is None or figures.symbol is None:
+            for line in self.pm_lines:
+                line.hide()
+            self.pm_note.hide()
+            return
+        spec = figures.profile.symbols[figures.symbol]
+        kind = "cross X:PM" if pm.collateral == "cross" else "segregated S:PM"
+        mm = {a.currency: a.maintenance_margin for a in pm.accounts}
+        parts: list[str] = []
+        for i, line in enumerate(self.pm_lines):
+            if i >= len(levels):
+                line.hide()
+                continue
+            lv = levels[i]
+            shown = fmt_price(lv.price, spec.tick_size, 1 if lv.direction == "down" else -1)
+            text = f"PM liq. {shown} ({fmt_pct(lv.move)})"
+            tip = (
+                f"Portfolio-margin liquidation, {kind}, {lv.account} account: equity falls to the portfolio MM "
+                f"({fmt_money(mm.get(lv.account), lv.account)}) if every underlying moves together by {fmt_pct(lv.move)}; "
+                f"{figures.symbol} is then at {shown}.\nThe 'Std' lines are standard (leg-by-leg) margin's levels, shown for comparison."
+            )
+            line.setValue(lv.price)
+            line.label.setText(text)
+            line.setToolTip(tip)
+            line.label.setToolTip(tip)
+            line.show()
+            parts.append(f"{'↓' if lv.direction == 'down' else '↑'} {fmt_pct(lv.move)} → {figures.symbol} {shown}")
+        # The account the shown symbol belongs to (segregated: its settlement currency; cross: the USD account).
+        accounts = levels[0].account if levels else ("USD" if pm.collateral == "cross" else spec.settle)
+        if parts:
+            note = f"PM liquidation ({kind}, {accounts} account): every underlying moving together " + " or ".join(parts)
+        elif any(a.currency == accounts and a.state == "liquidation" for a in pm.accounts):
+            note = f"PM liquidation ({kind}, {accounts} account): equity is already at or below the portfolio MM"
+        else:
+            note = f"PM liquidation ({kind}, {accounts} account): no common move of every underlying reaches the portfolio MM"
+        self.pm_note.setText(note + " · Std = standard margin")
+        self.pm_note.setToolTip(
+            "Portfolio margin is the venue's risk matrix on the whole account: the liquidation is a common move of every "
+            "underlying, not a price of one leg. Figures from the engine's evaluation of the plan on screen."
+        )
+        self.pm_note.show()
+        self._layout_labels()
+
     # -- interaction ---------------------------------------------------------
     def _on_mark_moved(self, line: pg.InfiniteLine) -> None:
         if self._updating or self.symbol is None:
@@ -539,6 +630,14 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+def _rename_entry(legend: pg.LegendItem, item: pg.PlotDataItem, name: str) -> None:
+    """Rename ``item``'s legend entry in place (keeps its colour; no-op when unchanged or absent)."""
+    label = legend.getLabel(item)
+    if label is not None and label.text != name:
+        label.setText(name, color=label.opts.get("color"))
+        item.opts["name"] = name
 
 
 class _LevelLabel(pg.InfLineLabel):

@@ -7,6 +7,13 @@ The first field is the profile's settlement currency (``wallet_balance``, or
 ``balances[ccy]`` when the plan gives it there, as the engine reads it);
 coin-margined plans get one more field per other currency their legs settle
 in (``balances``), so a 4 ETH wallet is on screen, not only the BTC one.
+
+"Margin model" chooses standard (leg by leg) or the venue's portfolio margin
+(``account.margin_model``); it is offered only when the profile has a portfolio
+rule (or the plan already asks for one, so a plan moved to a venue without one
+can be set back to standard). "Portfolio collateral" (segregated / cross) shows
+under portfolio margin. Each change is one undoable step; a combination the
+profile refuses is marked at the field with the validation message.
 """
 
 from __future__ import annotations
@@ -14,10 +21,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from planner.model.enums import MarginMode
+from planner.engine.portfolio_margin import portfolio_problems, profiles_with_portfolio_rule
+from planner.model.enums import MarginMode, MarginModel
 from planner.model.plan import MAX_BALANCE, Plan
+from planner.model.profile import ExchangeProfile
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
+
+_COLLATERAL_TIP = (
+    "Segregated (Deribit S:PM): each settlement currency is its own portfolio account.\n"
+    "Cross (Deribit X:PM): one USD account; every currency's equity is valued at its price."
+)
 
 
 class AccountPanel(QWidget):
@@ -36,6 +50,20 @@ class AccountPanel(QWidget):
         self.mode.setToolTip("Margin mode a new leg starts with (Add leg); each leg's own mode is in its form")
         for m in MarginMode:
             self.mode.addItem(m.value, m.value)
+        self.model = QComboBox()
+        self.model.setObjectName("margin-model")
+        self.model.addItem("Standard (leg by leg)", MarginModel.STANDARD.value)
+        self.model.addItem("Portfolio (risk matrix)", MarginModel.PORTFOLIO.value)
+        self.collateral = QComboBox()
+        self.collateral.setObjectName("portfolio-collateral")
+        self.collateral.addItem("Segregated (each currency alone)", "segregated")
+        self.collateral.addItem("Cross (all currencies in USD)", "cross")
+        self.collateral.setToolTip(_COLLATERAL_TIP)
+        self.model_problem = QLabel()  # why the chosen margin model does not fit this plan (validation's words)
+        self.model_problem.setObjectName("margin-model-problem")
+        self.model_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_problem.setWordWrap(True)
+        self.model_problem.setStyleSheet("color: #e03131;")
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
@@ -44,11 +72,16 @@ class AccountPanel(QWidget):
         form.addRow("Plan name", self.name)
         form.addRow("Wallet balance", self.wallet)
         form.addRow("New legs default to", self.mode)
+        form.addRow("Margin model", self.model)
+        form.addRow("Portfolio collateral", self.collateral)
+        form.addRow(self.model_problem)
         form.addRow(self.problem)
         self.wallet.valueChanged.connect(self._set_wallet)
         self.mode.currentIndexChanged.connect(
             lambda i: document.update_account(text="Edit margin-mode default", margin_mode_default=self.mode.itemData(i))
         )
+        self.model.activated.connect(self._set_model)
+        self.collateral.activated.connect(self._set_collateral)
         self.form = form
         self.balances: dict[str, NumberEdit] = {}
         document.changed.connect(lambda *_: self.sync())
@@ -88,6 +121,57 @@ class AccountPanel(QWidget):
         else:
             doc.update_account(merge_key="account.wallet", text="Edit wallet balance", wallet_balance=value)
 
+    def _set_model(self, index: int) -> None:
+        value = self.model.itemData(index)
+        if value != self.document.draft.account.margin_model.value:
+            label = "portfolio" if value == MarginModel.PORTFOLIO.value else "standard"
+            self.document.update_account(text=f"Use {label} margin", margin_model=value)
+        self.sync()
+
+    def _set_collateral(self, index: int) -> None:
+        value = self.collateral.itemData(index)
+        if value != self.document.draft.account.portfolio_collateral:
+            self.document.update_account(text=f"Portfolio collateral {value}", portfolio_collateral=value)
+        self.sync()
+
+    def _model_tip(self, profile: ExchangeProfile) -> str:
+        """Why the margin-model choice is (not) offered on ``profile``: which venues have a portfolio rule."""
+        have = ", ".join(profiles_with_portfolio_rule()) or "none"
+        base = (
+            "Standard: each leg is margined by its tier table.\n"
+            "Portfolio: the venue's risk matrix margins the whole account (worst loss over price scenarios + roll shock).\n"
+            f"Bundled profiles with a portfolio-margin rule: {have}."
+        )
+        if profile.portfolio_margin is None:
+            return (
+                f"{base}\nNot available on {profile.name}: its profile has no portfolio_margin section "
+                "(the venue's method is not published in enough detail to compute, or not bundled)."
+            )
+        return base
+
+    def _sync_models(self) -> None:
+        doc = self.document
+        acc = doc.draft.account
+        pm = acc.margin_model is MarginModel.PORTFOLIO
+        checked, _ = doc.check(doc.draft)
+        profile = checked if checked is not None else doc.profile  # the draft's venue (after a switch, not the last valid one)
+        for box, value in ((self.model, acc.margin_model.value), (self.collateral, acc.portfolio_collateral)):
+            i = box.findData(value)
+            if i != box.currentIndex():
+                box.blockSignals(True)
+                box.setCurrentIndex(i)
+                box.blockSignals(False)
+        # Offered when the venue has a rule, or when the plan asks for portfolio margin anyway (to set it back).
+        self.model.setEnabled(profile.portfolio_margin is not None or pm)
+        self.form.setRowVisible(self.collateral, pm)
+        mark(self.model, doc.problems_at("account.margin_model"), self._model_tip(profile))
+        mark(self.collateral, doc.problems_at("account.portfolio_collateral"), _COLLATERAL_TIP)
+        # Every reason the draft cannot be portfolio-margined (a venue without a rule, a coin without parameters, ...),
+        # in validation's words, next to the choice that caused it.
+        why = portfolio_problems(doc.draft, profile) if checked is not None else []
+        self.model_problem.setText("\n".join(p.message for p in why))
+        self.form.setRowVisible(self.model_problem, bool(why))
+
     def sync(self) -> None:
         doc = self.document
         acc = doc.draft.account
@@ -112,13 +196,15 @@ class AccountPanel(QWidget):
             self.mode.blockSignals(True)
             self.mode.setCurrentIndex(i)
             self.mode.blockSignals(False)
+        self._sync_models()
         self._marks()
 
     def _marks(self) -> None:
         probs = self.document.problems_at("account")
         mark(self.wallet, probs, "Wallet balance in the profile's settlement currency, before unrealised PnL")
         at_wallet = [p for p in probs if p.path == "account.wallet_balance"]
-        others = [p for p in probs if p not in at_wallet]
+        at_model = ("account.margin_model", "account.portfolio_collateral")
+        others = [p for p in probs if p not in at_wallet and p.path not in at_model]
         self.wallet.setProblem(at_wallet[0].message.split(" (")[0] if at_wallet else "")
         for ccy, box in self.balances.items():
             here = [p for p in probs if p.path == f"account.balances.{ccy}"]

@@ -63,6 +63,14 @@ COLUMNS = [
     Column("break_even_price", "Break-even", 11),
     Column("max_leverage", "Max lev.", 12),
 ]
+#: Columns whose figures are standard margin's per-leg levels: headed "Std ..." when the account is portfolio-margined.
+STANDARD_ONLY = {
+    "state": "Std state",
+    "liquidation_price": "Std liq.",
+    "margin_call_price": "Std margin call",
+    "bankruptcy_price": "Std bankr.",
+    "maintenance_margin": "Std MM",
+}
 COL = {c.name: i for i, c in enumerate(COLUMNS)}
 ACCOUNT_FIGURES = [
     ("equity", "Equity"),
@@ -124,8 +132,11 @@ class ResultsModel(QAbstractTableModel):
     # -- feeding -----------------------------------------------------------------
     def set_evaluation(self, ev: Evaluation | None) -> None:
         doc = self.document
+        was_pm = self.ev is not None and self.ev.portfolio is not None
         self.ev = ev
         self.stale = ev is None or doc.draft != doc.plan
+        if was_pm != (ev is not None and ev.portfolio is not None):
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)  # "Std" prefixes come or go
         rows = len(doc.draft.positions) + len(doc.unmapped)
         if rows != self._rows:
             self.beginResetModel()
@@ -177,9 +188,17 @@ class ResultsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             col = COLUMNS[section]
+            pm = self.ev is not None and self.ev.portfolio is not None and col.name in STANDARD_ONLY
             if role == Qt.ItemDataRole.DisplayRole:
-                return col.header
+                # A portfolio-margined account: these per-leg levels are standard margin's, shown beside the PM figures.
+                return STANDARD_ONLY[col.name] if pm else col.header  # no wider than the usual header
             if role == Qt.ItemDataRole.ToolTipRole:
+                if pm and self.ev is not None:
+                    return (
+                        "Standard (leg-by-leg) margin's figure, for comparison: the account is portfolio-margined, so the venue "
+                        "liquidates on the Portfolio margin line above (a common move of every underlying).\n\n"
+                        + explain(col.name, self.ev.profile_name, self.ev.formula)
+                    )
                 if col.name == "funding_to_account":
                     return FUNDING_TIP
                 if col.name in FIGURES and self.ev is not None:
