@@ -197,11 +197,17 @@ def _interval_price(
     b = np.where(valid, np.where(below, np.minimum(hi, cand), hi), np.where(whole, hi, -np.inf))
     has = a < b
     r = ref[:, None]
-    down = np.where(has & (a <= r), np.minimum(b, r), -np.inf).max(axis=1)
-    up = np.where(has & (b >= r), np.maximum(a, r), np.inf).min(axis=1)
+    # Strictly on each side: a piece that only touches ``ref`` does not hold it (the
+    # case where ``ref`` is under-margined is ``inside`` below).
+    down = np.where(has & (a < r), np.minimum(b, r), -np.inf).max(axis=1)
+    up = np.where(has & (b > r), np.maximum(a, r), np.inf).min(axis=1)
     # Already under-margined at ``ref``: the edge of that under-margined stretch on
     # the profit side (for a continuous table: its one root), as for any table.
-    inside = (has & (a <= r) & (r < b)).any(axis=1) | (has & (a < r) & (r <= b)).any(axis=1)
+    # Tested in the tier that owns ``ref`` (caps inclusive), not from the pieces' ends:
+    # at a boundary the owning tier decides (an inverse leg's price interval is open
+    # at its top, a linear leg's at its bottom).
+    own = tier_index(tier_measure(q, ref, table), table)
+    inside = _under_margined(*cols, table, k, fee, ref[:, None])[np.arange(own.shape[0]), own]
     if inside.any():
         top = np.where(inside, ref, np.nan)
         bottom = top.copy()

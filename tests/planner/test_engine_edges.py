@@ -442,3 +442,24 @@ def test_compare_drops_a_threshold_of_the_other_direction() -> None:
     rows = {r.profile_id: r for r in compare_profiles(plan, prof, [get_profile("okx"), get_profile("bybit-linear")])}
     assert not rows["okx"].status.startswith("cannot hold"), rows["okx"].status
     assert rows["okx"].legs and rows["bybit-linear"].legs
+
+
+def test_position_at_a_cap_without_deduction_is_liquidated_on_its_loss_side() -> None:
+    """Found by the property test: a short inverse leg whose value (1 coin at 100) sits exactly on a
+    tier cap (caps inclusive) of a table without a deduction. A dip lifts it into the 12.5 % tier,
+    but at the entry it is margined, so its liquidation is on the loss side, where
+    1/9 - 1 + (100/P)(1 - 0.0625) = 0, i.e. P = 100 x 0.9375 / 0.8889 = 105.47, not the far end of
+    the profit-side stretch (98.4375) that was returned before."""
+    from planner.engine.liquidation import liquidation_price
+    from planner.engine.tiers import TierTable
+    from planner.model.profile import Tier
+
+    table = TierTable.from_tiers(
+        [
+            Tier(notional_floor=0.0, notional_cap=1.0, max_leverage=100, maintenance_rate=0.0625, maintenance_amount=0.0),
+            Tier(notional_floor=1.0, notional_cap=None, max_leverage=100, maintenance_rate=0.125, maintenance_amount=0.0),
+        ],
+        inverse=True,
+    )
+    lp = float(liquidation_price(-1, 100.0, 100.0, 1 / 9, table)[0])
+    assert lp == pytest.approx(100.0 * 0.9375 / (1 - 1 / 9), rel=1e-12)
