@@ -36,6 +36,7 @@ from ui.dialogs.about import show_about
 from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
+from ui.docks.ladder_panel import LadderPanel
 from ui.document import Figures, PlanDocument
 from ui.files.exports import (
     export_grid_csv,
@@ -50,6 +51,7 @@ from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_
 from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
 from ui.plots.liquidation_plot import LiquidationPlot
+from ui.plots.payoff_plot import PayoffPlot
 from ui.plots.style import style_for
 from ui.theme import apply_theme
 from ui.widgets.account_panel import AccountPanel
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self._build_plots()
         self._build_plan_docks()
         self._build_drill_docks()
+        self._build_planning_docks()
         self._build_status_bar()
         self._build_menus()
         self.autosave = AutosaveController(self.document, self, lambda text: self.statusBar().showMessage(text, 5000))
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self._select_row(0 if doc.plan.positions else -1)
         self._on_changed(doc.plan, doc.evaluation)
         self._on_figures(doc.figures)
+        self.payoff_plot.set_figures(doc.figures)
         self.flush_action_plan()
         self._update_title()
         # View › Reset layout returns to this arrangement (dock areas and tabs; sizes follow the window).
@@ -163,6 +167,16 @@ class MainWindow(QMainWindow):
         self._action_timer.setInterval(ACTION_PLAN_DELAY_MS)
         self._action_timer.timeout.connect(self._refresh_actions)
 
+    def _build_planning_docks(self) -> None:
+        """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; the payoff computes only while shown."""
+        self.ladder_panel = LadderPanel(self.document)
+        self.payoff_plot = PayoffPlot(lazy=True)
+        self.ladder_dock = self.add_panel_dock("Scale-in ladder", _scrolled(self.ladder_panel))
+        self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
+        self.tabifyDockWidget(self.drills_dock, self.ladder_dock)
+        self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
+        self.funding_dock.raise_()
+
     def _build_status_bar(self) -> None:
         self.status_profile = QLabel()
         self.status_profile.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
@@ -184,6 +198,8 @@ class MainWindow(QMainWindow):
         self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
+        self.positions_table.selectionChangedTo.connect(self.ladder_panel.set_leg)
+        doc.figuresChanged.connect(self.payoff_plot.set_figures)
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -194,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         """Every dock, in View-menu order."""
-        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock]
+        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock, self.ladder_dock, self.payoff_dock]
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
@@ -304,6 +320,7 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open…", self.file_open, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(f, "&Import positions…", self.import_positions)
         self._action(f, "&Save", self.file_save, QKeySequence.StandardKey.Save)
         self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         export = f.addMenu("&Export")
@@ -350,6 +367,8 @@ class MainWindow(QMainWindow):
         for index, title in enumerate(DRILL_TABS):
             self._action(d, title, lambda _=False, i=index: self.show_drill(i))
         self._action(d, "Action plan", self.show_action_plan)
+        self._action(d, "Scale-in ladder", lambda: self._show_dock(self.ladder_dock))
+        self._action(d, "Payoff", lambda: self._show_dock(self.payoff_dock))
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
         self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
@@ -372,12 +391,17 @@ class MainWindow(QMainWindow):
         style = style_for(dark)
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
+        self.payoff_plot.apply_style(style)
         if remember:
             self.settings.setValue("theme", self.theme)
 
     def plot_widgets(self) -> list[tuple[str, QWidget]]:
         """The plots by export name (File › Export › Plot images)."""
-        return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot)]
+        return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot), ("payoff-plot", self.payoff_plot)]
+
+    def _show_dock(self, dock: QDockWidget) -> None:
+        dock.show()
+        dock.raise_()
 
     def show_action_plan(self) -> None:
         self.actions_dock.show()
@@ -433,6 +457,21 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open plan", str(start_folder(self.document)), PLAN_FILTER)
         if path:
             self.open_path(path)
+
+    def import_positions(self) -> bool:
+        """File › Import positions…: a venue's saved positions response opened as a new, unsaved plan."""
+        from ui.dialogs.import_positions import import_positions_dialog
+
+        if not self.maybe_save():
+            return False
+        plan = import_positions_dialog(self, self.document.user_profiles, str(start_folder(self.document)))
+        if plan is None:
+            return False
+        self.document.open_unsaved(plan)
+        self.positions_table.select(0)
+        self._select_row(0 if plan.positions else -1)
+        self.statusBar().showMessage(f"Imported {len(plan.positions)} leg(s) as a new plan (not saved yet)", 8000)
+        return True
 
     def open_path(self, path: str | Path) -> bool:
         try:
