@@ -210,7 +210,15 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         """Every dock, in View-menu order."""
-        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock, self.ladder_dock, self.payoff_dock]
+        return [
+            self.plan_dock,
+            self.results_dock,
+            self.funding_dock,
+            self.actions_dock,
+            self.drills_dock,
+            self.ladder_dock,
+            self.payoff_dock,
+        ]
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
@@ -325,7 +333,11 @@ class MainWindow(QMainWindow):
         self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         export = f.addMenu("&Export")
         doc = self.document
-        self._action(export, "Report (PDF)…", lambda: export_report(self, doc, drills=self.drills_panel.report_records()))
+        self._action(
+            export,
+            "Report (PDF)…",
+            lambda: export_report(self, doc, drills=self.drills_panel.report_records(), payoff=self.payoff_plot.settings()),
+        )
         self._action(export, "Plot images (PNG)…", lambda: export_plot_pngs(self, self.plot_widgets(), doc=doc))
         self._action(export, "Positions (CSV)…", lambda: export_positions_csv(self, doc))
         self._action(export, "Liquidation-plot price grid (CSV)…", lambda: export_grid_csv(self, doc))
@@ -397,6 +409,7 @@ class MainWindow(QMainWindow):
 
     def plot_widgets(self) -> list[tuple[str, QWidget]]:
         """The plots by export name (File › Export › Plot images)."""
+        self.payoff_plot.refresh()  # drawn even when its dock was never shown
         return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot), ("payoff-plot", self.payoff_plot)]
 
     def _show_dock(self, dock: QDockWidget) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from planner.drills.sizing import payoff
 from planner.present.payoff import DEFAULT_SPAN, compute_payoff, parse_betas, payoff_text, resolve_coin
 
 
@@ -20,8 +21,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--coin", help="coin or symbol of the plan for the price axis (default: the first leg's)")
-    p.add_argument("--beta", default="", help="betas of the other coins: a number for all (0.9) and/or COIN=BETA,... (ETH=0.8,SOL=1.2); default 1")
-    p.add_argument("--span", type=float, default=DEFAULT_SPAN, help=f"half-width of the price axis as a fraction of the mark (default {DEFAULT_SPAN:g})")
+    p.add_argument(
+        "--beta", default="", help="betas of the other coins: a number for all (0.9) and/or COIN=BETA,... (ETH=0.8,SOL=1.2); default 1"
+    )
+    p.add_argument(
+        "--span",
+        type=float,
+        default=DEFAULT_SPAN,
+        help=f"half-width of the price axis as a fraction of the mark (default {DEFAULT_SPAN:g})",
+    )
     p.add_argument("--points", type=int, default=13, help="prices listed, evenly over the axis (default 13; 2 to 2001)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=run_payoff)
@@ -41,12 +49,11 @@ def run_payoff(args: argparse.Namespace) -> int:
     if not symbol:
         raise cli_error("the plan has no positions", "positions")
     betas = parse_betas(args.beta, plan, profile)
-    n = args.points if args.json else 401
-    view = compute_payoff(plan, profile, symbol, betas, span=args.span, n=n)
+    view = compute_payoff(plan, profile, symbol, betas, span=args.span)  # the fine grid finds every break-even
     if not args.json:
         print(payoff_text(view, plan, args.points))
         return 0
-    po = view.payoff
+    po = payoff(plan, profile, symbol, beta=betas, n=args.points, span=args.span)
 
     def num(x: float | None) -> float | None:
         return None if x is None or not math.isfinite(x) else float(x)

@@ -29,6 +29,7 @@ __all__ = [
     "breakevens",
     "compute_payoff",
     "parse_betas",
+    "payoff_levels",
     "payoff_symbols",
     "payoff_text",
     "resolve_coin",
@@ -181,15 +182,25 @@ def payoff_text(view: PayoffView, plan: Plan, points: int = 13) -> str:
         f"PnL in {ccy}, unrealised, before fees and funding; 'capped' limits each isolated leg's loss to its margin",
     ]
     picks = np.unique(np.linspace(0, len(po.prices) - 1, max(2, points)).round().astype(int))
-    rows = [(fmt_price(float(po.prices[i]), tick), fmt_signed_money(float(po.pnl[i]), ""), fmt_signed_money(float(po.pnl_capped[i]), "")) for i in picks]
+    rows = [
+        (fmt_price(float(po.prices[i]), tick), fmt_signed_money(float(po.pnl[i]), ""), fmt_signed_money(float(po.pnl_capped[i]), ""))
+        for i in picks
+    ]
     head = (f"{po.symbol} price", f"PnL ({ccy})", f"capped ({ccy})")
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(head)]
     lines.append("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines += payoff_levels(view, plan)
+    return "\n".join(lines)
+
+
+def payoff_levels(view: PayoffView, plan: Plan) -> list[str]:
+    """The break-even line, then one line per leg: where it is liquidated on the chosen coin's axis."""
+    po, tick = view.payoff, view.tick
     be = ", ".join(fmt_price(b, tick) for b in view.breakevens) or "none within the range"
-    lines.append(f"break-even {po.symbol} price: {be}")
+    lines = [f"break-even {po.symbol} price: {be}"]
     for i, (pos, lp) in enumerate(zip(plan.positions, po.liquidation_on_axis, strict=True), start=1):
         where = "no liquidation price" if lp is None or not math.isfinite(lp) else f"liquidated at {po.symbol} {fmt_price(lp, tick)}"
         lines.append(f"  leg #{i} {pos.side.value} {pos.symbol}: {where}")
-    return "\n".join(lines)
+    return lines

@@ -62,7 +62,9 @@ LEG_COLUMNS = ("Symbol", "Side", "Quantity", "Entry", "Mark", "Lev.", "Mode", "I
 class ImportPositionsDialog(QDialog):
     """Open or paste a positions response; shows format, legs and errors; accepted with ``plan`` set."""
 
-    def __init__(self, user_profiles: dict[str, ExchangeProfile] | None = None, parent: QWidget | None = None, start_folder: str = "") -> None:
+    def __init__(
+        self, user_profiles: dict[str, ExchangeProfile] | None = None, parent: QWidget | None = None, start_folder: str = ""
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import positions")
         self.user_profiles = dict(user_profiles or {})
@@ -186,7 +188,9 @@ class ImportPositionsDialog(QDialog):
             profile = get_profile(profile_id, self.user_profiles) if profile_id else None
             wallet = self._wallet()
             name = f"Imported from {Path(self.source).name}" if self.source != "pasted JSON" else "Imported positions"
-            result = positions_from_data(data, source=self.source, profile=profile, wallet=wallet, user_profiles=self.user_profiles, name=name)
+            result = positions_from_data(
+                data, source=self.source, profile=profile, wallet=wallet, user_profiles=self.user_profiles, name=name
+            )
         except PlannerError as exc:
             self._fail(exc.describe())
             return
@@ -263,11 +267,11 @@ def _to_source(p: Problem, sources: list[str]) -> str:
     return f"{p.path}: {p.message}" if p.path else p.message
 
 
-def import_positions_dialog(parent: QWidget, user_profiles: dict[str, ExchangeProfile] | None = None, start_folder: str = "") -> Plan | None:
+def import_positions_dialog(
+    parent: QWidget, user_profiles: dict[str, ExchangeProfile] | None = None, start_folder: str = ""
+) -> Plan | None:
     """Show the dialog; the plan to open, or None when cancelled."""
     dialog = ImportPositionsDialog(user_profiles, parent, start_folder)
     plan = dialog.plan if dialog.exec() == QDialog.DialogCode.Accepted else None
     dialog.deleteLater()
     return plan
-
-

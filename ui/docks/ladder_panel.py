@@ -1,8 +1,9 @@
 """Scale-in ladder panel (issue 13 item 4): orders added to the selected leg, fill by fill.
 
-The trader types orders (price, quantity) into a table, or pastes
-``PRICE:QTY, …``; after each fill the panel shows the leg's quantity, average
-entry, liquidation price, margins and margin ratio as
+The trader types orders (price, quantity) into the first two columns of one
+table, or pastes ``PRICE:QTY, …``; the rest of each row shows the leg after
+that fill (quantity, average entry, liquidation price, margins, margin ratio,
+state; the first row is the leg now) as
 :func:`planner.drills.sizing.ladder` computes them (each row is the plan
 evaluated with the fills so far). "Apply" puts every fill into the plan as one
 undoable step (the document's QUndoStack). No figure is computed here.
@@ -41,7 +42,6 @@ from planner.drills.sizing import LadderRow, ladder, parse_orders
 from planner.engine.tiers import TierTable
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
-from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
 from planner.present.numbers import NumberError, parse_number
@@ -53,11 +53,12 @@ LADDER_DELAY_MS = 120
 _ERROR = "color: #e03131;"
 _STATE_COLOURS = {"liquidation": "#e03131", "margin_call": "#e8590c"}
 
-#: Result columns: (key, header, tooltip).
+#: Order columns (typed), then result columns: (key, header, tooltip).
+ORDER_COLUMNS = 2
 RESULT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("fill", "Fill", "'start' is the leg before any order; then one row per order, in the order typed"),
-    ("price", "Fill price", "Price the order fills at (quote currency)"),
-    ("quantity", "Quantity", "The leg's quantity after this fill (base units; inverse: contracts)"),
+    ("price", "Price", "Price the order fills at (quote currency); type it"),
+    ("quantity_added", "Add qty", "Quantity the order adds to the leg (base units; inverse: contracts); type it"),
+    ("quantity", "Leg qty", "The leg's quantity after this fill"),
     ("average_entry", "Avg entry", "Size-weighted average entry after this fill (inverse contracts: harmonic average)"),
     ("liquidation_price", "Liquidation", FIGURES["liquidation_price"].explanation),
     ("initial_margin", "Initial margin", FIGURES["initial_margin"].explanation),
@@ -75,6 +76,7 @@ class LadderResult:
     leg: int
     rows: list[LadderRow]
     final: Plan
+    table_rows: list[int]  # the table row showing each ladder row (empty order rows are skipped)
 
 
 class _Relay(QObject):
@@ -128,21 +130,31 @@ class LadderPanel(QWidget):
         font = self.header.font()
         font.setBold(True)
         self.header.setFont(font)
-        self.orders = QTableWidget(0, 2)
-        self.orders.setHorizontalHeaderLabels(["Price", "Quantity"])
-        self.orders.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.orders.setEditTriggers(
+        # One table: row 0 is the leg now; each further row an order (typed price and quantity) and the leg after it.
+        self.table = QTableWidget(1, len(RESULT_COLUMNS))
+        self.table.setHorizontalHeaderLabels([c[1] for c in RESULT_COLUMNS])
+        for k, (_key, _head, tip) in enumerate(RESULT_COLUMNS):
+            header_item = self.table.horizontalHeaderItem(k)
+            if header_item is not None:
+                header_item.setToolTip(tip)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setMinimumSectionSize(64)
+        self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        self.orders.setToolTip("One order per row: the price it fills at and the quantity added to the leg. Rows left empty are ignored.")
-        self.orders.setMinimumHeight(110)
-        self.orders.itemChanged.connect(lambda *_: self.schedule())
+        self.table.setToolTip(
+            "Type each order's price and quantity in the first two columns; the rest of the row is the leg after that fill.\n"
+            "The first row is the leg now. Rows left empty are ignored."
+        )
+        self.table.setMinimumHeight(120)
+        self._start_row()
+        self.table.itemChanged.connect(self._on_item_changed)
         self.add_button = QPushButton("Add order")
         self.add_button.setToolTip("Add an empty order row (type its price and quantity)")
         self.add_button.clicked.connect(self.add_order)
-        self.remove_button = QPushButton("Remove order")
+        self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected order rows")
         self.remove_button.clicked.connect(self.remove_orders)
         self.clear_button = QPushButton("Clear")
@@ -152,6 +164,7 @@ class LadderPanel(QWidget):
         for b in (self.add_button, self.remove_button, self.clear_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self._buttons = buttons
         self.paste = QLineEdit()
         self.paste.setPlaceholderText("Paste orders: PRICE:QTY, … e.g. 58000:0.1, 56000:0.2")
         self.paste.setToolTip("Orders as PRICE:QTY separated by commas; Return replaces the table's orders with them")
@@ -172,34 +185,18 @@ class LadderPanel(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-        self.results = QTableWidget(0, len(RESULT_COLUMNS))
-        self.results.setHorizontalHeaderLabels([c[1] for c in RESULT_COLUMNS])
-        for k, (_key, _head, tip) in enumerate(RESULT_COLUMNS):
-            header_item = self.results.horizontalHeaderItem(k)
-            if header_item is not None:
-                header_item.setToolTip(tip)
-        self.results.verticalHeader().setVisible(False)
-        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.results.setMinimumHeight(120)
-        self.apply_button = QPushButton("Apply fills to the plan")
+        self.apply_button = QPushButton("Apply fills")
         self.apply_button.setToolTip("Put every fill into the plan as one step (Edit › Undo / Ctrl+Z restores the leg)")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply)
-        apply_row = QHBoxLayout()
-        apply_row.addStretch(1)
-        apply_row.addWidget(self.apply_button)
+        buttons.addWidget(self.apply_button)
         lay = QVBoxLayout(self)
         lay.addWidget(self.header)
-        lay.addWidget(QLabel("Orders"))
-        lay.addWidget(self.orders, 1)
-        lay.addLayout(buttons)
+        lay.addWidget(self.table, 1)
         lay.addLayout(paste_row)
+        lay.addLayout(buttons)
         lay.addWidget(self.mark_at_fill)
         lay.addWidget(self.message)
-        lay.addWidget(QLabel("The leg after each fill"))
-        lay.addWidget(self.results, 2)
-        lay.addLayout(apply_row)
         document.changed.connect(lambda *_: self._context_changed())
         self._context_changed()
 
@@ -229,48 +226,73 @@ class LadderPanel(QWidget):
         self.schedule()
 
     def _set_headers(self, quote: str, unit: str) -> None:
-        self.orders.setHorizontalHeaderLabels([f"Price ({quote})" if quote else "Price", f"Quantity ({unit})" if unit else "Quantity"])
+        for col, (name, u) in enumerate((("Price", quote), ("Add qty", unit))):
+            item = self.table.horizontalHeaderItem(col)
+            if item is not None:
+                item.setText(f"{name} ({u})" if u else name)
 
     # -- orders --------------------------------------------------------------
-    def add_order(self) -> int:
-        """Append an empty order row and start editing its price; returns the row."""
-        row = self.orders.rowCount()
-        self.orders.insertRow(row)
-        self.orders.setCurrentCell(row, 0)
-        self.orders.setFocus()
-        self.orders.editItem(self._cell(row, 0))
+    def _start_row(self) -> None:
+        """Row 0: the leg now (its order cells cannot be edited)."""
+        self.table.blockSignals(True)
+        self.table.setVerticalHeaderItem(0, QTableWidgetItem("now"))
+        for c in range(ORDER_COLUMNS):
+            self.table.setItem(0, c, _item("—", "The leg as it is in the plan, before any order"))
+        self.table.blockSignals(False)
+
+    def order_count(self) -> int:
+        """Order rows in the table (empty ones included)."""
+        return self.table.rowCount() - 1
+
+    def _new_row(self) -> int:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        self.table.setVerticalHeaderItem(row, QTableWidgetItem(str(row)))
+        for c in range(self.table.columnCount()):
+            self.table.setItem(row, c, _item("", editable=c < ORDER_COLUMNS))
         return row
 
-    def _cell(self, row: int, col: int) -> QTableWidgetItem:
-        item = self.orders.item(row, col)
-        if item is None:
-            item = QTableWidgetItem("")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.orders.setItem(row, col, item)
-        return item
+    def _renumber(self) -> None:
+        for r in range(1, self.table.rowCount()):
+            self.table.setVerticalHeaderItem(r, QTableWidgetItem(str(r)))
+
+    def add_order(self) -> int:
+        """Append an empty order row and start editing its price; returns the row (1 = first order)."""
+        self.table.blockSignals(True)
+        row = self._new_row()
+        self.table.blockSignals(False)
+        self.table.setCurrentCell(row, 0)
+        self.table.setFocus()
+        self.table.editItem(self.table.item(row, 0))
+        return row
 
     def remove_orders(self) -> None:
-        rows = sorted({i.row() for i in self.orders.selectedIndexes()} or {self.orders.currentRow()}, reverse=True)
-        for r in rows:
-            if r >= 0:
-                self.orders.removeRow(r)
+        """Remove the selected order rows (the "now" row stays)."""
+        rows = {i.row() for i in self.table.selectedIndexes()} or {self.table.currentRow()}
+        for r in sorted(rows, reverse=True):
+            if r >= 1:
+                self.table.removeRow(r)
+        self._renumber()
         self.schedule()
 
     def clear_orders(self) -> None:
-        self.orders.setRowCount(0)
+        self.table.setRowCount(1)
         self.schedule()
 
     def set_orders(self, orders: list[tuple[str, str]]) -> None:
         """Replace the table's orders by ``orders`` (price text, quantity text)."""
-        self.orders.blockSignals(True)
-        self.orders.setRowCount(0)
+        self.table.blockSignals(True)
+        self.table.setRowCount(1)
         for price, qty in orders:
-            row = self.orders.rowCount()
-            self.orders.insertRow(row)
-            self._cell(row, 0).setText(price)
-            self._cell(row, 1).setText(qty)
-        self.orders.blockSignals(False)
+            row = self._new_row()
+            self.table.item(row, 0).setText(price)  # type: ignore[union-attr]
+            self.table.item(row, 1).setText(qty)  # type: ignore[union-attr]
+        self.table.blockSignals(False)
         self.schedule()
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() < ORDER_COLUMNS and item.row() >= 1:
+            self.schedule()
 
     def fill_from_text(self) -> None:
         """Paste box → table: ``PRICE:QTY, …`` (a bad item is named and the table stays as it was)."""
@@ -284,16 +306,20 @@ class LadderPanel(QWidget):
 
     def typed_orders(self) -> list[tuple[float, float]]:
         """The table's orders, read like a typed number field; raises PlannerError naming the row and column."""
+        return [o for _r, o in self._typed()]
+
+    def _typed(self) -> list[tuple[int, tuple[float, float]]]:
         fmt = locale_format()
         out = []
-        heads = ("Price", "Quantity")
-        for r in range(self.orders.rowCount()):
-            texts = [(self.orders.item(r, c).text() if self.orders.item(r, c) is not None else "").strip() for c in (0, 1)]  # type: ignore[union-attr]
+        heads = ("Price", "Add qty")
+        for r in range(1, self.table.rowCount()):
+            cells = [self.table.item(r, c) for c in range(ORDER_COLUMNS)]
+            texts = [(c.text() if c is not None else "").strip() for c in cells]
             if not any(texts):
                 continue  # an empty row is not an order
             values = []
             for c, text in enumerate(texts):
-                where = f"Order row {r + 1}, {heads[c]}"
+                where = f"Order {r}, {heads[c]}"
                 try:
                     v = parse_number(text, fmt)
                 except NumberError as exc:
@@ -301,7 +327,7 @@ class LadderPanel(QWidget):
                 if v <= 0:
                     raise PlannerError([Problem(where, f"must be greater than 0 (got {text})")], "ladder")
                 values.append(v)
-            out.append((values[0], values[1]))
+            out.append((r, (values[0], values[1])))
         return out
 
     # -- computing -----------------------------------------------------------
@@ -317,11 +343,13 @@ class LadderPanel(QWidget):
             self._show(gen, PlannerError([Problem("", "no figures: fix the marked fields first")]) if doc.evaluation is None else None)
             return
         try:
-            orders = self.typed_orders()
+            typed = self._typed()
         except PlannerError as exc:
             self._job = None
             self._show(gen, exc)
             return
+        orders = [o for _r, o in typed]
+        table_rows = [0] + [r for r, _o in typed]
         mark_at_fill = self.mark_at_fill.isChecked()
         relay, lock, finished = self._relay, self._lock, self._finished
 
@@ -329,7 +357,7 @@ class LadderPanel(QWidget):
             result: LadderResult | PlannerError
             try:
                 rows, final = ladder(plan, profile, leg, orders, mark_at_fill=mark_at_fill)
-                result = LadderResult(plan, leg, rows, final)
+                result = LadderResult(plan, leg, rows, final, table_rows)
             except PlannerError as exc:
                 result = exc
             except Exception as exc:  # shown in the panel, never raised into Qt
@@ -383,10 +411,10 @@ class LadderPanel(QWidget):
 
     def _show(self, gen: int, result: LadderResult | PlannerError | None) -> None:
         self._shown = gen
-        self.results.setRowCount(0)
         self.rows = []
         self.result = None
         self.error = ""
+        self._clear_results()
         if isinstance(result, PlannerError):
             self._show_error(result.describe())
         elif result is None:
@@ -398,11 +426,20 @@ class LadderPanel(QWidget):
             n = len(result.rows) - 1
             self.message.setStyleSheet("")
             self.message.setText(
-                "Type orders above (price and quantity), or paste PRICE:QTY, …" if n == 0 else f"{n} fill(s) on leg #{result.leg + 1}."
+                "Type an order's price and quantity (Add order), or paste PRICE:QTY, … below."
+                if n == 0
+                else f"{n} fill(s) on leg #{result.leg + 1}: each row is the leg after that fill."
             )
             self.apply_button.setEnabled(n > 0)
-            self.apply_button.setText(f"Apply {n} fill(s) to leg #{result.leg + 1}" if n else "Apply fills to the plan")
+            self.apply_button.setText(f"Apply {n} fill(s)" if n else "Apply fills")
         self.sigUpdated.emit()
+
+    def _clear_results(self) -> None:
+        self.table.blockSignals(True)
+        for r in range(self.table.rowCount()):
+            for c in range(ORDER_COLUMNS, self.table.columnCount()):
+                self.table.setItem(r, c, _item(""))
+        self.table.blockSignals(False)
 
     def _fill_results(self, result: LadderResult) -> None:
         pos = result.base.positions[result.leg]
@@ -410,22 +447,31 @@ class LadderPanel(QWidget):
         tick = spec.tick_size if spec is not None else 0.01
         ccy = spec.settle if spec is not None else ""
         s = pos.side.sign
-        self.results.setRowCount(len(result.rows))
-        for r, row in enumerate(result.rows):
+        self.table.blockSignals(True)
+        for row, r in zip(result.rows, result.table_rows, strict=True):
             cells = self.row_texts(row, tick, ccy, s)
-            what = "before any order" if row.fill == 0 else f"after fill {row.fill} ({row.quantity_added:,.10g} at {cells[1]})"
-            for c, text in enumerate(cells):
+            what = "now, before any order" if row.fill == 0 else f"after order {r} ({row.quantity_added:,.10g} at {cells[0]})"
+            for c in range(ORDER_COLUMNS, len(cells)):
+                text = cells[c]
                 item = _item(text, f"{RESULT_COLUMNS[c][1]} {what}: {text}\n{RESULT_COLUMNS[c][2]}")
                 if RESULT_COLUMNS[c][0] == "state" and row.state in _STATE_COLOURS:
                     item.setForeground(QBrush(QColor(_STATE_COLOURS[row.state])))
-                self.results.setItem(r, c, item)
+                self.table.setItem(r, c, item)
+        self.table.blockSignals(False)
+
+    def shown_texts(self, table_row: int) -> list[str]:
+        """The result texts shown on ``table_row`` (0 = the leg now), from the Leg qty column on."""
+        return [
+            (self.table.item(table_row, c).text() if self.table.item(table_row, c) is not None else "")
+            for c in range(ORDER_COLUMNS, self.table.columnCount())
+        ]  # type: ignore[union-attr]
 
     @staticmethod
     def row_texts(row: LadderRow, tick: float, ccy: str, side_sign: int) -> list[str]:
-        """The texts of one result row (liquidation rounded to the safe side, as every view shows it)."""
+        """Texts of one ladder row in column order (liquidation rounded to the safe side, as every view shows it)."""
         return [
-            "start" if row.fill == 0 else str(row.fill),
             "" if row.price is None else fmt_price(row.price, tick),
+            "" if row.fill == 0 else f"{row.quantity_added:,.10g}",
             f"{row.quantity:,.10g}",
             fmt_price(row.average_entry, tick),
             fmt_price(row.liquidation_price, tick, side_sign),
@@ -446,7 +492,7 @@ class LadderPanel(QWidget):
         pos = result.base.positions[result.leg]
         if not doc.apply_plan(result.final, f"Scale into leg #{result.leg + 1} {pos.symbol} ({n} fill(s))"):
             return False
-        self.orders.setRowCount(0)
+        self.table.setRowCount(1)
         self.paste.clear()
         self.schedule()
         return True

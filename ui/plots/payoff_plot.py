@@ -12,7 +12,9 @@ its dock is hidden it only remembers the figures and computes when shown.
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -21,8 +23,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBo
 
 from planner.drills.marks import plan_at_marks
 from planner.model.errors import PlannerError
-from planner.present.format import fmt_price, fmt_signed_money
-from planner.present.payoff import DEFAULT_SPAN, PayoffView, compute_payoff, parse_betas, payoff_symbols
+from planner.present.format import fmt_price, fmt_signed_money, tick_decimals
+from planner.present.payoff import DEFAULT_SPAN, PayoffView, compute_payoff, parse_betas, payoff_levels, payoff_symbols
 from ui.document import Figures
 from ui.plots.axes import GroupedAxis
 from ui.plots.legend import OutsideLegend, add_reset_zoom
@@ -30,6 +32,22 @@ from ui.plots.style import LIGHT, PlotStyle
 
 #: Points of the payoff's price grid.
 PAYOFF_POINTS = 401
+#: Heights (fraction of the view, from the bottom) of the liquidation labels' rows.
+LABEL_ROWS = (0.93, 0.84, 0.75, 0.66)
+
+
+def _label_rows(xs: list[float], gap: float, n_rows: int) -> list[int | None]:
+    """A label row for each x (in order of x) so labels in one row are ``gap`` apart; None: no free row (label hidden)."""
+    last: list[float] = [-math.inf] * n_rows
+    out: list[int | None] = [None] * len(xs)
+    for k in sorted(range(len(xs)), key=lambda j: xs[j]):
+        for r in range(n_rows):
+            if xs[k] - last[r] >= gap:
+                out[k], last[r] = r, xs[k]
+                break
+    return out
+
+
 _ERROR = "color: #e03131;"
 
 BETA_TIP = (
@@ -45,6 +63,51 @@ def _zones(style: PlotStyle) -> tuple[tuple[int, int, int, int], tuple[int, int,
     if dark:
         return (105, 219, 124, 55), (255, 107, 107, 55), style.equity
     return (47, 158, 68, 45), (224, 49, 49, 40), style.equity
+
+
+@dataclass(frozen=True)
+class PayoffSettings:
+    """The trader's payoff choices: coin on the axis (None: the liquidation plot's, else the first leg's), betas, range."""
+
+    symbol: str | None = None
+    beta: str = "1"
+    span: float = DEFAULT_SPAN
+
+
+def payoff_view(figures: Figures, settings: PayoffSettings) -> PayoffView | None:
+    """The payoff of ``figures`` (at their what-if marks) for ``settings``; None without figures or legs.
+
+    Raises PlannerError naming the control ("Others' beta") for input it cannot read.
+    """
+    symbols = payoff_symbols(figures.plan)
+    if figures.evaluation is None or not symbols:
+        return None
+    symbol = settings.symbol if settings.symbol in symbols else (figures.symbol if figures.symbol in symbols else symbols[0])
+    plan = plan_at_marks(figures.plan, figures.marks)
+    betas = parse_betas(settings.beta, plan, figures.profile, field="Others' beta")
+    return compute_payoff(plan, figures.profile, symbol, betas, span=settings.span, n=PAYOFF_POINTS)
+
+
+def payoff_report_html(figures: Figures, settings: PayoffSettings, image: str | None, width: int) -> str:
+    """The report's payoff page: heading, the plot image and the break-even and liquidation lines (HTML-escaped)."""
+    try:
+        view = payoff_view(figures, settings)
+    except PlannerError as exc:
+        return f"<h2 class='newpage'>Payoff</h2><p>{html.escape(exc.describe())}</p>"
+    if view is None:
+        return ""
+    po = view.payoff
+    others = ", ".join(f"{s} {b:g}" for s, b in view.betas.items() if s != po.symbol) or "none"
+    parts = [
+        f"<h2 class='newpage'>Payoff: the book's PnL against {html.escape(po.symbol)}</h2>",
+        f"<p>Unrealised PnL in {html.escape(view.currency)} before fees and funding, within ±{settings.span * 100:g} % of the mark "
+        f"{html.escape(fmt_price(view.mark, view.tick))}; other coins move by beta: {html.escape(others)}.</p>",
+    ]
+    if image:
+        parts.append(f"<p><img src='{html.escape(image)}' width='{width}'></p>")
+    lines = payoff_levels(view, figures.plan)
+    parts.append(f"<p>{html.escape(lines[0])}</p><ul>" + "".join(f"<li>{html.escape(x.strip())}</li>" for x in lines[1:]) + "</ul>")
+    return "".join(parts)
 
 
 class PayoffPlot(QWidget):
@@ -115,12 +178,14 @@ class PayoffPlot(QWidget):
         self.capped_curve = self.plot.plot()
         self.liq_points = pg.ScatterPlotItem(size=10, symbol="x")
         self.plot.addItem(self.liq_points)
-        self.legend.add(self.liq_points, "Leg liquidated")
+        self.liq_points.setZValue(15)
         self.break_points = pg.ScatterPlotItem(size=8, symbol="o")
+        self.break_points.setZValue(15)
         self.plot.addItem(self.break_points)
-        self.legend.add(self.break_points, "Break-even")
         self.liq_lines: list[pg.InfiniteLine] = []
-        self.mark_line = pg.InfiniteLine(angle=90, movable=False, label="Mark {value:,.2f}", labelOpts={"position": 0.95})
+        self.mark_line = pg.InfiniteLine(
+            angle=90, movable=False, label="Mark {value:,.2f}", labelOpts={"position": 0.97, "anchors": [(0, 0), (1, 0)]}
+        )
         self.mark_line.setZValue(20)
         self.plot.addItem(self.mark_line, ignoreBounds=True)
         self.mark_line.hide()
@@ -179,7 +244,7 @@ class PayoffPlot(QWidget):
             return
         self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: ANN001 - Qt's signature
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._dirty:
             self.refresh()
@@ -203,6 +268,24 @@ class PayoffPlot(QWidget):
         if i >= 0:
             self.coin.setCurrentIndex(i)
 
+    def settings(self) -> PayoffSettings:
+        """What the controls ask for (the report prints the same)."""
+        return PayoffSettings(self.coin.currentText() or None, self.beta.text(), self.span.value() / 100.0)
+
+    def apply_settings(self, settings: PayoffSettings) -> None:
+        """Set the controls (the report's off-screen plot takes the window's choices)."""
+        for w in (self.coin, self.beta, self.span):
+            w.blockSignals(True)
+        if settings.symbol is not None and self.coin.findText(settings.symbol) < 0:
+            self.coin.addItem(settings.symbol)
+        if settings.symbol is not None:
+            self.coin.setCurrentIndex(self.coin.findText(settings.symbol))
+        self.beta.setText(settings.beta)
+        self.span.setValue(round(settings.span * 100))
+        for w in (self.coin, self.beta, self.span):
+            w.blockSignals(False)
+        self._controls_changed()
+
     def _controls_changed(self) -> None:
         self.user_zoomed = False
         if self.figures is not None and not (self.lazy and not self.isVisible()):
@@ -214,22 +297,20 @@ class PayoffPlot(QWidget):
         f = self.figures
         if f is None:
             return
-        symbol = self.coin.currentText()
-        key = (id(f.plan), f.plan, f.profile.id, tuple(sorted(f.marks.items())), symbol, self.beta.text(), self.span.value())
+        settings = self.settings()
+        key = (f.plan, f.profile.id, tuple(sorted(f.marks.items())), settings)
         if key == self._key:
             return
         self._key = key
-        if f.evaluation is None or not symbol:
-            self._clear("No figures: fix the marked fields first." if f.evaluation is None else "No positions: add a leg.")
-            return
-        plan = plan_at_marks(f.plan, f.marks)
         try:
-            betas = parse_betas(self.beta.text(), plan, f.profile, field="Others' beta")
-            view = compute_payoff(plan, f.profile, symbol, betas, span=self.span.value() / 100.0, n=PAYOFF_POINTS)
+            view = payoff_view(f, settings)
         except PlannerError as exc:
             self._clear("")
             self.message.setText(exc.describe())
             self.message.show()
+            return
+        if view is None:
+            self._clear("No figures: fix the marked fields first." if f.evaluation is None else "No positions: add a leg.")
             return
         self.message.hide()
         self.computed += 1
@@ -262,9 +343,10 @@ class PayoffPlot(QWidget):
         self.legend.set_entry(self.capped_curve, "Isolated losses capped at margin" if differs else None)
         self.plot.setLabel("bottom", f"{po.symbol} price ({ccy})")
         self.plot.setLabel("left", f"Book PnL ({ccy})")
+        self.mark_line.show()  # a hidden line's label does not follow its value
+        self.mark_line.label.setFormat(f"Mark {{value:,.{tick_decimals(tick)}f}}")
         self.mark_line.setValue(view.mark)
-        self.mark_line.label.setFormat(f"Mark {fmt_price(view.mark, tick)}")
-        self.mark_line.show()
+        self.mark_line.label.valueChanged()
         self.break_points.setData(view.breakevens, [0.0] * len(view.breakevens))
         # Each leg's liquidation on the chosen coin's axis: a dashed line and a cross on the curve.
         lo, hi = float(x[0]), float(x[-1])
@@ -284,32 +366,38 @@ class PayoffPlot(QWidget):
             line.label.setColor(self.style_.liquidation)
             self.plot.addItem(line, ignoreBounds=True)
             self.liq_lines.append(line)
-        positions = [0.92, 0.8, 0.68, 0.56, 0.44, 0.32]
+        rows = _label_rows([lp for _i, lp, _n in on], 0.045 * (hi - lo), len(LABEL_ROWS))
         for k, line in enumerate(self.liq_lines):
             if k < len(on):
-                i, lp, _name = on[k]
+                i, lp, name = on[k]
+                line.show()  # first: a hidden line's label does not follow its value
                 line.setValue(lp)
                 line.label.setFormat(f"#{i + 1}")
-                line.label.setPosition(positions[k % len(positions)])
-                line.setToolTip(f"Leg {on[k][2]} liquidated at {po.symbol} {fmt_price(lp, tick)}")
-                line.show()
+                line.label.setVisible(rows[k] is not None)
+                line.label.setPosition(LABEL_ROWS[rows[k] or 0])
+                line.setToolTip(f"Leg {name} liquidated at {po.symbol} {fmt_price(lp, tick)}")
+                line.label.valueChanged()
             else:
                 line.hide()
         pts_x = [lp for _i, lp, _n in on]
         self.liq_points.setData(pts_x, list(np.interp(pts_x, x, y)) if pts_x else [])
-        parts = []
         be = ", ".join(fmt_price(b, tick) for b in view.breakevens)
-        parts.append(f"Break-even {po.symbol}: {be}" if be else f"No break-even within ±{self.span.value()} %")
+        summary = [f"Break-even {be}" if be else f"no break-even within ±{self.span.value()} %"]
         if on:
-            parts.append("liquidations: " + "; ".join(f"{n} at {fmt_price(lp, tick)}" for _i, lp, n in on))
+            summary.append(f"× = {len(on)} leg(s) liquidated on this axis (dashed lines, #leg)")
         if off:
-            parts.append("off the axis: " + "; ".join(off))
-        if none:
-            parts.append(f"no liquidation price (cross or fully backed): {', '.join(none)}")
+            summary.append(f"{len(off)} beyond the axis")
         others = ", ".join(f"{s} {b:g}" for s, b in view.betas.items() if s != po.symbol)
         if others:
-            parts.append(f"betas: {others}")
-        self.info.setText(". ".join(parts) + ". PnL unrealised, before fees and funding.")
+            summary.append(f"betas: {others}")
+        self.info.setText(" · ".join(summary))
+        detail = [f"Break-even {po.symbol}: {be or 'none on the axis'}"]
+        detail += [f"{n} liquidated at {po.symbol} {fmt_price(lp, tick)}" for _i, lp, n in on]
+        detail += [f"{t} (beyond the axis)" for t in off]
+        if none:
+            detail.append(f"no liquidation price (cross legs go with the account, or fully backed): {', '.join(none)}")
+        detail.append("PnL unrealised, in quote currency, before fees and funding.")
+        self.info.setToolTip("\n".join(detail))
         if not self.user_zoomed:
             self._fit()
 
