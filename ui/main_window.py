@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
         self.tabifyDockWidget(self.drills_dock, self.ladder_dock)
         self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
+        self.payoff_dock.visibilityChanged.connect(self.payoff_plot.set_shown)
         self.funding_dock.raise_()
 
     def _build_status_bar(self) -> None:

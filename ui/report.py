@@ -234,6 +234,7 @@ def plot_images(figures: Figures, scale: float = PLOT_SCALE, payoff: PayoffSetti
 
     out: dict[str, QImage] = {}
     payoff_plot = PayoffPlot()
+    payoff_plot.show_controls(False)
     if payoff is not None:
         payoff_plot.apply_settings(payoff)
     widgets: tuple[tuple[str, QWidget], ...] = (("liquidation", LiquidationPlot()), ("equity", EquityPlot()), ("payoff", payoff_plot))

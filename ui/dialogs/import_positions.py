@@ -192,11 +192,11 @@ class ImportPositionsDialog(QDialog):
                 data, source=self.source, profile=profile, wallet=wallet, user_profiles=self.user_profiles, name=name
             )
         except PlannerError as exc:
-            self._fail(exc.describe())
+            self._fail(_window_words(exc.describe()))
             return
         self.result, self.plan = result, result.plan
         self._fill_legs(result)
-        notes = list(result.notes)
+        notes = [_window_words(n) for n in result.notes]
         warn = ""
         try:
             problems = plan_problems(result.plan, resolve_profile(result.plan, self.user_profiles))
@@ -257,6 +257,19 @@ class ImportPositionsDialog(QDialog):
             self.error = ""
         self.message.setStyleSheet(style)
         self.message.setText(text)
+
+
+def _window_words(text: str) -> str:
+    """The importer's messages name the CLI's options; here they are the dialog's fields."""
+    return (
+        text.replace("give --wallet for the real one", "type the real one in Wallet")
+        .replace(
+            "--profile: ccxt positions do not name the venue; give the profile id (e.g. binance-usdm)",
+            "Profile: ccxt positions do not name the venue; choose the profile above",
+        )
+        .replace("--profile:", "Profile:")
+        .replace("--wallet:", "Wallet:")
+    )
 
 
 def _to_source(p: Problem, sources: list[str]) -> str:

@@ -434,11 +434,21 @@ class LadderPanel(QWidget):
             self.apply_button.setText(f"Apply {n} fill(s)" if n else "Apply fills")
         self.sigUpdated.emit()
 
+    def _result_item(self, row: int, col: int) -> QTableWidgetItem:
+        """The result cell's item, created once: cells are updated in place, so an open editor is never disturbed."""
+        item = self.table.item(row, col)
+        if item is None:
+            item = _item("")
+            self.table.setItem(row, col, item)
+        return item
+
     def _clear_results(self) -> None:
         self.table.blockSignals(True)
         for r in range(self.table.rowCount()):
             for c in range(ORDER_COLUMNS, self.table.columnCount()):
-                self.table.setItem(r, c, _item(""))
+                item = self._result_item(r, c)
+                item.setText("")
+                item.setToolTip("")
         self.table.blockSignals(False)
 
     def _fill_results(self, result: LadderResult) -> None:
@@ -447,16 +457,20 @@ class LadderPanel(QWidget):
         tick = spec.tick_size if spec is not None else 0.01
         ccy = spec.settle if spec is not None else ""
         s = pos.side.sign
+        normal = self.table.palette().text()
         self.table.blockSignals(True)
         for row, r in zip(result.rows, result.table_rows, strict=True):
+            if r >= self.table.rowCount():
+                continue
             cells = self.row_texts(row, tick, ccy, s)
             what = "now, before any order" if row.fill == 0 else f"after order {r} ({row.quantity_added:,.10g} at {cells[0]})"
             for c in range(ORDER_COLUMNS, len(cells)):
                 text = cells[c]
-                item = _item(text, f"{RESULT_COLUMNS[c][1]} {what}: {text}\n{RESULT_COLUMNS[c][2]}")
-                if RESULT_COLUMNS[c][0] == "state" and row.state in _STATE_COLOURS:
-                    item.setForeground(QBrush(QColor(_STATE_COLOURS[row.state])))
-                self.table.setItem(r, c, item)
+                item = self._result_item(r, c)
+                item.setText(text)
+                item.setToolTip(f"{RESULT_COLUMNS[c][1]} {what}: {text}\n{RESULT_COLUMNS[c][2]}")
+                colour = _STATE_COLOURS.get(row.state) if RESULT_COLUMNS[c][0] == "state" else None
+                item.setForeground(QBrush(QColor(colour)) if colour else normal)
         self.table.blockSignals(False)
 
     def shown_texts(self, table_row: int) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from planner.drills.marks import plan_at_marks
@@ -129,6 +130,8 @@ class PayoffPlot(QWidget):
         self.style_ = LIGHT
         self._key: tuple[object, ...] | None = None
         self._dirty = False
+        # In a dock (lazy): set by the dock's visibilityChanged, since a tab behind another is "visible" to Qt.
+        self._shown: bool | None = False if lazy else None
         self._symbols: list[str] = []
         # -- controls
         self.coin = QComboBox()
@@ -143,7 +146,8 @@ class PayoffPlot(QWidget):
         self.span.setSuffix(" %")
         self.span.setPrefix("± ")
         self.span.setToolTip("Price axis: this far below and above the chosen coin's mark")
-        controls = QHBoxLayout()
+        self.controls = QWidget()
+        controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(4, 2, 4, 0)
         for text, w in (("Price of", self.coin), ("Others' beta", self.beta), ("Range", self.span)):
             label = QLabel(text)
@@ -165,9 +169,11 @@ class PayoffPlot(QWidget):
         pi.getViewBox().sigRangeChangedManually.connect(self._on_user_zoom)
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         self.plot.addItem(self.zero_line, ignoreBounds=True)
-        self._zero = pg.PlotDataItem(pen=None)
-        self._above = pg.PlotDataItem(pen=None)
-        self._below = pg.PlotDataItem(pen=None)
+        # Invisible edges of the zones (a PlotDataItem without a pen keeps no path to fill between).
+        clear = pg.mkPen((0, 0, 0, 0))
+        self._zero = pg.PlotDataItem(pen=clear)
+        self._above = pg.PlotDataItem(pen=clear)
+        self._below = pg.PlotDataItem(pen=clear)
         for item in (self._zero, self._above, self._below):
             self.plot.addItem(item)
         self.profit_fill = pg.FillBetweenItem(self._above, self._zero)
@@ -199,7 +205,7 @@ class PayoffPlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addLayout(controls)
+        lay.addWidget(self.controls)
         lay.addWidget(self.message)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.readout)
@@ -239,14 +245,24 @@ class PayoffPlot(QWidget):
         """Follow the document (``figuresChanged``): recompute now, or when next shown if lazy and hidden."""
         self.figures = figures
         self._sync_coins(figures)
-        if self.lazy and not self.isVisible():
+        if self.lazy and not self.is_shown():
             self._dirty = True
             return
         self.refresh()
 
-    def showEvent(self, event) -> None:
+    def is_shown(self) -> bool:
+        """True when the trader can see the plot (its dock is open and its tab in front)."""
+        return self.isVisible() if self._shown is None else self._shown and self.isVisible()
+
+    def set_shown(self, shown: bool) -> None:
+        """The dock's ``visibilityChanged``: compute what was left while hidden."""
+        self._shown = shown
+        if shown and self._dirty:
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._dirty:
+        if self._dirty and self.is_shown():
             self.refresh()
 
     def _sync_coins(self, figures: Figures) -> None:
@@ -268,6 +284,11 @@ class PayoffPlot(QWidget):
         if i >= 0:
             self.coin.setCurrentIndex(i)
 
+    def show_controls(self, shown: bool) -> None:
+        """The controls, hover readout and summary line (hidden for the report, which prints them as text)."""
+        for w in (self.controls, self.readout, self.info):
+            w.setVisible(shown)
+
     def settings(self) -> PayoffSettings:
         """What the controls ask for (the report prints the same)."""
         return PayoffSettings(self.coin.currentText() or None, self.beta.text(), self.span.value() / 100.0)
@@ -288,7 +309,11 @@ class PayoffPlot(QWidget):
 
     def _controls_changed(self) -> None:
         self.user_zoomed = False
-        if self.figures is not None and not (self.lazy and not self.isVisible()):
+        if self.figures is None:
+            return
+        if self.lazy and not self.is_shown():
+            self._dirty = True
+        else:
             self.refresh()
 
     def refresh(self) -> None:
