@@ -187,4 +187,3 @@ def test_ladder_follows_the_plan(window) -> None:
     assert panel.flush()
     assert panel.rows == _expected(doc, 0, [(58000.0, 0.1)])[0]
     assert panel.result is not None and panel.result.base is doc.plan
-

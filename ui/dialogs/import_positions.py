@@ -70,7 +70,7 @@ class ImportPositionsDialog(QDialog):
         self.user_profiles = dict(user_profiles or {})
         self.start_folder = start_folder
         self.source = "pasted JSON"
-        self.result: ImportedPositions | None = None
+        self.imported: ImportedPositions | None = None
         self.plan: Plan | None = None
         self.error = ""
         self.open_button = QPushButton("Open file…")
@@ -167,7 +167,7 @@ class ImportPositionsDialog(QDialog):
     def reparse(self) -> None:
         """Read the box: detected format, legs, and the first problems naming their fields."""
         self._timer.stop()
-        self.result, self.plan = None, None
+        self.imported, self.plan = None, None
         self.legs.setRowCount(0)
         self.open_plan_button.setEnabled(False)
         raw = self.text.toPlainText()
@@ -194,7 +194,7 @@ class ImportPositionsDialog(QDialog):
         except PlannerError as exc:
             self._fail(_window_words(exc.describe()))
             return
-        self.result, self.plan = result, result.plan
+        self.imported, self.plan = result, result.plan
         self._fill_legs(result)
         notes = [_window_words(n) for n in result.notes]
         warn = ""
@@ -285,6 +285,6 @@ def import_positions_dialog(
 ) -> Plan | None:
     """Show the dialog; the plan to open, or None when cancelled."""
     dialog = ImportPositionsDialog(user_profiles, parent, start_folder)
-    plan = dialog.plan if dialog.exec() == QDialog.DialogCode.Accepted else None
+    plan = dialog.plan if dialog.exec() == QDialog.DialogCode.Accepted.value else None
     dialog.deleteLater()
     return plan
