@@ -237,11 +237,15 @@ def plot_images(figures: Figures, scale: float = PLOT_SCALE, payoff: PayoffSetti
     payoff_plot.show_controls(False)
     if payoff is not None:
         payoff_plot.apply_settings(payoff)
-    widgets: tuple[tuple[str, QWidget], ...] = (("liquidation", LiquidationPlot()), ("equity", EquityPlot()), ("payoff", payoff_plot))
+    widgets: tuple[tuple[str, LiquidationPlot | EquityPlot | PayoffPlot], ...] = (
+        ("liquidation", LiquidationPlot()),
+        ("equity", EquityPlot()),
+        ("payoff", payoff_plot),
+    )
     for name, widget in widgets:
         w, h = PLOT_SIZES[name]
         widget.resize(w, h)
-        widget.set_figures(figures)  # type: ignore[attr-defined]
+        widget.set_figures(figures)
         if widget is payoff_plot and payoff_plot.view is None:
             widget.deleteLater()
             continue

@@ -69,7 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers", "update-profiles", "size", "ladder", "import-positions", "safe-size", "payoff")
+COMMANDS = (
+    "evaluate",
+    "profiles",
+    "schema",
+    "drill",
+    "import-tiers",
+    "update-profiles",
+    "size",
+    "ladder",
+    "import-positions",
+    "safe-size",
+    "payoff",
+)
 
 
 def command_names() -> set[str]:

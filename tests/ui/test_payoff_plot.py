@@ -62,8 +62,8 @@ def test_curve_equals_payoff_at_sample_prices_and_zero_crossing(empty_window, qt
     bx, by = plot.break_points.getData()
     assert list(bx) == [be] and list(by) == [0.0]
     # Zones: profit fill is the curve above zero, loss fill below.
-    ax, ay = plot._above.getData()
-    bx2, by2 = plot._below.getData()
+    _ax, ay = plot._above.getData()
+    _bx2, by2 = plot._below.getData()
     np.testing.assert_array_equal(ay, np.maximum(expected.pnl, 0))
     np.testing.assert_array_equal(by2, np.minimum(expected.pnl, 0))
     # Each leg liquidated on the axis has a marker at payoff's liquidation_on_axis.

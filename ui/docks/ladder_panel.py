@@ -263,7 +263,7 @@ class LadderPanel(QWidget):
         self.table.blockSignals(False)
         self.table.setCurrentCell(row, 0)
         self.table.setFocus()
-        self.table.editItem(self.table.item(row, 0))
+        self.table.editItem(self._result_item(row, 0))
         return row
 
     def remove_orders(self) -> None:
@@ -285,8 +285,8 @@ class LadderPanel(QWidget):
         self.table.setRowCount(1)
         for price, qty in orders:
             row = self._new_row()
-            self.table.item(row, 0).setText(price)  # type: ignore[union-attr]
-            self.table.item(row, 1).setText(qty)  # type: ignore[union-attr]
+            self._result_item(row, 0).setText(price)
+            self._result_item(row, 1).setText(qty)
         self.table.blockSignals(False)
         self.schedule()
 
@@ -435,7 +435,7 @@ class LadderPanel(QWidget):
         self.sigUpdated.emit()
 
     def _result_item(self, row: int, col: int) -> QTableWidgetItem:
-        """The result cell's item, created once: cells are updated in place, so an open editor is never disturbed."""
+        """The cell's item, created once: cells are updated in place, so an open editor is never disturbed."""
         item = self.table.item(row, col)
         if item is None:
             item = _item("")
@@ -475,10 +475,8 @@ class LadderPanel(QWidget):
 
     def shown_texts(self, table_row: int) -> list[str]:
         """The result texts shown on ``table_row`` (0 = the leg now), from the Leg qty column on."""
-        return [
-            (self.table.item(table_row, c).text() if self.table.item(table_row, c) is not None else "")
-            for c in range(ORDER_COLUMNS, self.table.columnCount())
-        ]  # type: ignore[union-attr]
+        items = [self.table.item(table_row, c) for c in range(ORDER_COLUMNS, self.table.columnCount())]
+        return [item.text() if item is not None else "" for item in items]
 
     @staticmethod
     def row_texts(row: LadderRow, tick: float, ccy: str, side_sign: int) -> list[str]:

@@ -450,7 +450,7 @@ class PayoffPlot(QWidget):
             return
         pos = evt[0]
         vb = self.plot.getViewBox()
-        if not self.plot.sceneBoundingRect().contains(pos):  # type: ignore[arg-type]
+        if not self.plot.sceneBoundingRect().contains(pos):
             return
         p = vb.mapSceneToView(pos)
         x = float(p.x())
