@@ -171,7 +171,8 @@ class MainWindow(QMainWindow):
         """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; the payoff computes only while shown."""
         self.ladder_panel = LadderPanel(self.document)
         self.payoff_plot = PayoffPlot(lazy=True)
-        self.ladder_dock = self.add_panel_dock("Scale-in ladder", _scrolled(self.ladder_panel))
+        # Not scrolled: its table scrolls itself, and the panel needs only ~225 px (fits the tab group at 1280x720).
+        self.ladder_dock = self.add_panel_dock("Scale-in ladder", self.ladder_panel)
         self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
         self.tabifyDockWidget(self.drills_dock, self.ladder_dock)
         self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)

@@ -81,9 +81,12 @@ def test_typed_orders_show_the_engine_ladder(window, qtbot) -> None:
     assert rows[2].average_entry == pytest.approx(e2, rel=1e-12)
     assert rows[2].quantity == pytest.approx(p0.quantity + 0.3, rel=1e-12)
     # Every result cell explains itself.
-    assert "Liquidation after order 2" in panel.table.item(2, 4).toolTip()
-    assert "Maint. margin after order 2" in panel.table.item(2, 6).toolTip()
-    assert panel.table.horizontalHeaderItem(8).toolTip()
+    from ui.docks.ladder_panel import RESULT_COLUMNS
+
+    col = {key: c for c, (key, _h, _t) in enumerate(RESULT_COLUMNS)}
+    assert "Liquidation after order 2" in panel.table.item(2, col["liquidation_price"]).toolTip()
+    assert "Margin ratio after order 2" in panel.table.item(2, col["margin_ratio"]).toolTip()
+    assert panel.table.horizontalHeaderItem(col["maintenance_margin"]).toolTip()
 
 
 def test_paste_mark_option_and_other_leg(window, qtbot, type_in) -> None:

@@ -58,13 +58,13 @@ ORDER_COLUMNS = 2
 RESULT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("price", "Price", "Price the order fills at (quote currency); type it"),
     ("quantity_added", "Add qty", "Quantity the order adds to the leg (base units; inverse: contracts); type it"),
-    ("quantity", "Leg qty", "The leg's quantity after this fill"),
     ("average_entry", "Avg entry", "Size-weighted average entry after this fill (inverse contracts: harmonic average)"),
     ("liquidation_price", "Liquidation", FIGURES["liquidation_price"].explanation),
-    ("initial_margin", "Initial margin", FIGURES["initial_margin"].explanation),
-    ("maintenance_margin", "Maint. margin", FIGURES["maintenance_margin"].explanation),
     ("margin_ratio", "Margin ratio", FIGURES["margin_ratio"].explanation),
     ("state", "State", FIGURES["state"].explanation),
+    ("quantity", "Leg qty", "The leg's quantity after this fill"),
+    ("initial_margin", "Initial margin", FIGURES["initial_margin"].explanation),
+    ("maintenance_margin", "Maint. margin", FIGURES["maintenance_margin"].explanation),
 )
 
 
@@ -148,10 +148,10 @@ class LadderPanel(QWidget):
             "Type each order's price and quantity in the first two columns; the rest of the row is the leg after that fill.\n"
             "The first row is the leg now. Rows left empty are ignored."
         )
-        self.table.setMinimumHeight(120)
+        self.table.setMinimumHeight(96)
         self._start_row()
         self.table.itemChanged.connect(self._on_item_changed)
-        self.add_button = QPushButton("Add order")
+        self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add an empty order row (type its price and quantity)")
         self.add_button.clicked.connect(self.add_order)
         self.remove_button = QPushButton("Remove")
@@ -160,11 +160,18 @@ class LadderPanel(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove every order")
         self.clear_button.clicked.connect(self.clear_orders)
+        self.mark_at_fill = QCheckBox("Mark at fill")
+        self.mark_at_fill.setChecked(True)
+        self.mark_at_fill.setToolTip(
+            "On: each row is evaluated with the mark at its fill price (the market is there when the order fills).\n"
+            "Off: the plan's mark stays, so the rows show the book at today's price."
+        )
+        self.mark_at_fill.toggled.connect(lambda *_: self.schedule())
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.clear_button):
             buttons.addWidget(b)
+        buttons.addWidget(self.mark_at_fill)
         buttons.addStretch(1)
-        self._buttons = buttons
         self.paste = QLineEdit()
         self.paste.setPlaceholderText("Paste orders: PRICE:QTY, … e.g. 58000:0.1, 56000:0.2")
         self.paste.setToolTip("Orders as PRICE:QTY separated by commas; Return replaces the table's orders with them")
@@ -174,13 +181,6 @@ class LadderPanel(QWidget):
         paste_row = QHBoxLayout()
         paste_row.addWidget(self.paste, 1)
         paste_row.addWidget(self.paste_button)
-        self.mark_at_fill = QCheckBox("Mark moves to each fill price")
-        self.mark_at_fill.setChecked(True)
-        self.mark_at_fill.setToolTip(
-            "On: each row is evaluated with the mark at its fill price (the market is there when the order fills).\n"
-            "Off: the plan's mark stays, so the rows show the book at today's price."
-        )
-        self.mark_at_fill.toggled.connect(lambda *_: self.schedule())
         self.message = QLabel("")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
@@ -192,10 +192,9 @@ class LadderPanel(QWidget):
         buttons.addWidget(self.apply_button)
         lay = QVBoxLayout(self)
         lay.addWidget(self.header)
+        lay.addLayout(buttons)
         lay.addWidget(self.table, 1)
         lay.addLayout(paste_row)
-        lay.addLayout(buttons)
-        lay.addWidget(self.mark_at_fill)
         lay.addWidget(self.message)
         document.changed.connect(lambda *_: self._context_changed())
         self._context_changed()
@@ -484,13 +483,13 @@ class LadderPanel(QWidget):
         return [
             "" if row.price is None else fmt_price(row.price, tick),
             "" if row.fill == 0 else f"{row.quantity_added:,.10g}",
-            f"{row.quantity:,.10g}",
             fmt_price(row.average_entry, tick),
             fmt_price(row.liquidation_price, tick, side_sign),
-            fmt_money(row.initial_margin, ccy),
-            fmt_money(row.maintenance_margin, ccy),
             fmt_ratio(row.margin_ratio),
             row.state.replace("_", " "),
+            f"{row.quantity:,.10g}",
+            fmt_money(row.initial_margin, ccy),
+            fmt_money(row.maintenance_margin, ccy),
         ]
 
     # -- applying ------------------------------------------------------------

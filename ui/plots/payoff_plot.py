@@ -33,8 +33,8 @@ from ui.plots.style import LIGHT, PlotStyle
 
 #: Points of the payoff's price grid.
 PAYOFF_POINTS = 401
-#: Heights (fraction of the view, from the bottom) of the liquidation labels' rows.
-LABEL_ROWS = (0.93, 0.84, 0.75, 0.66)
+#: Rows of liquidation labels under the top of the view; each row this many pixels tall, labels this many pixels apart.
+LABEL_ROWS, LABEL_ROW_PX, LABEL_GAP_PX = 4, 17.0, 30.0
 
 
 def _label_rows(xs: list[float], gap: float, n_rows: int) -> list[int | None]:
@@ -190,7 +190,7 @@ class PayoffPlot(QWidget):
         self.plot.addItem(self.break_points)
         self.liq_lines: list[pg.InfiniteLine] = []
         self.mark_line = pg.InfiniteLine(
-            angle=90, movable=False, label="Mark {value:,.2f}", labelOpts={"position": 0.97, "anchors": [(0, 0), (1, 0)]}
+            angle=90, movable=False, label="Mark {value:,.2f}", labelOpts={"position": 0.03, "anchors": [(0, 1), (1, 1)]}
         )
         self.mark_line.setZValue(20)
         self.plot.addItem(self.mark_line, ignoreBounds=True)
@@ -365,7 +365,7 @@ class PayoffPlot(QWidget):
         self._below.setData(x, np.minimum(y, 0.0))
         differs = bool(np.any(np.abs(po.pnl_capped - y) > 1e-9 * max(1.0, float(np.max(np.abs(y))))))
         self.capped_curve.setData(x, po.pnl_capped) if differs else self.capped_curve.setData([], [])
-        self.legend.set_entry(self.capped_curve, "Isolated losses capped at margin" if differs else None)
+        self.legend.set_entry(self.capped_curve, "Loss capped at isolated margin" if differs else None)
         self.plot.setLabel("bottom", f"{po.symbol} price ({ccy})")
         self.plot.setLabel("left", f"Book PnL ({ccy})")
         self.mark_line.show()  # a hidden line's label does not follow its value
@@ -386,12 +386,16 @@ class PayoffPlot(QWidget):
             else:
                 off.append(f"{name} at {fmt_price(lp, tick)}")
         while len(self.liq_lines) < len(on):
-            line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "rotateAxis": (1, 0)})
+            line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.95, "anchors": [(0.5, 0), (0.5, 0)]})
             line.setPen(pg.mkPen(self.style_.liquidation, width=1, style=Qt.PenStyle.DashLine))
             line.label.setColor(self.style_.liquidation)
             self.plot.addItem(line, ignoreBounds=True)
             self.liq_lines.append(line)
-        rows = _label_rows([lp for _i, lp, _n in on], 0.045 * (hi - lo), len(LABEL_ROWS))
+        # Labels are placed in pixels: a row is LABEL_ROW_PX tall, labels in one row LABEL_GAP_PX apart.
+        vb = self.plot.getViewBox()
+        w_px, h_px = max(vb.width(), 100.0), max(vb.height(), 60.0)
+        rows = _label_rows([lp for _i, lp, _n in on], LABEL_GAP_PX * (hi - lo) / w_px, LABEL_ROWS)
+        heights = [0.98 - k * LABEL_ROW_PX / h_px for k in range(LABEL_ROWS)]
         for k, line in enumerate(self.liq_lines):
             if k < len(on):
                 i, lp, name = on[k]
@@ -399,7 +403,7 @@ class PayoffPlot(QWidget):
                 line.setValue(lp)
                 line.label.setFormat(f"#{i + 1}")
                 line.label.setVisible(rows[k] is not None)
-                line.label.setPosition(LABEL_ROWS[rows[k] or 0])
+                line.label.setPosition(heights[rows[k] or 0])
                 line.setToolTip(f"Leg {name} liquidated at {po.symbol} {fmt_price(lp, tick)}")
                 line.label.valueChanged()
             else:
