@@ -65,7 +65,7 @@ def test_each_sample_shows_format_and_legs(qtbot, monkeypatch, name, fmt, profil
     for r, (pos, where) in enumerate(zip(expected.plan.positions, expected.sources, strict=True)):
         assert dlg.legs.item(r, 0).text() == pos.symbol
         assert dlg.legs.item(r, 1).text() == pos.side.value
-        assert dlg.legs.item(r, 8).text() == (where or "(top level)")
+        assert dlg.legs.item(r, 8).text() == (f"list item {r}" if name.startswith(("binance", "ccxt")) else where)
     assert dlg.open_plan_button.isEnabled()
     assert "--wallet" not in dlg.message.text()  # the dialog names its own fields
 

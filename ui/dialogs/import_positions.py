@@ -114,6 +114,7 @@ class ImportPositionsDialog(QDialog):
         self.legs.verticalHeader().setVisible(False)
         self.legs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.legs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.legs.horizontalHeader().setStretchLastSection(True)
         self.legs.setMinimumHeight(120)
         self.message = QLabel("")
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # shows file content (symbols, field names)
@@ -205,7 +206,11 @@ class ImportPositionsDialog(QDialog):
         if problems:
             warn = "The plan opens with these fields marked: " + "; ".join(_to_source(p, result.sources) for p in problems[:4])
         n = len(result.plan.positions)
-        head = f"{n} leg(s) on profile '{result.plan.profile_id}', wallet {fmt_money(result.plan.account.wallet_balance, '')}."
+        try:
+            currency = get_profile(result.plan.profile_id, self.user_profiles).settle_currency
+        except KeyError:
+            currency = ""
+        head = f"{n} leg(s) on profile '{result.plan.profile_id}', wallet {fmt_money(result.plan.account.wallet_balance, currency)}."
         self._say(" ".join([head, *(f"Note: {x}." for x in notes), warn]).strip(), _WARN if warn else "")
         self.open_plan_button.setEnabled(True)
 
@@ -241,7 +246,7 @@ class ImportPositionsDialog(QDialog):
                 f"{pos.leverage:g}x",
                 pos.margin_mode.value,
                 fmt_money(pos.isolated_margin, settle) if pos.isolated_margin is not None else "—",
-                where or "(top level)",
+                source_label(where),
             ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -257,6 +262,11 @@ class ImportPositionsDialog(QDialog):
             self.error = ""
         self.message.setStyleSheet(style)
         self.message.setText(text)
+
+
+def source_label(where: str) -> str:
+    """Where a leg came from in the response: its field path, or "list item N" for a bare list."""
+    return f"list item {where}" if where.isdigit() else where or "(top level)"
 
 
 def _window_words(text: str) -> str:
