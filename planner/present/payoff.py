@@ -37,8 +37,8 @@ __all__ = [
 
 #: Default half-width of the price axis, as a fraction of the chosen symbol's mark (0.3: -30 % to +30 %).
 DEFAULT_SPAN = 0.3
-#: Bisection passes and points per pass when refining a break-even (each pass narrows a bracket 64-fold).
-_REFINE_PASSES, _REFINE_POINTS = 4, 65
+#: Prices per bracket when refining a break-even (the 401-point grid's step / 2,048: a few cents for BTC).
+_REFINE_POINTS = 2049
 
 
 def payoff_symbols(plan: Plan) -> list[str]:
@@ -111,8 +111,10 @@ def parse_betas(text: str, plan: Plan, profile: ExchangeProfile, field: str = "-
 def breakevens(plan: Plan, profile: ExchangeProfile, po: Payoff, beta: dict[str, float] | float = 1.0) -> list[float]:
     """Prices of ``po.symbol`` where the book's PnL (uncapped) crosses zero, within the grid of ``po``.
 
-    Each sign change of the grid is refined by vectorised bisection on
-    :func:`payoff` itself (a few passes of 65 prices per bracket), so a
+    Each sign change of the grid is refined in one call of :func:`payoff` on
+    :data:`_REFINE_POINTS` prices per bracket (one evaluation of the book, however
+    many brackets), then by linear interpolation inside the sub-bracket (PnL is
+    linear in the price for linear contracts at beta 1, and smooth otherwise), so a
     break-even is exact to far below the symbol's tick.
     """
     x, y = po.prices, po.pnl
@@ -122,19 +124,17 @@ def breakevens(plan: Plan, profile: ExchangeProfile, po: Payoff, beta: dict[str,
     if idx.size == 0:
         return sorted(exact)
     lo, hi = x[idx].astype(float), x[idx + 1].astype(float)
-    for _ in range(_REFINE_PASSES):
-        t = np.linspace(0.0, 1.0, _REFINE_POINTS)
-        grid = (lo[:, None] + (hi - lo)[:, None] * t[None, :]).ravel()
-        vals = payoff(plan, profile, po.symbol, grid, beta=beta).pnl.reshape(len(lo), _REFINE_POINTS)
-        s = np.sign(vals)
-        new_lo, new_hi = lo.copy(), hi.copy()
-        for k in range(len(lo)):
-            change = np.flatnonzero(s[k, :-1] * s[k, 1:] <= 0)
-            if change.size:
-                j = int(change[0])
-                new_lo[k], new_hi[k] = grid[k * _REFINE_POINTS + j], grid[k * _REFINE_POINTS + j + 1]
-        lo, hi = new_lo, new_hi
-    return sorted(exact + [float(v) for v in (lo + hi) / 2.0])
+    t = np.linspace(0.0, 1.0, _REFINE_POINTS)
+    grid = lo[:, None] + (hi - lo)[:, None] * t[None, :]
+    vals = payoff(plan, profile, po.symbol, grid.ravel(), beta=beta).pnl.reshape(grid.shape)
+    out = list(exact)
+    for k in range(len(lo)):
+        s = np.sign(vals[k])
+        change = np.flatnonzero(s[:-1] * s[1:] <= 0)
+        j = int(change[0]) if change.size else 0
+        x0, x1, y0, y1 = grid[k, j], grid[k, j + 1], vals[k, j], vals[k, j + 1]
+        out.append(float(x0 if y1 == y0 else x0 - y0 * (x1 - x0) / (y1 - y0)))
+    return sorted(out)
 
 
 @dataclass(frozen=True)

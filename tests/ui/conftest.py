@@ -68,9 +68,14 @@ def type_in(qtbot):
         # field never finishes editing. A user types into a focused field, so wait for it.
         edit.setFocus()
         if edit.isVisible():
-            edit.window().activateWindow()
-            edit.setFocus()
-            qtbot.waitUntil(edit.hasFocus, timeout=3000)
+            # Offscreen, a new window can lose activation again a moment later: ask again until it has focus.
+            def focused() -> bool:
+                if not edit.hasFocus():
+                    edit.window().activateWindow()
+                    edit.setFocus()
+                return edit.hasFocus()
+
+            qtbot.waitUntil(focused, timeout=3000)
         qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
         qtbot.keyClick(edit, Qt.Key_Delete)
         if text:
