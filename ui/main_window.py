@@ -168,8 +168,8 @@ class MainWindow(QMainWindow):
         self._action_timer.timeout.connect(self._refresh_actions)
 
     def _build_planning_docks(self) -> None:
-        """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; the payoff computes only while shown."""
-        self.ladder_panel = LadderPanel(self.document)
+        """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; both compute only while shown."""
+        self.ladder_panel = LadderPanel(self.document, lazy=True)
         self.payoff_plot = PayoffPlot(lazy=True)
         # Not scrolled: its table scrolls itself, and the panel needs only ~225 px (fits the tab group at 1280x720).
         self.ladder_dock = self.add_panel_dock("Scale-in ladder", self.ladder_panel)
@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.drills_dock, self.ladder_dock)
         self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
         self.payoff_dock.visibilityChanged.connect(self.payoff_plot.set_shown)
+        self.ladder_dock.visibilityChanged.connect(self.ladder_panel.set_shown)
         self.funding_dock.raise_()
 
     def _build_status_bar(self) -> None:

@@ -103,9 +103,12 @@ class LadderPanel(QWidget):
 
     sigUpdated = Signal()
 
-    def __init__(self, document: PlanDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: PlanDocument, parent: QWidget | None = None, *, lazy: bool = False) -> None:
         super().__init__(parent)
         self.document = document
+        # In a dock (lazy): nothing is computed while the dock is hidden; set_shown (its visibilityChanged) catches up.
+        self._shown = not lazy
+        self._stale = False
         self.leg = 0 if document.plan.positions else -1
         self.rows: list[LadderRow] = []
         self.result: LadderResult | None = None
@@ -330,8 +333,19 @@ class LadderPanel(QWidget):
         return out
 
     # -- computing -----------------------------------------------------------
+    def set_shown(self, shown: bool) -> None:
+        """The dock's ``visibilityChanged``: compute what changed while it was hidden."""
+        self._shown = shown
+        if shown and self._stale:
+            self.schedule()
+
     def schedule(self) -> None:
-        """Recompute after a short pause (typing, a new plan, another leg)."""
+        """Recompute after a short pause (typing, a new plan, another leg); while hidden, only remember to."""
+        if not self._shown:
+            self._stale = True
+            self._generation += 1  # what is on screen is no longer the latest input
+            return
+        self._stale = False
         self._generation += 1
         gen = self._generation
         doc = self.document
@@ -393,7 +407,11 @@ class LadderPanel(QWidget):
         return self._shown != self._generation
 
     def flush(self, timeout_ms: int = 30000) -> bool:
-        """Compute the latest input now and show it (tests); True when shown."""
+        """Compute the latest input now and show it (tests, even while hidden); True when shown."""
+        if self._stale:
+            shown, self._shown = self._shown, True
+            self.schedule()
+            self._shown = shown
         if not self.pending:
             return True
         self._timer.stop()
