@@ -68,7 +68,15 @@ PLAN_FILTER = "Position plans (*.plan.json *.json);;All files (*)"
 ACTION_PLAN_DELAY_MS = 300
 #: Default window size; smaller screens get their available area (issue 10 item 8: usable at 1280x720).
 DEFAULT_SIZE = (1600, 1000)
-DRILL_TABS = ("Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profile comparison")
+DRILL_TABS = (
+    "Shock",
+    "Gap / slippage",
+    "Partial liquidation",
+    "Price path",
+    "Event drill",
+    "Profile comparison",
+    "Safe size through an event",
+)
 
 
 def last_plan_path(settings: QSettings) -> Path | None:
@@ -203,6 +211,8 @@ class MainWindow(QMainWindow):
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
         self.positions_table.selectionChangedTo.connect(self.ladder_panel.set_leg)
         doc.figuresChanged.connect(self.payoff_plot.set_figures)
+        self.drills_panel.safe_size.sigApplyPlan.connect(doc.apply_plan)
+        doc.problemsChanged.connect(lambda *_: self.drills_panel.safe_size.set_draft(doc.draft))
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -407,6 +417,7 @@ class MainWindow(QMainWindow):
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
         self.payoff_plot.apply_style(style)
+        self.drills_panel.safe_size.apply_style(style)
         if remember:
             self.settings.setValue("theme", self.theme)
 

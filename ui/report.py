@@ -33,6 +33,7 @@ from planner.engine.evaluate import Evaluation
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
+from planner.present.dated import dated_lines, rollover_total_text
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
 from planner.present.tables import positions_table
@@ -123,6 +124,12 @@ def report_html(
             ]
             parts.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
         parts.append("</table>")
+        dated = dated_lines(ev)
+        if dated:
+            total = rollover_total_text(ev)
+            parts.append(f"<h2>Dated futures</h2><p>{_esc(dated[0])}</p><ul>")
+            parts += [f"<li>{_esc(line.strip())}</li>" for line in dated[1:]]
+            parts.append("</ul>" + (f"<p><b>{_esc(total)}</b></p>" if total else ""))
     for k, path in enumerate(plot_images):
         style = " class='newpage'" if k == 0 else ""
         parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")

@@ -19,6 +19,7 @@ from planner.drills.scenarios import ComparisonRow, Slippage, compare_profiles, 
 from planner.engine.validation import check_plan
 from planner.io.jsonread import read_text_file
 from planner.io.registry import bundled_profiles
+from planner.model.enums import MarginModel
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -66,11 +67,21 @@ def _load(path: str) -> tuple[Plan, ExchangeProfile]:
 def run_drill(args: argparse.Namespace) -> int:
     plan, profile = _load(args.plan)
     out = DRILLS[args.scenario](plan, profile, args)
+    if plan.account.margin_model is MarginModel.PORTFOLIO and args.scenario in STANDARD_ONLY:
+        out = {**out, "text": f"Note: {STANDARD_ONLY_NOTE}\n{out['text']}"}
     if args.json:
         print(json.dumps(out["json"], indent=2, allow_nan=False, default=_default))
     else:
         print(out["text"])
     return 0
+
+
+#: Drills that work leg by leg on the standard figures even for a portfolio-margin plan (said in their text).
+STANDARD_ONLY = frozenset({"gap", "partial"})
+STANDARD_ONLY_NOTE = (
+    "portfolio-margin plan: this drill uses each leg's standard-margin figures (its liquidation price and margin);"
+    " the portfolio requirement is in evaluate, shock, path, event, compare and actions"
+)
 
 
 def _default(o: Any) -> object:
@@ -101,6 +112,10 @@ def _shock(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
         )
     a = r.account
     lines.append(f"  account: equity {a.equity:,.2f} {a.currency}, requirement {a.maintenance_margin:,.2f}, state {a.state}")
+    if r.evaluation.portfolio is not None:
+        from planner.present.format import portfolio_lines
+
+        lines += ["  " + x for x in portfolio_lines(r.evaluation.portfolio)]
     if r.cross_close_order:
         lines.append("  a cross liquidation closes, in order: " + ", ".join(f"{i + 1}. {r.legs[i].symbol}" for i in r.cross_close_order))
     js = {
@@ -168,19 +183,42 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
     for i, pos in enumerate(plan.positions):
         ev = r.liquidations.get(i)
         lines.append(f"  {i + 1}. {pos.symbol}: " + (f"liquidated at {ev[0]:.2f} h, price {ev[1]:,.2f}" if ev else "survives"))
+        st = r.settlements.get(i)
+        if st is not None:
+            ccy = profile.symbols[pos.symbol].settle
+            what = "settled and rolled, rollover cost" if pos.roll else "settled (no roll), settlement fee"
+            lines.append(f"     expiry at {st[0]:.2f} h: {what} {fmt_money(st[2], ccy)} at {st[1]:,.2f}")
     for acc in r.accounts.values():
         lines.append(
             f"  {acc.currency} wallet: equity {fmt_money(float(acc.equity[0]), acc.currency)} -> {fmt_money(float(acc.equity[-1]), acc.currency)};"
             f" funding paid {fmt_money(float(acc.funding_paid[-1]), acc.currency)}"
         )
+    for ccy, hour in r.portfolio_liquidation_hours.items():
+        pa = r.portfolio[ccy]
+        lines.append(
+            f"  portfolio account {ccy}: equity {fmt_money(float(pa.equity[0]), ccy)} -> {fmt_money(float(pa.equity[-1]), ccy)} against the"
+            f" portfolio MM; " + ("survives" if hour is None else f"liquidated at {hour:.2f} h")
+        )
+    js_pm = (
+        {
+            "portfolio": {
+                c: {"equity": a.equity, "requirement": a.requirement, "liquidation_hour": r.portfolio_liquidation_hours[c]}
+                for c, a in r.portfolio.items()
+            }
+        }
+        if r.portfolio
+        else {}
+    )
     return {
         "text": "\n".join(lines),
-        "json": {
+        "json": js_pm
+        | {
             "label": path.label,
             "hours": r.hours,
             "equity": r.equity,
             "requirement": r.requirement,
             "liquidations": {str(k): v for k, v in r.liquidations.items()},
+            **({"settlements": {str(k): v for k, v in r.settlements.items()}} if r.settlements else {}),
             "currency": r.currency,
             "other_wallets": {
                 c: {"equity": a.equity, "requirement": a.requirement, "funding_paid": a.funding_paid}
@@ -213,9 +251,12 @@ def _event(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dr
         lines.append(f"    {i + 1}. {plan.positions[i].symbol}: already liquidated at its mark (no probability)")
     if r.closed_form is not None:
         lines.append(f"  closed form (no jumps): {r.closed_form:.2%}")
+    lines += [f"  note: {n}" for n in r.notes]
     out = asdict(r)
     if not r.already_liquidated:
         del out["already_liquidated"]  # the key appears only when a leg is past liquidation at its mark
+    if not r.notes:
+        del out["notes"]  # only plans with a dated leg expiring within the horizon carry notes
     return {"text": "\n".join(lines), "json": out | {"event": preset.id}}
 
 

@@ -11,7 +11,8 @@ from planner.engine.venues import VenueMapping, map_plan
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
-from planner.present.format import fmt_money, fmt_pct, fmt_ratio
+from planner.present.dated import dated_lines
+from planner.present.format import fmt_money, fmt_pct, fmt_ratio, portfolio_lines
 from planner.present.tables import positions_table
 
 
@@ -50,6 +51,11 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
                 f"  cross account liquidated if every mark moves together by {fmt_pct(acc.cross_liquidation_move_down)} "
                 f"(down) or {fmt_pct(acc.cross_liquidation_move_up)} (up)"
             )
+    dated = dated_lines(ev)
+    if dated:
+        lines += ["", *dated]
+    if ev.portfolio is not None:
+        lines += ["", *portfolio_lines(ev.portfolio)]
     return "\n".join(lines)
 
 

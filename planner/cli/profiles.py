@@ -43,6 +43,12 @@ def profile_text(p: ExchangeProfile) -> str:
         lines.append(
             f"  {sym}: {spec.contract.value}, contract size {spec.contract_size:g}, tick {spec.tick_size:g}, settles in {spec.settle}, tiers by {unit}"
         )
+        if spec.is_dated and spec.expiry is not None:
+            fee = "= taker fee" if spec.delivery_fee is None else fmt_pct(spec.delivery_fee, 4)
+            nxt = spec.next_contract or "next expiry of the cycle (last Friday, 08:00 UTC)"
+            lines.append(
+                f"    {spec.delivery} future: expires {spec.expiry:%Y-%m-%d %H:%M} UTC, no funding, settlement fee {fee}, rolls into {nxt}"
+            )
         if spec.size_scaled is not None:
             ss = spec.size_scaled
             lines.append(

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from planner.drills.scenarios import Slippage
+from planner.drills.scenarios import Slippage, portfolio_liquidation
 from planner.engine.curves import funding_curves
 from planner.engine.evaluate import (
     Evaluation,
@@ -251,8 +251,11 @@ def action_plan(
     traits, taker = profile.traits, profile.fees.taker
     target_d = settings.target_distance
     _worst_ratio, worst_state = _worst(ev)
+    pm = ev.portfolio
+    if pm is not None:  # the account's state is the portfolio requirement's, not the legs' standard one
+        worst_state = _pm_worst_state(ev)
     in_call = worst_state != "safe"
-    called = _legs_in_call(ev)
+    called = _legs_in_call(ev) if pm is None else [ev.legs[i] for i in portfolio_liquidation(ev)[0]]
     at_risk = _at_risk(ev, target_d)
     before = {i: _capped_distance(ev.legs[i], target_d) for i in at_risk}
     if in_call:
@@ -262,6 +265,15 @@ def action_plan(
             for r in called
         )
         trigger = f"{what} on {who or 'the cross wallet'}: {ev.thresholds.describe()}"
+        if pm is not None:
+            hit = ", ".join(
+                f"{a.currency} (portfolio MM {a.maintenance_margin:,.6g} / equity {a.equity:,.6g} = "
+                + ("n/a" if a.margin_ratio is None else f"{a.margin_ratio:.2%}")
+                + ")"
+                for a in pm.accounts
+                if a.state != "safe"
+            )
+            trigger = f"{what} on the portfolio-margin account {hit}: {ev.thresholds.describe()}"
     else:
         trigger = "No margin call at these marks; these are the moves to make when it comes."
     changing: list[tuple[tuple[int, float, float], ActionStep]] = []
@@ -288,6 +300,8 @@ def action_plan(
     ) -> None:
         if (kind, title) in seen:
             return  # the same advice twice says nothing new
+        if pm is not None and (kind in PORTFOLIO_NOT_ALLOWED or (leg is not None and kind == "note" and leg.margin_mode == "isolated")):
+            return  # portfolio margin has no per-leg (isolated) margin or leverage: the venue does not allow these steps
         seen.add((kind, title))
         legs_of = () if leg is None else (leg.index,)
         if plan_after is None:
@@ -320,6 +334,8 @@ def action_plan(
         changing.append(((group, -efficiency, c_acc), step))
 
     # 1. Top-up -----------------------------------------------------------------
+    if pm is not None:
+        changing += [((0, 0.0, 0.0), st) for st in _portfolio_top_ups(plan, profile, marks, ev, settings.buffer)]
     for r in ev.legs:
         l = legs[r.index]
         if r.margin_mode == "isolated" and r.state != "safe":
@@ -461,9 +477,13 @@ def action_plan(
         # A cross leg's liquidation price is its symbol's for the whole cross group: for a hedge leg it can lie on
         # the side where the leg gains, where it does not limit the leg's stop.
         lp = r.liquidation_price if r.liquidation_price is not None and (l.mark - r.liquidation_price) * l.s > 0 else None
+        dist = r.distance_to_liquidation
+        state: str = r.state
+        if pm is not None:  # the account's common move to its portfolio MM, on the side where this leg loses
+            lp, dist, state = _pm_leg_levels(ev, r, l.s)
         wanted = l.mark * (1 - l.s * settings.stop_distance)
-        urgency = math.inf if lp is None or r.distance_to_liquidation is None else r.distance_to_liquidation
-        if r.state == "liquidation":
+        urgency = math.inf if lp is None or dist is None else dist
+        if state == "liquidation":
             add(
                 "stop_loss",
                 f"Too late for a stop on {_name(r)}: it is past its liquidation price at this mark",
@@ -477,7 +497,7 @@ def action_plan(
             add(
                 "stop_loss",
                 f"Too late for a stop on {_name(r)}: liquidation comes first at {lp:,.2f}",
-                f"The mark {l.mark:,.2f} is only {_pct(r.distance_to_liquidation or 0.0)} from liquidation, inside the "
+                f"The mark {l.mark:,.2f} is only {_pct(dist or 0.0)} from liquidation, inside the "
                 f"{_pct(settings.stop_buffer, 1)} buffer a stop needs to fire before it; add margin or reduce instead.",
                 leg=r,
                 urgency=urgency,
@@ -538,10 +558,28 @@ def action_plan(
             paid,
             fc.currency,
         )
+    # Dated futures: settlement at expiry and the cost of rolling (planner.engine.expiry states the model).
+    for d in ev.dated:
+        r = ev.legs[d.index]
+        when = f"{d.expiry[:16].replace('T', ' ')} UTC" + ("" if d.in_horizon else ", after the horizon")
+        if d.roll:
+            title = f"Rollover of {_name(r)} at expiry {when}: costs {_money(d.rollover_cost, d.settle)}"
+        else:
+            title = f"{_name(r)} settles at expiry {when} (no roll): settlement fee {_money(d.settlement_fee, d.settle)}"
+        add(
+            "audit_rollover",
+            title,
+            f"{d.describe()}. Time to expiry counts from the {ev.clock}.",
+            d.rollover_cost,
+            d.settle,
+            leg=r,
+        )
     move = settings.n_sigma * settings.volatility * math.sqrt(plan.horizon_hours / HOURS_PER_YEAR)
     for r in ev.legs:
         head = f"{_name(r)}: a {settings.n_sigma:g}-sigma move over {plan.horizon_hours:g} h is {move:.1%}"
-        if r.margin_mode == "isolated":
+        if r.margin_mode == "isolated" and pm is not None:
+            pass  # no leverage to choose under portfolio margin
+        elif r.margin_mode == "isolated":
             ok_lev = _max_leverage_for_move(plan, profile, marks, r, move)
             add(
                 "audit_size",
@@ -589,6 +627,98 @@ def action_plan(
     ordered = [s for _, s in changing] + [s for _, s in protective] + other
     steps = [replace(s, number=k + 1) for k, s in enumerate(ordered)]
     return ActionPlan(trigger, in_call, steps, tuple(r.index for r in called))
+
+
+#: Step kinds a portfolio-margin account cannot take: it margins every leg together, so there is no isolated
+#: margin to add to one leg, no switch of one leg to isolated and no per-leg leverage (Deribit PM: "the portfolio
+#: of positions in the account are looked at together", https://support.deribit.com/hc/en-us/articles/25944756247837-Portfolio-Margin).
+PORTFOLIO_NOT_ALLOWED = frozenset({"isolate", "lower_leverage", "top_up", "top_up_distance"})
+
+
+def _pm_leg_levels(ev: Evaluation, r: LegResult, s: int) -> tuple[float | None, float | None, str]:
+    """A leg's liquidation price, distance and state under portfolio margin: the mark moved by its account's
+    common liquidation move on the side where the leg loses (None when that side has none)."""
+    pm = ev.portfolio
+    if pm is None:
+        return r.liquidation_price, r.distance_to_liquidation, r.state
+    acc = pm.accounts[0] if pm.collateral == "cross" else next((a for a in pm.accounts if a.currency == r.settle), None)
+    if acc is None:
+        return None, None, "safe"
+    move = acc.liquidation_move_down if s > 0 else acc.liquidation_move_up
+    if move is None:
+        return None, None, acc.state
+    return r.mark_price * (1.0 + move), abs(move), acc.state
+
+
+def _pm_worst_state(ev: Evaluation) -> str:
+    order = {"liquidation": 2, "margin_call": 1, "safe": 0}
+    states = [a.state for a in ev.portfolio.accounts] if ev.portfolio is not None else []
+    return max(states, key=lambda st: order[st], default="safe")
+
+
+def _portfolio_top_ups(
+    plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, ev: Evaluation, buffer: float
+) -> list[ActionStep]:
+    """Deposits that bring each portfolio-margin account out of its margin call (MM / equity below the threshold).
+
+    Segregated: into that settlement currency's wallet. Cross (USD): into the
+    first stable wallet of the plan (USDC), else the profile's wallet at its price.
+    """
+    pm = ev.portfolio
+    out: list[ActionStep] = []
+    if pm is None:
+        return out
+    call = ev.thresholds.margin_call
+    for a in pm.accounts:
+        if a.state == "safe":
+            continue
+        need = (a.maintenance_margin / call - a.equity) * (1 + buffer)
+        if need <= 0:
+            continue
+        ccy, amount = a.currency, need
+        if a.currency == "USD":
+            stable = [
+                c
+                for c in plan.account.balances
+                if (prm := (profile.portfolio_margin and profile.portfolio_margin.currency_params(c))) and prm.stable
+            ]
+            if stable:
+                ccy = stable[0]
+            else:
+                ccy = profile.settle_currency
+                price = next((r.mark_price for r in ev.legs if profile.symbols[r.symbol].base == ccy), None)
+                if not price:
+                    continue
+                amount = need / price
+        after = _with_wallet(plan, amount, ccy, profile)
+        state_after: str | None = None
+        ratio_after: float | None = None
+        try:
+            ev_after = evaluate(after, profile, marks=marks)
+            if ev_after.portfolio is not None:
+                acc_after = next(x for x in ev_after.portfolio.accounts if x.currency == a.currency)
+                state_after, ratio_after = acc_after.state, acc_after.margin_ratio
+        except PlannerError:
+            pass
+        out.append(
+            ActionStep(
+                0,
+                "top_up_portfolio",
+                f"Transfer {_money(amount, ccy)} into the portfolio-margin account (the least that ends its margin call)",
+                f"Lifts equity from {a.equity:,.2f} to {a.equity + need:,.2f} {a.currency} against a portfolio MM of "
+                f"{a.maintenance_margin:,.2f} {a.currency} (worst scenario loss {a.worst_loss:,.2f} plus roll shock, x "
+                f"{pm.mm_factor:g}; threshold plus a {buffer:.0%} buffer).",
+                amount,
+                ccy,
+                after,
+                {},
+                ratio_after,
+                state_after,
+                amount,
+                ccy,
+            )
+        )
+    return out
 
 
 def _fmt(p: float | None) -> str:

@@ -14,7 +14,8 @@ jump_std)`` log-jumps arriving at ``jump_intensity`` per year.
   ``exp(-2 ln(S_i/b) ln(S_i+1/b) / (sigma^2 dt))``, so coarse steps are unbiased;
   the estimate uses the conditional hit probability (lower variance).
 * Several legs: the cross account is liquidated when its equity falls below
-  its requirement at a monitoring step (all legs re-valued together).
+  its requirement at a monitoring step (all legs re-valued together). One
+  price path per symbol: legs of a symbol share its mark and move together.
 
 Simulation runs in chunks of paths so peak memory stays bounded whatever the
 path count; ``progress(fraction) -> bool`` is called after each chunk and
@@ -26,14 +27,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import Evaluation, cross_wallet, evaluate, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.expiry import clock_label, plan_clock
+from planner.engine.portfolio_margin import portfolio_surplus
+from planner.model.dated import hours_between
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
+
+if TYPE_CHECKING:  # annotations only
+    from planner.engine.evaluate import LegInput
+    from planner.model.profile import RuleTraits
 
 HOURS_PER_YEAR = 24.0 * 365.0
 #: Smallest annual volatility a drill accepts (0.1 % a year); below it the
@@ -91,6 +100,8 @@ class McResult:
     closed_form: float | None = None
     cancelled: bool = False
     already_liquidated: tuple[int, ...] = ()
+    #: stated simplifications, e.g. a dated leg whose expiry falls inside the horizon
+    notes: tuple[str, ...] = ()
 
 
 def _norm_cdf(x: float) -> float:
@@ -286,7 +297,49 @@ def liquidation_probability(
     liquidated (legs simulated with the common factor). A cross account is
     monitored at every step. ``target_half_width`` stops early once the 95 %
     interval is that tight (fraction, e.g. 0.005 for +/-0.5 pp).
+
+    Dated futures: the simulation has no funding for any leg and keeps a dated
+    leg open to the horizon even when its expiry falls inside it; ``notes``
+    says so for each such leg (a rolled leg continues in the next contract on
+    the same price, so only the rollover cost is missing; a leg that settles
+    would leave the book, so its probability after expiry is overstated).
     """
+    result = _liquidation_probability(plan, profile, model, horizon_hours, paths, steps, seed, target_half_width, chunk, progress, marks)
+    notes = expiry_notes(plan, profile, horizon_hours)
+    return replace(result, notes=notes) if notes else result
+
+
+def expiry_notes(plan: Plan, profile: ExchangeProfile, horizon_hours: float) -> tuple[str, ...]:
+    """One sentence per dated leg whose expiry (from the plan's clock) falls within ``horizon_hours``."""
+    out: list[str] = []
+    clock = plan_clock(plan)
+    for i, pos in enumerate(plan.positions):
+        spec = profile.symbols.get(pos.symbol)
+        if spec is None or not spec.is_dated or spec.expiry is None:
+            continue
+        hour = hours_between(clock, spec.expiry)
+        if 0.0 < hour <= horizon_hours:
+            fate = "rolls into the next contract (its rollover cost is not charged here)" if pos.roll else "settles and leaves the book"
+            out.append(
+                f"leg #{i + 1} {pos.symbol} expires after {hour:,.1f} h ({clock_label(plan, clock)}) and {fate};"
+                " the simulation keeps it open to the horizon"
+            )
+    return tuple(out)
+
+
+def _liquidation_probability(
+    plan: Plan,
+    profile: ExchangeProfile,
+    model: MarketModel,
+    horizon_hours: float,
+    paths: int,
+    steps: int | None,
+    seed: int,
+    target_half_width: float | None,
+    chunk: int,
+    progress: Progress | None,
+    marks: dict[str, float] | None,
+) -> McResult:
     steps = steps if steps is not None else default_steps(horizon_hours)
     _check(paths, steps, horizon_hours, model)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
@@ -294,6 +347,10 @@ def liquidation_probability(
     plan = plan_at_marks(plan, marks)
     ev = evaluate(plan, profile)
     gone = tuple(l.index for l in ev.legs if l.state == "liquidation")
+    if ev.portfolio is not None:  # a portfolio-margin account: its legs go when the account is past its PM MM
+        down = {a.currency for a in ev.portfolio.accounts if a.state == "liquidation"}
+        cross_pm = ev.portfolio.collateral == "cross"
+        gone = tuple(l.index for l in ev.legs if (cross_pm and down) or l.settle in down)
     if gone:
         keep = [i for i in range(len(plan.positions)) if i not in gone]
         if not keep:
@@ -320,6 +377,8 @@ def liquidation_probability(
     if not legs:
         raise PlannerError([Problem("positions", "the plan has no positions to drill")], "drill")
     closed = None
+    if ev.portfolio is not None:
+        return _portfolio_legs(plan, profile, model, horizon_hours, steps, paths, seed, chunk, progress, target_half_width)
     if len(legs) == 1:
         l, lp = legs[0], ev.legs[0].liquidation_price
         if lp is None or not (lp / l.mark > 1e-300 and l.mark / lp > 1e-300):  # no reachable barrier
@@ -358,6 +417,36 @@ def _single_adaptive(
         n = min(paths, n * 2)
 
 
+def _leg_margin(leg: LegInput, price: float, traits: RuleTraits, taker: float) -> float:
+    """uPnL less requirement of one leg at one price (settlement currency)."""
+    return float(leg_upnl(leg, price) - leg_requirement(leg, price, traits, taker))
+
+
+def _affine_margin(leg: LegInput, lo: float, hi: float, traits: RuleTraits, taker: float) -> tuple[float, float] | None:
+    """``(a, b)`` with uPnL - requirement = ``a * price + b`` for every price in ``[lo, hi]``, or None.
+
+    For a linear contract within one maintenance tier every term is affine in
+    the price (``s q (P - e)``, ``r q P - amount``, ``taker q P``). A tier
+    boundary inside the range makes the requirement convex there (rates grow
+    with the tier), so the leg's margin drops below the chord at every interior
+    point: matching the chord at three interior points proves one tier. Inverse
+    and size-scaled legs return None (the caller evaluates them price by price).
+    """
+    if leg.table.inverse or leg.table.size_scaled is not None or not (0.0 < lo <= hi):
+        return None
+    f_lo, f_hi = _leg_margin(leg, lo, traits, taker), _leg_margin(leg, hi, traits, taker)
+    if hi == lo:
+        return 0.0, f_lo
+    a = (f_hi - f_lo) / (hi - lo)
+    b = f_lo - a * lo
+    scale = max(1.0, abs(f_lo), abs(f_hi), abs(a) * hi)
+    for t in (0.25, 0.5, 0.75):
+        p = lo + t * (hi - lo)
+        if abs(_leg_margin(leg, p, traits, taker) - (a * p + b)) > 1e-9 * scale:
+            return None
+    return a, b
+
+
 def _multi_leg(
     plan: Plan,
     profile: ExchangeProfile,
@@ -371,21 +460,109 @@ def _multi_leg(
     progress: Progress | None,
     target: float | None,
 ) -> McResult:
-    """All legs together; isolated legs by their own barrier, the cross group by its equity."""
+    """All legs together; isolated legs by their own barrier, the cross group by its equity.
+
+    One price path per symbol (legs of a symbol share its mark, so they move
+    together; a hedge on one symbol is not two independent prices), symbols
+    correlated through the common factor. Prices are float32 (7 significant
+    digits, far finer than the 95 % interval); sums of money are float64.
+    With ``target`` the run stops at the first chunk (from 4,096 paths on)
+    whose 95 % interval is that tight.
+    """
     legs = leg_inputs(plan, profile)
     traits, taker = profile.traits, profile.fees.taker
     rng = np.random.Generator(np.random.PCG64(seed))
     dt = horizon_hours / HOURS_PER_YEAR / steps
     n_legs = len(legs)
-    marks = np.array([l.mark for l in legs])
+    symbols = list(dict.fromkeys(l.pos.symbol for l in legs))
+    sym_of = [symbols.index(l.pos.symbol) for l in legs]
+    n_sym = len(symbols)
+    marks = np.array([next(l.mark for l in legs if l.pos.symbol == s) for s in symbols])
     cross = [i for i, l in enumerate(legs) if l.cross]
     iso = [i for i, l in enumerate(legs) if not l.cross]
     lps = [ev.legs[i].liquidation_price for i in range(n_legs)]
     cw = {c: cross_wallet(plan, profile, legs, c) for c in {legs[i].spec.settle for i in cross}}
-    # At most 4e7 prices (320 MB) per chunk whatever the leg count; the floor of
-    # 256 paths only applies while it keeps within that budget.
-    budget = int(4e7 // max(1, n_legs * steps))
-    chunk = max(256, min(chunk, budget)) if budget >= 256 else max(1, min(chunk, budget))
+    # At most 4e7 prices (160 MB) per chunk whatever the symbol count; chunks of
+    # 4,096 paths or fewer so an early stop does not overshoot by much.
+    budget = int(4e7 // max(1, n_sym * steps))
+    chunk = max(256, min(chunk, 4096, budget)) if budget >= 256 else max(1, min(chunk, budget))
+    hits_any = 0.0
+    hits_leg = np.zeros(n_legs)
+    done = 0
+    cancelled = False
+    while done < paths:
+        n = min(chunk, paths - done)
+        x = _increments(rng, n, n_sym, steps, dt, model, dtype=np.float32)
+        np.cumsum(x, axis=2, out=x)
+        np.exp(x, out=x)
+        x *= marks.astype(np.float32)[:, None, None]  # prices, (symbols, paths, steps)
+        lo = x.min(axis=2) if any(lps[i] is not None and legs[i].s > 0 for i in iso) else None
+        hi = x.max(axis=2) if any(lps[i] is not None and legs[i].s < 0 for i in iso) else None
+        liq = np.zeros((n_legs, n), dtype=bool)
+        for i in iso:
+            lp = lps[i]
+            if lp is None:
+                continue
+            k = sym_of[i]
+            liq[i] = (lo[k] <= lp) if legs[i].s > 0 and lo is not None else (hi[k] >= lp) if hi is not None else False
+        lo_sym = x.min(axis=(1, 2)) if cross else None
+        hi_sym = x.max(axis=(1, 2)) if cross else None
+        for ccy, wallet in cw.items():
+            members = [i for i in cross if legs[i].spec.settle == ccy]
+            margin = np.full((n, steps), wallet)  # equity less requirement
+            slope = np.zeros(n_sym)  # legs whose equity less requirement is affine in the price over this chunk
+            for i in members:
+                k = sym_of[i]
+                assert lo_sym is not None and hi_sym is not None
+                ab = _affine_margin(legs[i], float(lo_sym[k]), float(hi_sym[k]), traits, taker)
+                if ab is not None:
+                    slope[k] += ab[0]
+                    margin += ab[1]
+                    continue
+                price = x[k]
+                margin += leg_upnl(legs[i], price)
+                margin -= leg_requirement(legs[i], price, traits, taker)
+            for kk in np.nonzero(slope)[0]:
+                margin += slope[kk] * x[kk]
+            gone = (margin < 0.0).any(axis=1)
+            for i in members:
+                liq[i] |= gone
+        hits_any += float(liq.any(axis=0).sum())
+        hits_leg += liq.sum(axis=1)
+        done += n
+        if progress is not None and not progress(done / paths):
+            cancelled = True
+            break
+        if target is not None and done >= 4096:
+            p = hits_any / done
+            if 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / done) <= target:
+                break
+    p = hits_any / max(done, 1)
+    hw = 1.96 * math.sqrt(p * (1 - p) / max(done, 1))
+    return McResult(p, hw, done, steps, horizon_hours, seed, {i: float(hits_leg[i] / max(done, 1)) for i in range(n_legs)}, None, cancelled)
+
+
+def _portfolio_legs(
+    plan: Plan,
+    profile: ExchangeProfile,
+    model: MarketModel,
+    horizon_hours: float,
+    steps: int,
+    paths: int,
+    seed: int,
+    chunk: int,
+    progress: Progress | None,
+    target: float | None,
+) -> McResult:
+    """A portfolio-margin plan: every step re-prices the risk matrix at the path's marks (legs correlated
+    through the common factor); an account is liquidated when its equity falls below its portfolio MM, and
+    takes its legs with it. Monitored at the steps (no bridge correction)."""
+    n_legs = len(plan.positions)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    dt = horizon_hours / HOURS_PER_YEAR / steps
+    # The risk matrix holds (paths x steps, buckets) arrays per group: a smaller budget than the leg-by-leg walk.
+    budget = int(4e6 // max(1, n_legs * steps))
+    chunk = max(1, min(chunk, budget))
     hits_any = 0.0
     hits_leg = np.zeros(n_legs)
     done = 0
@@ -394,22 +571,12 @@ def _multi_leg(
         n = min(chunk, paths - done)
         x = _increments(rng, n, n_legs, steps, dt, model)
         np.cumsum(x, axis=2, out=x)
-        np.exp(x, out=x)
-        x *= marks[:, None, None]  # prices, (legs, paths, steps)
+        np.exp(x, out=x)  # factors of each leg's mark, (legs, paths, steps)
+        mult = x.reshape(n_legs, n * steps).T
+        surplus = portfolio_surplus(plan, profile, mult)
         liq = np.zeros((n_legs, n), dtype=bool)
-        for i in iso:
-            lp = lps[i]
-            if lp is None:
-                continue
-            liq[i] = (x[i].min(axis=1) <= lp) if legs[i].s > 0 else (x[i].max(axis=1) >= lp)
-        for ccy, wallet in cw.items():
-            members = [i for i in cross if legs[i].spec.settle == ccy]
-            eq = np.full((n, steps), wallet)
-            rq = np.zeros((n, steps))
-            for i in members:
-                eq += leg_upnl(legs[i], x[i])
-                rq += leg_requirement(legs[i], x[i], traits, taker)
-            gone = (eq < rq).any(axis=1)
+        for value, members in (surplus or {}).values():
+            gone = (value.reshape(n, steps) < 0.0).any(axis=1)
             for i in members:
                 liq[i] |= gone
         hits_any += float(liq.any(axis=0).sum())

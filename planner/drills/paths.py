@@ -5,6 +5,13 @@ to every leg's mark (a market-wide crash moves every coin), unless it names
 one symbol, in which case only that symbol moves. Funding is charged at each
 settlement at the path price of that moment (positive rate: longs pay);
 isolated legs pay from their own margin, cross legs from the wallet.
+
+Dated futures pay no funding. When the path crosses a dated leg's expiry
+(hours from the plan's clock, :func:`planner.engine.expiry.plan_clock`), the
+leg settles at the path price of that hour (:mod:`planner.engine.expiry`): a
+leg that rolls pays its rollover cost there and follows the path on in the
+next contract; a leg that does not roll keeps the PnL it settled at, less the
+settlement fee, and needs no margin after it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ import numpy as np
 
 from planner.drills.marks import plan_at_marks
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
+from planner.engine.expiry import plan_clock, roll_figures
 from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.portfolio_margin import portfolio_along
+from planner.model.dated import hours_between
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
 from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
@@ -159,6 +169,10 @@ class PathResult:
     liquidations: dict[int, tuple[float, float]] = field(default_factory=dict)
     currency: str = ""
     accounts: dict[str, PathAccount] = field(default_factory=dict)
+    #: dated legs settled on the path: leg index -> (hour, settlement price, amount paid: rollover cost or settlement fee)
+    settlements: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    portfolio: dict[str, PathAccount] = field(default_factory=dict)
+    portfolio_liquidation_hours: dict[str, float | None] = field(default_factory=dict)
 
 
 def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[str, float] | None = None) -> PathResult:
@@ -173,9 +187,45 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[
     held = {l.spec.settle for l in legs}
     currencies = sorted(held | {profile.settle_currency}, key=lambda c: (c != profile.settle_currency, c))
     events: dict[int, tuple[float, float]] = {}
-    accounts = {c: _run_wallet(plan, profile, path, legs, c, events) for c in currencies}
+    settled: dict[int, tuple[float, float, float]] = {}
+    accounts = {c: _run_wallet(plan, profile, path, legs, c, events, settled) for c in currencies}
     first = accounts[currencies[0]]
-    return PathResult(path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts)
+    pm, pm_hours = _portfolio_walk(plan, profile, path, accounts)
+    return PathResult(
+        path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts, settled, pm, pm_hours
+    )
+
+
+def _portfolio_walk(
+    plan: Plan, profile: ExchangeProfile, path: PricePath, accounts: dict[str, PathAccount]
+) -> tuple[dict[str, PathAccount], dict[str, float | None]]:
+    """A portfolio-margin account along a market-wide relative path: equity less funding against the PM MM.
+
+    Only for a relative path without a symbol (every mark moves by the same
+    factor, the common move the risk matrix is solved on); funding is the
+    standard walk's per wallet (a cross USD account adds each wallet's at its
+    coin's path price). Empty for standard plans and single-symbol paths.
+    """
+    if not path.relative or path.symbol is not None:
+        return {}, {}
+    along = portfolio_along(plan, profile, path.prices)
+    if along is None:
+        return {}, {}
+    out: dict[str, PathAccount] = {}
+    hours: dict[str, float | None] = {}
+    for acc, (eq, mm) in along.items():
+        if acc in accounts:
+            paid = accounts[acc].funding_paid
+        else:  # cross, in USD: every wallet's funding at its price along the path
+            paid = np.zeros_like(eq)
+            for c, a in accounts.items():
+                price = next((pos.mark for pos in plan.positions if profile.symbols[pos.symbol].base == c), None)
+                paid = paid + a.funding_paid * (1.0 if price is None else price * path.prices)
+        net = eq - paid
+        out[acc] = PathAccount(acc, net, mm, paid)
+        below = np.nonzero(net < mm)[0]
+        hours[acc] = float(path.hours[below[0]]) if below.size else None
+    return out, hours
 
 
 def _leg_prices(path: PricePath, mark: float, symbol: str, n: int) -> np.ndarray:
@@ -186,9 +236,15 @@ def _leg_prices(path: PricePath, mark: float, symbol: str, n: int) -> np.ndarray
 
 
 def _run_wallet(
-    plan: Plan, profile: ExchangeProfile, path: PricePath, legs: list[LegInput], ccy: str, events: dict[int, tuple[float, float]]
+    plan: Plan,
+    profile: ExchangeProfile,
+    path: PricePath,
+    legs: list[LegInput],
+    ccy: str,
+    events: dict[int, tuple[float, float]],
+    settled: dict[int, tuple[float, float, float]] | None = None,
 ) -> PathAccount:
-    """One settlement wallet along the path; records its legs' liquidations in ``events``."""
+    """One settlement wallet along the path; records its legs' liquidations in ``events``, settlements in ``settled``."""
     traits, taker = profile.traits, profile.fees.taker
     t = path.hours
     n = t.shape[0]
@@ -223,6 +279,19 @@ def _run_wallet(
             paid = np.concatenate([[0.0], np.cumsum(pays)])[done_cache[interval]]
         upnl = leg_upnl(l, price)
         rq = leg_requirement(l, price, traits, taker)
+        if l.spec.is_dated and l.spec.expiry is not None:
+            hour = hours_between(plan_clock(plan), l.spec.expiry)
+            if 0.0 < hour <= float(t[-1]):
+                after = t >= hour
+                s_price = float(np.interp(hour, t, price))
+                r = roll_figures(l.s, l.q, s_price, l.spec, profile, l.pos.roll, l.pos.roll_basis)
+                if l.pos.roll:
+                    upnl = upnl - r.rollover_cost * after
+                else:
+                    upnl = np.where(after, float(leg_upnl(l, s_price)) - r.settlement_fee, upnl)
+                    rq = np.where(after, 0.0, rq)
+                if settled is not None:
+                    settled[l.index] = (hour, s_price, r.rollover_cost)
         paid_total += paid
         if l.cross:
             cross_eq += upnl - paid
@@ -251,6 +320,9 @@ def _run_wallet(
             cross_eq[k:] = max(float(cross_eq[k]) - float(cross_rq[k]), 0.0)  # what the wallet keeps after the close
             cross_rq = cross_rq.copy()
             cross_rq[k:] = 0.0
+    if settled:
+        for i in [i for i, st in settled.items() if i in events and events[i][0] < st[0]]:
+            del settled[i]  # liquidated before its expiry: nothing left to settle
     # The cross wallet (the wallet less isolated margins) is part of the account either way.
     equity += cross_eq
     requirement += cross_rq

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.drills.events import EventPreset, bundled_events, load_event_file
-from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel, _increments
+from planner.drills.montecarlo import HOURS_PER_YEAR, MarketModel, Progress, _increments
 from planner.drills.sizing import isolated_liquidation
 from planner.engine.evaluate import evaluate, leg_inputs
 from planner.engine.tiers import max_leverage_at
@@ -186,12 +186,15 @@ def safe_size(
     steps: int | None = None,
     seed: int = 7,
     legs: list[int] | None = None,
+    progress: Progress | None = None,
 ) -> list[SafeSizeLeg]:
     """Largest leverage per leg keeping P(liquidation within the event's horizon) <= ``target``.
 
     ``limited_by``: "target" (one ``step`` more exceeds the target), "venue"
     (the tier table's maximum leverage is reached first) or "none" (even
     ``step`` x exceeds the target; ``safe_leverage`` None).
+    ``progress(fraction)`` is called after each leg; returning False stops
+    there (the legs done so far are returned, each as it would be in a full run).
     """
     if not (math.isfinite(target) and 0.0 < target < 1.0):
         raise PlannerError([Problem("--target", f"must be a probability between 0 and 1, e.g. 0.01 (got {target!r})")], "safe-size")
@@ -262,6 +265,8 @@ def safe_size(
                 note="cross leg: now = the cross account; the safe leverage is for the leg alone, isolated" if l.cross else "",
             )
         )
+        if progress is not None and not progress(len(out) / len(chosen)):
+            break
     return out
 
 
@@ -296,12 +301,15 @@ def heatmap(
     paths: int = 10_000,
     steps_per_horizon: int = 6,
     seed: int = 7,
+    progress: Progress | None = None,
 ) -> Heatmap:
     """Probability of liquidation over leverage x horizon for leg ``leg`` (0-based), on one set of paths.
 
     Defaults: ``n`` leverages from 1x to the tier maximum, ``n`` horizons from
     1/n of the event's horizon to all of it. Paths are drawn once for the
     longest horizon; a shorter horizon reads the first steps of the same paths.
+    ``progress(fraction)`` is called after each leverage row (its answer is not
+    read: a heat map is either whole or dropped by its caller).
     """
     ev_preset = resolve_event(event)
     li = leg_inputs(plan, profile)
@@ -323,6 +331,8 @@ def heatmap(
     hw = np.empty_like(prob)
     for i, lp in enumerate(lps):
         prob[i], hw[i] = hit_probability(ps, l.mark, float(lp), J)
+        if progress is not None:
+            progress((i + 1) / len(lps))
     return Heatmap(l.pos.symbol, levs, hrs, prob, hw, lps, np.array([ps.volatility]))
 
 
@@ -338,6 +348,7 @@ def heatmap_volatility(
     paths: int = 4_000,
     steps: int = 24,
     seed: int = 7,
+    progress: Progress | None = None,
 ) -> Heatmap:
     """Probability of liquidation over leverage x background volatility through the event's horizon.
 
@@ -345,6 +356,7 @@ def heatmap_volatility(
     jumps (common random numbers): the map is smooth in both directions.
     Default volatilities: ``n`` from half to twice the event's; 4,000 paths of
     24 bridge-corrected steps (a picture: +/-0.3 pp at 1 %), under a second for 20 x 20.
+    ``progress(fraction)`` is called after each volatility column (its answer is not read).
     """
     ev_preset = resolve_event(event)
     li = leg_inputs(plan, profile)
@@ -366,4 +378,6 @@ def heatmap_volatility(
         for i, lp in enumerate(lps):
             p, h = hit_probability(ps, l.mark, float(lp), [steps])
             prob[i, j], hw[i, j] = p[0], h[0]
+        if progress is not None:
+            progress((j + 1) / len(vols))
     return Heatmap(l.pos.symbol, levs, np.array([ev_preset.horizon_hours]), prob, hw, lps, vols, "volatility")

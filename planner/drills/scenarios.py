@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from planner.drills.marks import plan_at_marks
 from planner.drills.waterfall import Slippage, Waterfall, gap_waterfall
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult, evaluate
+from planner.engine.portfolio_margin import PortfolioAccount, leg_pnl
 from planner.engine.validation import plan_problems
 from planner.engine.venues import map_plan
+from planner.model.enums import MarginModel
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import MAX_PRICE, MIN_PRICE, Plan
 from planner.model.profile import ExchangeProfile
@@ -103,10 +107,44 @@ def shock(
     plan = plan_at_marks(plan, marks)
     moved = shock_marks(plan, move, prices)
     ev = evaluate(plan, profile, marks=moved)
+    if ev.portfolio is not None:
+        liquidated, order = portfolio_liquidation(ev)
+        return ShockResult(move, moved, ev, liquidated, order)
     liquidated = [l.index for l in ev.legs if l.state == "liquidation"]
     cross = [l for l in ev.legs if l.margin_mode == "cross"]
     order = [l.index for l in sorted(cross, key=lambda l: l.unrealized_pnl)] if any(l.state == "liquidation" for l in cross) else []
     return ShockResult(move, moved, ev, liquidated, order)
+
+
+def portfolio_liquidation(ev: Evaluation) -> tuple[list[int], list[int]]:
+    """Legs of a portfolio-margin account past its PM maintenance margin, and the order a liquidation closes them.
+
+    Every leg of a liquidated account (segregated: its settlement currency;
+    cross: the whole account) is at risk. Order: the leg contributing most to
+    the requirement first, i.e. the largest loss at its risk group's worst
+    scenario (Deribit, 1 August 2023 release notes: the liquidation "will simply
+    look at the risk matrix to find which instrument is contributing the most
+    to the overall margin requirements and liquidate that instrument",
+    https://support.deribit.com/hc/en-us/articles/25944825289245-1-August-2023).
+    Losses of a cross account are compared in USD (coin P&L at the shocked price).
+    """
+    pm = ev.portfolio
+    if pm is None:
+        return [], []
+    cross = pm.collateral == "cross"
+    down = {a.currency for a in pm.accounts if a.state == "liquidation"}
+    at_risk = [l for l in ev.legs if (cross and down) or l.settle in down]
+    loss: dict[int, float] = {}
+    for g in pm.groups:
+        for i in g.legs:
+            l = ev.legs[i]
+            inverse = l.contract == "inverse"
+            sign = 1.0 if l.side == "long" else -1.0
+            size = sign * (l.notional_usd if inverse else l.quantity)
+            pnl = float(leg_pnl(inverse, size, l.mark_price, np.array([g.worst_move]))[0])
+            loss[i] = pnl * l.mark_price * (1.0 + g.worst_move) if (cross and inverse) else pnl
+    order = [l.index for l in sorted(at_risk, key=lambda l: loss.get(l.index, 0.0))]
+    return [l.index for l in at_risk], order
 
 
 # ---------------------------------------------------------------------------
@@ -202,20 +240,31 @@ def _venue_row(plan: Plan, base_profile: ExchangeProfile, prof: ExchangeProfile)
         if m.leverage_max is not None:
             positions[t] = positions[t].model_copy(update={"leverage": m.leverage_max})
     notes = list(mapping.account_notes)
+    source = mapping.plan
+    if source.account.margin_model is MarginModel.PORTFOLIO and prof.portfolio_margin is None:
+        source = source.model_copy(update={"account": source.account.model_copy(update={"margin_model": MarginModel.STANDARD})})
+        notes.append(f"{prof.id} has no portfolio margin: every leg under its standard margin")
     ev = None
     while alive:
         keep = sorted(alive)
-        candidate = mapping.plan.model_copy(
+        candidate = source.model_copy(
             update={
                 "positions": [positions[t] for t in keep],
-                "funding_rates": {k: v for k, v in mapping.plan.funding_rates.items() if any(positions[t].symbol == k for t in keep)},
+                "funding_rates": {k: v for k, v in source.funding_rates.items() if any(positions[t].symbol == k for t in keep)},
                 # A margin-call threshold only means something in its own ratio's direction.
                 "margin_call_ratio": plan.margin_call_ratio if prof.traits.margin_ratio == base_profile.traits.margin_ratio else None,
             }
         )
         problems = plan_problems(candidate, prof)
         if not problems:
-            ev = evaluate(candidate, prof, validate=False)
+            try:
+                ev = evaluate(candidate, prof, validate=False)
+            except PlannerError as err:  # portfolio margin refused (an underlying without parameters): standard instead
+                candidate = candidate.model_copy(
+                    update={"account": candidate.account.model_copy(update={"margin_model": MarginModel.STANDARD})}
+                )
+                notes.append(f"portfolio margin not available ({err.problems[0]}); standard margin shown")
+                ev = evaluate(candidate, prof, validate=False)
             break
         dropped = False
         for pr in problems:
@@ -259,10 +308,22 @@ def _venue_row(plan: Plan, base_profile: ExchangeProfile, prof: ExchangeProfile)
                 cost,
                 spec.settle,
             )
+    if ev is not None and ev.portfolio is not None:
+        notes += [_portfolio_note(a, ev.portfolio.collateral) for a in ev.portfolio.accounts]
     legs = [cells[i] for i in range(len(plan.positions))]
     shown = sum(c.has_figures for c in legs)
     status = "ok" if shown == len(legs) and all(c.status == "ok" for c in legs) else f"{shown} of {len(legs)} legs shown"
     return ComparisonRow(prof.id, prof.name, prof.rule, status, legs, beyond_bankruptcy_text(prof), notes)
+
+
+def _portfolio_note(a: PortfolioAccount, collateral: str) -> str:
+    """One line: an account's portfolio-margin requirement against the standard one (compare drill)."""
+    c = a.currency
+    return (
+        f"portfolio margin ({collateral}) {c}: IM {a.initial_margin:,.6g}, MM {a.maintenance_margin:,.6g} {c} "
+        f"(standard MM {a.standard_maintenance_margin:,.6g}); equity {a.equity:,.6g}, ratio "
+        f"{'n/a' if a.margin_ratio is None else f'{a.margin_ratio:.2%}'}, {a.state}"
+    )
 
 
 def _flag_best(rows: list[ComparisonRow], n_legs: int) -> list[ComparisonRow]:

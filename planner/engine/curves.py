@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.engine.evaluate import LegInput, cross_wallet, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
+from planner.engine.expiry import ExpiryStep, clock_label, dated_legs, expiry_steps, plan_clock
 from planner.engine.funding import Schedule, accrued, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
@@ -138,6 +139,14 @@ class FundingCurves:
     account) already below its requirement at the marks is listed in
     ``liquidated_at_mark`` (leg indices) instead, and a leg that pays no
     funding (rate 0 or receiving) never gets a funding liquidation hour.
+
+    Dated futures (:mod:`planner.engine.expiry`) pay no funding; when the
+    horizon crosses a leg's expiry, ``expiry_steps`` lists the settlement (and
+    roll) at that hour from ``clock``: the equity steps down by the rollover
+    cost (or the settlement fee of a leg that does not roll), and the
+    requirement of a leg that does not roll ends there (a rolled leg keeps the
+    same requirement: the next contract at the held mark and the same tiers).
+    Liquidation hours count funding only; the steps are shown beside them.
     """
 
     currency: str
@@ -149,6 +158,8 @@ class FundingCurves:
     liquidation_hour: float | None
     isolated_liquidation_hours: dict[int, float | None]
     liquidated_at_mark: tuple[int, ...] = ()
+    expiry_steps: tuple[ExpiryStep, ...] = ()
+    clock: str = ""
 
 
 def funding_curves(
@@ -170,7 +181,15 @@ def funding_curves(
     schedules: dict[float, Schedule] = {}
     intervals: dict[str, float] = {}
     pays = []
+    iso_liq: dict[int, float | None] = {}
+    at_mark: list[int] = []
     for l in legs:
+        if l.spec.is_dated:  # dated futures pay no funding: no schedule, no settlement markers
+            if not l.cross:
+                iso_liq[l.index] = None
+                if l.collateral + at.upnl[l.index] < at.requirement[l.index]:
+                    at_mark.append(l.index)
+            continue
         sym = l.pos.symbol
         if sym not in intervals:
             intervals[sym] = symbol_interval_hours(profile, sym)
@@ -179,13 +198,21 @@ def funding_curves(
             schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start_hour_utc)
         pays.append((l, interval, at.funding[l.index]))
     settle_times = np.unique(np.concatenate([s.hours for s in schedules.values()])) if schedules else np.zeros(0)
+    steps: list[ExpiryStep] = []
+    clock = ""
+    if any(l.spec.is_dated for l in legs):
+        now = plan_clock(plan)
+        clock = clock_label(plan, now)
+        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
+        steps = [st for st in expiry_steps(dated) if st.hour <= horizon]
+    step_times = np.asarray([st.hour for st in steps], dtype=float)
     # Step curve: evaluate just before and at each settlement so the steps draw square.
     base = np.linspace(0.0, horizon, max(n_points, 2))
-    hours = np.unique(np.concatenate([base, settle_times, np.maximum(settle_times - 1e-6, 0.0)]))
+    hours = np.unique(
+        np.concatenate([base, settle_times, np.maximum(settle_times - 1e-6, 0.0), step_times, np.maximum(step_times - 1e-6, 0.0)])
+    )
     paid_total = np.zeros(hours.shape)
     cross_paid = np.zeros(hours.shape)
-    iso_liq: dict[int, float | None] = {}
-    at_mark: list[int] = []
     upnl0 = sum(at.upnl[l.index] for l in legs)
     req0 = sum(at.requirement[l.index] for l in legs)
     cross_req = sum(at.requirement[l.index] for l in legs if l.cross)
@@ -215,6 +242,12 @@ def funding_curves(
             iso_liq[l.index] = float(sched.hours[below[0]]) if below.size else None
     wallet_eq = cw + sum(l.collateral for l in legs if not l.cross) + upnl0
     equity = wallet_eq - paid_total
+    requirement = np.full(hours.shape, req0)
+    for st in steps:
+        after = hours >= st.hour
+        equity = equity - st.amount * after
+        if not st.rolled:
+            requirement = requirement - at.requirement[st.index] * after
     liq_hour = None
     if any(l.cross for l in legs):
         if cw + cross_upnl < cross_req:
@@ -227,10 +260,12 @@ def funding_curves(
         currency=ccy,
         hours=hours,
         equity=equity,
-        requirement=np.full(hours.shape, req0),
+        requirement=requirement,
         funding_paid=paid_total,
         settlement_hours=settle_times,
         liquidation_hour=liq_hour,
         isolated_liquidation_hours=iso_liq,
         liquidated_at_mark=tuple(sorted(at_mark)),
+        expiry_steps=tuple(steps),
+        clock=clock,
     )

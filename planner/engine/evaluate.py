@@ -20,8 +20,10 @@ from typing import Any, Literal
 import numpy as np
 
 from planner.engine.close_fee import bankruptcy_close_fee
+from planner.engine.expiry import DatedLeg, clock_label, dated_legs, plan_clock
 from planner.engine.funding import funding_payment, symbol_interval_hours
 from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
+from planner.engine.portfolio_margin import PortfolioResult, portfolio_for_plan
 from planner.engine.tiers import (
     TierTable,
     initial_margin_rate,
@@ -35,7 +37,7 @@ from planner.engine.tiers import (
 )
 from planner.engine.validation import check_plan, effective_isolated_margin, formula_quantity, position_margin_fee_rate, wallet_for
 from planner.model.arrays import ArrayLike, FloatArray
-from planner.model.enums import MarginMode
+from planner.model.enums import MarginMode, MarginModel
 from planner.model.plan import Plan, Position
 from planner.model.profile import ExchangeProfile, RuleTraits, SymbolSpec
 
@@ -132,14 +134,21 @@ class Evaluation:
     accounts: list[AccountResult]
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    dated: list[DatedLeg] = field(default_factory=list)
+    clock: str = ""  # the clock dated legs count from (planner.engine.expiry.clock_label); "" without dated legs
+    portfolio: PortfolioResult | None = None  # portfolio-margin requirement beside the standard one (PM plans only)
 
     @property
     def account(self) -> AccountResult:
         return self.accounts[0]
 
+    def dated_for(self, index: int) -> DatedLeg | None:
+        """Expiry figures of leg ``index`` (None for a perpetual)."""
+        return next((d for d in self.dated if d.index == index), None)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``evaluate --json``)."""
-        return {
+        """JSON-ready form (``evaluate --json``); a ``portfolio`` key only for portfolio-margin plans."""
+        out: dict[str, Any] = {
             "profile": {
                 "id": self.profile_id,
                 "name": self.profile_name,
@@ -152,7 +161,14 @@ class Evaluation:
             "account": _clean(asdict(self.account)),
             "accounts": [_clean(asdict(a)) for a in self.accounts],
             "warnings": list(self.warnings),
+            # Only plans with dated futures carry these keys: the output of perpetual-only plans is unchanged.
+            **({"clock": self.clock, "dated": [_clean(asdict(d)) for d in self.dated]} if self.dated else {}),
         }
+        if self.portfolio is not None:
+            pm = asdict(self.portfolio)
+            pm["accounts"] = [_clean(a) for a in pm["accounts"]]
+            out["portfolio"] = pm
+        return out
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -615,7 +631,13 @@ def evaluate(
         )
 
     accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
-    return Evaluation(
+    dated: list[DatedLeg] = []
+    clock = ""
+    if any(l.spec.is_dated for l in legs):
+        now = plan_clock(plan)
+        clock = clock_label(plan, now)
+        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
+    ev = Evaluation(
         profile_id=profile.id,
         profile_name=profile.name,
         profile_version=profile.version.isoformat(),
@@ -626,7 +648,20 @@ def evaluate(
         accounts=accounts,
         seconds=time.perf_counter() - t0,
         warnings=profile.warnings_for({l.pos.symbol for l in legs}) + warnings,
+        dated=dated,
+        clock=clock,
     )
+    return with_portfolio(ev, plan, profile, marks, th)
+
+
+def with_portfolio(ev: Evaluation, plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, th: Thresholds) -> Evaluation:
+    """Add the portfolio-margin requirement (a PM plan) beside the standard figures; ``ev`` unchanged otherwise."""
+    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+        return ev
+    t0 = time.perf_counter()
+    standard = {a.currency: (a.initial_margin, a.maintenance_margin) for a in ev.accounts}
+    pm = portfolio_for_plan(plan, profile, standard, marks=marks, margin_call=th.margin_call)
+    return replace(ev, portfolio=pm, seconds=ev.seconds + time.perf_counter() - t0)
 
 
 def _solo_price(l: LegInput, traits: RuleTraits, fee_res: float, m: float) -> float | None:

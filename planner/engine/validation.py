@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from planner.engine.close_fee import bankruptcy_close_fee, default_close_fee
+from planner.engine.expiry import expiry_problems, plan_clock
+from planner.engine.portfolio_margin import portfolio_problems
 from planner.engine.tiers import (
     TierTable,
     leverage_cap_shown,
@@ -205,8 +207,16 @@ def plan_problems(plan: Plan, profile: ExchangeProfile) -> list[Problem]:
     for sym in plan.funding_rates:
         if sym not in profile.symbols:
             problems.append(Problem(f"funding_rates.{sym}", f"'{sym}' is not listed by profile '{profile.id}'"))
-    problems += mark_problems(plan) + threshold_problems(plan, profile)
+    problems += mark_problems(plan) + threshold_problems(plan, profile) + portfolio_problems(plan, profile)
+    if plan.as_of is not None or any(p.roll or p.roll_basis is not None for p in plan.positions) or _has_dated(plan, profile):
+        problems += expiry_problems(plan, profile, plan_clock(plan))
     return _unique(problems)
+
+
+def _has_dated(plan: Plan, profile: ExchangeProfile) -> bool:
+    """True if a leg or a funding rate names a dated future of ``profile``."""
+    names = {p.symbol for p in plan.positions} | set(plan.funding_rates)
+    return any((spec := profile.symbols.get(n)) is not None and spec.is_dated for n in names)
 
 
 def _known_symbols(profile: ExchangeProfile, wanted: str, limit: int = 12) -> str:

@@ -19,6 +19,11 @@ coin (:mod:`planner.model.symbols`: BTC = XBT, USDT/USDC/USD quotes equal,
   settlement currencies in proportion to the margin its legs use there (coin
   wallets converted at the mark).
 
+A dated future maps only to the target's future of the same coin with the same
+expiry (and keeps ``roll`` / ``roll_basis``); if the target lists none it stays
+unmapped with a reason, never silently turned into a perpetual (nor a
+perpetual into a dated future).
+
 A leg that cannot be mapped keeps its place in :attr:`VenueMapping.legs` with a
 reason; it is left out of :attr:`VenueMapping.plan`, never dropped silently.
 Pure: no I/O.
@@ -133,13 +138,29 @@ def map_symbol(
     """The target's symbol for the same coin, or ``(None, reason)``.
 
     Preference among several candidates: same contract kind, then the same
-    quote, then the same settlement currency, then the profile's order.
+    quote, then the same settlement currency, then the profile's order. A dated
+    future maps only to a dated future with the same expiry; a perpetual only
+    to a perpetual.
     """
-    if symbol in target.symbols and (source_spec is None or target.symbols[symbol].contract == source_spec.contract):
+    expiry = source_spec.expiry if source_spec is not None and source_spec.is_dated else None
+    if (
+        symbol in target.symbols
+        and (source_spec is None or target.symbols[symbol].contract == source_spec.contract)
+        and target.symbols[symbol].expiry == expiry
+    ):
         return symbol, None
     key = coin_key(symbol, source_spec.base if source_spec is not None else None)
-    candidates = [(sym, spec) for sym, spec in target.symbols.items() if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec)]
+    candidates = [
+        (sym, spec)
+        for sym, spec in target.symbols.items()
+        if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec) and (spec.expiry if spec.is_dated else None) == expiry
+    ]
     if not candidates:
+        if expiry is not None:
+            return (
+                None,
+                f"{target.name} lists no {key.coin} future quoted in USD expiring {expiry:%Y-%m-%d %H:%M} UTC (a dated leg is never mapped to a perpetual)",
+            )
         return None, f"{target.name} lists no {key.coin} perpetual quoted in USD"
 
     def rank(item: tuple[str, SymbolSpec]) -> tuple[int, int, int]:

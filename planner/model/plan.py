@@ -13,9 +13,17 @@ Units and signs
   quote per base unit; a stop sits on the loss side of the entry (below it for
   a long), a take-profit on the profit side.
 
+* ``roll`` / ``roll_basis``: a dated-future leg rolls into the next contract at
+  expiry when ``roll`` is true; ``roll_basis`` is the next contract's
+  annualised basis to the index as a fraction (0.05 = it trades 5 % a year
+  above the index), over a 365-day year.
+* ``index_prices``: index price per base coin (quote per coin), for the basis
+  (mark - index) of dated legs.
+
 Format versions: 1 (2026 releases); 2 adds stop/take-profit prices per leg,
 ``account.margin_model`` (standard or portfolio margin) and ``as_of``, the
-plan's clock for dated futures. Version 1 files read unchanged.
+plan's clock for dated futures, and (dated futures) ``roll``, ``roll_basis``
+and ``index_prices``, all optional. Version 1 files read unchanged.
 """
 
 from __future__ import annotations
@@ -92,6 +100,15 @@ class Position(BaseModel):
         description="take-profit price, quote per base unit; profit side of the entry",
     )
 
+    roll: bool = Field(default=False, description="dated futures: reopen the next contract at expiry (close, reopen, fees)")
+    roll_basis: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="dated futures: annualised basis of the next contract to the index, fraction (-1 to 1); null = 0",
+    )
+
     @model_validator(mode="after")
     def _targets_on_their_side(self) -> Position:
         below, above = ("below", "above") if self.side is Side.LONG else ("above", "below")
@@ -125,6 +142,10 @@ class Account(BaseModel):
     margin_model: MarginModel = Field(
         default=MarginModel.STANDARD,
         description="standard: each leg margined by its tier table; portfolio: the venue's risk-matrix requirement for the whole account",
+    )
+    portfolio_collateral: Literal["segregated", "cross"] = Field(
+        default="segregated",
+        description="portfolio margin only: segregated (each settlement currency alone, Deribit S:PM) or cross (all currencies in USD, X:PM)",
     )
 
     @model_validator(mode="after")
@@ -169,6 +190,9 @@ class Plan(BaseModel):
     as_of: datetime | None = Field(
         default=None, description="the plan's clock (UTC): dated futures count time to expiry from it; null = when evaluated"
     )
+    index_prices: dict[str, float] = Field(
+        default_factory=dict, max_length=500, description="index price per base coin (BTC, ETH), quote per coin; basis = mark - index"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -185,6 +209,15 @@ class Plan(BaseModel):
         for sym, rate in self.funding_rates.items():
             if not math.isfinite(rate) or abs(rate) > 0.1:
                 raise ValueError(f"funding_rates.{sym}: must be a finite fraction between -0.1 and 0.1 per interval")
+        return self
+
+    @model_validator(mode="after")
+    def _index_prices_sane(self) -> Plan:
+        import math
+
+        for coin, price in self.index_prices.items():
+            if not math.isfinite(price) or not (MIN_PRICE <= price <= MAX_PRICE):
+                raise ValueError(f"index_prices.{coin}: must be a price between {MIN_PRICE:g} and {MAX_PRICE:g} (got {price!r})")
         return self
 
     @property

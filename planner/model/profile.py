@@ -23,11 +23,12 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from planner.model.dated import as_utc
 from planner.model.enums import ContractKind
 from planner.model.profile_defaults import fill_profile_defaults
 
@@ -254,10 +255,48 @@ class SymbolSpec(BaseModel):
         description="liquidation fee rate of this symbol (fraction of liquidated value); overrides fees.liquidation",
     )
 
+    delivery: Literal["perpetual", "quarterly", "monthly"] | None = Field(
+        default=None, description="perpetual (null) or a dated future settling at expiry: quarterly or monthly"
+    )
+    expiry: datetime | None = Field(default=None, description="dated futures: settlement time, UTC (ISO 8601; no zone = UTC)")
+    next_contract: str | None = Field(
+        default=None,
+        max_length=40,
+        description="dated futures: the listed symbol a roll reopens; null = the next expiry of the delivery cycle"
+        " (last Friday of the month / quarter, 08:00 UTC), margined by this symbol's tiers",
+    )
+    delivery_fee: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=0.05,
+        allow_inf_nan=False,
+        description="dated futures: fee on the value settled at expiry (fraction); null = the taker fee (Binance charges settlement like a taker fee)",
+    )
+
     @field_validator("funding_interval_hours")
     @classmethod
     def _interval_bounds(cls, v: float | None) -> float | None:
         return check_interval_hours(v)
+
+    @field_validator("expiry")
+    @classmethod
+    def _expiry_utc(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else as_utc(v)
+
+    @model_validator(mode="after")
+    def _dated_fields(self) -> SymbolSpec:
+        if self.is_dated and self.expiry is None:
+            raise ValueError(f"expiry: a {self.delivery} future needs its settlement time (UTC), e.g. 2026-12-25T08:00:00Z")
+        if not self.is_dated:
+            for name in ("expiry", "next_contract", "delivery_fee"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name}: only dated futures (delivery quarterly or monthly) have one; this symbol is a perpetual")
+        return self
+
+    @property
+    def is_dated(self) -> bool:
+        """True for a quarterly or monthly future (no funding; settles at :attr:`expiry`)."""
+        return self.delivery in ("quarterly", "monthly")
 
     @field_validator("tiers")
     @classmethod
@@ -357,6 +396,99 @@ class Source(BaseModel):
     captured: date | None = None
 
 
+class PortfolioPair(BaseModel):
+    """Risk-matrix parameters of one underlying (Deribit ``model_params.currency_pair``, e.g. ``btc_usd``).
+
+    ``price_range`` is the largest price move tested, a fraction (0.16 = +/-16 %).
+    The delta-shock parameters are recorded as published; their formula is not
+    (the engine applies no delta shock and warns when the book's delta exceeds
+    ``delta_total_liq_shock_threshold``).
+    """
+
+    model_config = _FROZEN
+
+    price_range: float = Field(gt=0.0, lt=1.0, allow_inf_nan=False, description="largest tested move, fraction of the mark")
+    m_inc: float = Field(default=0.0, ge=0.0, lt=0.01, allow_inf_nan=False, description="size slope per base unit (recorded, not applied)")
+    max_delta_shock: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="recorded, not applied")
+    delta_total_liq_shock_threshold: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_NOTIONAL,
+        allow_inf_nan=False,
+        description="USD delta above which a delta shock applies (warned, not applied)",
+    )
+    extended_table_factor: float = Field(default=1.0, ge=0.0, le=10.0, allow_inf_nan=False, description="recorded, not applied")
+
+
+class PortfolioCurrency(BaseModel):
+    """Parameters of one currency (Deribit ``model_params.currency``, e.g. ``btc``, ``usd``).
+
+    * ``min_annualised_move``: the roll-shock rate of a perpetual, fraction of
+      the leg's size in base units valued at the mark (Deribit ETH example:
+      0.005 x 0.999487053 ETH = 0.004997435 ETH roll_shock).
+    * ``pnl_offset``: share of a scenario's *gain* that counts (losses count
+      whole); the aggregated vector is ``where(pnl > 0, pnl x pnl_offset, pnl)``.
+    * ``haircut``: fraction taken off this currency's equity when it backs the
+      initial margin of a cross (X:PM) account.
+    * ``stable``: valued at 1 USD in a cross account (USD, USDC).
+    """
+
+    model_config = _FROZEN
+
+    min_annualised_move: float = Field(ge=0.0, lt=1.0, allow_inf_nan=False)
+    annualised_move_risk: float = Field(
+        default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="recorded; dated-future use not published"
+    )
+    pnl_offset: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    max_offsetable_pnl: float = Field(default=0.0, ge=0.0, le=MAX_NOTIONAL, allow_inf_nan=False, description="recorded, unit not published")
+    haircut: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
+    extended_dampener: float = Field(
+        default=0.0, ge=0.0, le=MAX_NOTIONAL, allow_inf_nan=False, description="recorded, formula not published"
+    )
+    equity_side_impact: Literal["none", "both", "up", "down"] = "none"
+    correlation_set: bool = False
+    stable: bool = False
+
+
+class PortfolioMarginRule(BaseModel):
+    """A venue's portfolio-margin method and its published parameters (profile data, never code constants).
+
+    ``method`` "risk_matrix" (Deribit S:PM / X:PM): every leg is repriced at
+    ``2 x buckets_per_side + 1`` evenly spaced moves of its underlying from
+    ``-price_range`` to ``+price_range``; the initial margin is the worst loss
+    of the aggregated vector plus the roll shock; MM = IM x ``mm_factor``.
+    ``pairs`` are keyed by base coin (BTC), ``currencies`` by currency (BTC,
+    ETH, USD); ``currency_aliases`` maps a settlement currency to its
+    parameters (USDC -> USD).
+    """
+
+    model_config = _FROZEN
+
+    method: Literal["risk_matrix"] = "risk_matrix"
+    buckets_per_side: int = Field(ge=1, le=50, description="price buckets on each side of zero (Deribit buckets_count)")
+    mm_factor: float = Field(gt=0.0, le=1.0, allow_inf_nan=False, description="maintenance margin = initial margin x mm_factor")
+    extended_moves: list[float] = Field(default_factory=list, max_length=50, description="extended-table moves, fractions (recorded)")
+    pairs: dict[str, PortfolioPair] = Field(min_length=1, max_length=500)
+    currencies: dict[str, PortfolioCurrency] = Field(min_length=1, max_length=500)
+    currency_aliases: dict[str, str] = Field(default_factory=dict, max_length=100)
+    sources: list[Source] = Field(default_factory=list, max_length=50)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _aliases_known(self) -> PortfolioMarginRule:
+        for k, v in self.currency_aliases.items():
+            if v not in self.currencies:
+                raise ValueError(f"currency_aliases.{k}: '{v}' is not in currencies ({', '.join(sorted(self.currencies))})")
+        for k in self.pairs:
+            if k not in self.currencies:
+                raise ValueError(f"pairs.{k}: no currencies.{k} entry (its roll-shock rate and pnl offset)")
+        return self
+
+    def currency_params(self, currency: str) -> PortfolioCurrency | None:
+        """Parameters of ``currency`` (a settlement currency or coin), through the aliases; None if absent."""
+        return self.currencies.get(self.currency_aliases.get(currency, currency))
+
+
 class ExchangeProfile(BaseModel):
     """One exchange product family (for example Binance USD-M perpetuals).
 
@@ -391,6 +523,9 @@ class ExchangeProfile(BaseModel):
     symbols: dict[str, SymbolSpec] = Field(min_length=1, max_length=5000)
     sources: list[Source] = Field(min_length=1, max_length=100, description="where the numbers come from; default one 'inline' entry")
     notes: str = ""
+    portfolio_margin: PortfolioMarginRule | None = Field(
+        default=None, description="the venue's portfolio-margin method and parameters; null = standard margin only"
+    )
 
     @property
     def traits(self) -> RuleTraits:
@@ -464,6 +599,18 @@ class ExchangeProfile(BaseModel):
                     )
             if self.rule == "deribit" and spec.size_scaled is None:
                 raise ValueError(f"symbols.{sym}.size_scaled is required for rule 'deribit'")
+            if spec.next_contract is not None:
+                nxt = self.symbols.get(spec.next_contract)
+                if nxt is None or not nxt.is_dated:
+                    raise ValueError(f"symbols.{sym}.next_contract: '{spec.next_contract}' is not a dated future of this profile")
+                assert nxt.expiry is not None and spec.expiry is not None
+                if nxt.expiry <= spec.expiry:
+                    raise ValueError(
+                        f"symbols.{sym}.next_contract: '{spec.next_contract}' expires {nxt.expiry:%Y-%m-%d %H:%M} UTC,"
+                        f" not after {sym} ({spec.expiry:%Y-%m-%d %H:%M} UTC)"
+                    )
+                if nxt.contract != spec.contract or nxt.settle != spec.settle:
+                    raise ValueError(f"symbols.{sym}.next_contract: '{spec.next_contract}' must have the same contract kind and settlement")
         return self
 
 

@@ -39,6 +39,9 @@ _MULTIPLIER_PREFIXES: tuple[tuple[str, float], ...] = (
 # Venue decorations around "<base><quote>", longest first.
 _PREFIXES = ("PF_", "PI_", "FI_")
 _SUFFIXES = ("-PERPETUAL", "_PERPETUAL", "-SWAP", "_PERP", "-PERP", "PERP", ".P")
+#: Expiry suffixes of dated futures: Binance ``BTCUSDT_261225`` / ``BTCUSD_261225`` (YYMMDD),
+#: Deribit ``BTC-25DEC26`` (DDMONYY).
+_DATED_SUFFIX = re.compile(r"(?:_\d{6}|-\d{1,2}[A-Z]{3}\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,10 @@ def parse_symbol(symbol: str) -> ParsedSymbol:
 
     ``BTCUSDT`` -> (BTC, USDT); ``BTC-USDT-SWAP`` -> (BTC, USDT); ``PF_XBTUSD``
     -> (XBT, USD); ``BTCUSD_PERP`` -> (BTC, USD); ``BTC-PERPETUAL`` -> (BTC, "");
-    ``BTC_USDC-PERPETUAL`` -> (BTC, USDC); ``BTC`` -> (BTC, "").
+    ``BTC_USDC-PERPETUAL`` -> (BTC, USDC); ``BTC`` -> (BTC, ""). Dated futures
+    drop their expiry first: ``BTCUSDT_261225`` -> (BTC, USDT), ``BTC-25DEC26`` -> (BTC, "").
     """
-    s = symbol.strip()
+    s = _DATED_SUFFIX.sub("", symbol.strip().upper()) if _DATED_SUFFIX.search(symbol.strip().upper()) else symbol.strip()
     for p in _PREFIXES:
         if s.upper().startswith(p):
             s = s[len(p) :]

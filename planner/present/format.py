@@ -8,6 +8,10 @@ the tick, a short's *down* (Bybit shows 7,773.48 as 7,773.50 for a long).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from planner.engine.portfolio_margin import PortfolioResult
 
 
 def no_negative_zero(value: float, digits: int) -> float:
@@ -97,3 +101,35 @@ def fmt_ratio(ratio: float | None) -> str:
     if ratio is None or not math.isfinite(ratio):
         return "n/a"
     return f"{no_negative_zero(ratio * 100, 2):,.2f}%"
+
+
+def portfolio_lines(pm: PortfolioResult) -> list[str]:
+    """Text lines of a portfolio-margin result beside the standard requirement (CLI, report)."""
+    kind = "cross (X:PM, all currencies in USD)" if pm.collateral == "cross" else "segregated (S:PM, each settlement currency alone)"
+    lines = [f"Portfolio margin, {kind}: IM = worst scenario loss + roll shock; MM = IM x {pm.mm_factor:g}"]
+    for a in pm.accounts:
+        c = a.currency
+        lines.append(
+            f"Portfolio {c}: equity {fmt_money(a.equity, c)}, IM {fmt_money(a.initial_margin, c)}, MM {fmt_money(a.maintenance_margin, c)}, "
+            f"margin ratio {fmt_ratio(a.margin_ratio)}, state {a.state}"
+        )
+        lines.append(
+            f"  standard margin beside it: IM {fmt_money(a.standard_initial_margin, c)}, MM {fmt_money(a.standard_maintenance_margin, c)}; "
+            f"portfolio MM {'saves' if a.saving >= 0 else 'adds'} {fmt_money(abs(a.saving), c)}"
+        )
+        worst = (
+            "none (no scenario loses)"
+            if a.worst_move is None
+            else f"{fmt_money(a.worst_loss, c)}, worst at an underlying move of {fmt_pct(a.worst_move)}"
+        )
+        lines.append(f"  worst loss {worst}; roll shock {fmt_money(a.roll_shock, c)}")
+        if a.liquidation_move_down is not None or a.liquidation_move_up is not None:
+            lines.append(
+                f"  equity falls to the portfolio MM if every underlying moves together by {fmt_pct(a.liquidation_move_down)} (down)"
+                f" or {fmt_pct(a.liquidation_move_up)} (up)"
+            )
+    for g in pm.groups:
+        moves = ", ".join(f"{m * 100:+.1f}%: {v:,.6g}" for m, v in zip(g.moves, g.pnl, strict=True))
+        lines.append(f"  risk vector {g.underlying} in {g.currency} (legs {', '.join(f'#{i + 1}' for i in g.legs)}): {moves}")
+    lines += [f"  Note: {n}" for n in pm.notes]
+    return lines

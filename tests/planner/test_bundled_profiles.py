@@ -28,7 +28,7 @@ EXPECTED_SYMBOLS = {
     "binance-coinm": {"BTCUSD_PERP", "ETHUSD_PERP", "SOLUSD_PERP"},
     "bybit-linear": {"BTCUSDT"},
     "bybit-inverse": {"BTCUSD"},
-    "okx": {"BTC-USDT-SWAP"},
+    "okx": {"BTC-USDT-SWAP", "ETH-USDT-SWAP"},
     "deribit": {"BTC-PERPETUAL", "ETH-PERPETUAL", "BTC_USDC-PERPETUAL", "SOL_USDC-PERPETUAL"},
     "kraken": {"PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD", "PI_XBTUSD"},
     "hyperliquid": {"BTC", "ETH", "SOL"},
@@ -113,7 +113,7 @@ def test_binance_usdm_numbers(profiles):
     )
     assert (_tier(p, "BTCUSDC", 1).notional_cap, _tier(p, "BTCUSDC", 1).max_leverage) == (50_000, 125)
     # The whole published set: 644 USDT-margined and 38 USDC-margined perpetuals in that file.
-    assert sum(s.settle == "USDT" for s in p.symbols.values()) == 644
+    assert sum(s.settle == "USDT" and not s.is_dated for s in p.symbols.values()) == 644
     assert sum(s.settle == "USDC" for s in p.symbols.values()) == 38
 
 
@@ -150,16 +150,29 @@ def test_bybit_numbers(profiles):
     inv = profiles["bybit-inverse"].symbols["BTCUSD"]
     assert inv.contract_size == 1.0 and inv.settle == "BTC"
     assert (inv.tiers[0].notional_cap, inv.tiers[0].maintenance_rate) == (150, 0.005)
+    # Tiers 1-2 as Bybit answered GET /v5/market/risk-limit?category=inverse on 2026-09-26 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/BybitPayloads.cs): 150 BTC / 0.5 % / 100x; 300 BTC / 1 % / 66.67x, mmDeduction 0.75.
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage, t.maintenance_amount) for t in inv.tiers[:2]] == [
+        (150, 0.005, 100, 0.0),
+        (300, 0.01, 66.67, pytest.approx(0.75)),
+    ]
 
 
 def test_okx_numbers(profiles):
     p = profiles["okx"]
     assert (p.fees.maker, p.fees.taker, p.fees.liquidation) == (0.0002, 0.0005, 0.0005)
     assert p.margin_call_ratio > 1.0
+    # Position-tiers and instruments answers recorded live on 2026-09-25 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/OkxPayloads.cs @ 134941fc): tier 1 only.
     btc = p.symbols["BTC-USDT-SWAP"]
-    assert btc.tier_basis == "size" and btc.contract_size == 0.01
-    # 500 contracts x 0.01 BTC
-    assert (btc.tiers[0].notional_cap, btc.tiers[0].maintenance_rate, btc.tiers[0].max_leverage) == (5.0, 0.004, 125)
+    assert btc.tier_basis == "size" and btc.contract_size == 0.01 and btc.tick_size == 0.1
+    # BTC-USDT: maxSz 1,000 contracts x 0.01 BTC, mmr 0.004, maxLever 100
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage) for t in btc.tiers] == [(10.0, 0.004, 100)]
+    eth = p.symbols["ETH-USDT-SWAP"]
+    assert eth.tier_basis == "size" and eth.contract_size == 0.1 and eth.tick_size == 0.01
+    # ETH-USDT: maxSz 5,000 contracts x 0.1 ETH, mmr 0.004, maxLever 100
+    assert [(t.notional_cap, t.maintenance_rate, t.max_leverage) for t in eth.tiers] == [(500.0, 0.004, 100)]
+    assert p.version.isoformat() == "2026-09-25"
 
 
 def test_deribit_size_scaled(profiles):
@@ -194,6 +207,16 @@ def test_kraken_numbers(profiles):
     assert [t.max_leverage for t in pi.tiers][:4] == [50, 25, 17, 10]
     assert pi.tiers[0].notional_cap == 500_000
     assert pi.tiers[-1].notional_cap == 75_000_000
+    # PF_XBTUSD marginLevels from the instruments answer recorded live on 2026-09-25 (BYTEX-TRADE/bytex,
+    # tests/Bytex.Adapters.Tests/Fixtures/KrakenPayloads.cs @ 67b3e103): numNonContractUnits 0 / 1,000,000 /
+    # 3,000,000 USD, initialMargin 1 / 2 / 4 %, maintenanceMargin 0.5 / 1 / 2 %; tickSize 1, precision 4.
+    pf = p.symbols["PF_XBTUSD"]
+    assert pf.tier_basis == "value" and pf.tick_size == 1.0 and pf.contract_size == 0.0001
+    assert [(t.notional_floor, t.notional_cap, t.max_leverage, t.maintenance_rate) for t in pf.tiers] == [
+        (0.0, 1_000_000.0, 100, 0.005),
+        (1_000_000.0, 3_000_000.0, 50, 0.01),
+        (3_000_000.0, None, 25, 0.02),
+    ]
 
 
 def test_hyperliquid_numbers(profiles):

@@ -191,7 +191,7 @@ def test_okx_contracts_become_coin_amounts() -> None:
         (100.0, 200.0, 50.0, 0.008, 0.0),
     ]
     assert res.changes["BTC-USDT-SWAP"] == [
-        "tier 1: cap 5 -> 50, max leverage 125x -> 100x",
+        "tier 1: cap 10 -> 50",  # bundled tier 1 (2026-09-25 recording): 0-10 BTC at 100x
         "tier 2 added: 50 to 100, max 75x, MM rate 0.5 %, MM amount 0",
         "tier 3 added: 100 to 200, max 50x, MM rate 0.8 %, MM amount 0",
     ]
@@ -225,7 +225,9 @@ def test_kraken_margin_levels() -> None:
     assert [(t.notional_floor, t.max_leverage) for t in pi] == [(0.0, 50.0), (500_000.0, 25.0), (1_000_000.0, 16.67)]
     assert res.missing == ["PF_SOLUSD"]
     assert "  PF_SOLUSD: not in the venue's response; kept as it was" in res.diff_lines()
-    assert res.changes["PF_XBTUSD"][4] == "tier 5 removed: 10,000,000 to 20,000,000, max 5x, MM rate 10 %, MM amount 0"
+    # Against the bundled PF_XBTUSD levels (instruments answer recorded 2026-09-25: 0 / 1M / 3M USD, MM 0.5 / 1 / 2 %).
+    assert res.changes["PF_XBTUSD"][0] == "tier 1: cap 1,000,000 -> 500,000, max leverage 100x -> 50x, MM rate 0.5 % -> 1 %"
+    assert res.changes["PF_XBTUSD"][3] == "tier 4 added: 5,000,000 to unbounded, max 5x, MM rate 10 %, MM amount 0"
     assert res.updated.symbols["PF_SOLUSD"] == get_profile("kraken").symbols["PF_SOLUSD"]
 
 

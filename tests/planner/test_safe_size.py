@@ -104,3 +104,19 @@ def test_heatmap_over_volatility_is_monotone() -> None:
     assert h.volatilities[0] == pytest.approx(0.275) and h.volatilities[-1] == pytest.approx(1.1)
     assert np.all(np.diff(h.probability, axis=0) >= -1e-12)  # more leverage, more risk
     assert np.all(np.diff(h.probability[1:], axis=1) >= -1e-12)  # more volatility, more risk (same draws)
+
+
+def test_safe_size_progress_stops_after_a_leg_with_the_full_runs_answer() -> None:
+    plan = Plan(
+        profile="binance-usdm",
+        account={"wallet_balance": 10_000.0},
+        positions=[
+            {"symbol": "BTCUSDT", "side": "long", "quantity": 0.5, "entry_price": 60_000.0, "leverage": 10},
+            {"symbol": "ETHUSDT", "side": "short", "quantity": 5.0, "entry_price": 3_000.0, "leverage": 10},
+        ],
+    )
+    seen: list[float] = []
+    full = safe_size(plan, USDM, "cpi", paths=3_000, progress=lambda f: seen.append(f) or True)
+    assert seen == [0.5, 1.0] and len(full) == 2
+    part = safe_size(plan, USDM, "cpi", paths=3_000, progress=lambda f: False)
+    assert part == full[:1]

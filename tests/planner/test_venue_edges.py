@@ -153,19 +153,33 @@ def test_okx_last_contract_of_a_tier_and_no_jump() -> None:
 
 
 def test_okx_beyond_last_tier_refused_naming_largest_size() -> None:
-    """The bundled OKX table covers 0-5 BTC (500 contracts, ccxt PR 11938): 50 BTC at 100x was
-    evaluated at tier 1's rate; now it is refused and the message names 5 BTC."""
+    """The bundled OKX table covers 0-10 BTC (tier 1 = 1,000 contracts x 0.01 BTC at 100x, position-tiers answer
+    recorded live on 2026-09-25: BYTEX-TRADE/bytex tests/Bytex.Adapters.Tests/Fixtures/OkxPayloads.cs @ 134941fc):
+    50 BTC at 100x is refused and the message names 10 BTC."""
     prof = get_profile("okx")
     plan = plan_on(prof, [pos("BTC-USDT-SWAP", 50.0, 40000.0, 100)])
     msgs = problems(plan)
     assert msgs == [
-        "positions.0.quantity: 50 BTC is beyond the last tier of BTC-USDT-SWAP on okx (tier 1 ends at 5 BTC of size);"
-        " the largest position the venue allows is 5 BTC; allowed: quantity <= 5"
+        "positions.0.quantity: 50 BTC is beyond the last tier of BTC-USDT-SWAP on okx (tier 1 ends at 10 BTC of size);"
+        " the largest position the venue allows is 10 BTC; allowed: quantity <= 10"
     ]
     with pytest.raises(PlannerError):
         evaluate(plan, prof)
-    assert problems(plan_on(prof, [pos("BTC-USDT-SWAP", 5.0, 40000.0, 125)])) == []
-    assert len(problems(plan_on(prof, [pos("BTC-USDT-SWAP", 5.01, 40000.0, 100)]))) == 1  # one contract past
+    assert problems(plan_on(prof, [pos("BTC-USDT-SWAP", 10.0, 40000.0, 100)])) == []
+    assert len(problems(plan_on(prof, [pos("BTC-USDT-SWAP", 10.01, 40000.0, 100)]))) == 1  # one contract past
+
+
+def test_okx_eth_tier_one_cap_and_closed_form() -> None:
+    """ETH-USDT-SWAP tier 1 = 5,000 contracts x 0.1 ETH = 500 ETH at 100x, MMR 0.4 % (position-tiers answer recorded
+    live on 2026-09-25: BYTEX-TRADE/bytex tests/Bytex.Adapters.Tests/Fixtures/OkxPayloads.cs @ 134941fc).
+    500 ETH is allowed, 500.1 ETH (one more contract) is refused; isolated 20 ETH @ 3,000 at 20x:
+    LP = (E - M/q) / (1 - mmr - taker) = (3,000 - 150) / (1 - 0.004 - 0.0005) = 2,862.88..."""
+    prof = get_profile("okx")
+    assert problems(plan_on(prof, [pos("ETH-USDT-SWAP", 500.0, 3000.0, 100)])) == []
+    assert len(problems(plan_on(prof, [pos("ETH-USDT-SWAP", 500.1, 3000.0, 100)]))) == 1
+    leg = evaluate(plan_on(prof, [pos("ETH-USDT-SWAP", 20.0, 3000.0, 20)]), prof).legs[0]
+    assert (leg.tier, leg.maintenance_rate, leg.max_leverage) == (1, 0.004, 100)
+    assert leg.liquidation_price == pytest.approx((3000.0 - 150.0) / (1 - 0.004 - 0.0005), rel=1e-12)
 
 
 def test_bybit_value_table_names_largest_size_at_entry() -> None:

@@ -68,14 +68,19 @@ def type_in(qtbot):
         # field never finishes editing. A user types into a focused field, so wait for it.
         edit.setFocus()
         if edit.isVisible():
-            # Offscreen, a new window can lose activation again a moment later: ask again until it has focus.
+
             def focused() -> bool:
+                # Ask again on every poll: a request made while another window was
+                # closing can be dropped by the platform (seen offscreen under load).
                 if not edit.hasFocus():
-                    edit.window().activateWindow()
+                    top = edit.window()
+                    top.activateWindow()
+                    if top.windowHandle() is not None:
+                        top.windowHandle().requestActivate()
                     edit.setFocus()
                 return edit.hasFocus()
 
-            qtbot.waitUntil(focused, timeout=3000)
+            qtbot.waitUntil(focused, timeout=15000)
         qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
         qtbot.keyClick(edit, Qt.Key_Delete)
         if text:

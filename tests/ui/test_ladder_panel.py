@@ -190,3 +190,22 @@ def test_ladder_follows_the_plan(window) -> None:
     assert panel.flush()
     assert panel.rows == _expected(doc, 0, [(58000.0, 0.1)])[0]
     assert panel.result is not None and panel.result.base is doc.plan
+
+
+def test_ladder_computes_only_while_its_dock_is_shown(window, qtbot) -> None:
+    panel = window.ladder_panel
+    doc = window.document
+    assert window.funding_dock.isVisible() and panel.rows == []  # tabbed behind Funding: nothing computed at start
+    panel.set_orders([("58000", "0.1")])
+    qtbot.wait(300)
+    assert panel.pending and panel.rows == []
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: not panel.pending, timeout=5000)
+    assert panel.rows == _expected(doc, 0, [(58000.0, 0.1)])[0]
+    window.funding_dock.raise_()
+    doc.update_position(0, "edit", quantity=doc.plan.positions[0].quantity * 2)
+    qtbot.wait(300)
+    assert panel.pending  # hidden again: the edit is remembered, not computed
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: not panel.pending, timeout=5000)
+    assert panel.rows == _expected(doc, 0, [(58000.0, 0.1)])[0]

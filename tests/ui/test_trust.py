@@ -431,7 +431,9 @@ def test_legs_table_cell_edit_reads_numbers_like_the_form(window, qtbot):
         editor.selectAll()
         qtbot.keyClicks(editor, text)
         qtbot.keyClick(editor, Qt.Key_Return)
-        qtbot.wait(30)  # the delegate commits from the event loop
+        # The delegate commits from the event loop and deletes its editor later; wait for
+        # that, or the next edit under load would type into the closing editor.
+        qtbot.waitUntil(lambda: not view.findChildren(QLineEdit), timeout=10000)
 
     edit_cell("97,123.5")
     assert doc.plan.positions[0].entry_price == 97123.5

@@ -91,8 +91,9 @@ def test_fetch_shows_diff_then_save_writes_user_profiles(qtbot, data_dir) -> Non
     qtbot.waitUntil(dlg.save_button.isEnabled, timeout=5000)
     assert calls == ["https://futures.kraken.com/derivatives/api/v3/instruments", "https://api.hyperliquid.xyz/info"]
     diff = dlg.diff.toPlainText()
-    assert "  PF_XBTUSD: 7 change(s), bounds and amounts in USD" in diff
-    assert "    tier 3: max leverage 20x -> 10x, MM rate 2.5 % -> 5 %" in diff
+    # Against the bundled PF_XBTUSD levels (instruments answer recorded 2026-09-25: 0 / 1M / 3M USD, MM 0.5 / 1 / 2 %).
+    assert "  PF_XBTUSD: 4 change(s), bounds and amounts in USD" in diff
+    assert "    tier 3: floor 3,000,000 -> 2,000,000, cap unbounded -> 5,000,000, max leverage 25x -> 10x, MM rate 2 % -> 5 %" in diff
     assert "  BTC: no changes" in diff
     assert dlg.progress.value() == dlg.progress.maximum() == 2
     assert not list((data_dir / "profiles").glob("*.json"))  # nothing saved before Save

@@ -88,7 +88,8 @@ def assert_screen_is_engine(window, profile_id: str) -> None:
 
 CASES = [
     # profile id, how chosen, symbols expected (BTC, ETH), unmapped
-    ("okx", "keys", ["BTC-USDT-SWAP"], ["ETHUSDT"]),
+    ("okx", "keys", ["BTC-USDT-SWAP", "ETH-USDT-SWAP"], []),
+    ("bybit-linear", "keys", ["BTCUSDT"], ["ETHUSDT"]),  # Bybit carries no ETHUSDT table
     ("hyperliquid", "mouse", ["BTC", "ETH"], []),
     ("dex-generic", "keys", ["BTC-PERP", "ETH-PERP"], []),
     ("binance-coinm", "mouse", ["BTCUSD_PERP", "ETHUSD_PERP"], []),
@@ -164,7 +165,7 @@ def test_stepping_back_to_the_first_venue_is_no_step(window, qtbot):
     doc = window.document
     original = doc.plan
     combo = window.profile_selector.combo
-    choose_by_keys(qtbot, combo, "okx")  # ETH dropped on the way
+    choose_by_keys(qtbot, combo, "bybit-linear")  # ETH dropped on the way (no Bybit ETHUSDT table)
     choose_by_keys(qtbot, combo, "hyperliquid")  # ... and back: mapped from the first plan, ETH is there
     assert [p.symbol for p in doc.plan.positions] == ["BTC", "ETH"]
     choose_by_keys(qtbot, combo, "binance-usdm")

@@ -12,7 +12,7 @@ the plan it ran on, so File › Export › Report prints the drills of the sessi
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,7 +44,12 @@ from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
+from ui.docks.safe_size_panel import TITLE as SAFE_SIZE_TITLE
+from ui.docks.safe_size_panel import SafeSizePanel
+from ui.docks.worker import DrillWorker
 from ui.report import DrillRecord
+
+__all__ = ["DrillWorker", "DrillsPanel"]
 
 
 def _compare_cell_text(cell: ComparisonCell) -> str:
@@ -73,41 +78,8 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> Non
     table.resizeColumnsToContents()
 
 
-class DrillWorker(QThread):
-    """Runs ``job(progress)`` off the GUI thread; ``cancel()`` makes the next progress callback return False."""
-
-    progressed = Signal(float)
-    finishedWith = Signal(object, object)  # result, error text | None
-
-    def __init__(self, job, parent=None) -> None:
-        super().__init__(parent)
-        self._job = job
-        self._cancelled = False
-
-    def cancel(self) -> None:
-        self._cancelled = True
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def _progress(self, fraction: float) -> bool:
-        self.progressed.emit(float(fraction))
-        return not self._cancelled
-
-    def run(self) -> None:
-        try:
-            result = self._job(self._progress)
-        except PlannerError as exc:
-            self.finishedWith.emit(None, exc.describe())
-        except Exception as exc:  # pragma: no cover - reported, never raised into Qt
-            self.finishedWith.emit(None, f"drill failed: {exc}")
-        else:
-            self.finishedWith.emit(result, None)
-
-
 class DrillsPanel(QWidget):
-    """Tabs: shock, gap/slippage waterfall, partial liquidation, price path, event drill, profile comparison."""
+    """Tabs: shock, gap/slippage waterfall, partial liquidation, price path, event drill, profile comparison, safe size."""
 
     sigEquityPath = Signal(object, object, str)  # hours, equity, label
     mcFinished = Signal(object)
@@ -136,6 +108,7 @@ class DrillsPanel(QWidget):
         self._build_path()
         self._build_event()
         self._build_compare()
+        self._build_safe_size()
 
     # -- building -----------------------------------------------------------------
     def _tab(self, title: str) -> tuple[QWidget, QFormLayout, QTableWidget]:
@@ -253,6 +226,11 @@ class DrillsPanel(QWidget):
         self.compare_rows: list = []
         form.addRow(self.compare_run)
 
+    def _build_safe_size(self) -> None:
+        self.safe_size = SafeSizePanel()
+        self.safe_size.recorded.connect(lambda rec: self._records.__setitem__(rec.title, rec))
+        self.tabs.addTab(self.safe_size, SAFE_SIZE_TITLE)
+
     # -- results kept for the report -------------------------------------------------
     def _keep(self, title: str, table: QTableWidget, summary: str, setup: str, plan: Plan | None = None) -> None:
         """Keep what tab ``title`` now shows (table cells, summary) with the plan it ran on."""
@@ -287,6 +265,7 @@ class DrillsPanel(QWidget):
         self.gap_leg.setMaximum(n)
         self.partial_leg.setMaximum(n)
         self.error.setText("")
+        self.safe_size.set_context(plan, profile, marks)
 
     def _ready(self) -> bool:
         if self.plan is None or self.profile is None or not self.plan.positions:
@@ -483,6 +462,7 @@ class DrillsPanel(QWidget):
         """Test/close helper: wait for every worker thread to end."""
         for w in self._old_workers + ([self.worker] if self.worker else []):
             w.wait(ms)
+        self.safe_size.wait_idle(ms)
 
     def run_event(self) -> None:
         if not self._ready():

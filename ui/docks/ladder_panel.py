@@ -107,7 +107,7 @@ class LadderPanel(QWidget):
         super().__init__(parent)
         self.document = document
         # In a dock (lazy): nothing is computed while the dock is hidden; set_shown (its visibilityChanged) catches up.
-        self._shown = not lazy
+        self._on_screen = not lazy
         self._stale = False
         self.leg = 0 if document.plan.positions else -1
         self.rows: list[LadderRow] = []
@@ -335,13 +335,13 @@ class LadderPanel(QWidget):
     # -- computing -----------------------------------------------------------
     def set_shown(self, shown: bool) -> None:
         """The dock's ``visibilityChanged``: compute what changed while it was hidden."""
-        self._shown = shown
+        self._on_screen = shown
         if shown and self._stale:
             self.schedule()
 
     def schedule(self) -> None:
         """Recompute after a short pause (typing, a new plan, another leg); while hidden, only remember to."""
-        if not self._shown:
+        if not self._on_screen:
             self._stale = True
             self._generation += 1  # what is on screen is no longer the latest input
             return
@@ -409,9 +409,9 @@ class LadderPanel(QWidget):
     def flush(self, timeout_ms: int = 30000) -> bool:
         """Compute the latest input now and show it (tests, even while hidden); True when shown."""
         if self._stale:
-            shown, self._shown = self._shown, True
+            on_screen, self._on_screen = self._on_screen, True
             self.schedule()
-            self._shown = shown
+            self._on_screen = on_screen
         if not self.pending:
             return True
         self._timer.stop()

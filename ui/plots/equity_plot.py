@@ -45,6 +45,9 @@ class EquityPlot(QWidget):
         self.requirement_curve = self.plot.plot(name="Liquidation threshold")
         self.settlements = pg.ScatterPlotItem(size=7, symbol="o", name="Funding settlement")
         self.plot.addItem(self.settlements)
+        # Dated futures: settlement (and roll) at expiry, drawn as a marked step (planner.engine.expiry).
+        self.expiry_marks = pg.ScatterPlotItem(size=12, symbol="d", name="Expiry: settlement / roll")
+        self.plot.addItem(self.expiry_marks)
         self.legend.relayout()
         self.path_curve = self.plot.plot()
         self.path_curve.hide()
@@ -72,6 +75,8 @@ class EquityPlot(QWidget):
         self.requirement_curve.setPen(pg.mkPen(style.requirement, width=2, style=Qt.PenStyle.DashLine))
         self.settlements.setBrush(pg.mkBrush(style.settlement))
         self.settlements.setPen(pg.mkPen(style.settlement))
+        self.expiry_marks.setBrush(pg.mkBrush(style.requirement))
+        self.expiry_marks.setPen(pg.mkPen(style.foreground))
         self.path_curve.setPen(pg.mkPen(style.path, width=2))
         self.liq_line.setPen(pg.mkPen(style.liquidation, width=2))
         self.liq_line.label.setColor(style.liquidation)
@@ -87,6 +92,7 @@ class EquityPlot(QWidget):
             for item in (self.equity_curve, self.requirement_curve):
                 item.setData([], [])
             self.settlements.setData([], [])
+            self.expiry_marks.setData([], [])
             self.liq_line.hide()
             self.info.setText("No figures: fix the marked fields first.")
             return
@@ -97,6 +103,9 @@ class EquityPlot(QWidget):
         self.requirement_curve.setData(c.hours, c.requirement - self.equity_now)
         eq_at = np.interp(c.settlement_hours, c.hours, change) if c.settlement_hours.size else np.zeros(0)
         self.settlements.setData(c.settlement_hours, eq_at)
+        # The point after each settlement step (the curve holds a point just before it too).
+        step_hours = np.asarray([st.hour for st in c.expiry_steps], dtype=float)
+        self.expiry_marks.setData(step_hours, np.interp(step_hours, c.hours, change) if step_hours.size else np.zeros(0))
         self.plot.setLabel("left", f"Equity change ({c.currency})")
         if c.liquidation_hour is not None:
             self.liq_line.setValue(c.liquidation_hour)
@@ -110,6 +119,10 @@ class EquityPlot(QWidget):
             note += "; isolated liquidation by funding: " + ", ".join(iso)
         if c.liquidated_at_mark:
             note += "; already liquidated at the marks on screen: " + ", ".join(f"leg #{i + 1}" for i in c.liquidated_at_mark)
+        for st in c.expiry_steps:
+            what = "settles and rolls" if st.rolled else "settles (no roll)"
+            cost = "rollover cost" if st.rolled else "settlement fee"
+            note += f"; leg #{st.index + 1} {st.symbol} {what} at {st.hour:,.1f} h ({c.clock}): {cost} {fmt_money(st.amount, c.currency)}"
         paid = float(c.funding_paid[-1]) if c.funding_paid.size else 0.0
         room = float(np.min(c.equity - c.requirement)) if c.equity.size else 0.0
         scale = (

@@ -51,6 +51,10 @@ class FundingPanel(QWidget):
         hours = symbol_interval_hours(doc.profile, symbol) if symbol in doc.profile.symbols else doc.profile.funding.interval_hours
         return f"beyond {doc.profile.name}'s cap ±{cap * 100:g}% per {hours:g} h"
 
+    def _dated(self, symbol: str) -> bool:
+        spec = self.document.profile.symbols.get(symbol)
+        return spec is not None and spec.is_dated
+
     def sync(self) -> None:
         plan = self.document.draft
         symbols = sorted({p.symbol for p in plan.positions} | set(plan.funding_rates))
@@ -62,6 +66,8 @@ class FundingPanel(QWidget):
                 self.rates[sym] = self._rate_box(sym)
                 self.form.addRow(sym, self.rates[sym])
             self.rates[sym].showValue(plan.funding_rates.get(sym, 0.0) * 100.0)
+            # Dated futures pay no funding: the box stays open only to clear a rate a file gave them.
+            self.rates[sym].setEnabled(not self._dated(sym) or plan.funding_rates.get(sym, 0.0) != 0.0)
         self.horizon.showValue(plan.horizon_hours)
         self._marks()
 
@@ -71,5 +77,8 @@ class FundingPanel(QWidget):
             mark(box, probs, f"{sym} funding rate per interval, in percent")
             warning = self.cap_warning(sym)
             box.setProblem(probs[0].message if probs else "")
-            box.setHint(warning, warn=True)
+            if not warning and self._dated(sym):
+                box.setHint("dated future: pays no funding")
+            else:
+                box.setHint(warning, warn=True)
         mark(self.horizon, self.document.problems_at("horizon_hours"), "Time span of the equity plot")

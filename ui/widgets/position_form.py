@@ -6,6 +6,7 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QCompleter,
     QFormLayout,
@@ -34,6 +35,8 @@ _TIPS = {
     "leverage": "Chosen leverage: initial margin = position value / leverage",
     "margin_mode": "Isolated: the leg has its own margin. Cross: it shares the wallet",
     "isolated_margin": "Margin assigned to an isolated leg; 'initial' = position value at entry / leverage",
+    "roll": "Dated futures: at expiry close this contract and reopen the next one (settlement fee, taker fee, basis paid)",
+    "roll_basis": "Dated futures: the next contract's basis to the index, percent a year (365 days); empty = 0",
 }
 
 
@@ -90,6 +93,13 @@ class PositionForm(QWidget):
         self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.margin_btn = QPushButton("Add / remove margin…")
+        # Dated futures: the expiry comes from the symbol (read-only); Roll reopens the next contract at expiry.
+        self.expiry = QLabel("perpetual (no expiry)")
+        self.expiry.setTextFormat(Qt.TextFormat.PlainText)
+        self.expiry.setWordWrap(True)
+        self.roll = QCheckBox("Roll into the next contract at expiry")
+        self.roll_basis = NumberEdit(decimals=2, step=0.5, minimum=-100.0, maximum=100.0, allow_empty=True, empty_text="0")
+        self.roll_basis.setSuffix(" % a year")
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.problem.setWordWrap(True)
@@ -106,6 +116,8 @@ class PositionForm(QWidget):
             "leverage": self.leverage,
             "margin_mode": self.mode,
             "isolated_margin": self.isolated,
+            "roll": self.roll,
+            "roll_basis": self.roll_basis,
         }
         form = QFormLayout(self)
         form.addRow("Symbol", self.symbol)
@@ -119,6 +131,9 @@ class PositionForm(QWidget):
         iso_row.addWidget(self.isolated, 1)
         iso_row.addWidget(self.margin_btn)
         form.addRow("Iso. margin", iso_row)
+        form.addRow("Expiry", self.expiry)
+        form.addRow("Roll", self.roll)
+        form.addRow("Roll basis", self.roll_basis)
         form.addRow(self.problem)
         for name, edit in (
             ("quantity", self.quantity),
@@ -130,6 +145,9 @@ class PositionForm(QWidget):
             edit.committed.connect(lambda v, n=name: self._edit(n, v))
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
         self.mode.currentIndexChanged.connect(lambda i: self._edit("margin_mode", self.mode.itemData(i)))
+        self.roll.toggled.connect(lambda on: self._edit("roll", bool(on)))
+        # Percent a year on screen, a fraction in the plan.
+        self.roll_basis.committed.connect(lambda v: self._edit("roll_basis", None if v is None else v / 100.0))
         self.symbol.activated.connect(lambda _i: self._edit("symbol", self.symbol.currentText().strip()))
         symbol_edit = self.symbol.lineEdit()
         assert symbol_edit is not None  # the combo is editable
@@ -153,8 +171,14 @@ class PositionForm(QWidget):
         if self._syncing or self.row < 0 or self.row >= len(self.document.draft.positions):
             return
         label = field.replace("_", " ")
+        changes = {field: value}
+        if field == "symbol":
+            profile = self._draft_profile()
+            spec = profile.symbols.get(str(value)) if profile is not None else None
+            if spec is None or not spec.is_dated:
+                changes.update(roll=False, roll_basis=None)  # only dated futures roll: a perpetual drops the roll with the symbol
         self.document.update_position(
-            self.row, text=f"Edit leg {self.row + 1} {label}", merge_key=f"positions.{self.row}.{field}", **{field: value}
+            self.row, text=f"Edit leg {self.row + 1} {label}", merge_key=f"positions.{self.row}.{field}", **changes
         )
 
     _syncing = False
@@ -210,6 +234,21 @@ class PositionForm(QWidget):
             self.isolated.showValue(pos.isolated_margin, force)
             self._combo(self.side, pos.side.value)
             self._combo(self.mode, pos.margin_mode.value)
+            dated = spec is not None and spec.is_dated
+            if dated and spec is not None and spec.expiry is not None:
+                ev = doc.evaluation
+                # The figures belong to the last valid plan: shown only while it holds this symbol in this row.
+                same = ev is not None and self.row < len(doc.plan.positions) and doc.plan.positions[self.row].symbol == pos.symbol
+                d = ev.dated_for(self.row) if same and ev is not None else None
+                days = f", {d.days_to_expiry:,.2f} days from the {ev.clock}" if d is not None and ev is not None else ""
+                self.expiry.setText(f"{spec.expiry:%Y-%m-%d %H:%M} UTC ({spec.delivery}){days}")
+            else:
+                self.expiry.setText("perpetual (no expiry)")
+            if self.roll.isChecked() != pos.roll:
+                self.roll.setChecked(pos.roll)
+            self.roll.setEnabled(dated or pos.roll)
+            self.roll_basis.showValue(None if pos.roll_basis is None else pos.roll_basis * 100.0, force)
+            self.roll_basis.setEnabled((dated and pos.roll) or pos.roll_basis is not None)
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)

@@ -28,7 +28,11 @@ COLUMNS = [
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
     ("isolated_margin", "Iso. margin"),
+    ("expiry", "Expiry"),  # dated futures: from the symbol, read-only
+    ("roll", "Roll"),  # dated futures: check box, roll into the next contract at expiry
 ]
+#: Columns that are not fields a user types into.
+READ_ONLY = ("expiry",)
 
 
 class PositionsModel(QAbstractTableModel):
@@ -60,7 +64,23 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     def flags(self, index):
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        field = COLUMNS[index.column()][0] if index.isValid() else ""
+        if field in READ_ONLY:
+            return base
+        if field == "roll":
+            return base | Qt.ItemFlag.ItemIsUserCheckable if self._spec_of(index.row(), dated=True) or self._roll(index.row()) else base
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def _spec_of(self, row: int, dated: bool = False):
+        """The symbol spec of leg ``row`` on the document's profile (None if unlisted, or not dated when ``dated``)."""
+        if not 0 <= row < len(self.document.draft.positions):
+            return None
+        spec = self.document.profile.symbols.get(self.document.draft.positions[row].symbol)
+        return None if spec is None or (dated and not spec.is_dated) else spec
+
+    def _roll(self, row: int) -> bool:
+        return 0 <= row < len(self.document.draft.positions) and self.document.draft.positions[row].roll
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self.document.draft.positions):
@@ -68,6 +88,8 @@ class PositionsModel(QAbstractTableModel):
         pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
+        if field in ("expiry", "roll"):
+            return self._dated_data(index.row(), pos, field, role, probs)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             v = getattr(pos, field)
             if role == Qt.ItemDataRole.EditRole:
@@ -98,10 +120,35 @@ class PositionsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _dated_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
+        """Expiry (UTC, from the symbol) and the Roll check box; '—' for perpetuals."""
+        spec = self._spec_of(row, dated=True)
+        if field == "expiry":
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "—" if spec is None or spec.expiry is None else f"{spec.expiry:%Y-%m-%d %H:%M} UTC"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "perpetual: no expiry" if spec is None else f"{spec.delivery} future: settles at this time (UTC)"
+            return None
+        if role == Qt.ItemDataRole.CheckStateRole and (spec is not None or pos.roll):
+            return Qt.CheckState.Checked if pos.roll else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole and spec is None and not pos.roll:
+            return "—"
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
+            return QColor(224, 49, 49, 70)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(p.message for p in probs) if probs else "roll into the next contract at expiry"
+        return None
+
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+        if not index.isValid():
             return False
         field = COLUMNS[index.column()][0]
+        if field == "roll" and role == Qt.ItemDataRole.CheckStateRole:
+            on = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
+            self.document.update_position(index.row(), text=f"Edit leg {index.row() + 1} roll", roll=bool(on))
+            return True
+        if role != Qt.ItemDataRole.EditRole or field in READ_ONLY or field == "roll":
+            return False
         if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
             if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
@@ -112,7 +159,12 @@ class PositionsModel(QAbstractTableModel):
                 except NumberError as exc:
                     self.document.refuse([Problem(f"positions.{index.row()}.{field}", str(exc))])
                     return False
-        self.document.update_position(index.row(), **{field: value})
+        changes = {field: value}
+        if field == "symbol":
+            spec = self.document.profile.symbols.get(str(value))
+            if spec is None or not spec.is_dated:
+                changes.update(roll=False, roll_basis=None)  # only dated futures roll
+        self.document.update_position(index.row(), **changes)
         return True
 
 

@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
+from planner.engine.portfolio_margin import PortfolioAccount, PortfolioResult
 from planner.engine.venues import LegMapping
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio, fmt_signed_money, rounding_side
 from planner.present.glossary import FIGURES, explain
@@ -438,10 +439,30 @@ class ResultsPanel(QWidget):
         if ev is not None:
             for acc in ev.accounts:
                 lines.append(self.account_line(acc))
+            if ev.portfolio is not None:
+                lines += [self.portfolio_line(a) for a in ev.portfolio.accounts]
+        self.account.setToolTip(portfolio_tooltip(ev.portfolio) if ev is not None and ev.portfolio is not None else "")
         self.account_lines = lines
         color = f"color: {STALE.name()}; font-style: italic;" if stale else ""
         html = "<br>".join(lines) if lines else "Account: —"
         self.account.setText(f"<div style='{color}'>{html}</div>")
+
+    def portfolio_line(self, acc: PortfolioAccount) -> str:
+        """One pinned line per portfolio-margin account: its state, PM IM/MM and the standard MM beside it."""
+        state = STATE_TEXT.get(str(acc.state), str(acc.state))
+        c = acc.currency
+        bits = [
+            f"<b>Portfolio margin {escape(c)}</b> <span style='background:{STATE_COLORS[str(acc.state)].name()}'>&nbsp;{state}&nbsp;</span>",
+            f"Equity&nbsp;{escape(money(acc.equity, c))}",
+            f"PM&nbsp;IM&nbsp;{escape(money(acc.initial_margin, c))}",
+            f"PM&nbsp;MM&nbsp;{escape(money(acc.maintenance_margin, c))}",
+            f"Standard&nbsp;MM&nbsp;{escape(money(acc.standard_maintenance_margin, c))}",
+            f"{'Saves' if acc.saving >= 0 else 'Adds'}&nbsp;{escape(money(abs(acc.saving), c))}",
+            f"Ratio&nbsp;{escape(fmt_ratio(acc.margin_ratio))}",
+        ]
+        if acc.worst_move is not None:
+            bits.append(f"Worst&nbsp;at&nbsp;{escape(fmt_pct(acc.worst_move))}")
+        return " · ".join(bits)
 
     def account_line(self, acc: AccountResult) -> str:
         """One pinned line per settlement currency: state then every account figure."""
@@ -461,3 +482,17 @@ class ResultsPanel(QWidget):
                 text = money(value, acc.currency, signed=name == "unrealized_pnl")
             bits.append(f"{label}&nbsp;{escape(text)}")  # the currency is profile text: never markup
         return " · ".join(bits)
+
+
+def portfolio_tooltip(pm: PortfolioResult) -> str:
+    """How the portfolio-margin lines are computed (tooltip of the account summary)."""
+    kind = "cross (X:PM): every currency valued in USD" if pm.collateral == "cross" else "segregated (S:PM): each settlement currency alone"
+    ranges = ", ".join(sorted({f"{g.underlying} ±{fmt_pct(max(g.moves), 0)} in {len(g.moves)} scenarios" for g in pm.groups}))
+    return "\n".join(
+        [
+            f"Portfolio margin, {kind}.",
+            f"Every leg is repriced at evenly spaced moves of its underlying ({ranges or 'no legs'});",
+            f"IM = the worst scenario loss + roll shock; MM = IM × {pm.mm_factor:g}. Standard MM: the same legs margined one by one.",
+            *pm.notes,
+        ]
+    )
