@@ -210,6 +210,10 @@ class LadderPanel(QWidget):
             self._context_changed()
 
     def _context_changed(self) -> None:
+        if not self._on_screen:  # hidden: an edit costs nothing here; set_shown catches up
+            self._stale = True
+            self._generation += 1
+            return
         doc = self.document
         plan, profile = doc.plan, doc.profile
         if not 0 <= self.leg < len(plan.positions):
@@ -337,7 +341,7 @@ class LadderPanel(QWidget):
         """The dock's ``visibilityChanged``: compute what changed while it was hidden."""
         self._on_screen = shown
         if shown and self._stale:
-            self.schedule()
+            self._context_changed()
 
     def schedule(self) -> None:
         """Recompute after a short pause (typing, a new plan, another leg); while hidden, only remember to."""
@@ -410,7 +414,7 @@ class LadderPanel(QWidget):
         """Compute the latest input now and show it (tests, even while hidden); True when shown."""
         if self._stale:
             on_screen, self._on_screen = self._on_screen, True
-            self.schedule()
+            self._context_changed()
             self._on_screen = on_screen
         if not self.pending:
             return True
