@@ -20,12 +20,16 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from planner.drills.plan_targets import LegTargets, plan_targets
+from planner.drills.sizing import DEFAULT_SLIPPAGE, SizeResult, size_from_risk
 from planner.drills.snapshots import with_snapshot
 from planner.engine.curves import FundingCurves, PriceCurves, default_price_range, funding_curves, price_curves
 from planner.engine.evaluate import Evaluation, evaluate
-from planner.engine.validation import plan_problems
+from planner.engine.tiers import TierTable, max_leverage_at
+from planner.engine.validation import formula_quantity, plan_problems, wallet_for
 from planner.engine.venues import LegMapping, VenueMapping, map_plan
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
+from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem, problems_from_validation
 from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile
@@ -51,6 +55,9 @@ class Figures:
     changes (a new symbol, profile or file, or "Reset plot zoom") and when a level
     has left its view (unless the user zoomed).
     ``funding`` is equity over ``plan.horizon_hours`` under funding (positive rate: longs pay).
+    ``targets`` maps the 0-based index of each leg with a stop or take-profit (of every leg once a
+    target ROE is set) to its figures (PnL, ROE, R:R and the price for the document's target ROE),
+    computed with the evaluation.
     """
 
     plan: Plan
@@ -63,6 +70,7 @@ class Figures:
     funding: FundingCurves | None = None
     view_range: tuple[float, float] | None = None
     view_serial: int = 0
+    targets: dict[int, LegTargets] = field(default_factory=dict)
 
 
 def price_grid(
@@ -70,12 +78,14 @@ def price_grid(
 ) -> tuple[np.ndarray, tuple[float, float]]:
     """The liquidation plot's price grid for ``symbol`` and the range it zooms to.
 
-    The range shows entry, mark, liquidation and bankruptcy prices of the symbol's
-    legs (quote currency); the grid runs 1.5 range widths beyond it on both sides
+    The range shows entry, mark, liquidation, bankruptcy, stop and take-profit prices
+    of the symbol's legs (quote currency); the grid runs 1.5 range widths beyond it on both sides
     (never below 2 % of the range's low end) so a pan or zoom-out still has curves.
     """
     legs = [l for l in evaluation.legs if l.symbol == symbol]
     levels = [l.liquidation_price for l in legs] + [l.bankruptcy_price for l in legs]
+    # The trader's stop and take-profit prices are in view too (the plot shades entry..stop and entry..target).
+    levels += [v for p in plan.positions if p.symbol == symbol for v in (p.stop_price, p.take_profit_price) if v is not None]
     lo, hi = default_price_range(plan, profile, symbol, levels, marks)
     width = hi - lo
     return np.linspace(max(lo - 1.5 * width, lo * 0.02), hi + 1.5 * width, GRID_POINTS), (lo, hi)
@@ -163,6 +173,11 @@ class PlanDocument(QObject):
         self._view_range: tuple[float, float] | None = None
         self._view_serial = 0
         self._checked: tuple[Plan, ExchangeProfile | None, list[Problem]] | None = None
+        #: Return on initial margin (fraction) whose exit price Figures.targets gives per leg (None: none).
+        self.target_roe: float | None = None
+        self._targets_key: tuple[object, ...] | None = None
+        self._targets: dict[int, LegTargets] = {}
+        self._draft_caps: tuple[Plan | None, dict[int, float | None]] = (None, {})  # max_leverage(), per draft
         self.plan = plan if plan is not None else load_plan(EXAMPLE_PLAN)
         self.draft = self.plan
         self.profile = self._profile_for(self.plan)
@@ -184,6 +199,34 @@ class PlanDocument(QObject):
     def problems_at(self, prefix: str) -> list[Problem]:
         """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
+
+    def max_leverage(self, index: int) -> float | None:
+        """The most leverage the venue allows leg ``index`` of the draft (the plan on screen) at its size.
+
+        Same basis as validation and ``evaluate``: the position value at entry (quote currency
+        for linear, contracts x contract size for inverse) looked up in the symbol's tier table.
+        When the draft is the evaluated plan this is the evaluation's ``max_leverage`` (nothing
+        computed); for a draft that differs (a refused edit, a venue the legs do not fit yet) it is
+        computed once per draft and leg. None when the draft's profile does not list the leg's symbol.
+        """
+        draft = self.draft
+        if not 0 <= index < len(draft.positions):
+            return None
+        ev = self.evaluation
+        if draft is self.plan and ev is not None and index < len(ev.legs) and ev.legs[index].index == index:
+            return ev.legs[index].max_leverage
+        plan, caps = self._draft_caps
+        if plan is not draft:
+            caps = {}
+            self._draft_caps = (draft, caps)
+        if index not in caps:
+            profile, _ = self.check(draft)
+            pos = draft.positions[index]
+            spec = profile.symbols.get(pos.symbol) if profile is not None else None
+            caps[index] = (
+                None if spec is None else float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, TierTable.from_spec(spec)))
+            )
+        return caps[index]
 
     def check(self, plan: Plan) -> tuple[ExchangeProfile | None, list[Problem]]:
         """Profile and problems of ``plan`` (unknown profile -> a problem at ``profile``).
@@ -236,7 +279,7 @@ class PlanDocument(QObject):
         try:
             pos = Position.model_validate({**base.positions[index].model_dump(), **changes})
         except ValidationError as exc:
-            self.refuse([Problem(f"positions.{index}.{p.path}", p.message) for p in problems_from_validation(exc)])
+            self.refuse(_leg_problems(index, problems_from_validation(exc), changes))
             return False
         positions = list(base.positions)
         positions[index] = pos
@@ -268,6 +311,66 @@ class PlanDocument(QObject):
         positions = list(self.draft.positions)
         positions.insert(len(positions) if at is None else at, pos)
         return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg")
+
+    def wallet_in(self, currency: str) -> float | None:
+        """The shown plan's wallet in ``currency`` (a settlement currency); None when the plan gives none."""
+        return wallet_for(self.plan, self.profile, currency)
+
+    def size_trade(
+        self,
+        symbol: str,
+        side: str,
+        *,
+        entry: float,
+        stop: float,
+        risk: str,
+        wallet: float | None = None,
+        leverage: float | None = None,
+        slippage: float = DEFAULT_SLIPPAGE,
+        take_profit: float | None = None,
+    ) -> SizeResult:
+        """Size a new trade on the shown plan's profile (:func:`planner.drills.sizing.size_from_risk`).
+
+        ``wallet`` None: the plan's wallet in the symbol's settlement currency. Raises
+        PlannerError naming the field (``symbol``, ``wallet``, ``risk``, ``stop``, ``leverage``, ...).
+        """
+        if wallet is None:
+            spec = self.profile.symbols.get(symbol)
+            wallet = self.wallet_in(spec.settle) if spec is not None else None
+            if wallet is None and spec is not None:
+                raise PlannerError([Problem("wallet", f"the plan has no {spec.settle} wallet; type one")], "size")
+        return size_from_risk(
+            self.profile,
+            symbol,
+            side,
+            entry=entry,
+            stop=stop,
+            wallet=wallet if wallet is not None else 0.0,
+            risk=risk,
+            leverage=leverage,
+            slippage=slippage,
+            take_profits=[take_profit] if take_profit is not None else None,
+        )
+
+    def add_sized_leg(self, result: SizeResult, take_profit: float | None = None) -> bool:
+        """Add the leg ``result`` sized (isolated, its leverage and stop, the quantity rounded down to the
+        contract step) as one undoable step. Raises PlannerError when the rounded quantity is zero."""
+        if result.quantity_rounded <= 0:
+            raise PlannerError(
+                [Problem("risk", f"the size {result.quantity:.6g} {result.quantity_unit} is below one contract step; risk more")], "size"
+            )
+        pos = Position(
+            symbol=result.symbol,
+            side=result.side,
+            quantity=result.quantity_rounded,
+            entry_price=result.entry,
+            leverage=result.leverage,
+            margin_mode=MarginMode.ISOLATED,
+            stop_price=result.stop,
+            take_profit_price=take_profit,
+        )
+        positions = [*self.draft.positions, pos]
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg sized from risk")
 
     def remove_position(self, index: int) -> bool:
         positions = list(self.draft.positions)
@@ -326,6 +429,15 @@ class PlanDocument(QObject):
             return
         self._evaluate()
         self.marksChanged.emit(dict(self.marks))
+        self.changed.emit(self.plan, self.evaluation)
+        self.figuresChanged.emit(self.figures)
+
+    def set_target_roe(self, roe: float | None) -> None:
+        """The return on initial margin (fraction, 0.5 = +50 %) whose exit price each leg shows (not undoable)."""
+        if roe == self.target_roe:
+            return
+        self.target_roe = roe
+        self._compute_figures(funding=False)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 
@@ -407,9 +519,17 @@ class PlanDocument(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         self.dirtyChanged.emit(not clean)
 
-    def _set_problems(self, problems: list[Problem]) -> None:
+    def _set_problems(self, problems: list[Problem], quiet_if_same: bool = False) -> None:
+        """Keep ``problems`` and emit ``problemsChanged``.
+
+        ``quiet_if_same``: no signal when they equal the ones on show (``_install``: ``changed``
+        follows at once and every view that follows the draft listens to it, so an accepted
+        edit renders once, not twice).
+        """
         if problems != self.problems:
             self.problems = list(problems)
+        elif quiet_if_same:
+            return
         self.problemsChanged.emit(self.problems)
 
     def _install(self, plan: Plan, initial: bool = False, unmapped: list[LegMapping] | None = None) -> None:
@@ -438,7 +558,7 @@ class PlanDocument(QObject):
                 self.profile = profile
             self.evaluation = None
             self._compute_figures()
-        self._set_problems(problems)
+        self._set_problems(problems, quiet_if_same=True)
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 
@@ -499,4 +619,38 @@ class PlanDocument(QObject):
             funding=funding_c if ev is not None else None,
             view_range=self._view_range if shown else None,
             view_serial=self._view_serial,
+            targets=self._leg_targets(plan, profile, ev),
         )
+
+    def _leg_targets(self, plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> dict[int, LegTargets]:
+        """Stop / take-profit figures (every leg when a target ROE is set), once per plan, evaluation and target ROE."""
+        if ev is None:
+            return {}
+        key = (plan, ev, self.target_roe)
+        if self._targets_key is None or any(a is not b for a, b in zip(key, self._targets_key, strict=True)):
+            try:
+                # Legs without a stop or take-profit have figures only for a target ROE.
+                rows = plan_targets(plan, profile, ev, target_roe=self.target_roe, every_leg=self.target_roe is not None)
+            except PlannerError:
+                rows = []
+            self._targets = {t.index: t for t in rows}
+            self._targets_key = key
+        return self._targets
+
+
+def _leg_problems(index: int, problems: list[Problem], changes: dict[str, Any]) -> list[Problem]:
+    """Problems of leg ``index`` at their field: a check across fields (the stop on the wrong side of the
+    entry) names its field in the message (``stop_price: ...``); it is shown there and, when another field's
+    edit caused it, at that field too."""
+    out = []
+    for p in problems:
+        if p.path:
+            out.append(Problem(f"positions.{index}.{p.path}", p.message))
+            continue
+        name, sep, rest = p.message.partition(": ")
+        if sep and name in Position.model_fields:
+            out.append(Problem(f"positions.{index}.{name}", rest))
+            out += [Problem(f"positions.{index}.{f}", rest) for f in changes if f != name and f in Position.model_fields]
+        else:
+            out.append(Problem(f"positions.{index}", p.message))
+    return out

@@ -37,6 +37,7 @@ from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
 from ui.docks.ladder_panel import LadderPanel
+from ui.docks.size_panel import SizePanel
 from ui.document import Figures, PlanDocument
 from ui.files.exports import (
     export_grid_csv,
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self._build_plots()
         self._build_plan_docks()
         self._build_drill_docks()
+        self._build_size_dock()
         self._build_planning_docks()
         self._build_status_bar()
         self._build_menus()
@@ -158,6 +160,8 @@ class MainWindow(QMainWindow):
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
         self.funding_dock = self.add_panel_dock("Funding", _scrolled(self.funding_panel), Qt.DockWidgetArea.RightDockWidgetArea)
+        # Results renders nothing while out of sight (ResultsPanel.refresh); a raised tab brings it up to date.
+        self.results_dock.visibilityChanged.connect(lambda visible: self.results_panel.refresh() if visible else None)
 
     def _build_drill_docks(self) -> None:
         """Action plan and Drills docks, tabbed with Funding under Results so the figures keep their room."""
@@ -174,6 +178,15 @@ class MainWindow(QMainWindow):
         self._action_timer.setSingleShot(True)
         self._action_timer.setInterval(ACTION_PLAN_DELAY_MS)
         self._action_timer.timeout.connect(self._refresh_actions)
+        self._actions_stale = False  # an edit arrived while the Action plan dock was hidden
+        self.actions_dock.visibilityChanged.connect(self._on_actions_shown)
+
+    def _build_size_dock(self) -> None:
+        """Size from risk (issue 13 item 1), a tab beside Drills: sizing a trade keeps the plan and its figures in view."""
+        self.size_panel = SizePanel(self.document)
+        self.size_dock = self.add_panel_dock("Size from risk", _scrolled(self.size_panel))
+        self.tabifyDockWidget(self.drills_dock, self.size_dock)
+        self.funding_dock.raise_()
 
     def _build_planning_docks(self) -> None:
         """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; both compute only while shown."""
@@ -182,7 +195,7 @@ class MainWindow(QMainWindow):
         # Not scrolled: its table scrolls itself, and the panel needs only ~225 px (fits the tab group at 1280x720).
         self.ladder_dock = self.add_panel_dock("Scale-in ladder", self.ladder_panel)
         self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
-        self.tabifyDockWidget(self.drills_dock, self.ladder_dock)
+        self.tabifyDockWidget(self.size_dock, self.ladder_dock)
         self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
         self.payoff_dock.visibilityChanged.connect(self.payoff_plot.set_shown)
         self.ladder_dock.visibilityChanged.connect(self.ladder_panel.set_shown)
@@ -229,6 +242,7 @@ class MainWindow(QMainWindow):
             self.funding_dock,
             self.actions_dock,
             self.drills_dock,
+            self.size_dock,
             self.ladder_dock,
             self.payoff_dock,
         ]
@@ -295,17 +309,33 @@ class MainWindow(QMainWindow):
         self.equity_plot.set_figures(figures)
 
     def _refresh_actions(self) -> None:
+        """Give the action plan the plan on screen; deferred while its dock is closed or tabbed away.
+
+        The action plan costs tens of milliseconds of engine work per context: a hidden panel
+        gets the context when its dock is shown (``_on_actions_shown``), never a stale one.
+        """
+        if self.isVisible() and _out_of_sight(self.actions_dock):
+            self._actions_stale = True
+            return
+        self._actions_stale = False
         doc = self.document
         self.action_panel.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
 
+    def _on_actions_shown(self, visible: bool) -> None:
+        if visible and self._actions_stale:
+            self._refresh_actions()
+
     def flush_action_plan(self) -> None:
-        """Bring the action plan up to date now instead of after the typing pause."""
+        """Bring the action plan up to date now instead of after the typing pause (shown or not)."""
         self._action_timer.stop()
-        self._refresh_actions()
+        self._actions_stale = False
+        doc = self.document
+        self.action_panel.set_context(doc.plan, doc.profile, doc.evaluation, marks=dict(doc.marks) or None)
 
     def _select_row(self, row: int) -> None:
         doc = self.document
         self.position_form.set_row(row)
+        self.liquidation_plot.set_leg(row if row >= 0 else None)
         symbol = doc.draft.positions[row].symbol if 0 <= row < len(doc.draft.positions) else None
         doc.set_focus(symbol)
 
@@ -394,6 +424,7 @@ class MainWindow(QMainWindow):
         self._action(d, "Action plan", self.show_action_plan)
         self._action(d, "Scale-in ladder", lambda: self._show_dock(self.ladder_dock))
         self._action(d, "Payoff", lambda: self._show_dock(self.payoff_dock))
+        self._action(d, "Size from risk", self.show_size_box)
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
         self._action(p, "Edit current profile…", lambda: edit_profile_dialog(self, doc))
@@ -433,6 +464,10 @@ class MainWindow(QMainWindow):
     def show_action_plan(self) -> None:
         self.actions_dock.show()
         self.actions_dock.raise_()
+
+    def show_size_box(self) -> None:
+        self.size_dock.show()
+        self.size_dock.raise_()
 
     def show_drill(self, index: int) -> None:
         """Show the Drills dock on tab ``index`` (see DRILL_TABS)."""
@@ -579,6 +614,11 @@ class MainWindow(QMainWindow):
         self.autosave.stop()  # a deliberate close leaves nothing to recover
         self._action_timer.stop()  # a closed window computes nothing more
         event.accept()
+
+
+def _out_of_sight(dock: QDockWidget) -> bool:
+    """True when nothing of ``dock`` is on screen: closed, or behind another dock's tab (Qt keeps those "visible")."""
+    return not dock.isVisible() or dock.visibleRegion().isEmpty()
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

@@ -37,6 +37,7 @@ from planner.present.dated import dated_lines, rollover_total_text
 from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
 from planner.present.tables import positions_table
+from planner.present.targets import target_row_texts
 from ui.document import Figures
 from ui.files.targets import check_target, write_bytes_atomic
 
@@ -107,6 +108,7 @@ def report_html(
             + "</p>"
         )
     parts.append(_legs_table(plan, profile, ev))
+    parts.append(_targets_table(figures))
     if ev is not None:
         parts.append(
             "<h2>Accounts</h2><table border='1' cellspacing='0' cellpadding='3'>"
@@ -221,6 +223,27 @@ def _legs_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation | None) -> 
     rows += ["<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in cells]
     rows.append("</table>")
     return "".join(rows)
+
+
+def _targets_table(figures: Figures) -> str:
+    """Stops and take-profits of the legs that have them (the document's Figures.targets); "" when none has one."""
+    rows = [t for _, t in sorted(figures.targets.items()) if t.stop is not None or t.take_profit is not None]
+    if figures.evaluation is None or not rows:
+        return ""
+    head = ["#", "symbol", "side", "stop", "PnL at stop", "ROE at stop", "take-profit", "PnL at TP", "ROE at TP", "R:R"]
+    out = [
+        "<h2>Stops and take-profits</h2><p>PnL after the taker fee on entry and on exit; ROE on the initial margin at entry; "
+        "R:R = PnL at the take-profit / loss at the stop.</p><table border='1' cellspacing='0' cellpadding='3'><tr>"
+        + "".join(f"<th>{_esc(h)}</th>" for h in head)
+        + "</tr>"
+    ]
+    for t in rows:
+        x = target_row_texts(t, figures.profile)
+        stop = x["stop"] + (" (after liquidation!)" if t.liquidation_first else "")
+        cells = [str(t.index + 1), t.symbol, t.side, stop, x["stop_pnl"], x["stop_roe"], x["tp"], x["tp_pnl"], x["tp_roe"], x["rr"]]
+        out.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def plot_images(figures: Figures, scale: float = PLOT_SCALE, payoff: PayoffSettings | None = None) -> dict[str, QImage]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from planner.cli.common import load_and_resolve, lookup_profile, print_json, print_warnings
+from planner.drills.plan_targets import plan_targets
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import check_plan
 from planner.engine.venues import VenueMapping, map_plan
@@ -14,6 +15,7 @@ from planner.model.profile import ExchangeProfile
 from planner.present.dated import dated_lines
 from planner.present.format import fmt_money, fmt_pct, fmt_ratio, portfolio_lines
 from planner.present.tables import positions_table
+from planner.present.targets import targets_json, targets_lines
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,13 +79,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_plan(plan, profile, source=source)
     ev = evaluate(plan, profile, validate=False)
     print_warnings(ev.warnings)
+    # Stop / take-profit figures only for legs that carry them (plans without any print as before).
+    targets = plan_targets(plan, profile, ev)
     if args.json:
         out = ev.to_dict()
+        if targets:
+            out["targets"] = targets_json(targets)
         if mapping is not None:
             out["mapping"] = mapping.to_dict()
         print_json(out)
     else:
         print(evaluation_table(plan, profile, ev))
+        if targets:
+            print("\n".join(targets_lines(targets, profile)))
         if mapping is not None:
             print(mapping_text(mapping))
     return 0

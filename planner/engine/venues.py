@@ -273,6 +273,10 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
         if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value_t > table.caps[-1]:
             notes.append(f"position value {value_t:,.6g} {tspec.settle} is above the largest tier cap {table.caps[-1]:,.6g}")
         update: dict[str, object] = {"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark}
+        # The trader's exits move with the price unit (1000PEPE -> PEPE), so they stay on their side of the entry.
+        for exit_field in ("stop_price", "take_profit_price"):
+            if getattr(pos, exit_field) is not None:
+                update[exit_field] = getattr(pos, exit_field) * scale
         if pos.isolated_margin is not None or pos.added_margin:
             # Same USD value at entry == same ratio to the default initial margin.
             ratio = default_isolated_margin(tpos_probe, tspec) / default_isolated_margin(pos, sspec)

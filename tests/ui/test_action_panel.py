@@ -114,6 +114,7 @@ def test_a_burst_of_contexts_shows_only_the_last(qtbot, profile, monkeypatch):
 
 def test_window_edit_updates_the_action_plan_off_the_gui_thread(window, qtbot, monkeypatch):
     doc, panel = window.document, window.action_panel
+    window.show_action_plan()  # a tabbed-away action plan waits until it is shown (test below)
     assert panel.flush()
     before = panel.result
     threads: list[threading.Thread] = []

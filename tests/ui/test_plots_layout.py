@@ -241,6 +241,7 @@ def test_view_menu_lists_every_dock_and_reset_layout_restores_them(window, qtbot
     assert set(window.tabifiedDockWidgets(window.funding_dock)) == {
         window.actions_dock,
         window.drills_dock,
+        window.size_dock,
         window.ladder_dock,
         window.payoff_dock,
     }

@@ -382,13 +382,16 @@ class SafeSizePanel(QWidget):
         self.plan, self.profile = plan, profile
         self.marks = dict(marks or {})
         self.draft = None
-        current = self.heat_leg.currentIndex()
-        self.heat_leg.blockSignals(True)
-        self.heat_leg.clear()
-        for i, p in enumerate(plan.positions if plan is not None else []):
-            self.heat_leg.addItem(f"#{i + 1} {p.symbol}", i)
-        self.heat_leg.setCurrentIndex(min(max(current, 0), self.heat_leg.count() - 1))
-        self.heat_leg.blockSignals(False)
+        names = [f"#{i + 1} {p.symbol}" for i, p in enumerate(plan.positions if plan is not None else [])]
+        if names != getattr(self, "_heat_names", None):  # rebuilt only when the legs change, not on every edit
+            self._heat_names = names
+            current = self.heat_leg.currentIndex()
+            self.heat_leg.blockSignals(True)
+            self.heat_leg.clear()
+            for i, name in enumerate(names):
+                self.heat_leg.addItem(name, i)
+            self.heat_leg.setCurrentIndex(min(max(current, 0), self.heat_leg.count() - 1))
+            self.heat_leg.blockSignals(False)
         self._update_trust()
 
     def set_draft(self, draft: Plan | None) -> None:

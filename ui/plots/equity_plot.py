@@ -31,6 +31,8 @@ class EquityPlot(QWidget):
         self.curves: FundingCurves | None = None
         self.style_ = LIGHT
         self.equity_now = 0.0  # equity at hour 0 (settlement currency): the curves are drawn relative to it
+        self._left_label: str | None = None  # currency in the y-axis label (set when it changes)
+        self._fitted: tuple[tuple[float, float, float, float], list[list[float]]] | None = None  # last _fit: asked, got
         self.user_zoomed = False
         self.plot = pg.PlotWidget(axisItems={"bottom": GroupedAxis("bottom"), "left": GroupedAxis("left")})
         self.plot.setMinimumHeight(160)
@@ -99,14 +101,22 @@ class EquityPlot(QWidget):
         self.curves = c
         self.equity_now = float(c.equity[0]) if c.equity.size else 0.0
         change = c.equity - self.equity_now
-        self.equity_curve.setData(c.hours, change)
-        self.requirement_curve.setData(c.hours, c.requirement - self.equity_now)
+        # Items whose points did not change are left alone (an entry edit shifts equity, not its change).
+        _set_curve(self.equity_curve, c.hours, change)
+        _set_curve(self.requirement_curve, c.hours, c.requirement - self.equity_now)
         eq_at = np.interp(c.settlement_hours, c.hours, change) if c.settlement_hours.size else np.zeros(0)
-        self.settlements.setData(c.settlement_hours, eq_at)
+        shown = self.settlements.getData()
+        if not (np.array_equal(shown[0], c.settlement_hours) and np.array_equal(shown[1], eq_at)):
+            self.settlements.setData(c.settlement_hours, eq_at)
         # The point after each settlement step (the curve holds a point just before it too).
         step_hours = np.asarray([st.hour for st in c.expiry_steps], dtype=float)
-        self.expiry_marks.setData(step_hours, np.interp(step_hours, c.hours, change) if step_hours.size else np.zeros(0))
-        self.plot.setLabel("left", f"Equity change ({c.currency})")
+        step_eq = np.interp(step_hours, c.hours, change) if step_hours.size else np.zeros(0)
+        marked = self.expiry_marks.getData()
+        if not (np.array_equal(marked[0], step_hours) and np.array_equal(marked[1], step_eq)):
+            self.expiry_marks.setData(step_hours, step_eq)
+        if self._left_label != c.currency:
+            self._left_label = c.currency
+            self.plot.setLabel("left", f"Equity change ({c.currency})")
         if c.liquidation_hour is not None:
             self.liq_line.setValue(c.liquidation_hour)
             self.liq_line.show()
@@ -149,7 +159,7 @@ class EquityPlot(QWidget):
         if self.curves is None:
             return
         c = self.curves
-        self.plot.setXRange(0.0, float(c.hours[-1]) if c.hours.size else 1.0, padding=0.02)
+        x1 = float(c.hours[-1]) if c.hours.size else 1.0
         parts = [c.equity - self.equity_now, np.zeros(1)]
         px = self.path_curve.getData()[1]
         if px is not None and len(px) and self.path_curve.isVisible():
@@ -164,7 +174,16 @@ class EquityPlot(QWidget):
             lo = min(lo, float(near.max()))
             span = max(hi - lo, span)
         pad = 0.1 * span
+        vb = self.plot.getViewBox()
+        asked = (0.0, x1, lo - pad, hi + pad)
+        if self._fitted is not None and self._fitted[1] == vb.targetRange():
+            last = self._fitted[0]
+            # The view already shows this range to within a ten-thousandth of its height (well under a pixel).
+            if last[:2] == asked[:2] and max(abs(a - b) for a, b in zip(last[2:], asked[2:], strict=True)) <= 1e-4 * (last[3] - last[2]):
+                return
+        self.plot.setXRange(0.0, x1, padding=0.02)
         self.plot.setYRange(lo - pad, hi + pad, padding=0)
+        self._fitted = (asked, vb.targetRange())
 
     def show_path(self, hours, equity, label: str) -> None:
         """Draw a price-path equity curve (drills)."""
@@ -179,3 +198,11 @@ class EquityPlot(QWidget):
         self.path_curve.setData([], [])
         self.legend.set_entry(self.path_curve, None)
         self.path_curve.hide()
+
+
+def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` unless it already shows exactly these points (a redraw costs far more than the check)."""
+    xs, ys = item.xData, item.yData
+    if xs is not None and ys is not None and np.array_equal(xs, x) and np.array_equal(ys, y, equal_nan=True):
+        return
+    item.setData(x, y)

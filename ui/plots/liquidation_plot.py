@@ -11,17 +11,27 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import PriceCurves
-from planner.present.format import fmt_money, fmt_price, tick_decimals
+from planner.present.format import fmt_money, fmt_pct, fmt_price, fmt_signed_money, tick_decimals
 from ui.document import Figures
 from ui.plots.axes import GroupedAxis
 from ui.plots.legend import OutsideLegend, add_reset_zoom
 from ui.plots.style import LIGHT, PlotStyle
 
-_KINDS = ("entry", "margin_call", "liquidation", "bankruptcy")
-_KIND_LABEL = {"entry": "Entry", "margin_call": "Margin call", "liquidation": "Liq.", "bankruptcy": "Bankr."}
+_KINDS = ("entry", "margin_call", "liquidation", "bankruptcy", "stop", "take_profit")
+_KIND_LABEL = {
+    "entry": "Entry",
+    "margin_call": "Margin call",
+    "liquidation": "Liq.",
+    "bankruptcy": "Bankr.",
+    "stop": "Stop",
+    "take_profit": "TP",
+}
+#: Line styles of the trader's exits (the venue's levels are solid or dashed).
+_EXIT_KINDS = ("stop", "take_profit")
 
 
 class LiquidationPlot(QWidget):
@@ -43,6 +53,9 @@ class LiquidationPlot(QWidget):
         self._view_serial: int | None = None
         self._axes: tuple[str, str, str] | None = None
         self._updating = False
+        # Label prices of the last two draws by (price, tick, rounding side): an edit moves few levels.
+        self._texts: dict[tuple[float, float, int], str] = {}
+        self._texts_before: dict[tuple[float, float, int], str] = {}
         #: True once the user pans or zooms: edits then leave the view alone until "Reset zoom".
         self.user_zoomed = False
         self.hidden_labels = 0  # level labels with no free row (very crowded books); their values are in the readout
@@ -56,12 +69,18 @@ class LiquidationPlot(QWidget):
         self.equity_curve = self.plot.plot(name="Account equity")
         self.requirement_curve = self.plot.plot(name="Maintenance margin")
         self.legend.relayout()
-        self._short_top = pg.PlotDataItem(pen=None)
-        self.plot.addItem(self._short_top)
-        self.shortfall = pg.FillBetweenItem(self.equity_curve, self._short_top)
+        # Shaded where equity is below maintenance margin: one polygon set per change (see _set_shortfall).
+        self.shortfall = QGraphicsPathItem()
+        self.shortfall.setPen(pg.mkPen(None))
+        self.shortfall.setZValue(-1)  # under the curves
+        self._shortfall_data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.plot.addItem(self.shortfall)
         self.iso_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.level_lines: list[pg.InfiniteLine] = []
+        #: Translucent loss (entry..stop) and profit (entry..take-profit) zones, pooled like the level lines.
+        self.zones: list[pg.LinearRegionItem] = []
+        #: The leg selected in the plan (0-based): only its zones are shaded, so a book's zones never pile up.
+        self.leg: int | None = None
         self.mark_line = pg.InfiniteLine(
             angle=90, movable=True, label="Mark {value:,.2f}", labelOpts={"position": 0.04, "movable": False, "anchors": [(0, 1), (1, 1)]}
         )
@@ -103,6 +122,8 @@ class LiquidationPlot(QWidget):
         self.mark_line.label.fill = pg.mkBrush(self._label_fill())
         self.legend.apply_style(style)
         self._restyle_lines()
+        for zone in self.zones:
+            self._style_zone(zone)
         if self.figures is not None:
             self._axes = None  # axis labels take the new foreground colour
             self.set_figures(self.figures)
@@ -144,14 +165,25 @@ class LiquidationPlot(QWidget):
         elif not self.user_zoomed and not self._levels_in_view(figures):
             self._zoom(figures)
 
+    def set_leg(self, index: int | None) -> None:
+        """Shade the loss and profit zones of leg ``index`` only (None: of every leg of the shown symbol)."""
+        if index != self.leg:
+            self.leg = index
+            if self.figures is not None:
+                self.set_figures(self.figures)
+
     def key_levels(self, figures: Figures) -> list[float]:
-        """Entry and liquidation prices of the shown symbol's legs and its mark (quote currency): what the view must show."""
+        """Entry, liquidation, stop and take-profit prices of the shown symbol's legs and its mark (quote currency):
+        what the view must show."""
         ev = figures.evaluation
         pts = [] if figures.mark is None else [figures.mark]
         if ev is not None:
             for leg in ev.legs:
                 if leg.symbol == figures.symbol:
                     pts += [v for v in (leg.entry_price, leg.liquidation_price) if v is not None and v > 0]
+                    t = figures.targets.get(leg.index)
+                    if t is not None:
+                        pts += [v for v in (t.stop_price, t.take_profit_price) if v is not None]
         return pts
 
     def _levels_in_view(self, figures: Figures) -> bool:
@@ -197,17 +229,20 @@ class LiquidationPlot(QWidget):
         self.symbol = symbol
         if symbol is None or ev is None or c is None or figures.mark is None:
             self.curves = None
-            for item in (self.equity_curve, self.requirement_curve, self._short_top):
+            for item in (self.equity_curve, self.requirement_curve):
                 item.setData([], [])
+            self._shortfall_data = None
+            self.shortfall.setPath(QPainterPath())
             self._set_lines([])
+            self._set_zones([])
             self.mark_line.hide()
             return
         spec = figures.profile.symbols[symbol]
         self._tick = spec.tick_size
         self.curves = c
-        self.equity_curve.setData(c.prices, c.equity)
-        self.requirement_curve.setData(c.prices, c.requirement)
-        self._short_top.setData(c.prices, np.where(c.equity < c.requirement, c.requirement, c.equity))
+        _set_curve(self.equity_curve, c.prices, c.equity)
+        _set_curve(self.requirement_curve, c.prices, c.requirement)
+        self._set_shortfall(c.prices, c.equity, c.requirement)
         self._set_iso(c)
         # Legs that share a level (hedged cross legs share one liquidation price) share one line.
         merged: dict[tuple[str, str], tuple[float, list[str]]] = {}
@@ -222,9 +257,35 @@ class LiquidationPlot(QWidget):
                 ("bankruptcy", leg.bankruptcy_price),
             ):
                 if value is not None:
-                    shown = fmt_price(value, spec.tick_size, 0 if kind == "entry" else s)
+                    shown = self._price_text(value, spec.tick_size, 0 if kind == "entry" else s)
                     merged.setdefault((kind, shown), (float(value), []))[1].append(f"#{leg.index + 1}")
-        lines = [(kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}") for (kind, shown), (value, tags) in merged.items()]
+        zones: list[tuple[str, float, float, str]] = []
+        late: set[tuple[str, str]] = set()  # stops that liquidation comes before: the label says so
+        for leg in ev.legs:
+            t = figures.targets.get(leg.index)
+            if leg.symbol != symbol or t is None:
+                continue
+            for kind, value in (("stop", t.stop_price), ("take_profit", t.take_profit_price)):
+                if value is not None:
+                    key = (kind, self._price_text(value, spec.tick_size, 0))
+                    merged.setdefault(key, (float(value), []))[1].append(f"#{leg.index + 1}")
+                    if kind == "stop" and t.liquidation_first:
+                        late.add(key)
+                    row = t.stop if kind == "stop" else t.take_profit
+                    if row is not None and (self.leg is None or self.leg == leg.index):
+                        zone = "Loss" if kind == "stop" else "Profit"
+                        tip = (
+                            f"{zone} zone of #{leg.index + 1}: entry {fmt_price(t.entry_price, spec.tick_size)} to "
+                            f"{_KIND_LABEL[kind]} {key[1]}; closed there: PnL {fmt_signed_money(row.pnl, t.settle)}, "
+                            f"ROE {fmt_pct(row.roe)} (taker fees on entry and exit included)"
+                        )
+                        zones.append(("loss_zone" if kind == "stop" else "profit_zone", t.entry_price, float(value), tip))
+        self._set_zones(zones)
+        lines = [
+            (kind, value, f"{_KIND_LABEL[kind]} {','.join(tags)} {shown}" + (" (after liq.)" if (kind, shown) in late else ""))
+            for (kind, shown), (value, tags) in merged.items()
+        ]
+        self._texts, self._texts_before = {}, self._texts  # keep this draw's texts for the next draw
         self._set_lines(lines)
         self.mark_line.show()
         if float(self.mark_line.value()) != figures.mark:
@@ -238,6 +299,37 @@ class LiquidationPlot(QWidget):
             self.plot.setLabel("left", f"Equity / maintenance margin ({c.currency})", **{"color": self.style_.foreground})
         self._layout_labels()
 
+    def _price_text(self, value: float, tick: float, side: int) -> str:
+        """``fmt_price(value, tick, side)``, reused from the last draw when the level did not move (most do not)."""
+        key = (value, tick, side)
+        text = self._texts.get(key) or self._texts_before.get(key)
+        if text is None:
+            text = fmt_price(value, tick, side)
+        self._texts[key] = text
+        return text
+
+    def _set_shortfall(self, x: np.ndarray, equity: np.ndarray, requirement: np.ndarray) -> None:
+        """Shade the region between equity and maintenance margin where equity is below it.
+
+        One closed polygon: along the equity curve, back along max(equity, requirement),
+        so the region has no area where equity covers the requirement. Rebuilt only when
+        the curves changed; points where either curve is not finite are left out.
+        """
+        last = self._shortfall_data
+        if last is not None and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(last, (x, equity, requirement), strict=True)):
+            return
+        self._shortfall_data = (x, equity, requirement)
+        ok = np.isfinite(equity) & np.isfinite(requirement)
+        xs, low = x[ok], equity[ok]
+        high = np.maximum(low, requirement[ok])
+        if xs.size < 2:
+            self.shortfall.setPath(QPainterPath())
+            return
+        path = pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([low, high[::-1]]))
+        path.closeSubpath()
+        path.setFillRule(Qt.FillRule.OddEvenFill)
+        self.shortfall.setPath(path)
+
     def _set_iso(self, c: PriceCurves) -> None:
         while len(self.iso_curves) < len(c.isolated):
             eq = self.plot.plot(name=None)
@@ -247,8 +339,8 @@ class LiquidationPlot(QWidget):
         for i, (eq, rq) in enumerate(self.iso_curves):
             if i < len(c.isolated):
                 ic = c.isolated[i]
-                eq.setData(c.prices, ic.equity)
-                rq.setData(c.prices, ic.requirement)
+                _set_curve(eq, c.prices, ic.equity)
+                _set_curve(rq, c.prices, ic.requirement)
                 self.legend.set_entry(eq, f"#{ic.index + 1} isolated equity")
                 eq.show()
                 rq.show()
@@ -257,9 +349,47 @@ class LiquidationPlot(QWidget):
                 eq.hide()
                 rq.hide()
 
+    def _set_zones(self, zones: list[tuple[str, float, float, str]]) -> None:
+        """Move the pooled zones: ``(kind, entry, exit, tooltip)``, kind ``loss_zone`` or ``profit_zone`` (quote prices)."""
+        while len(self.zones) < len(zones):
+            zone = pg.LinearRegionItem(orientation="vertical", movable=False)
+            zone.kind = ""
+            zone.setZValue(-20)  # under the grid's curves and every line
+            for ln in zone.lines:
+                ln.setPen(pg.mkPen(None))
+                ln.setHoverPen(pg.mkPen(None))
+            self.plot.addItem(zone, ignoreBounds=True)
+            self.zones.append(zone)
+        for i, zone in enumerate(self.zones):
+            if i < len(zones):
+                kind, a, b, tip = zones[i]
+                zone.setToolTip(tip)
+                if zone.kind != kind:
+                    zone.kind = kind
+                    self._style_zone(zone)
+                if tuple(zone.getRegion()) != (min(a, b), max(a, b)):
+                    zone.setRegion((min(a, b), max(a, b)))
+                if not zone.isVisible():
+                    zone.show()
+            elif zone.isVisible():
+                zone.hide()
+
+    def _style_zone(self, zone: pg.LinearRegionItem) -> None:
+        if zone.kind:
+            brush = pg.mkBrush(*getattr(self.style_, zone.kind))
+            zone.setBrush(brush)
+            zone.setHoverBrush(brush)  # not movable: no hover highlight
+
     def _style_line(self, line: pg.InfiniteLine) -> None:
         color = getattr(self.style_, line.kind)
-        line.setPen(pg.mkPen(color, width=1.5, style=Qt.PenStyle.SolidLine if line.kind == "liquidation" else Qt.PenStyle.DashLine))
+        style = (
+            Qt.PenStyle.SolidLine
+            if line.kind == "liquidation"
+            else Qt.PenStyle.DashDotLine
+            if line.kind in _EXIT_KINDS
+            else Qt.PenStyle.DashLine
+        )
+        line.setPen(pg.mkPen(color, width=1.5, style=style))
         line.label.setColor(color)
         line.label.fill = pg.mkBrush(self._label_fill())
         line.label.update()
@@ -267,7 +397,8 @@ class LiquidationPlot(QWidget):
     def _set_lines(self, lines: list[tuple[str, float, str]]) -> None:
         """Move the pooled level lines; only what changed is touched (labels and pens are costly)."""
         while len(self.level_lines) < len(lines):
-            line = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.9, "movable": False})
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.label = _LevelLabel(line, text="", position=0.9, movable=False)
             _compact(line.label)
             line.kind = ""
             line.state = None
@@ -285,10 +416,8 @@ class LiquidationPlot(QWidget):
                     line.show()
                 if line.state != (value, text):
                     if line.state is None or line.state[0] != value:
-                        line.setValue(value)
-                    # A hidden label ignores setFormat (pyqtgraph skips the redraw), so the text is also set
-                    # directly: after New → Add leg it must never keep the previous plan's price.
-                    line.label.format = text.replace("{", "{{").replace("}", "}}")
+                        line.setValue(value)  # the label moves with its line (it is its child)
+                    # Set directly, shown or hidden: after New → Add leg a label never keeps the previous plan's price.
                     line.label.setText(text)
                     line.state = (value, text)
             elif line.isVisible():
@@ -309,13 +438,17 @@ class LiquidationPlot(QWidget):
             self.hidden_labels = 0
             return
         gap = self.LABEL_GAP
-        row_h = max(l.label.boundingRect().height() for l in shown) + gap
+        (x0, x1), _ = vb.viewRange()
+        s0 = vb.mapViewToScene(QPointF(x0, 0.0)).x()
+        scale = (vb.mapViewToScene(QPointF(x1, 0.0)).x() - s0) / (x1 - x0) if x1 != x0 else 0.0
+        sizes = [l.label.boundingRect() for l in shown]
+        row_h = max(r.height() for r in sizes) + gap
         rows = max(1, int((rect.height() - 2 * row_h) // row_h))  # the bottom row belongs to the mark's label
         placed: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
         hidden = 0
-        for line in shown:
-            w = line.label.boundingRect().width()
-            px = vb.mapViewToScene(QPointF(float(line.value()), 0.0)).x()
+        for line, size in zip(shown, sizes, strict=True):
+            w = size.width()
+            px = s0 + (float(line.value()) - x0) * scale  # the view maps x linearly to the scene
             right = px + gap + w <= rect.right()
             spans = [(px, px + w + gap), (px - w - gap, px)] if right else [(px - w - gap, px), (px, px + w + gap)]
             spot = None
@@ -337,10 +470,14 @@ class LiquidationPlot(QWidget):
             anchor = (0.0, 0.5) if span[0] >= px else (1.0, 0.5)
             y = rect.top() + gap + (r + 0.5) * row_h
             pos = 1.0 - (y - rect.top()) / rect.height()
-            line.label.anchors = [anchor, anchor]
-            if not line.label.isVisible():
-                line.label.setVisible(True)
-            line.label.setPosition(pos)
+            label = line.label
+            if not label.isVisible():
+                label.setVisible(True)
+            elif label.orthoPos == pos and label.anchors[0] == anchor:
+                line.level = r
+                continue  # already there: pyqtgraph moves a label with its line and with the view
+            label.anchors = [anchor, anchor]
+            label.setPosition(pos)
             line.level = r
         self.hidden_labels = hidden
 
@@ -367,6 +504,26 @@ class LiquidationPlot(QWidget):
             f"   maintenance margin {fmt_money(float(c.requirement[i]), c.currency)}"
             f"   cursor y {fmt_money(pt.y(), c.currency)}"
         )
+
+
+class _LevelLabel(pg.InfLineLabel):
+    """A level line's label: its text is set by :meth:`LiquidationPlot._set_lines` and its place by ``_layout_labels``.
+
+    pyqtgraph's label re-formats its text and re-places itself on every move of its line;
+    here neither depends on the move (the text is the level's own, the place along a
+    vertical line depends on the view only), so a move costs the line alone.
+    """
+
+    def valueChanged(self) -> None:
+        return None
+
+
+def _set_curve(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` unless it already shows exactly these points (a redraw costs far more than the check)."""
+    xs, ys = item.xData, item.yData
+    if xs is not None and ys is not None and np.array_equal(xs, x) and np.array_equal(ys, y, equal_nan=True):
+        return
+    item.setData(x, y)
 
 
 def _compact(label: pg.InfLineLabel) -> None:

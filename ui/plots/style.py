@@ -21,6 +21,11 @@ class PlotStyle:
     shortfall: tuple[int, int, int, int]
     path: str
     settlement: str
+    #: Stop-loss and take-profit lines, and the translucent loss (entry..stop) and profit (entry..take-profit) zones.
+    stop: str = "#d6336c"
+    take_profit: str = "#2f9e44"
+    loss_zone: tuple[int, int, int, int] = (214, 51, 108, 26)
+    profit_zone: tuple[int, int, int, int] = (47, 158, 68, 26)
 
 
 LIGHT = PlotStyle(
@@ -54,6 +59,10 @@ DARK = PlotStyle(
     shortfall=(255, 107, 107, 50),
     path="#e599f7",
     settlement="#868e96",
+    stop="#f06595",
+    take_profit="#51cf66",
+    loss_zone=(240, 101, 149, 30),
+    profit_zone=(81, 207, 102, 26),
 )
 
 

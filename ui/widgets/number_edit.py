@@ -209,6 +209,14 @@ class NumberEdit(QWidget):
             self._emit(value)
         return True
 
+    def showRefused(self, text: str, message: str) -> None:
+        """Show ``text`` (what the user typed) with ``message`` as an error: a value the field read but the
+        document refused (e.g. a stop on the wrong side of the entry). Nothing typed is lost; Return commits
+        it again, Escape returns to the committed value."""
+        self.edit.setText(text)
+        self._error = message
+        self._show_message()
+
     def revert(self) -> None:
         """Drop the typed text and show the committed value again (Escape)."""
         self._error = ""

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.engine.tiers import TierTable, max_leverage_at
-from planner.engine.validation import formula_quantity
 from planner.io.plan_files import resolve_profile
 from planner.model.enums import MarginMode, Side
 from planner.model.errors import PlannerError
 from planner.model.plan import MAX_BALANCE, MAX_PRICE, MAX_QUANTITY
 from planner.model.profile import ExchangeProfile
+from planner.present.format import fmt_pct, fmt_price
+from planner.present.targets import TARGET_HELP, target_row_texts
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
 
@@ -35,6 +35,9 @@ _TIPS = {
     "leverage": "Chosen leverage: initial margin = position value / leverage",
     "margin_mode": "Isolated: the leg has its own margin. Cross: it shares the wallet",
     "isolated_margin": "Margin assigned to an isolated leg; 'initial' = position value at entry / leverage",
+    "stop_price": "Stop-loss price (quote currency): below the entry for a long, above it for a short; empty = none. "
+    "The loss there includes the taker fee on entry and exit",
+    "take_profit_price": "Take-profit price (quote currency): above the entry for a long, below it for a short; empty = none",
     "roll": "Dated futures: at expiry close this contract and reopen the next one (settlement fee, taker fee, basis paid)",
     "roll_basis": "Dated futures: the next contract's basis to the index, percent a year (365 days); empty = 0",
 }
@@ -78,6 +81,8 @@ class PositionForm(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self._listed_symbols: tuple[str, ...] = ()
+        self._listed_profile: ExchangeProfile | None = None
+        self._sorted_symbols: tuple[str, ...] = ()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)
@@ -90,6 +95,19 @@ class PositionForm(QWidget):
         self.leverage = _number(2, 1.0, 1000.0)
         self.leverage.setSuffix("x")
         self.isolated = _number(2, 10.0, MAX_BALANCE, allow_empty=True, empty_text="initial (value / leverage)")
+        self.stop = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="none")
+        self.take_profit = _number(2, 1.0, MAX_PRICE, allow_empty=True, empty_text="none")
+        # Figures at the stop and the take-profit (from the document's Figures.targets; the form computes nothing).
+        self.targets_label = QLabel()
+        self.targets_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.targets_label.setWordWrap(True)
+        self.targets_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.target_roe = NumberEdit(decimals=0, step=10.0, minimum=-100.0, maximum=100_000.0, allow_empty=True, empty_text="e.g. 50")
+        self.target_roe.setSuffix("%")
+        self.target_roe.setToolTip(
+            "Target return on the initial margin, percent (50 = +50 %, -30 = a 30 % loss): "
+            "the form shows the price at which this leg reaches it (the exchanges' target-price tab)"
+        )
         self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.margin_btn = QPushButton("Add / remove margin…")
@@ -116,6 +134,8 @@ class PositionForm(QWidget):
             "leverage": self.leverage,
             "margin_mode": self.mode,
             "isolated_margin": self.isolated,
+            "stop_price": self.stop,
+            "take_profit_price": self.take_profit,
             "roll": self.roll,
             "roll_basis": self.roll_basis,
         }
@@ -131,6 +151,10 @@ class PositionForm(QWidget):
         iso_row.addWidget(self.isolated, 1)
         iso_row.addWidget(self.margin_btn)
         form.addRow("Iso. margin", iso_row)
+        form.addRow("Stop price", self.stop)
+        form.addRow("Take profit", self.take_profit)
+        form.addRow(self.targets_label)
+        form.addRow("Target ROE", self.target_roe)
         form.addRow("Expiry", self.expiry)
         form.addRow("Roll", self.roll)
         form.addRow("Roll basis", self.roll_basis)
@@ -141,8 +165,11 @@ class PositionForm(QWidget):
             ("mark_price", self.mark_),
             ("leverage", self.leverage),
             ("isolated_margin", self.isolated),
+            ("stop_price", self.stop),
+            ("take_profit_price", self.take_profit),
         ):
             edit.committed.connect(lambda v, n=name: self._edit(n, v))
+        self.target_roe.committed.connect(lambda v: document.set_target_roe(None if v is None else v / 100.0))
         self.side.currentIndexChanged.connect(lambda i: self._edit("side", self.side.itemData(i)))
         self.mode.currentIndexChanged.connect(lambda i: self._edit("margin_mode", self.mode.itemData(i)))
         self.roll.toggled.connect(lambda on: self._edit("roll", bool(on)))
@@ -177,9 +204,17 @@ class PositionForm(QWidget):
             spec = profile.symbols.get(str(value)) if profile is not None else None
             if spec is None or not spec.is_dated:
                 changes.update(roll=False, roll_basis=None)  # only dated futures roll: a perpetual drops the roll with the symbol
-        self.document.update_position(
+        widget = self.fields.get(field)
+        typed = widget.text() if isinstance(widget, NumberEdit) else ""
+        before = self.document.draft
+        ok = self.document.update_position(
             self.row, text=f"Edit leg {self.row + 1} {label}", merge_key=f"positions.{self.row}.{field}", **changes
         )
+        if not ok and self.document.draft is before and isinstance(widget, NumberEdit):
+            # Refused outright (no plan can hold it, e.g. a stop on the wrong side of the entry): keep the typed text.
+            probs = self.document.problems_at(f"positions.{self.row}.{field}")
+            if probs:
+                widget.showRefused(typed, short_problem(probs[0].message))
 
     _syncing = False
     _cap: float | None = None  # max leverage of the leg on screen (entry notional), for the field's message
@@ -198,7 +233,10 @@ class PositionForm(QWidget):
         spec = profile.symbols.get(pos.symbol) if profile is not None else None
         self._syncing = True
         try:
-            listed = tuple(sorted(profile.symbols)) if profile is not None else ()
+            if profile is not self._listed_profile:  # sorted once per venue, not per edit
+                self._listed_profile = profile
+                self._sorted_symbols = tuple(sorted(profile.symbols)) if profile is not None else ()
+            listed = self._sorted_symbols
             if force or self._listed_symbols != listed:  # 682 Binance symbols: rebuild only when the venue changes
                 self._listed_symbols = listed
                 self.symbol.clear()
@@ -208,7 +246,7 @@ class PositionForm(QWidget):
             if spec is not None:
                 tick = spec.tick_size
                 dec = max(0, min(8, round(-math.log10(tick)) if tick < 1 else 0))
-                for s in (self.entry, self.mark_):
+                for s in (self.entry, self.mark_, self.stop, self.take_profit):
                     s.setDecimals(dec)
                     s.setSingleStep(tick)
                     s.setSuffix(f" {spec.quote}")
@@ -231,6 +269,9 @@ class PositionForm(QWidget):
                 else "empty: follow the entry"
             )
             self.leverage.showValue(pos.leverage, force)
+            self.stop.showValue(pos.stop_price, force)
+            self.take_profit.showValue(pos.take_profit_price, force)
+            self._show_targets(profile)
             self.isolated.showValue(pos.isolated_margin, force)
             self._combo(self.side, pos.side.value)
             self._combo(self.mode, pos.margin_mode.value)
@@ -252,18 +293,49 @@ class PositionForm(QWidget):
             iso = pos.margin_mode is MarginMode.ISOLATED
             self.isolated.setEnabled(iso)
             self.margin_btn.setEnabled(iso and doc.evaluation is not None)
-            if spec is not None:
-                table = TierTable.from_spec(spec)
-                # Same basis as validation and evaluate: the position value at entry.
-                cap = float(max_leverage_at(formula_quantity(pos, spec), pos.entry_price, table))
-                self._cap = cap
-                self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}")
-            else:
-                self._cap = None
-                self.leverage.setHint("")
+            # The document's figure (same basis as validation and evaluate: the position value at entry).
+            cap = doc.max_leverage(self.row) if spec is not None else None
+            self._cap = cap
+            self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}" if cap is not None else "")
         finally:
             self._syncing = False
         self._marks()
+
+    def _show_targets(self, profile: ExchangeProfile | None) -> None:
+        """Figures at the stop and take-profit and the target-ROE price of the leg on screen (document's Figures)."""
+        doc = self.document
+        figures = doc.figures
+        t = figures.targets.get(self.row) if figures.plan is doc.draft and profile is not None else None
+        roe = doc.target_roe
+        self.target_roe.showValue(None if roe is None else roe * 100.0)
+        if t is None or profile is None:
+            self.targets_label.setText("" if figures.plan is doc.draft else "Stop / take-profit figures: fix the marked fields")
+            self.targets_label.setToolTip("")
+            self.target_roe.setHint("type a ROE to see the price that reaches it" if figures.plan is doc.draft else "")
+            return
+        x = target_row_texts(t, profile)
+        lines = []
+        if t.stop is not None:
+            lines.append(f"At stop: PnL {x['stop_pnl']} · ROE {x['stop_roe']}")
+        if t.take_profit is not None:
+            rr = f" · R:R {x['rr']}" if t.reward_risk is not None else ""
+            lines.append(f"At take profit: PnL {x['tp_pnl']} · ROE {x['tp_roe']}{rr}")
+        if t.liquidation_first:
+            tick = profile.symbols[t.symbol].tick_size
+            lines.append(f"Liquidation at {fmt_price(t.liquidation_price, tick)} comes before the stop: the stop never fills")
+        self.targets_label.setText("\n".join(lines))
+        style = "color: #e03131;" if t.liquidation_first else ""
+        if self.targets_label.styleSheet() != style:  # a style sheet re-polishes the label: only on change
+            self.targets_label.setStyleSheet(style)
+        self.targets_label.setToolTip(
+            "\n".join(TARGET_HELP[k] for k in ("pnl", "roe", "reward_risk")) + ("\n" + TARGET_HELP["liquidation_first"])
+        )
+        if roe is None:
+            self.target_roe.setHint("type a ROE to see the price that reaches it")
+        else:
+            tick = profile.symbols[t.symbol].tick_size
+            where = fmt_price(t.roe_price, tick) if t.roe_price is not None else "never reached"
+            self.target_roe.setHint(f"{fmt_pct(roe, 0)} ROE at {where} (before fees)")
 
     def _draft_profile(self) -> ExchangeProfile | None:
         """The profile of the plan on screen (the draft), which may not be the one the figures use yet."""

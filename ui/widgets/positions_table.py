@@ -12,9 +12,12 @@ from planner.model.enums import MarginMode, Side
 from planner.model.errors import Problem
 from planner.model.plan import Plan, Position
 from planner.present.numbers import NumberError, parse_number
+from planner.present.targets import TARGET_HELP, target_row_texts
 from ui.widgets.number_edit import locale_format
 
-NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin")
+NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin", "stop_price", "take_profit_price")
+#: Columns the document computes (from Figures.targets): shown, not edited.
+COMPUTED = ("reward_risk",)
 
 #: Notional (quote currency) of a new leg when nothing else says how big it should be.
 NEW_LEG_NOTIONAL = 1000.0
@@ -28,11 +31,20 @@ COLUMNS = [
     ("leverage", "Lev."),
     ("margin_mode", "Mode"),
     ("isolated_margin", "Iso. margin"),
+    ("stop_price", "Stop"),
+    ("take_profit_price", "TP"),
+    ("reward_risk", "R:R"),
     ("expiry", "Expiry"),  # dated futures: from the symbol, read-only
     ("roll", "Roll"),  # dated futures: check box, roll into the next contract at expiry
 ]
 #: Columns that are not fields a user types into.
-READ_ONLY = ("expiry",)
+READ_ONLY = ("expiry", *COMPUTED)
+
+HEADER_TIPS = {
+    "stop_price": "Stop-loss price; hover a cell for the PnL and ROE there (taker fees on entry and exit included)",
+    "take_profit_price": "Take-profit price; hover a cell for the PnL and ROE there (taker fees on entry and exit included)",
+    "reward_risk": "Reward-to-risk: net PnL at the take-profit / net loss at the stop",
+}
 
 
 class PositionsModel(QAbstractTableModel):
@@ -40,17 +52,43 @@ class PositionsModel(QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self._n = len(document.draft.positions)
+        self._shown = self._state()
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
 
+    def _state(self) -> tuple[tuple[Position, ...], dict[str, float], dict[int, list[Problem]], object]:
+        """What the cells show: the draft's legs, the what-if marks, the problems by row and the profile (expiries)."""
+        doc = self.document
+        by_row: dict[int, list[Problem]] = {}
+        for p in doc.problems:
+            head, _, rest = p.path.partition(".")
+            row = rest.split(".", 1)[0]
+            if head == "positions" and row.isdigit():
+                by_row.setdefault(int(row), []).append(p)
+        return tuple(doc.draft.positions), dict(doc.marks), by_row, doc.profile
+
     def sync(self) -> None:
+        """Follow the draft: a reset when legs are added or removed, else ``dataChanged`` over the rows that changed.
+
+        A row changed when its leg is another object (edits copy only the edited leg), its
+        symbol's what-if mark moved, or its problems differ; every row when the profile changed.
+        """
+        old, self._shown = self._shown, self._state()
         n = len(self.document.draft.positions)
         if n != self._n:
             self.beginResetModel()
             self._n = n
             self.endResetModel()
-        elif n:
-            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(COLUMNS) - 1))
+            return
+        legs, marks, problems, profile = self._shown
+        moved = {s for s in marks.keys() | old[1].keys() if marks.get(s) != old[1].get(s)}
+        rows = [
+            i
+            for i, pos in enumerate(legs)
+            if profile is not old[3] or i >= len(old[0]) or pos is not old[0][i] or pos.symbol in moved or problems.get(i) != old[2].get(i)
+        ]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else self._n
@@ -61,6 +99,8 @@ class PositionsModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1] if orientation == Qt.Orientation.Horizontal else f"#{section + 1}"
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(COLUMNS[section][0])
         return None
 
     def flags(self, index):
@@ -88,6 +128,8 @@ class PositionsModel(QAbstractTableModel):
         pos: Position = self.document.draft.positions[index.row()]
         field = COLUMNS[index.column()][0]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
+        if field in ("stop_price", "take_profit_price", "reward_risk"):
+            return self._target_data(index.row(), pos, field, role, probs)
         if field in ("expiry", "roll"):
             return self._dated_data(index.row(), pos, field, role, probs)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
@@ -117,6 +159,43 @@ class PositionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and probs:
             return "\n".join(p.message for p in probs)
         if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _target_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
+        """Stop, take-profit and R:R cells; their tooltips carry the PnL and ROE the document computed."""
+        doc = self.document
+        figures = doc.figures
+        t = figures.targets.get(row) if figures.plan is doc.draft else None
+        if role == Qt.ItemDataRole.EditRole:
+            v = getattr(pos, field, None)
+            return "" if v is None else f"{v:.12g}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            if field == "reward_risk":
+                return "—" if t is None or t.reward_risk is None else f"{t.reward_risk:.2f}"
+            v = getattr(pos, field)
+            return "—" if v is None else f"{v:,.8g}"
+        if role == Qt.ItemDataRole.BackgroundRole and probs:
+            return QColor(224, 49, 49, 70)
+        if role == Qt.ItemDataRole.ForegroundRole and field == "stop_price" and t is not None and t.liquidation_first:
+            return QColor(224, 49, 49)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if probs:
+                return "\n".join(p.message for p in probs)
+            if t is None:
+                return HEADER_TIPS[field] + ("" if figures.plan is doc.draft else " (figures: fix the marked fields first)")
+            x = target_row_texts(t, doc.profile)
+            lines = []
+            if t.stop is not None:
+                lines.append(f"At the stop {x['stop']}: PnL {x['stop_pnl']}, ROE {x['stop_roe']}")
+            if t.take_profit is not None:
+                lines.append(f"At the take-profit {x['tp']}: PnL {x['tp_pnl']}, ROE {x['tp_roe']}")
+            if t.reward_risk is not None:
+                lines.append(f"R:R {x['rr']} (net PnL at the take-profit / net loss at the stop)")
+            if t.liquidation_first:
+                lines.append(TARGET_HELP["liquidation_first"])
+            return "\n".join(lines) or HEADER_TIPS[field] + " (type one here or in the form)"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -151,7 +230,9 @@ class PositionsModel(QAbstractTableModel):
             return False
         if isinstance(value, str) and field in NUMERIC:
             text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
-            if field in ("isolated_margin", "mark_price") and text in ("", "initial"):
+            if field in ("stop_price", "take_profit_price") and text in ("", "—", "none"):
+                value = None  # no stop / no take-profit
+            elif field in ("isolated_margin", "mark_price") and text in ("", "initial"):
                 value = None  # initial margin / mark follows the entry
             else:
                 try:
@@ -189,6 +270,13 @@ class PositionsTable(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
+        # Four legs stay in view however tall the leg form below grows (the Plan area scrolls instead).
+        self.view.setMinimumHeight(
+            self.view.horizontalHeader().sizeHint().height()
+            + 4 * self.view.verticalHeader().defaultSectionSize()
+            + self.view.horizontalScrollBar().sizeHint().height()
+            + 2 * self.view.frameWidth()
+        )
         self.add_btn = QPushButton("Add leg")
         self.dup_btn = QPushButton("Duplicate")
         self.del_btn = QPushButton("Remove")

@@ -10,10 +10,9 @@ _BAD = "border: 2px solid #e03131; border-radius: 3px;"
 
 
 def mark(widget: QWidget, problems: list[Problem], normal_tip: str = "") -> None:
-    if problems:
-        widget.setStyleSheet(_BAD)
-        widget.setToolTip("\n".join(p.message for p in problems))
-    else:
-        if widget.styleSheet():
-            widget.setStyleSheet("")
-        widget.setToolTip(normal_tip)
+    # Only what changes is set: a style sheet re-polishes the widget, and forms mark every field on every edit.
+    sheet, tip = (_BAD, "\n".join(p.message for p in problems)) if problems else ("", normal_tip)
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+    if widget.toolTip() != tip:
+        widget.setToolTip(tip)

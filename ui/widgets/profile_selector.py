@@ -71,16 +71,18 @@ class ProfileSelector(QWidget):
             self.combo.blockSignals(False)
         if doc.draft.profile_id != doc.profile.id:
             # The figures are still those of the last valid plan's venue: say so, never show its date as the new one's.
-            self.version.setText(f"figures still for {doc.profile.name}")
-            self.version.setStyleSheet("color: #e8590c; font-weight: bold;")
-            self.version.setToolTip("The plan on screen does not fit the chosen profile yet; see the problems at the fields.")
+            label = f"figures still for {doc.profile.name}"
+            style = "color: #e8590c; font-weight: bold;"
+            tip = "The plan on screen does not fit the chosen profile yet; see the problems at the fields."
         else:
-            self.version.setText(f"data of {doc.profile.version.isoformat()}")
+            label = f"data of {doc.profile.version.isoformat()}"
             text, colour = data_age(doc.profile.version, date.today())
-            self.version.setStyleSheet(f"color: {colour};" if colour else "")
-            self.version.setToolTip(
-                f"{doc.profile.name}: numbers captured {doc.profile.version.isoformat()}; rule '{doc.profile.rule}'. {text}"
-            )
+            style = f"color: {colour};" if colour else ""
+            tip = f"{doc.profile.name}: numbers captured {doc.profile.version.isoformat()}; rule '{doc.profile.rule}'. {text}"
+        self.version.setText(label)
+        if self.version.styleSheet() != style:  # a style sheet re-polishes the label: only when it changes
+            self.version.setStyleSheet(style)
+        self.version.setToolTip(tip)
         mark(self.combo, doc.problems_at("profile"), "Exchange whose tiers, fees and liquidation rule are used")
 
     def _picked(self, index: int) -> None:

@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
@@ -373,7 +373,32 @@ class ResultsPanel(QWidget):
         return [c.name for i, c in enumerate(COLUMNS) if not self.view.isColumnHidden(i)]
 
     # -- refresh ---------------------------------------------------------------------
+    def is_parked(self) -> bool:
+        """True while the panel's window is shown but the panel is not: its dock closed, or tabbed away.
+
+        A dock behind another tab stays "visible" to Qt with nothing of it on screen, hence the region test.
+        """
+        window = self.window()
+        return window is not self and window.isVisible() and (not self.isVisible() or self.visibleRegion().isEmpty())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown again (dock reopened): render the figures on screen now, before the first paint.
+
+        A dock whose tab is raised gets no show event; its owner calls :meth:`refresh` then
+        (``QDockWidget.visibilityChanged``).
+        """
+        super().showEvent(event)
+        self.refresh()
+
     def refresh(self) -> None:
+        """Render the document's figures (the latest evaluation, draft and problems).
+
+        While the panel is parked (see :meth:`is_parked`) nothing is rendered: edits cost
+        no table or label work for a panel nobody sees, and :meth:`showEvent` renders the
+        figures of the moment it is shown.
+        """
+        if self.is_parked():
+            return
         doc = self.document
         ev: Evaluation | None = doc.evaluation
         shown = (doc.plan, doc.draft, ev, doc.problems, len(doc.problems))
