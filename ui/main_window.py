@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -272,6 +273,7 @@ class MainWindow(QMainWindow):
         for bar in self.findChildren(QToolBar):
             bar.show()
         self.funding_dock.raise_()
+        self._whole_tab_titles()
         self.default_dock_sizes()
 
     def _fit_to_screen(self) -> None:
@@ -286,10 +288,17 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._whole_tab_titles()
         if not self._sized:
             # First show without a saved layout: size the docks for the window's real size.
             self._sized = True
             self.default_dock_sizes()
+
+    def _whole_tab_titles(self) -> None:
+        """Dock tab titles are never cut to "Fund…": six tabs under Results scroll with arrows at 1280x720."""
+        for bar in self.findChildren(QTabBar):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
