@@ -492,6 +492,20 @@ class PlanDocument(QObject):
         self._install(plan, initial=True)
         self.pathChanged.emit(None)
 
+    def open_unsaved(self, plan: Plan) -> None:
+        """Show ``plan`` as a new plan that has no file yet (imported positions): fresh undo history, marked modified."""
+        self.plan = self.draft = plan
+        self.marks = {}
+        self.unmapped, self._plan_unmapped, self.mapping = [], [], None
+        self.path = None
+        self.undo_stack.clear()
+        self.focus = plan.positions[0].symbol if plan.positions else None
+        self._grid = None
+        self._view_serial += 1
+        self._install(plan, initial=True)
+        self.undo_stack.resetClean()  # nothing on disk holds it: closing asks to save
+        self.pathChanged.emit(None)
+
     def save(self, path: str | Path | None = None) -> Path:
         """Save the last valid plan (atomic write); returns the path written."""
         target = Path(path) if path is not None else self.path

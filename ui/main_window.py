@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -36,6 +37,7 @@ from ui.dialogs.about import show_about
 from ui.dialogs.profile_details import ProfileDetailsDialog
 from ui.docks.action_panel import ActionPanel
 from ui.docks.drills_panel import DrillsPanel
+from ui.docks.ladder_panel import LadderPanel
 from ui.docks.size_panel import SizePanel
 from ui.document import Figures, PlanDocument
 from ui.files.exports import (
@@ -51,6 +53,7 @@ from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_
 from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
 from ui.plots.liquidation_plot import LiquidationPlot
+from ui.plots.payoff_plot import PayoffPlot
 from ui.plots.style import style_for
 from ui.theme import apply_theme
 from ui.widgets.account_panel import AccountPanel
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow):
         self._build_plan_docks()
         self._build_drill_docks()
         self._build_size_dock()
+        self._build_planning_docks()
         self._build_status_bar()
         self._build_menus()
         self.autosave = AutosaveController(self.document, self, lambda text: self.statusBar().showMessage(text, 5000))
@@ -109,6 +113,7 @@ class MainWindow(QMainWindow):
         self._select_row(0 if doc.plan.positions else -1)
         self._on_changed(doc.plan, doc.evaluation)
         self._on_figures(doc.figures)
+        self.payoff_plot.set_figures(doc.figures)
         self.flush_action_plan()
         self._update_title()
         # View › Reset layout returns to this arrangement (dock areas and tabs; sizes follow the window).
@@ -201,6 +206,19 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.drills_dock, self.size_dock)
         self.funding_dock.raise_()
 
+    def _build_planning_docks(self) -> None:
+        """Scale-in ladder and Payoff docks (issue 13 items 4, 5), tabbed behind Funding; both compute only while shown."""
+        self.ladder_panel = LadderPanel(self.document, lazy=True)
+        self.payoff_plot = PayoffPlot(lazy=True)
+        # Not scrolled: its table scrolls itself, and the panel needs only ~225 px (fits the tab group at 1280x720).
+        self.ladder_dock = self.add_panel_dock("Scale-in ladder", self.ladder_panel)
+        self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
+        self.tabifyDockWidget(self.size_dock, self.ladder_dock)
+        self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
+        self.payoff_dock.visibilityChanged.connect(self.payoff_plot.set_shown)
+        self.ladder_dock.visibilityChanged.connect(self.ladder_panel.set_shown)
+        self.funding_dock.raise_()
+
     def _build_status_bar(self) -> None:
         self.status_profile = QLabel()
         self.status_profile.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
@@ -222,6 +240,8 @@ class MainWindow(QMainWindow):
         self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
         self.action_panel.sigApplyPlan.connect(doc.apply_plan)
         self.drills_panel.sigEquityPath.connect(self.equity_plot.show_path)
+        self.positions_table.selectionChangedTo.connect(self.ladder_panel.set_leg)
+        doc.figuresChanged.connect(self.payoff_plot.set_figures)
         self.drills_panel.safe_size.sigApplyPlan.connect(doc.apply_plan)
         doc.problemsChanged.connect(lambda *_: self.drills_panel.safe_size.set_draft(doc.draft))
 
@@ -234,7 +254,16 @@ class MainWindow(QMainWindow):
 
     def docks(self) -> list[QDockWidget]:
         """Every dock, in View-menu order."""
-        return [self.plan_dock, self.results_dock, self.funding_dock, self.actions_dock, self.drills_dock, self.size_dock]
+        return [
+            self.plan_dock,
+            self.results_dock,
+            self.funding_dock,
+            self.actions_dock,
+            self.drills_dock,
+            self.size_dock,
+            self.ladder_dock,
+            self.payoff_dock,
+        ]
 
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
@@ -285,6 +314,7 @@ class MainWindow(QMainWindow):
         for bar in self.findChildren(QToolBar):
             bar.show()
         self.funding_dock.raise_()
+        self._whole_tab_titles()
         self.default_dock_sizes()
 
     def _fit_to_screen(self) -> None:
@@ -299,10 +329,17 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._whole_tab_titles()
         if not self._sized:
             # First show without a saved layout: size the docks for the window's real size.
             self._sized = True
             self.default_dock_sizes()
+
+    def _whole_tab_titles(self) -> None:
+        """Dock tab titles are never cut to "Fund…": six tabs under Results scroll with arrows at 1280x720."""
+        for bar in self.findChildren(QTabBar):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]
@@ -384,11 +421,16 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open…", self.file_open, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(f, "&Import positions…", self.import_positions)
         self._action(f, "&Save", self.file_save, QKeySequence.StandardKey.Save)
         self._action(f, "Save &as…", self.file_save_as, QKeySequence.StandardKey.SaveAs)
         export = f.addMenu("&Export")
         doc = self.document
-        self._action(export, "Report (PDF)…", lambda: export_report(self, doc, drills=self.drills_panel.report_records()))
+        self._action(
+            export,
+            "Report (PDF)…",
+            lambda: export_report(self, doc, drills=self.drills_panel.report_records(), payoff=self.payoff_plot.settings()),
+        )
         self._action(export, "Plot images (PNG)…", lambda: export_plot_pngs(self, self.plot_widgets(), doc=doc))
         self._action(export, "Positions (CSV)…", lambda: export_positions_csv(self, doc))
         self._action(export, "Liquidation-plot price grid (CSV)…", lambda: export_grid_csv(self, doc))
@@ -430,6 +472,8 @@ class MainWindow(QMainWindow):
         for index, title in enumerate(DRILL_TABS):
             self._action(d, title, lambda _=False, i=index: self.show_drill(i))
         self._action(d, "Action plan", self.show_action_plan)
+        self._action(d, "Scale-in ladder", lambda: self._show_dock(self.ladder_dock))
+        self._action(d, "Payoff", lambda: self._show_dock(self.payoff_dock))
         self._action(d, "Size from risk", self.show_size_box)
         p = self._menus["Profiles"]
         self._action(p, "Import tiers from an exchange file…", lambda: import_tiers_dialog(self, doc))
@@ -453,13 +497,19 @@ class MainWindow(QMainWindow):
         style = style_for(dark)
         self.liquidation_plot.apply_style(style)
         self.equity_plot.apply_style(style)
+        self.payoff_plot.apply_style(style)
         self.drills_panel.safe_size.apply_style(style)
         if remember:
             self.settings.setValue("theme", self.theme)
 
     def plot_widgets(self) -> list[tuple[str, QWidget]]:
         """The plots by export name (File › Export › Plot images)."""
-        return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot)]
+        self.payoff_plot.refresh()  # drawn even when its dock was never shown
+        return [("liquidation-plot", self.liquidation_plot), ("equity-plot", self.equity_plot), ("payoff-plot", self.payoff_plot)]
+
+    def _show_dock(self, dock: QDockWidget) -> None:
+        dock.show()
+        dock.raise_()
 
     def show_action_plan(self) -> None:
         self.actions_dock.show()
@@ -519,6 +569,21 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open plan", str(start_folder(self.document)), PLAN_FILTER)
         if path:
             self.open_path(path)
+
+    def import_positions(self) -> bool:
+        """File › Import positions…: a venue's saved positions response opened as a new, unsaved plan."""
+        from ui.dialogs.import_positions import import_positions_dialog
+
+        if not self.maybe_save():
+            return False
+        plan = import_positions_dialog(self, self.document.user_profiles, str(start_folder(self.document)))
+        if plan is None:
+            return False
+        self.document.open_unsaved(plan)
+        self.positions_table.select(0)
+        self._select_row(0 if plan.positions else -1)
+        self.statusBar().showMessage(f"Imported {len(plan.positions)} leg(s) as a new plan (not saved yet)", 8000)
+        return True
 
     def open_path(self, path: str | Path) -> bool:
         try:

@@ -47,8 +47,10 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QImage, QTextDocument
     from PySide6.QtWidgets import QWidget
 
+    from ui.plots.payoff_plot import PayoffSettings
+
 #: Layout sizes of the two plot widgets drawn for the report (liquidation plot, equity plot), in pixels.
-PLOT_SIZES = {"liquidation": (960, 450), "equity": (960, 315)}
+PLOT_SIZES = {"liquidation": (960, 450), "equity": (960, 315), "payoff": (960, 420)}
 #: Device pixels per layout pixel of the plot images (3 -> about 300 dpi on the printed page).
 PLOT_SCALE = 3.0
 #: Width of a plot on the page, in CSS pixels (1/96 inch): both plots fit one A4 landscape page.
@@ -80,8 +82,19 @@ def _esc(x: object) -> str:
     return html.escape(str(x))
 
 
-def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[DrillRecord] = ()) -> str:
-    """The report body (HTML for QTextDocument); ``plot_images`` are image names or file paths."""
+def report_html(
+    figures: Figures,
+    plot_images: Sequence[str],
+    drills: Sequence[DrillRecord] = (),
+    payoff: PayoffSettings | None = None,
+    payoff_image: str | None = None,
+) -> str:
+    """The report body (HTML for QTextDocument); ``plot_images`` are image names or file paths.
+
+    ``payoff`` (default: the liquidation plot's coin, beta 1, +/-30 %) sets the payoff page, drawn from ``payoff_image``.
+    """
+    from ui.plots.payoff_plot import PayoffSettings, payoff_report_html
+
     plan, profile, ev, marks = figures.plan, figures.profile, figures.evaluation, figures.marks
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
@@ -128,6 +141,7 @@ def report_html(figures: Figures, plot_images: Sequence[str], drills: Sequence[D
     for k, path in enumerate(plot_images):
         style = " class='newpage'" if k == 0 else ""
         parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
+    parts.append(payoff_report_html(figures, payoff or PayoffSettings(), payoff_image, PLOT_WIDTH_CSS))
     if ev is not None and plan.positions:
         parts.append("<h2 class='newpage'>Gap through liquidation (2 % past, 1 % slippage)</h2><ul>")
         for i in range(len(plan.positions)):
@@ -321,8 +335,12 @@ def _targets_table(figures: Figures) -> str:
     return "".join(out)
 
 
-def plot_images(figures: Figures, scale: float = PLOT_SCALE, keep: dict[str, QWidget] | None = None) -> dict[str, QImage]:
-    """Both plots of ``figures`` drawn by plot widgets that are never shown (light style), by name.
+def plot_images(
+    figures: Figures, scale: float = PLOT_SCALE, keep: dict[str, QWidget] | None = None, payoff: PayoffSettings | None = None
+) -> dict[str, QImage]:
+    """The plots of ``figures`` drawn by plot widgets that are never shown (light style), by name.
+
+    The payoff plot follows ``payoff`` (default: the liquidation plot's coin, beta 1); it is left out when it has no curve.
 
     Each image has ``scale`` device pixels per layout pixel (fonts and lines
     drawn at that resolution, not enlarged afterwards). ``keep`` receives the
@@ -334,12 +352,25 @@ def plot_images(figures: Figures, scale: float = PLOT_SCALE, keep: dict[str, QWi
 
     from ui.plots.equity_plot import EquityPlot
     from ui.plots.liquidation_plot import LiquidationPlot
+    from ui.plots.payoff_plot import PayoffPlot
 
     out: dict[str, QImage] = {}
-    for name, widget in (("liquidation", LiquidationPlot()), ("equity", EquityPlot())):
+    payoff_plot = PayoffPlot()
+    payoff_plot.show_controls(False)
+    if payoff is not None:
+        payoff_plot.apply_settings(payoff)
+    widgets: tuple[tuple[str, LiquidationPlot | EquityPlot | PayoffPlot], ...] = (
+        ("liquidation", LiquidationPlot()),
+        ("equity", EquityPlot()),
+        ("payoff", payoff_plot),
+    )
+    for name, widget in widgets:
         w, h = PLOT_SIZES[name]
         widget.resize(w, h)
         widget.set_figures(figures)
+        if widget is payoff_plot and payoff_plot.view is None:
+            widget.deleteLater()
+            continue
         if isinstance(widget, LiquidationPlot):
             widget.readout.hide()  # the cursor readout: an empty grey strip on paper
         # The axes learn how wide their tick labels are when first painted and resize after it, so the
@@ -363,21 +394,21 @@ def plot_images(figures: Figures, scale: float = PLOT_SCALE, keep: dict[str, QWi
     return out
 
 
-def render_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
+def render_pdf(figures: Figures, drills: Sequence[DrillRecord] = (), payoff: PayoffSettings | None = None) -> bytes:
     """The report as PDF bytes (A4 landscape); raises PlannerError if Qt's writer produced no complete PDF."""
-    pdf = _qt_pdf(figures, drills)
+    pdf = _qt_pdf(figures, drills, payoff)
     if not pdf.startswith(b"%PDF-") or b"%%EOF" not in pdf[-64:]:
         raise PlannerError([Problem("", "Qt's PDF writer did not produce a complete PDF; nothing was written")], source="report")
     return pdf
 
 
-def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
+def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = (), payoff: PayoffSettings | None = None) -> bytes:
     """What Qt's PDF writer produced for the report: the QTextDocument laid out page by page, each page footed
     with the plan name and "page N of M", into an in-memory buffer."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
     from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
-    images = plot_images(figures)
+    images = plot_images(figures, payoff=payoff)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -401,7 +432,8 @@ def _qt_pdf(figures: Figures, drills: Sequence[DrillRecord] = ()) -> bytes:
         url = f"plot://{name}.png"
         text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
         names.append(url)
-    text.setHtml(report_html(figures, names, drills))
+    payoff_url = "plot://payoff.png" if "payoff" in images else None
+    text.setHtml(report_html(figures, [u for u in names if u != payoff_url], drills, payoff, payoff_url))
     page = writer.pageLayout().paintRectPixels(writer.resolution())
     footer_h = round(PDF_DPI * 0.22)  # about 5.6 mm for the footer line
     body = QSizeF(page.width(), page.height() - footer_h)
@@ -479,7 +511,9 @@ def keep_headings_with_content(text: QTextDocument, page_height: float) -> None:
             QTextCursor(item).setBlockFormat(fmt)
 
 
-def write_report(figures: Figures, out: str | os.PathLike[str], drills: Sequence[DrillRecord] = ()) -> Path:
+def write_report(
+    figures: Figures, out: str | os.PathLike[str], drills: Sequence[DrillRecord] = (), payoff: PayoffSettings | None = None
+) -> Path:
     """Render ``figures`` (and the ``drills`` run in the window) to a PDF at ``out``: whole or not at all.
 
     The previous file stays on failure.
@@ -489,7 +523,7 @@ def write_report(figures: Figures, out: str | os.PathLike[str], drills: Sequence
     """
     target = Path(out)
     check_target(target)
-    write_bytes_atomic(target, render_pdf(figures, drills))
+    write_bytes_atomic(target, render_pdf(figures, drills, payoff))
     return target
 
 

@@ -47,6 +47,7 @@ COMMAND_MODULES: list[str] = [
     "planner.cli.ladder",
     "planner.cli.import_positions",
     "planner.cli.safe_size",
+    "planner.cli.payoff",
 ]
 
 EXIT_INTERNAL = 1
@@ -68,7 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("evaluate", "profiles", "schema", "drill", "import-tiers", "update-profiles", "size", "ladder", "import-positions", "safe-size")
+COMMANDS = (
+    "evaluate",
+    "profiles",
+    "schema",
+    "drill",
+    "import-tiers",
+    "update-profiles",
+    "size",
+    "ladder",
+    "import-positions",
+    "safe-size",
+    "payoff",
+)
 
 
 def command_names() -> set[str]:

@@ -498,7 +498,8 @@ def apply_fill(plan: Plan, profile: ExchangeProfile, leg: int, price: float, qua
     The entry becomes the size-weighted (inverse: harmonic) average; an
     assigned isolated margin grows by the fill's initial margin (value at the
     fill / leverage); with ``mark_at_fill`` the mark moves to the fill price
-    (the market is there when the order fills).
+    (the market is there when the order fills), on every leg of the symbol
+    that gives a mark (a plan has one mark per symbol).
     """
     pos = plan.positions[leg]
     spec = profile.symbols[pos.symbol]
@@ -512,6 +513,10 @@ def apply_fill(plan: Plan, profile: ExchangeProfile, leg: int, price: float, qua
         update["mark_price"] = price
     positions = list(plan.positions)
     positions[leg] = pos.model_copy(update=update)
+    if mark_at_fill:
+        for i, other in enumerate(positions):
+            if i != leg and other.symbol == pos.symbol and other.mark_price is not None:
+                positions[i] = other.model_copy(update={"mark_price": price})
     return plan.model_copy(update={"positions": positions})
 
 

@@ -112,11 +112,11 @@ def test_incomplete_pdf_is_refused(qtbot, tmp_path: Path, monkeypatch) -> None:
     doc = PlanDocument(load_plan(EXAMPLE))
     out = tmp_path / "r.pdf"
     out.write_bytes(b"previous report")
-    monkeypatch.setattr(report, "plot_images", lambda figures: {})
+    monkeypatch.setattr(report, "plot_images", lambda figures, payoff=None: {})
     pdf = report.render_pdf(doc.figures)
     assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-64:]
     # A writer whose output stops half-way (what a failing device gives) is caught before anything is written.
-    monkeypatch.setattr(report, "_qt_pdf", lambda figures, drills=(): pdf[: len(pdf) // 2])
+    monkeypatch.setattr(report, "_qt_pdf", lambda figures, drills=(), payoff=None: pdf[: len(pdf) // 2])
     with pytest.raises(PlannerError, match="did not produce a complete PDF"):
         report.write_report(doc.figures, out)
     assert out.read_bytes() == b"previous report"

@@ -145,7 +145,7 @@ def test_exports(window, tmp_path) -> None:
     grid = exports.export_grid_csv(window, doc, tmp_path / "grid.csv")
     assert len(grid.read_text().splitlines()) == 2001
     pngs = exports.export_plot_pngs(window, window.plot_widgets(), tmp_path)
-    assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png"]
+    assert [p.name for p in pngs] == ["liquidation-plot.png", "equity-plot.png", "payoff-plot.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     pdf = exports.export_report(window, doc, tmp_path / "r.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20000

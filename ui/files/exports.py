@@ -24,6 +24,7 @@ from planner.model.errors import PlannerError
 from planner.present.exports import positions_csv, price_grid_csv
 from ui.document import PlanDocument
 from ui.files.targets import check_target, write_bytes_atomic
+from ui.plots.payoff_plot import PayoffSettings
 from ui.report import DrillRecord, write_report
 
 #: QSettings key of the folder the last file was saved or exported to.
@@ -98,13 +99,15 @@ def _write_text(parent: QWidget, title: str, path: Path, text: str, what: str) -
     return path
 
 
-def export_report(parent: QWidget, doc: PlanDocument, path: Path | None = None, drills: Sequence[DrillRecord] = ()) -> Path | None:
+def export_report(
+    parent: QWidget, doc: PlanDocument, path: Path | None = None, drills: Sequence[DrillRecord] = (), payoff: PayoffSettings | None = None
+) -> Path | None:
     """File › Export › Report (PDF) of what the window shows (plan, figures, both plots, the drills run)."""
     path = path or _ask_path(parent, "Export report", f"{_default_stem(doc)}.pdf", "PDF (*.pdf)", doc)
     if path is None:
         return None
     try:
-        written = write_report(doc.figures, path, drills=drills)
+        written = write_report(doc.figures, path, drills=drills, payoff=payoff)
     except (OSError, PlannerError) as exc:
         _failed(parent, "Cannot write report", path, exc)
         return None
