@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
         self.ladder_panel = LadderPanel(self.document, lazy=True)
         self.payoff_plot = PayoffPlot(lazy=True)
         # Not scrolled: its table scrolls itself, and the panel needs only ~225 px (fits the tab group at 1280x720).
-        self.ladder_dock = self.add_panel_dock("Scale-in ladder", self.ladder_panel)
-        self.payoff_dock = self.add_panel_dock("Payoff", self.payoff_plot)
+        self.ladder_dock = self.add_panel_dock("Scale-in ladder", _scrolled(self.ladder_panel))
+        self.payoff_dock = self.add_panel_dock("Payoff", _scrolled(self.payoff_plot))
         self.tabifyDockWidget(self.size_dock, self.ladder_dock)
         self.tabifyDockWidget(self.ladder_dock, self.payoff_dock)
         self.payoff_dock.visibilityChanged.connect(self.payoff_plot.set_shown)

@@ -187,8 +187,11 @@ def _interval_price(
     hi = np.minimum(hi, MAX_MEANINGFUL_PRICE)
     valid = np.isfinite(cand)
     with np.errstate(invalid="ignore", over="ignore"):
-        # Which side of each tier's root is under-margined depends on the slope sign.
-        below = _under_margined(*cols, table, k, fee, np.where(valid, cand * (1 - 1e-9), 1.0))
+        # Which side of each tier's root is under-margined follows from the slope of
+        # equity - requirement in the price (a probe beside a root near zero cannot tell):
+        # linear q(s - k*mmr - fee); inverse q(s + k*mmr + fee)/P^2. Positive: under below it.
+        rate = k * table.mmr[None, :]
+        below = (cols[0] + rate + fee > 0) if table.inverse else (cols[0] - rate - fee > 0)
         # Tiers whose equation has no positive root keep one sign on their whole interval.
         probe = np.where(np.isfinite(hi), np.where(lo > 0, np.sqrt(lo * hi), 0.5 * hi), 2.0 * lo + 1.0)
         whole = _under_margined(*cols, table, k, fee, probe)

@@ -112,7 +112,10 @@ def test_equity_equals_requirement_at_liquidation(rule: str, pos: dict, data) ->
         before = lp + pos["s"] * eps  # on the profit side: margined
         tol = 1e-9 * (m + scale_of(q, lp, table))
         assert requirement_gap(pos["s"], q, pos["entry"], m, table, beyond, 1.0, fee, "tested") <= tol
-        assert requirement_gap(pos["s"], q, pos["entry"], m, table, before, 1.0, fee, "tested") >= -tol
+        if abs(lp - pos["entry"]) > 1e-9 * pos["entry"]:
+            # (At the entry itself the leg can sit exactly on its level and on a cap at once:
+            # under-margined a tick either way, so there is no margined profit side to check.)
+            assert requirement_gap(pos["s"], q, pos["entry"], m, table, before, 1.0, fee, "tested") >= -tol
 
 
 @pytest.mark.parametrize("rule", RULES)
