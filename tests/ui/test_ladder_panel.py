@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -155,8 +154,15 @@ def test_apply_is_one_undo_step(window, qtbot) -> None:
     assert doc.undo_stack.count() == steps + 1 and doc.undo_stack.index() == steps
 
 
-def test_long_book_stays_responsive(empty_window, qtbot) -> None:
-    """A 20-leg book and 60 orders: the GUI thread only reads the table; the ladder runs on the worker."""
+def test_long_book_stays_responsive(empty_window, qtbot, monkeypatch) -> None:
+    """A 20-leg book and 60 orders: the GUI thread only reads the table; the ladder runs on the worker.
+
+    (How long it takes is measured in benchmarks, not here: this checks where the work runs.)
+    """
+    import threading
+
+    import ui.docks.ladder_panel as ladder_module
+
     win = empty_window
     doc = win.document
     doc.load(BOOK20)
@@ -168,12 +174,19 @@ def test_long_book_stays_responsive(empty_window, qtbot) -> None:
     win.ladder_dock.show()
     win.ladder_dock.raise_()
     qtbot.waitUntil(lambda: not panel.pending, timeout=5000)
-    t0 = time.thread_time()  # CPU of the GUI thread alone: what a trader would feel as a stall, whatever the machine's load
+    threads: list[int] = []
+    engine = ladder_module.ladder
+
+    def counted(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(ladder_module, "ladder", counted)
     panel.paste.setText(text)
     panel.fill_from_text()
-    gui_ms = (time.thread_time() - t0) * 1000
-    assert panel.pending  # the ladder itself runs later, on the worker
-    assert gui_ms < 150, gui_ms
+    assert panel.pending and not threads  # typed in, nothing computed yet: the ladder runs later, on the worker
+    qtbot.waitUntil(lambda: not panel.pending, timeout=30000)
+    assert threads and threading.main_thread().ident not in threads
     assert panel.flush()
     rows, *_ = _expected(doc, 0, orders)
     assert panel.rows == rows and len(rows) == 61
