@@ -13,12 +13,10 @@ so a stale plan is never shown nor applied.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -34,21 +32,16 @@ from PySide6.QtWidgets import (
 
 from planner.drills.actions import RANKING_RULE, ActionPlan, ActionSettings, ActionStep, action_plan
 from planner.engine.evaluate import Evaluation
-from planner.model.errors import PlannerError, Problem
+from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
 from planner.present.format import fmt_money, fmt_pct, fmt_ratio
+from ui.docks.worker import LatestJob
 
 UPDATING = "Updating…"
 #: Delay between a new context and the start of its computation (ms): a frame or two, so the figures
 #: of a window being opened or edited are drawn first (the action plan costs 0.1-0.2 s of interpreter time).
 LAUNCH_DELAY_MS = 50
-
-
-class _Relay(QObject):
-    """Carries a finished computation's generation from the worker thread to the panel (queued)."""
-
-    done = Signal(int)
 
 
 def _wrapped(text: str, *, bold: bool = False) -> QLabel:
@@ -137,23 +130,12 @@ class ActionPanel(QWidget):
         self.result: ActionPlan | None = None
         self.marks: dict[str, float] | None = None
         self._context: tuple[Plan, ExchangeProfile, Evaluation | None] | None = None
-        # One worker thread, owned by the panel: its destructor waits for a running computation.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._lock = threading.Lock()
-        self._finished: dict[int, ActionPlan | PlannerError] = {}  # written by the worker, read here
-        self._generation = 0  # of the latest context
+        # The computation is handed to one worker thread LAUNCH_DELAY_MS after the context arrives:
+        # the window being built (or the edit) is painted before the worker competes with the GUI
+        # thread for the interpreter, and a burst of contexts starts only the last.
+        self._jobs = LatestJob(LAUNCH_DELAY_MS, self)
+        self._jobs.ready.connect(self._on_done)
         self._shown = 0  # generation on screen
-        # The computation is handed to the worker LAUNCH_DELAY_MS after the context arrives, from the
-        # event loop: the window being built (or the edit) is painted before the worker competes with
-        # the GUI thread for the interpreter, and a burst of contexts starts only the last.
-        self._job: Callable[[], None] | None = None
-        self._launch_timer = QTimer(self)
-        self._launch_timer.setSingleShot(True)
-        self._launch_timer.setInterval(LAUNCH_DELAY_MS)
-        self._launch_timer.timeout.connect(self._launch)
         self.buffer = QDoubleSpinBox(minimum=-100.0, maximum=100.0, decimals=1, suffix=" %", value=5.0)
         self.target_distance = QDoubleSpinBox(minimum=0.0, maximum=95.0, decimals=1, suffix=" %", value=10.0)
         self.stop_distance = QDoubleSpinBox(minimum=0.0, maximum=50.0, decimals=1, suffix=" %", value=4.0)
@@ -200,58 +182,31 @@ class ActionPanel(QWidget):
     @property
     def pending(self) -> bool:
         """True while the shown steps do not belong to the latest context."""
-        return self._shown != self._generation
+        return self._shown != self._jobs.generation
 
     def _start(self) -> None:
         assert self._context is not None
         plan, profile, evaluation = self._context
         marks, settings = self.marks, self.settings()
-        self._generation += 1
-        gen = self._generation
-        self._pool.clear()  # superseded computations that have not started never run
         self.header.setText(UPDATING)
         self.steps_view.setEnabled(False)
-        relay, lock, finished = self._relay, self._lock, self._finished
+        self._jobs.submit(
+            lambda: action_plan(plan, profile, marks=marks, settings=settings, evaluation=evaluation),
+            field="actions",
+            what="the action plan",
+        )
 
-        def job() -> None:
-            try:
-                result: ActionPlan | PlannerError = action_plan(plan, profile, marks=marks, settings=settings, evaluation=evaluation)
-            except PlannerError as exc:
-                result = exc
-            except Exception as exc:  # reported in the panel, never raised into Qt
-                result = PlannerError([Problem("actions", f"the action plan failed: {exc}")])
-            with lock:
-                finished[gen] = result
-            with contextlib.suppress(RuntimeError):  # the panel is gone
-                relay.done.emit(gen)
-
-        self._job = job
-        self._launch_timer.start()
-
-    def _launch(self) -> None:
-        job, self._job = self._job, None
-        if job is not None:
-            self._pool.start(job)
-
-    @Slot(int)
-    def _on_done(self, gen: int) -> None:
-        """A computation finished: show it if it belongs to the latest context, drop it otherwise."""
-        with self._lock:
-            result = self._finished.pop(gen, None)
-            for old in [g for g in self._finished if g < self._generation]:
-                del self._finished[old]
-        if gen != self._generation or result is None or not self.pending:
-            return
-        self._show(result)
+    @Slot(int, object)
+    def _on_done(self, gen: int, result: ActionPlan | PlannerError) -> None:
+        """The latest context's computation finished: show it (once)."""
+        if self.pending:
+            self._show(result)
 
     def flush(self, timeout_ms: int = 30000) -> bool:
         """Wait for the latest context's computation and show it now (tests, report); True when shown."""
         if not self.pending:
             return True
-        self._launch_timer.stop()
-        self._launch()
-        self._pool.waitForDone(timeout_ms)
-        self._on_done(self._generation)
+        self._jobs.flush(timeout_ms)
         return not self.pending
 
     def _clear_cards(self) -> None:
@@ -261,7 +216,7 @@ class ActionPanel(QWidget):
         self.cards = []
 
     def _show(self, result: ActionPlan | PlannerError) -> None:
-        self._shown = self._generation
+        self._shown = self._jobs.generation
         self._clear_cards()
         self.steps_view.setEnabled(True)
         if isinstance(result, PlannerError):

@@ -16,12 +16,9 @@ result whose plan is no longer on screen is never shown nor applied.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +42,7 @@ from planner.model.plan import Plan
 from planner.present.format import fmt_money, fmt_price, fmt_ratio
 from planner.present.glossary import FIGURES
 from planner.present.numbers import NumberError, parse_number
+from ui.docks.worker import LatestJob
 from ui.document import PlanDocument
 from ui.widgets.number_edit import locale_format
 
@@ -79,10 +77,6 @@ class LadderResult:
     table_rows: list[int]  # the table row showing each ladder row (empty order rows are skipped)
 
 
-class _Relay(QObject):
-    done = Signal(int)
-
-
 def _item(text: str, tip: str = "", editable: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -113,19 +107,9 @@ class LadderPanel(QWidget):
         self.rows: list[LadderRow] = []
         self.result: LadderResult | None = None
         self.error = ""
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._lock = threading.Lock()
-        self._finished: dict[int, LadderResult | PlannerError] = {}
-        self._generation = 0
+        self._jobs = LatestJob(LADDER_DELAY_MS, self)
+        self._jobs.ready.connect(self._show)
         self._shown = 0
-        self._job: Callable[[], None] | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(LADDER_DELAY_MS)
-        self._timer.timeout.connect(self._launch)
 
         self.header = QLabel("No leg selected.")
         self.header.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (symbols)
@@ -212,7 +196,7 @@ class LadderPanel(QWidget):
     def _context_changed(self) -> None:
         if not self._on_screen:  # hidden: an edit costs nothing here; set_shown catches up
             self._stale = True
-            self._generation += 1
+            self._jobs.bump()
             return
         doc = self.document
         plan, profile = doc.plan, doc.profile
@@ -347,68 +331,37 @@ class LadderPanel(QWidget):
         """Recompute after a short pause (typing, a new plan, another leg); while hidden, only remember to."""
         if not self._on_screen:
             self._stale = True
-            self._generation += 1  # what is on screen is no longer the latest input
+            self._jobs.bump()  # what is on screen is no longer the latest input
             return
         self._stale = False
-        self._generation += 1
-        gen = self._generation
         doc = self.document
         plan, profile, leg = doc.plan, doc.profile, self.leg
         self.apply_button.setEnabled(False)
         if doc.evaluation is None or not 0 <= leg < len(plan.positions):
-            self._job = None
+            gen = self._jobs.bump()
             self._show(gen, PlannerError([Problem("", "no figures: fix the marked fields first")]) if doc.evaluation is None else None)
             return
         try:
             typed = self._typed()
         except PlannerError as exc:
-            self._job = None
-            self._show(gen, exc)
+            self._show(self._jobs.bump(), exc)
             return
         orders = [o for _r, o in typed]
         table_rows = [0] + [r for r, _o in typed]
         mark_at_fill = self.mark_at_fill.isChecked()
-        relay, lock, finished = self._relay, self._lock, self._finished
 
-        def job() -> None:
-            result: LadderResult | PlannerError
-            try:
-                rows, final = ladder(plan, profile, leg, orders, mark_at_fill=mark_at_fill)
-                result = LadderResult(plan, leg, rows, final, table_rows)
-            except PlannerError as exc:
-                result = exc
-            except Exception as exc:  # shown in the panel, never raised into Qt
-                result = PlannerError([Problem("ladder", f"the ladder failed: {exc}")])
-            with lock:
-                finished[gen] = result
-            with contextlib.suppress(RuntimeError):  # the panel is gone
-                relay.done.emit(gen)
+        def compute() -> LadderResult:
+            rows, final = ladder(plan, profile, leg, orders, mark_at_fill=mark_at_fill)
+            return LadderResult(plan, leg, rows, final, table_rows)
 
-        self._job = job
+        self._jobs.submit(compute, field="ladder", what="the ladder")
         self.message.setStyleSheet("")
         self.message.setText("Updating…")
-        self._timer.start()
-
-    def _launch(self) -> None:
-        job, self._job = self._job, None
-        if job is not None:
-            self._pool.clear()
-            self._pool.start(job)
-
-    @Slot(int)
-    def _on_done(self, gen: int) -> None:
-        with self._lock:
-            result = self._finished.pop(gen, None)
-            for old in [g for g in self._finished if g < self._generation]:
-                del self._finished[old]
-        if gen != self._generation or result is None:
-            return
-        self._show(gen, result)
 
     @property
     def pending(self) -> bool:
         """True while the results on screen do not belong to the latest input."""
-        return self._shown != self._generation
+        return self._shown != self._jobs.generation
 
     def flush(self, timeout_ms: int = 30000) -> bool:
         """Compute the latest input now and show it (tests, even while hidden); True when shown."""
@@ -418,10 +371,7 @@ class LadderPanel(QWidget):
             self._on_screen = on_screen
         if not self.pending:
             return True
-        self._timer.stop()
-        self._launch()
-        self._pool.waitForDone(timeout_ms)
-        self._on_done(self._generation)
+        self._jobs.flush(timeout_ms)
         return not self.pending
 
     # -- showing -------------------------------------------------------------
