@@ -497,14 +497,11 @@ class _Engine:
         return out
 
 
-def portfolio_along(
-    plan: Plan, profile: ExchangeProfile, multipliers: ArrayLike, marks: dict[str, float] | None = None
-) -> dict[str, tuple[FloatArray, FloatArray]] | None:
-    """``{account: (equity, MM)}`` of a portfolio-margin plan at each common multiplier of every mark.
+def _engine_for(plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None) -> _Engine | None:
+    """The risk-matrix engine of a portfolio-margin plan (None for a standard-margin plan).
 
-    ``multipliers``: factors applied to every leg's mark at once (1 = now), shape
-    ``(M,)``. Equity before funding; money in the account's currency (cross: USD).
-    None for a standard-margin plan.
+    Raises :class:`PlannerError` naming ``account.margin_model`` when the profile has no
+    portfolio rule, or the legs the rule cannot margin.
     """
     if plan.account.margin_model is not MarginModel.PORTFOLIO:
         return None
@@ -514,7 +511,21 @@ def portfolio_along(
     problems = _check(plan, profile, rule)
     if problems:
         raise PlannerError(problems)
-    eng = _Engine(plan, profile, rule, marks)
+    return _Engine(plan, profile, rule, marks)
+
+
+def portfolio_along(
+    plan: Plan, profile: ExchangeProfile, multipliers: ArrayLike, marks: dict[str, float] | None = None
+) -> dict[str, tuple[FloatArray, FloatArray]] | None:
+    """``{account: (equity, MM)}`` of a portfolio-margin plan at each common multiplier of every mark.
+
+    ``multipliers``: factors applied to every leg's mark at once (1 = now), shape
+    ``(M,)``. Equity before funding; money in the account's currency (cross: USD).
+    None for a standard-margin plan.
+    """
+    eng = _engine_for(plan, profile, marks)
+    if eng is None:
+        return None
     return {acc: (eq, mm) for acc, (eq, _, _, mm) in eng.figures(np.asarray(multipliers, dtype=float)).items()}
 
 
@@ -563,15 +574,10 @@ def portfolio_for_plan(
     :class:`PlannerError` naming ``account.margin_model`` when the profile has
     no portfolio rule, or naming the leg whose underlying has no parameters.
     """
-    if plan.account.margin_model is not MarginModel.PORTFOLIO:
+    eng = _engine_for(plan, profile, marks)
+    if eng is None:
         return None
-    rule = profile.portfolio_margin
-    if rule is None:
-        raise missing_rule_error(profile)
-    problems = _check(plan, profile, rule)
-    if problems:
-        raise PlannerError(problems)
-    eng = _Engine(plan, profile, rule, marks)
+    rule = eng.rule
     call = profile.margin_call_ratio if margin_call is None else margin_call
     now = eng.figures(np.array([1.0]))
     groups = eng.groups_at_marks()
