@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self._on_changed(doc.plan, doc.evaluation)
         self._on_figures(doc.figures)
         self.payoff_plot.set_figures(doc.figures)
-        self.flush_action_plan()
+        self._actions_stale = True  # computed once the window is shown, if the Action plan dock is in sight
         self._update_title()
         # View › Reset layout returns to this arrangement (dock areas and tabs; sizes follow the window).
         self._default_state = self.saveState()
@@ -334,6 +334,8 @@ class MainWindow(QMainWindow):
             # First show without a saved layout: size the docks for the window's real size.
             self._sized = True
             self.default_dock_sizes()
+        if self._actions_stale:
+            self._action_timer.start()  # after the first paint, when the docks know whether they are in sight
 
     def _whole_tab_titles(self) -> None:
         """Dock tab titles are never cut to "Fund…": six tabs under Results scroll with arrows at 1280x720."""
@@ -359,12 +361,12 @@ class MainWindow(QMainWindow):
         self.equity_plot.set_figures(figures)
 
     def _refresh_actions(self) -> None:
-        """Give the action plan the plan on screen; deferred while its dock is closed or tabbed away.
+        """Give the action plan the plan on screen; deferred while the window is hidden or the dock closed or tabbed away.
 
         The action plan costs tens of milliseconds of engine work per context: a hidden panel
         gets the context when its dock is shown (``_on_actions_shown``), never a stale one.
         """
-        if self.isVisible() and _out_of_sight(self.actions_dock):
+        if not self.isVisible() or _out_of_sight(self.actions_dock):
             self._actions_stale = True
             return
         self._actions_stale = False

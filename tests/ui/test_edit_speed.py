@@ -240,6 +240,20 @@ def test_action_plan_waits_while_tabbed_away_and_follows_when_shown(cross_window
     assert panel.flush() and panel.result == want
 
 
+def test_opening_a_window_computes_no_action_plan_for_a_tab_nobody_sees(cross_window, qtbot) -> None:
+    """A big book opens without a background action plan competing with the first edits."""
+    from ui.main_window import ACTION_PLAN_DELAY_MS
+
+    window = cross_window
+    panel = window.action_panel
+    qtbot.waitUntil(lambda: window.actions_dock.visibleRegion().isEmpty())  # the default layout tabs it behind Results
+    qtbot.wait(ACTION_PLAN_DELAY_MS + 200)
+    assert panel._jobs.generation == 0 and panel.result is None
+    window.show_action_plan()
+    doc = window.document
+    assert panel.flush() and panel.result == action_plan(doc.plan, doc.profile, marks=dict(doc.marks) or None)
+
+
 def test_results_tabbed_away_are_rendered_when_their_tab_is_raised(cross_window, type_in, qtbot) -> None:
     from ui.widgets.results_panel import COL
 
