@@ -72,6 +72,8 @@ ACTION_PLAN_DELAY_MS = 300
 DEFAULT_SIZE = (1600, 1000)
 #: Legs the Plan dock's table shows at least (when there are that many) before the leg form gets the rest.
 PLAN_TABLE_ROWS = 7
+#: Margin (px) around the Plan dock's content: small, so the legs table's columns fit a 1280 px window.
+PLAN_MARGIN = 3
 DRILL_TABS = (
     "Shock",
     "Gap / slippage",
@@ -167,6 +169,7 @@ class MainWindow(QMainWindow):
         self.positions_table.model.modelReset.connect(self._fit_plan_split)  # legs added, removed or another plan
         plan_box = QWidget()
         lay = QVBoxLayout(plan_box)
+        lay.setContentsMargins(PLAN_MARGIN, PLAN_MARGIN, PLAN_MARGIN, PLAN_MARGIN)  # the legs table keeps the width
         lay.addWidget(self.plan_split)
         self.results_panel = ResultsPanel(doc)
         self.results_panel.setMinimumWidth(360)
@@ -235,6 +238,8 @@ class MainWindow(QMainWindow):
         doc.changed.connect(lambda *_: self._update_title())  # a renamed unsaved plan
         doc.dirtyChanged.connect(self.setWindowModified)
         self.positions_table.selectionChangedTo.connect(self._select_row)
+        # One selected leg: a row chosen in Results selects it in the legs table (form, plot, detail line follow).
+        self.results_panel.legSelected.connect(self.positions_table.select)
         self.profile_selector.details.clicked.connect(self.show_profile_details)
         self.liquidation_plot.markDragged.connect(doc.set_mark)
         self.liquidation_plot.zoomResetRequested.connect(doc.reset_view)
@@ -275,6 +280,8 @@ class MainWindow(QMainWindow):
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
+        # Wide enough for the legs table's shown columns without sideways scrolling (not over a third of the window).
+        plan = min(max(plan, self.positions_table.needed_width() + 2 * PLAN_MARGIN), int(0.34 * w))
         results = int(min(600, max(470, 0.36 * w)))
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
@@ -307,6 +314,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """View › Reset layout: every dock shown, docked where it starts, default sizes, Funding tab in front."""
         self.restoreState(self._default_state)
+        self.positions_table.reset_columns()
         self._plan_split_dragged = False
         for dock in self.docks():
             dock.setFloating(False)
@@ -387,6 +395,7 @@ class MainWindow(QMainWindow):
     def _select_row(self, row: int) -> None:
         doc = self.document
         self.position_form.set_row(row)
+        self.results_panel.select_leg(row)
         self.liquidation_plot.set_leg(row if row >= 0 else None)
         symbol = doc.draft.positions[row].symbol if 0 <= row < len(doc.draft.positions) else None
         doc.set_focus(symbol)
@@ -645,6 +654,7 @@ class MainWindow(QMainWindow):
     # -- layout persistence ------------------------------------------------------
     def restore_layout(self) -> None:
         """The last session's geometry and docks (closed docks stay closed until reopened from View)."""
+        self.positions_table.restore_columns(self.settings)
         geo = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geo is not None:

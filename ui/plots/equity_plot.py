@@ -13,12 +13,15 @@ account is in the plot's currency (segregated), else stated in the text below.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from planner.engine.curves import FundingCurves
+from planner.model.dated import as_utc
 from planner.present.format import fmt_money
 from ui.document import Figures
 from ui.plots.axes import GroupedAxis
@@ -74,7 +77,8 @@ class EquityPlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.info)
-        self.plot.setLabel("bottom", "Hours from now")
+        self._bottom_label = ""
+        self._set_clock(None)
         self.apply_style(LIGHT)
 
     def apply_style(self, style: PlotStyle) -> None:
@@ -98,10 +102,18 @@ class EquityPlot(QWidget):
         self.zero_line.setPen(pg.mkPen(style.foreground, width=1, style=Qt.PenStyle.DotLine))
         self.legend.apply_style(style)
 
+    def _set_clock(self, as_of: datetime | None) -> None:
+        """x-axis title: hours from the plan's clock (``Plan.as_of``, UTC) when it has one, else from now."""
+        label = f"Hours from {as_utc(as_of):%Y-%m-%d %H:%M} UTC" if as_of is not None else "Hours from now"
+        if label != self._bottom_label:
+            self._bottom_label = label
+            self.plot.setLabel("bottom", label)
+
     def set_figures(self, figures: Figures) -> None:
-        """Draw ``figures.funding`` (hours from now; equity in the account's settlement currency)."""
+        """Draw ``figures.funding`` (hours from the plan's clock; equity in the account's settlement currency)."""
         c = figures.funding
         horizon = figures.plan.horizon_hours
+        self._set_clock(figures.plan.as_of)
         if figures.evaluation is None or c is None:
             self.curves = None
             for item in (self.equity_curve, self.requirement_curve):
@@ -154,7 +166,7 @@ class EquityPlot(QWidget):
         scale = (
             f"equity now {fmt_money(self.equity_now, c.currency)}, {fmt_money(room, c.currency)} above maintenance margin at its closest"
         )
-        self.info.setText(f"Funding over {horizon:g} h: {fmt_money(-paid, c.currency)} to the account ({scale}); {note}.")
+        self.info.setText(f"Funding over {horizon:g} h{self._from()}: {fmt_money(-paid, c.currency)} to the account ({scale}); {note}.")
         self.info.setToolTip(
             f"Funding to the account over the plan's horizon at the plan's rates, {c.currency} wallet, marks held: "
             "+ received, - paid (positive rates: longs pay). A leg liquidated within the horizon pays nothing after it "
@@ -165,6 +177,10 @@ class EquityPlot(QWidget):
         )
         if not self.user_zoomed:
             self._fit()
+
+    def _from(self) -> str:
+        """" from 2026-12-20 08:00 UTC" when the plan has a clock (as the x-axis says), else ""."""
+        return self._bottom_label.removeprefix("Hours") if self._bottom_label != "Hours from now" else ""
 
     def _portfolio(self, figures: Figures, c: FundingCurves) -> str:
         """PM threshold line (when the PM account is in the plot's currency) and the sentence for the text; "" otherwise."""

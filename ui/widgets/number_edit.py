@@ -64,6 +64,8 @@ class NumberEdit(QWidget):
         self._hint = ""
         self._style = ""
         self._warn = False
+        self._short_hint = ""
+        self._lines = 1
         self._full_message = ""
         self.fmt = locale_format()
         self.edit = QLineEdit()
@@ -145,11 +147,32 @@ class NumberEdit(QWidget):
         """The refusal message on show ("" when the field holds its committed value)."""
         return self._error
 
-    def setHint(self, hint: str, warn: bool = False) -> None:
-        """Text for the message line when there is no error: grey (the allowed maximum), or orange when ``warn``."""
-        if (hint, warn) != (self._hint, self._warn):
-            self._hint, self._warn = hint, warn
+    def setHint(self, hint: str, warn: bool = False, short: str = "") -> None:
+        """Text for the message line when there is no error: grey (the allowed maximum), or orange when ``warn``.
+
+        ``short``: what to show instead when ``hint`` does not fit the message line(s) whole (the
+        tooltip still gives ``hint``); without it a hint too long is cut with an ellipsis.
+        """
+        if (hint, warn, short) != (self._hint, self._warn, self._short_hint):
+            self._hint, self._warn, self._short_hint = hint, warn, short
             self._show_message()
+
+    def setMessageLines(self, lines: int) -> None:
+        """Reserve ``lines`` lines for the message (word-wrapped when more than one); the height never changes with the text."""
+        self._lines = max(1, lines)
+        self.message.setWordWrap(self._lines > 1)
+        self.message.setFixedHeight(_lines_height(self.message, self._lines) + 2)
+        self._show_message()
+
+    def messageFits(self, text: str) -> bool:
+        """True when ``text`` shows whole in the message line(s) at the label's current width."""
+        width = self.message.width()
+        metrics = self.message.fontMetrics()
+        if self._lines == 1:
+            return metrics.horizontalAdvance(text) <= width
+        flags = int(Qt.TextFlag.TextWordWrap)
+        rect = metrics.boundingRect(0, 0, width, 10_000, flags, text)
+        return rect.width() <= width and rect.height() <= _lines_height(self.message, self._lines)
 
     def setProblem(self, problem: str) -> None:
         """A problem the document found with the committed value (shown unless a typing error is on show)."""
@@ -267,8 +290,17 @@ class NumberEdit(QWidget):
             self.message.setStyleSheet(style)
         shown = text or self._hint
         metrics = self.message.fontMetrics()
-        width = self.message.width() if self.message.width() > 50 else 10_000
-        self.message.setText(metrics.elidedText(shown, Qt.TextElideMode.ElideRight, width))
+        measured = self.message.width() > 50  # not laid out yet: show the whole text until it has its width
+        if not measured or self.messageFits(shown):
+            fitted = shown
+        elif not text and self._short_hint and self.messageFits(self._short_hint):
+            fitted = self._short_hint
+        else:
+            fitted = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, self.message.width() * self._lines)
+            while len(fitted) > 1 and not self.messageFits(fitted):  # wrapped lines end short of the width
+                fitted = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, metrics.horizontalAdvance(fitted) - 8)
+        if self.message.text() != fitted:
+            self.message.setText(fitted)
         self.message.setToolTip(shown)
         self._full_message = shown
         edit_style = _BAD_BORDER if self._error else self._style
@@ -282,3 +314,9 @@ class NumberEdit(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._show_message()
+
+
+def _lines_height(label: QLabel, lines: int) -> int:
+    """Height (px) of ``lines`` wrapped lines of ``label``'s text, as the font lays them out."""
+    flags = int(Qt.TextFlag.TextWordWrap)
+    return label.fontMetrics().boundingRect(0, 0, 10_000, 10_000, flags, "\n".join(["Xg"] * lines)).height()

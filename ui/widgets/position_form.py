@@ -114,6 +114,9 @@ class PositionForm(QWidget):
         )
         self.lev_hint = self.leverage.message  # the leverage field's message line carries the allowed maximum
         self.lev_hint.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
+        # "max 150x for this size on Binance USDS-M perpetuals" is wider than the field in a 1280 px window:
+        # two lines, always reserved (the form does not jump when the venue changes).
+        self.leverage.setMessageLines(2)
         self.margin_btn = QPushButton("± Margin…")
         self.margin_btn.setToolTip("Add or remove margin of this isolated leg (shows the most you can add and remove)")
         # Dated futures: the expiry comes from the symbol (read-only); Roll reopens the next contract at expiry.
@@ -302,7 +305,11 @@ class PositionForm(QWidget):
             # The document's figure (same basis as validation and evaluate: the position value at entry).
             cap = doc.max_leverage(self.row) if spec is not None else None
             self._cap = cap
-            self.leverage.setHint(f"max {cap:g}x for this size on {profile.name if profile else ''}" if cap is not None else "")
+            if cap is None:
+                self.leverage.setHint("")
+            else:  # the venue named whole when it fits two lines; else the figure alone (the tooltip names the venue)
+                short = f"max {cap:g}x for this size"
+                self.leverage.setHint(f"{short} on {profile.name}" if profile is not None else short, short=short)
         finally:
             self._syncing = False
         self._marks()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
@@ -39,8 +39,32 @@ COLUMNS = [
     ("expiry", "Expiry"),  # dated futures: from the symbol, read-only
     ("roll", "Roll"),  # dated futures: check box, roll into the next contract at expiry
 ]
+#: Full names of the (short) headers: the header menu and the header tooltips.
+COLUMN_NAMES = {
+    "symbol": "Symbol",
+    "side": "Side",
+    "quantity": "Quantity",
+    "entry_price": "Entry price",
+    "mark_price": "Mark price",
+    "leverage": "Leverage",
+    "margin_mode": "Margin mode",
+    "isolated_margin": "Isolated margin",
+    "stop_price": "Stop-loss price",
+    "take_profit_price": "Take-profit price",
+    "reward_risk": "Reward-to-risk",
+    "expiry": "Expiry",
+    "roll": "Roll at expiry",
+}
 #: Columns that are not fields a user types into.
 READ_ONLY = ("expiry", *COMPUTED)
+#: Hidden until the user shows them (right-click the header): the leg form shows them for the selected leg.
+#: What stays is what sets the liquidation: symbol, side, size, entry, mark, leverage, mode, isolated margin,
+#: readable without sideways scrolling in the Plan dock of a 1280 px window.
+DEFAULT_HIDDEN = ("stop_price", "take_profit_price", "reward_risk", "expiry", "roll")
+#: QSettings key of the hidden columns (comma-separated field names; "" = every column shown).
+HIDDEN_KEY = "legs/hidden_columns"
+#: Suffix of a what-if mark (dragged on the plot) in the Mark column; the cell's tooltip says the plan's mark.
+WHAT_IF = "*"
 
 HEADER_TIPS = {
     "stop_price": "Stop-loss price; hover a cell for the PnL and ROE there (taker fees on entry and exit included)",
@@ -54,7 +78,7 @@ COLUMN_TIPS = {
     "side": "long profits when the price rises, short when it falls",
     "quantity": "Quantity: base units for a linear contract (BTC of BTCUSDT), number of contracts for an inverse one",
     "entry_price": "Average entry price, quote currency",
-    "mark_price": "Mark price the exchange uses for margin, quote currency; '(what-if)' = the mark dragged on the plot",
+    "mark_price": f"Mark price the exchange uses for margin, quote currency; '{WHAT_IF}' (italic) = a what-if mark dragged on the plot",
     "leverage": "Chosen leverage: initial margin = position value at entry / leverage",
     "margin_mode": "iso = isolated (the leg has its own margin), cross = shares the wallet",
     "isolated_margin": (
@@ -125,7 +149,9 @@ class PositionsModel(QAbstractTableModel):
                 return COLUMNS[section][1]
             return f"#{section + 1}" if self.unmapped_at(section) is None else "—"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMN_TIPS.get(COLUMNS[section][0]) or HEADER_TIPS.get(COLUMNS[section][0])
+            name = COLUMNS[section][0]
+            tip = COLUMN_TIPS.get(name) or HEADER_TIPS.get(name) or ""
+            return f"{COLUMN_NAMES[name]}: {tip}\n(Right-click the header to show or hide columns.)"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Vertical:
             gone = self.unmapped_at(section)
             return self.unmapped_tooltip(gone) if gone is not None else None
@@ -171,7 +197,7 @@ class PositionsModel(QAbstractTableModel):
         v = getattr(pos, field)
         if field == "mark_price":
             v = marks.get(pos.symbol, pos.mark)
-            return f"{v:,.6g}" + (" (what-if)" if pos.symbol in marks else "")
+            return f"{v:,.6g}" + (WHAT_IF if pos.symbol in marks else "")
         if field == "leverage":
             return f"{v:g}x"
         if field == "isolated_margin":
@@ -233,6 +259,13 @@ class PositionsModel(QAbstractTableModel):
             return QColor(224, 49, 49, 70)
         if role == Qt.ItemDataRole.ToolTipRole and probs:
             return "\n".join(p.message for p in probs)
+        what_if = field == "mark_price" and pos.symbol in self.document.marks
+        if role == Qt.ItemDataRole.ToolTipRole and what_if:
+            return f"What-if mark {self.document.marks[pos.symbol]:,.10g} (dragged on the plot); the plan's mark is {pos.mark:,.10g}"
+        if role == Qt.ItemDataRole.FontRole and what_if:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -307,7 +340,7 @@ class PositionsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.EditRole or field in READ_ONLY or field == "roll":
             return False
         if isinstance(value, str) and field in NUMERIC:
-            text = value.strip().removesuffix("x").removesuffix("(what-if)").strip()
+            text = value.strip().removesuffix("x").removesuffix(WHAT_IF).removesuffix("(what-if)").strip()
             if field in ("stop_price", "take_profit_price") and text in ("", "—", "none"):
                 value = None  # no stop / no take-profit
             elif field in ("isolated_margin", "mark_price") and text in ("", "initial"):
@@ -369,8 +402,13 @@ class PositionsTable(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # Right-click the header: show or hide columns (persisted in QSettings, see restore_columns).
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        self._apply_hidden(DEFAULT_HIDDEN)
         self.view.verticalHeader().setDefaultSectionSize(24)
         # Four legs stay in view however tall the leg form below grows (the Plan area scrolls instead).
         self.view.setMinimumHeight(
@@ -395,8 +433,14 @@ class PositionsTable(QWidget):
         self.del_btn.clicked.connect(self.remove_leg)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._reselect)
-        self.model.modelReset.connect(self.view.resizeColumnsToContents)
-        self.view.resizeColumnsToContents()
+        self.model.modelReset.connect(self.fit_columns)
+        # Cells change width with edits (9,999 -> 10,000, a what-if mark): columns grow shortly after, never clip.
+        self._grow = QTimer(self)
+        self._grow.setSingleShot(True)
+        self._grow.setInterval(150)
+        self._grow.timeout.connect(lambda: self.fit_columns(grow_only=True))
+        self.model.dataChanged.connect(lambda *_: self._grow.start())
+        self.fit_columns()
         # Another venue renames the legs (BTCUSDT -> BTC-USDT-SWAP) without changing their number: refit then only.
         self._symbols = tuple(p.symbol for p in document.draft.positions)
         document.changed.connect(lambda *_: self._refit_symbols())
@@ -406,6 +450,80 @@ class PositionsTable(QWidget):
         if symbols != self._symbols:
             self._symbols = symbols
             self.view.resizeColumnToContents(0)
+
+    # -- columns -------------------------------------------------------------------
+    def column_need(self, column: int) -> int:
+        """Width (px) column ``column`` needs to show its header and its cells whole."""
+        return max(self.view.sizeHintForColumn(column), self.view.horizontalHeader().sectionSizeHint(column))
+
+    def fit_columns(self, grow_only: bool = False) -> None:
+        """Every shown column as wide as its header and cells (``grow_only``: widen, never narrow a column)."""
+        header = self.view.horizontalHeader()
+        for c in range(len(COLUMNS)):
+            if header.isSectionHidden(c):
+                continue
+            need = self.column_need(c)
+            if not grow_only or header.sectionSize(c) < need:
+                self.view.setColumnWidth(c, need)
+
+    def needed_width(self) -> int:
+        """Width (px) of the table that shows every shown column whole, with the row numbers and a vertical scrollbar."""
+        v = self.view
+        header = v.horizontalHeader()
+        cols = sum(self.column_need(c) for c in range(len(COLUMNS)) if not header.isSectionHidden(c))
+        return cols + v.verticalHeader().sizeHint().width() + v.verticalScrollBar().sizeHint().width() + 2 * v.frameWidth()
+
+    def hidden_columns(self) -> tuple[str, ...]:
+        """Field names of the hidden columns, in column order."""
+        header = self.view.horizontalHeader()
+        return tuple(name for c, (name, _h) in enumerate(COLUMNS) if header.isSectionHidden(c))
+
+    def _apply_hidden(self, hidden: tuple[str, ...] | list[str]) -> None:
+        for c, (name, _h) in enumerate(COLUMNS):
+            self.view.setColumnHidden(c, name in hidden and name != "symbol")  # the symbol names the leg: always shown
+
+    def set_column_shown(self, field: str, shown: bool) -> None:
+        """Show or hide the column of ``field`` and remember the choice (QSettings)."""
+        hidden = set(self.hidden_columns())
+        hidden.discard(field) if shown else hidden.add(field)
+        self.set_hidden_columns(tuple(hidden))
+
+    def set_hidden_columns(self, hidden: tuple[str, ...]) -> None:
+        """Hide exactly the columns of ``hidden`` (field names), fit the others and remember the choice."""
+        self._apply_hidden(hidden)
+        self.fit_columns()
+        QSettings().setValue(HIDDEN_KEY, ",".join(self.hidden_columns()))
+
+    def restore_columns(self, settings: QSettings) -> None:
+        """The columns the user chose last time (View › Reset layout returns to :data:`DEFAULT_HIDDEN`)."""
+        value = settings.value(HIDDEN_KEY)
+        if isinstance(value, str):
+            known = {name for name, _h in COLUMNS}
+            self._apply_hidden(tuple(n for n in value.split(",") if n in known))
+            self.fit_columns()
+
+    def reset_columns(self) -> None:
+        """The default columns (:data:`DEFAULT_HIDDEN` hidden), remembered."""
+        self.set_hidden_columns(DEFAULT_HIDDEN)
+
+    def column_menu(self) -> QMenu:
+        """The header's context menu: one check box per column, and the defaults."""
+        menu = QMenu(self)
+        header = self.view.horizontalHeader()
+        for c, (name, _title) in enumerate(COLUMNS):
+            act = QAction(COLUMN_NAMES[name], menu)
+            act.setCheckable(True)
+            act.setChecked(not header.isSectionHidden(c))
+            act.setEnabled(name != "symbol")
+            act.setData(name)
+            act.toggled.connect(lambda on, n=name: self.set_column_shown(n, on))
+            menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction("Default columns", self.reset_columns)
+        return menu
+
+    def _column_menu(self, pos: QPoint) -> None:
+        self.column_menu().exec(self.view.horizontalHeader().mapToGlobal(pos))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # An unmapped leg is not in the plan: the leg form keeps the leg it shows (the row's tooltip says why).

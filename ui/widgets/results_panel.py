@@ -19,9 +19,19 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from planner.engine.evaluate import AccountResult, Evaluation, LegResult
 from planner.engine.portfolio_margin import PortfolioAccount, PortfolioResult
@@ -294,12 +304,31 @@ class ResultsModel(QAbstractTableModel):
         return "\n".join(lines)
 
 
+class BadgeDelegate(QStyledItemDelegate):
+    """The State cell keeps its colour on the selected row (the selection would hide a margin call's orange)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        if index.data(Qt.ItemDataRole.BackgroundRole) is not None:
+            option = QStyleOptionViewItem(option)
+            option.state &= ~QStyle.StateFlag.State_Selected
+            painter.fillRect(option.rect, option.palette.base())  # the row's highlight is under the (translucent) badge
+        super().paint(painter, option, index)
+
+
 class ResultsPanel(QWidget):
-    """Header (venue, thresholds), stale banner, pinned account summary, legs table, hidden-columns footer."""
+    """Header (venue, thresholds), stale banner, pinned account summary, legs table, hidden-columns footer.
+
+    The selected row is the window's selected leg: :meth:`select_leg` follows the legs table,
+    and a row the user selects here is announced by ``legSelected`` (row index, 0-based).
+    """
+
+    legSelected = Signal(int)
 
     def __init__(self, document: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._leg = 0  # the window's selected leg (row), kept across model resets
+        self._following = False  # True while select_leg moves the current row (not the user)
         self.model = ResultsModel(document, self)
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -312,6 +341,8 @@ class ResultsPanel(QWidget):
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().hide()  # the Leg column names the leg ("#4 BTCUSDT long isolated")
         self.view.verticalHeader().setDefaultSectionSize(22)
+        self._badges = BadgeDelegate(self.view)
+        self.view.setItemDelegateForColumn(COL["state"], self._badges)
         self.thresholds = QLabel()
         self.thresholds.setTextFormat(Qt.TextFormat.PlainText)  # shows user text (names, symbols, currencies)
         self.thresholds.setWordWrap(True)
@@ -338,8 +369,9 @@ class ResultsPanel(QWidget):
         self._widths: list[int] = []
         self._hidden: list[str] = []
         self.view.viewport().installEventFilter(self)
-        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._detail())
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._measure)
+        self.model.modelReset.connect(self._reselect)
         # Columns are refitted shortly after edits stop (figures change width: 9,999 -> 10,000), off the edit's path.
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
@@ -383,6 +415,35 @@ class ResultsPanel(QWidget):
         self._hidden = [COLUMNS[i].name for i in range(len(COLUMNS)) if i not in shown]
         self._detail()
 
+    # -- selection ----------------------------------------------------------------------
+    def select_leg(self, row: int) -> None:
+        """Show leg ``row`` (0-based) as selected, and its figures in the detail line; no ``legSelected``."""
+        self._leg = max(row, 0)
+        if not 0 <= row < self.model.rowCount() or self.view.currentIndex().row() == row:
+            self._detail()
+            return
+        self._following = True
+        try:
+            self.view.setCurrentIndex(self.model.index(row, 0))
+        finally:
+            self._following = False
+
+    def selected_leg(self) -> int:
+        """The row whose figures the detail line shows: the selected one, else the first."""
+        row = self.view.currentIndex().row()
+        return row if 0 <= row < self.model.rowCount() else 0
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._detail()
+        if current.isValid() and not self._following:
+            self._leg = current.row()
+            self.legSelected.emit(current.row())
+
+    def _reselect(self) -> None:
+        """After a reset (legs added or removed) the selected leg stays selected, as in the legs table."""
+        if self.model.rowCount():
+            self.select_leg(min(self._leg, self.model.rowCount() - 1))
+
     def _detail(self) -> None:
         """The figures the width hides, for the selected leg (else the first): nothing is only a hover away."""
         hidden = getattr(self, "_hidden", [])
@@ -391,8 +452,7 @@ class ResultsPanel(QWidget):
             self.hidden_note.setText("")
             self.hidden_note.setVisible(False)
             return
-        row = self.view.currentIndex().row()
-        row = row if 0 <= row < rows else 0
+        row = self.selected_leg()
         leg = self.model.leg_for_row(row)
         name = self.model.data(self.model.index(row, 0))
         if leg is None:
