@@ -173,7 +173,7 @@ def test_legs_table_updates_only_the_rows_that_changed(cross_window, qtbot, type
     window.liquidation_plot.mark_line.setValue(48000.0)  # what-if BTC mark: both BTC rows show it
     assert spans == [(0, 1)]
     mark_col = [c[0] for c in COLUMNS].index("mark_price")
-    assert model.data(model.index(1, mark_col)) == "48,000 (what-if)"
+    assert model.data(model.index(1, mark_col)) == "48,000*"  # a what-if mark: "*", italic, the plan's mark in the tooltip
     assert model.data(model.index(2, mark_col)) == "2,950"
 
 

@@ -467,11 +467,16 @@ class PositionsTable(QWidget):
                 self.view.setColumnWidth(c, need)
 
     def needed_width(self) -> int:
-        """Width (px) of the table that shows every shown column whole, with the row numbers and a vertical scrollbar."""
+        """Width (px) of the table that shows every shown column whole, with the row numbers and a vertical scrollbar.
+
+        Plus two digits of room: a what-if mark ("58,500*") or a price typed with more digits widens
+        its column into the last (stretched) column's slack instead of calling for sideways scrolling.
+        """
         v = self.view
         header = v.horizontalHeader()
         cols = sum(self.column_need(c) for c in range(len(COLUMNS)) if not header.isSectionHidden(c))
-        return cols + v.verticalHeader().sizeHint().width() + v.verticalScrollBar().sizeHint().width() + 2 * v.frameWidth()
+        room = 2 * v.fontMetrics().horizontalAdvance("0")
+        return cols + room + v.verticalHeader().sizeHint().width() + v.verticalScrollBar().sizeHint().width() + 2 * v.frameWidth()
 
     def hidden_columns(self) -> tuple[str, ...]:
         """Field names of the hidden columns, in column order."""
