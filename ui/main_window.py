@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTabBar,
     QToolBar,
     QVBoxLayout,
@@ -74,6 +75,8 @@ DEFAULT_SIZE = (1600, 1000)
 PLAN_TABLE_ROWS = 7
 #: Margin (px) around the Plan dock's content: small, so the legs table's columns fit a 1280 px window.
 PLAN_MARGIN = 3
+#: The plots' least width (px) when the default dock sizes are applied (View › Reset layout, first show).
+PLOTS_MIN_WIDTH = 400
 DRILL_TABS = (
     "Shock",
     "Gap / slippage",
@@ -280,9 +283,14 @@ class MainWindow(QMainWindow):
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
-        # Wide enough for the legs table's shown columns without sideways scrolling (not over a third of the window).
-        plan = min(max(plan, self.positions_table.needed_width() + 2 * PLAN_MARGIN), int(0.34 * w))
         results = int(min(600, max(470, 0.36 * w)))
+        # Wide enough for the legs table's shown columns without sideways scrolling when the plots keep
+        # PLOTS_MIN_WIDTH; when even that is not enough (long dated symbols such as BTCUSDT_261225 at
+        # 1280 px) the table scrolls and the plots keep the room.
+        separators = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, self)
+        need = self.positions_table.needed_width() + 2 * PLAN_MARGIN
+        if plan < need <= w - results - separators - PLOTS_MIN_WIDTH:
+            plan = need
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
         self.resizeDocks([self.results_dock, self.funding_dock], [int(0.67 * right), int(0.33 * right)], Qt.Orientation.Vertical)
