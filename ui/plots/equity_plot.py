@@ -179,7 +179,7 @@ class EquityPlot(QWidget):
             self._fit()
 
     def _from(self) -> str:
-        """" from 2026-12-20 08:00 UTC" when the plan has a clock (as the x-axis says), else ""."""
+        """The clock for the text under the plot, as the x-axis names it: ' from 2026-12-20 08:00 UTC', or '' for now."""
         return self._bottom_label.removeprefix("Hours") if self._bottom_label != "Hours from now" else ""
 
     def _portfolio(self, figures: Figures, c: FundingCurves) -> str:
