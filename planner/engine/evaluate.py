@@ -755,6 +755,21 @@ class SymbolStack:
         )
         return total
 
+    def break_prices(self) -> FloatArray:
+        """Prices where a leg's maintenance margin changes form at a price-tested tier (quote per base unit, flat).
+
+        The tier boundaries of value-based tables, and any price where ``value x rate - amount`` reaches its
+        floor of zero (only a table whose amount exceeds ``value x rate`` somewhere has one; the venues'
+        published tables have none, but the solvers must not assume it).
+        """
+        t = self.table
+        if t.size_scaled is not None:
+            return np.zeros(0)
+        keep = (t.cum > 0) & (t.mmr > 0)
+        values = np.concatenate([t.inner_floors if t.basis == "value" else np.zeros(0), t.cum[keep] / t.mmr[keep]])
+        prices: FloatArray = (self.q / values if t.inverse else values / self.q).ravel()
+        return prices
+
     def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
         total: FloatArray = (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
         return total
@@ -821,7 +836,7 @@ def _symbol_roots(
     """
     stack = SymbolStack.of(same)
     tested = traits.mm_price_basis == "tested"
-    breaks = np.concatenate([_tier_break_prices(o) for o in same] + [_floor_prices(o) for o in same]) if tested else np.zeros(0)
+    breaks = stack.break_prices() if tested else np.zeros(0)
 
     def level_values(m: float, upnl: FloatArray, requirement: Callable[[], FloatArray], fees: Callable[[], FloatArray]) -> FloatArray:
         if m == 0.0:
@@ -864,35 +879,12 @@ def _nearer(down: float, up: float, mark: float) -> float:
     return min(found, key=lambda p: abs(math.log(p / mark))) if found else float("nan")
 
 
-def _tier_break_prices(l: LegInput) -> FloatArray:
-    """Prices where leg ``l`` changes tier (value-based tables), quote per base unit."""
-    t = l.table
-    if t.size_scaled is not None or t.basis == "size" or t.n_tiers == 1:
-        return np.zeros(0)
-    floors = t.inner_floors
-    return l.q / floors if t.inverse else floors / l.q
-
-
-def _floor_prices(l: LegInput) -> FloatArray:
-    """Prices where leg ``l``'s maintenance margin ``value x rate - amount`` reaches its floor of zero (quote per base unit).
-
-    Only a table whose amount exceeds ``value x rate`` somewhere has one; the
-    venues' published tables have none, but the solver must not assume it.
-    """
-    t = l.table
-    if t.size_scaled is not None:
-        return np.zeros(0)
-    keep = (t.cum > 0) & (t.mmr > 0)
-    values = t.cum[keep] / t.mmr[keep]
-    return l.q / values if t.inverse else values / l.q
-
-
 #: The common move of every cross price searched by :func:`_account`: prices times 1/span .. span.
 COMMON_MOVE_SPAN = 1e4
 
 
 def _common_move_roots(
-    f: Callable[[FloatArray], FloatArray], cross: list[LegInput], stacks: list[SymbolStack], traits: RuleTraits, *, span: float
+    f: Callable[[FloatArray], FloatArray], stacks: list[SymbolStack], traits: RuleTraits, *, span: float
 ) -> tuple[float, float]:
     """Nearest price multiples below and above 1 where ``f`` (cross equity minus requirement) turns negative; nan if none.
 
@@ -905,7 +897,7 @@ def _common_move_roots(
     kinds = {st.table.inverse for st in stacks}
     if len(kinds) != 1 or (tested and any(st.table.inverse and st.table.size_scaled is not None for st in stacks)):
         return find_roots_near(f, 1.0, down=True, span=span, n_grid=401), find_roots_near(f, 1.0, down=False, span=span, n_grid=401)
-    breaks = np.concatenate([np.concatenate([_tier_break_prices(l), _floor_prices(l)]) / l.mark for l in cross]) if tested else np.zeros(0)
+    breaks = np.concatenate([(st.break_prices().reshape(st.q.shape[0], -1) / st.mark).ravel() for st in stacks]) if tested else np.zeros(0)
     down = piecewise_grid(1.0, breaks, down=True, end=1.0 / span)
     up = piecewise_grid(1.0, breaks, down=False, end=span)
     vals = f(np.concatenate([down, up]))
@@ -952,7 +944,7 @@ def _account(
                 total += st.upnl(prices) - st.requirement(prices, traits, taker)
             return total
 
-        d, u = _common_move_roots(f, cross, stacks, traits, span=COMMON_MOVE_SPAN)
+        d, u = _common_move_roots(f, stacks, traits, span=COMMON_MOVE_SPAN)
         down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
         up = u - 1.0 if math.isfinite(u) and u < COMMON_MOVE_SPAN * 0.999 else None
         if float(f(np.array([1.0]))[0]) < 0:  # under water already: no move liquidates it, it is liquidated now
