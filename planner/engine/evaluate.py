@@ -22,7 +22,15 @@ import numpy as np
 from planner.engine.close_fee import bankruptcy_close_fee
 from planner.engine.expiry import DatedLeg, clock_label, dated_legs, plan_clock
 from planner.engine.funding import funding_payment, symbol_interval_hours
-from planner.engine.liquidation import find_roots_near, nearest_root, price_at_level
+from planner.engine.liquidation import (
+    MAX_MEANINGFUL_PRICE,
+    MIN_PRICE_FRACTION,
+    find_roots_near,
+    first_crossing,
+    nearest_root,
+    piecewise_grid,
+    price_at_level,
+)
 from planner.engine.portfolio_margin import PortfolioResult, portfolio_for_plan
 from planner.engine.tiers import (
     TierTable,
@@ -522,8 +530,7 @@ def evaluate(
 
     results: list[LegResult] = []
     warnings: list[str] = []
-    root_cache: dict[tuple[str, str, float], float | None] = {}
-    stack_cache: dict[tuple[str, str], SymbolStack] = {}
+    root_cache: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {}
     under_water = _cross_groups_under_water(legs, cw, upnl_at_mark, req_at_mark)
     for ccy in sorted(under_water):
         eq, rq = under_water[ccy]
@@ -561,9 +568,7 @@ def evaluate(
                 lp = bp = mcp = None
             else:
                 same, upnl_others, req_others = symbol_parts[(l.spec.settle, l.pos.symbol)]
-                lp, bp, mcp = _cross_prices(
-                    l, same, cw[l.spec.settle], upnl_others, req_others, traits, taker, fee_res, m_call, root_cache, stack_cache
-                )
+                lp, bp, mcp = _cross_prices(l, same, cw[l.spec.settle], upnl_others, req_others, traits, taker, fee_res, m_call, root_cache)
         else:
             equity = l.collateral + upnl
             requirement = req_at_mark[l.index]
@@ -750,6 +755,21 @@ class SymbolStack:
         )
         return total
 
+    def break_prices(self) -> FloatArray:
+        """Prices where a leg's maintenance margin changes form at a price-tested tier (quote per base unit, flat).
+
+        The tier boundaries of value-based tables, and any price where ``value x rate - amount`` reaches its
+        floor of zero (only a table whose amount exceeds ``value x rate`` somewhere has one; the venues'
+        published tables have none, but the solvers must not assume it).
+        """
+        t = self.table
+        if t.size_scaled is not None:
+            return np.zeros(0)
+        keep = (t.cum > 0) & (t.mmr > 0)
+        values = np.concatenate([t.inner_floors if t.basis == "value" else np.zeros(0), t.cum[keep] / t.mmr[keep]])
+        prices: FloatArray = (self.q / values if t.inverse else values / self.q).ravel()
+        return prices
+
     def close_fees(self, prices: FloatArray, fee: float) -> FloatArray:
         total: FloatArray = (fee * position_value(self.q, prices, self.table.inverse)).sum(axis=0)
         return total
@@ -765,8 +785,7 @@ def _cross_prices(
     taker: float,
     fee_res: float,
     m_call: float,
-    cache: dict[tuple[str, str, float], float | None],
-    stacks: dict[tuple[str, str], SymbolStack],
+    cache: dict[tuple[str, str], tuple[float | None, float | None, float | None]],
 ) -> tuple[float | None, float | None, float | None]:
     """Liquidation, bankruptcy and margin-call price of a cross leg, the other legs at their marks.
 
@@ -776,60 +795,114 @@ def _cross_prices(
     Several legs of one symbol in one wallet (hedge mode) move together and
     share one liquidation price (Binance FAQ: "same ticker/symbol, both long
     and short position share the same liquidation price except isolated
-    mode"). Their common root is solved numerically (all legs of the symbol
-    stacked as arrays) on both sides of the mark over every meaningful price
-    (:func:`nearest_root`); the nearer one is the symbol's price, given to every
-    leg of it. Cached per symbol and level.
+    mode"). Their common root is solved on both sides of the mark over every
+    meaningful price (:func:`_symbol_roots`); the nearer one is the symbol's
+    price, given to every leg of it. Cached per symbol.
     """
-    out: list[float | None] = []
-    parts: dict[bytes, dict[str, FloatArray]] = {}
-    breaks: FloatArray | None = None
-    for m in (1.0, 0.0, m_call):
-        if len(same) == 1:
+    levels = (1.0, 0.0, m_call)
+    if len(same) == 1:
+        out: list[float | None] = []
+        for m in levels:
             collateral = wallet + upnl_others - m * req_others - (m if m else 1.0) * l.close_fee_held
             fee = fee_res * m if m else fee_res
             p = float(price_at_level(l.s, l.q, l.entry, collateral, l.table, k=m, fee=fee, mm_basis=traits.mm_price_basis, ref=l.mark)[0])
             out.append(_opt(p))
-            continue
-        key = (l.spec.settle, l.pos.symbol, m)
-        if key not in cache:
-            stack = stacks.setdefault((l.spec.settle, l.pos.symbol), SymbolStack.of(same))
-
-            def part(name: str, price: FloatArray, stack: SymbolStack = stack) -> FloatArray:
-                # The three levels search the same start grids: the stack's sums there are computed once.
-                got = parts.setdefault(price.tobytes(), {})
-                if name not in got:
-                    if name == "upnl":
-                        got[name] = stack.upnl(price)
-                    elif name == "requirement":
-                        got[name] = stack.requirement(price, traits, taker)
-                    else:
-                        got[name] = stack.close_fees(price, fee_res)
-                return got[name]
-
-            def f(price: FloatArray, m: float = m, stack: SymbolStack = stack) -> FloatArray:
-                eq = wallet + upnl_others + part("upnl", price)
-                if m == 0.0:
-                    return eq - part("close_fees", price) - stack.held
-                return eq - m * (req_others + part("requirement", price))
-
-            if breaks is None:
-                breaks = np.concatenate([_tier_break_prices(o) for o in same]) if traits.mm_price_basis == "tested" else np.zeros(0)
-            down = nearest_root(f, l.mark, down=True, breaks=breaks)
-            up = nearest_root(f, l.mark, down=False, breaks=breaks)
-            found = [p for p in (down, up) if math.isfinite(p) and p > 0]
-            cache[key] = _opt(min(found, key=lambda p: abs(math.log(p / l.mark)))) if found else None
-        out.append(cache[key])
-    return out[0], out[1], out[2]
+        return out[0], out[1], out[2]
+    key = (l.spec.settle, l.pos.symbol)
+    if key not in cache:
+        roots = _symbol_roots(same, l.mark, wallet + upnl_others, req_others, traits, taker, fee_res, levels)
+        cache[key] = (roots[0], roots[1], roots[2])
+    return cache[key]
 
 
-def _tier_break_prices(l: LegInput) -> FloatArray:
-    """Prices where leg ``l`` changes tier (value-based tables), quote per base unit."""
-    t = l.table
-    if t.size_scaled is not None or t.basis == "size" or t.n_tiers == 1:
-        return np.zeros(0)
-    floors = t.inner_floors
-    return l.q / floors if t.inverse else floors / l.q
+def _symbol_roots(
+    same: list[LegInput],
+    mark: float,
+    base: float,
+    req_others: float,
+    traits: RuleTraits,
+    taker: float,
+    fee_res: float,
+    levels: tuple[float, ...],
+) -> list[float | None]:
+    """Nearest price to ``mark`` of each level (1 liquidation, 0 bankruptcy, else margin call) for one symbol's cross legs.
+
+    ``base`` is the wallet plus the other symbols' uPnL (settlement currency).
+    Between tier breaks the wallet's equity minus requirement is linear in the
+    price (linear contracts) or in its reciprocal (inverse), so one vectorised
+    pass over the breaks' two sides gives every level's root exactly
+    (:func:`first_crossing`); Deribit's size-scaled rate on inverse contracts is
+    quadratic in ``1/P`` and is searched numerically instead (:func:`nearest_root`).
+    """
+    stack = SymbolStack.of(same)
+    tested = traits.mm_price_basis == "tested"
+    breaks = stack.break_prices() if tested else np.zeros(0)
+
+    def level_values(m: float, upnl: FloatArray, requirement: Callable[[], FloatArray], fees: Callable[[], FloatArray]) -> FloatArray:
+        if m == 0.0:
+            return base + upnl - fees() - stack.held
+        return base + upnl - m * (req_others + requirement())
+
+    roots: list[float] = []
+    if not (tested and stack.table.inverse and stack.table.size_scaled is not None):
+        down = piecewise_grid(mark, breaks, down=True, end=mark * MIN_PRICE_FRACTION)
+        up = piecewise_grid(mark, breaks, down=False, end=MAX_MEANINGFUL_PRICE)
+        prices = np.concatenate([down, up])
+        upnl = stack.upnl(prices)
+        req = stack.requirement(prices, traits, taker)
+        fees = stack.close_fees(prices, fee_res)
+        n = down.size
+        for m in levels:
+            vals = level_values(m, upnl, lambda: req, lambda: fees)
+            roots.append(
+                _nearer(
+                    first_crossing(down, vals[:n], reciprocal=stack.table.inverse),
+                    first_crossing(up, vals[n:], reciprocal=stack.table.inverse),
+                    mark,
+                )
+            )
+        return [_opt(r) for r in roots]
+    for m in levels:
+
+        def f(price: FloatArray, m: float = m) -> FloatArray:
+            return level_values(
+                m, stack.upnl(price), lambda: stack.requirement(price, traits, taker), lambda: stack.close_fees(price, fee_res)
+            )
+
+        roots.append(_nearer(nearest_root(f, mark, down=True, breaks=breaks), nearest_root(f, mark, down=False, breaks=breaks), mark))
+    return [_opt(r) for r in roots]
+
+
+def _nearer(down: float, up: float, mark: float) -> float:
+    """The root nearer to ``mark`` (log distance) of a search down and one up; nan when neither exists."""
+    found = [p for p in (down, up) if math.isfinite(p) and p > 0]
+    return min(found, key=lambda p: abs(math.log(p / mark))) if found else float("nan")
+
+
+#: The common move of every cross price searched by :func:`_account`: prices times 1/span .. span.
+COMMON_MOVE_SPAN = 1e4
+
+
+def _common_move_roots(
+    f: Callable[[FloatArray], FloatArray], stacks: list[SymbolStack], traits: RuleTraits, *, span: float
+) -> tuple[float, float]:
+    """Nearest price multiples below and above 1 where ``f`` (cross equity minus requirement) turns negative; nan if none.
+
+    Every price moves by the same factor. With one contract kind in the wallet
+    ``f`` is linear in the factor (or its reciprocal, inverse) between the legs'
+    tier breaks, so the roots are exact (:func:`first_crossing`); a wallet that
+    mixes kinds, or Deribit's size-scaled inverse rate, is searched numerically.
+    """
+    tested = traits.mm_price_basis == "tested"
+    kinds = {st.table.inverse for st in stacks}
+    if len(kinds) != 1 or (tested and any(st.table.inverse and st.table.size_scaled is not None for st in stacks)):
+        return find_roots_near(f, 1.0, down=True, span=span, n_grid=401), find_roots_near(f, 1.0, down=False, span=span, n_grid=401)
+    breaks = np.concatenate([(st.break_prices().reshape(st.q.shape[0], -1) / st.mark).ravel() for st in stacks]) if tested else np.zeros(0)
+    down = piecewise_grid(1.0, breaks, down=True, end=1.0 / span)
+    up = piecewise_grid(1.0, breaks, down=False, end=span)
+    vals = f(np.concatenate([down, up]))
+    inverse = kinds.pop()
+    return first_crossing(down, vals[: down.size], reciprocal=inverse), first_crossing(up, vals[down.size :], reciprocal=inverse)
 
 
 def _account(
@@ -871,10 +944,9 @@ def _account(
                 total += st.upnl(prices) - st.requirement(prices, traits, taker)
             return total
 
-        d = find_roots_near(f, 1.0, down=True, span=1e4, n_grid=401)
-        u = find_roots_near(f, 1.0, down=False, span=1e4, n_grid=401)
+        d, u = _common_move_roots(f, stacks, traits, span=COMMON_MOVE_SPAN)
         down = d - 1.0 if math.isfinite(d) and d > 1e-4 else None
-        up = u - 1.0 if math.isfinite(u) and u < 1e4 * 0.999 else None
+        up = u - 1.0 if math.isfinite(u) and u < COMMON_MOVE_SPAN * 0.999 else None
         if float(f(np.array([1.0]))[0]) < 0:  # under water already: no move liquidates it, it is liquidated now
             down = up = None
     cross_upnl = sum(upnl_at_mark[l.index] for l in cross)

@@ -509,3 +509,55 @@ def _first_root_on_grid(func: PriceFunction, grid: FloatArray, n_grid: int, leve
         root = a + (b - a) * fa / (fa - fb)
         return float(min(max(root, min(a, b)), max(a, b)))
     return float(0.5 * (a + b))
+
+
+#: Relative distance of the two grid points that straddle a break (tier boundary): far above rounding, far below a tick.
+BREAK_SIDE = 1e-12
+
+
+def piecewise_grid(ref: float, breaks: ArrayLike, *, down: bool, end: float) -> FloatArray:
+    """Prices from ``ref`` outward to ``end`` that split the way at every break (quote per base unit).
+
+    The grid holds ``ref``, both sides of each break strictly between ``ref``
+    and ``end`` (``break * (1 -/+ BREAK_SIDE)``) and ``end``, ordered outward
+    from ``ref``. A function that changes form only at the breaks is then one
+    piece between neighbouring points; the jump at a break lies between its two
+    sides. Empty when ``end`` is not beyond ``ref`` on that side.
+    """
+    lo, hi = (end, ref) if down else (ref, end)
+    if not (math.isfinite(ref) and ref > 0 and lo < hi):
+        return np.zeros(0)
+    b = np.asarray(breaks, dtype=float).ravel()
+    b = b[np.isfinite(b)]
+    # A break at ``ref`` itself (a leg exactly on a tier cap) still splits the way just beyond ``ref``.
+    sides = np.concatenate([b * (1.0 - BREAK_SIDE), b * (1.0 + BREAK_SIDE)])
+    points = np.unique(np.concatenate([[lo, hi], sides[(sides > lo) & (sides < hi)]]))
+    out: FloatArray = points[::-1] if down else points
+    return out
+
+
+def first_crossing(grid: FloatArray, values: FloatArray, *, reciprocal: bool) -> float:
+    """Exact first price along ``grid`` where a piecewise-linear function turns negative; nan if it never does.
+
+    ``values`` are the function on ``grid`` (from :func:`piecewise_grid`);
+    between neighbouring points it is linear in the price (``reciprocal``
+    False: linear contracts) or in its reciprocal (True: inverse contracts,
+    whose uPnL and value go with ``1/P``), so the root is one interpolation,
+    exact to rounding. Returns ``grid[0]`` when the function is negative there
+    already (the level is crossed now), as :func:`nearest_root` does.
+    """
+    if grid.size == 0:
+        return float("nan")
+    if values[0] < 0:
+        return float(grid[0])
+    hit = np.flatnonzero(values < 0)
+    if hit.size == 0:
+        return float("nan")
+    i = int(hit[0])
+    a, b, fa, fb = float(grid[i - 1]), float(grid[i]), float(values[i - 1]), float(values[i])
+    if not (math.isfinite(fa) and math.isfinite(fb)) or fa == fb:
+        return 0.5 * (a + b)
+    xa, xb = (1.0 / a, 1.0 / b) if reciprocal else (a, b)
+    x = xa + (xb - xa) * (fa / (fa - fb))
+    root = 1.0 / x if reciprocal else x
+    return min(max(root, min(a, b)), max(a, b))

@@ -463,3 +463,18 @@ def test_position_at_a_cap_without_deduction_is_liquidated_on_its_loss_side() ->
     )
     lp = float(liquidation_price(-1, 100.0, 100.0, 1 / 9, table)[0])
     assert lp == pytest.approx(100.0 * 0.9375 / (1 - 1 / 9), rel=1e-12)
+
+
+def test_hedged_cross_legs_with_one_on_a_cap_meet_the_next_tier_at_once() -> None:
+    """Found by the property test of the exact cross solver: on dex-generic (tiers without a
+    deduction: 0.5 % to 100,000 USD, 1 % above) a 100,000 USD short sits exactly on the cap at the
+    mark, so any rise puts it in the 1 % tier. With a 1,000 USD long, both at 60,000 and a
+    101,000 USDT wallet, equity 200,000 - 1.65 P meets the requirement 0.01675 P at
+    P = 200,000 / 1.66675 = 119,994.0003 (not 120,260.51, which takes the jump at the mark for none)."""
+    legs = [
+        _leg("BTC-PERP", "long", 1000.0 / 60000.0, 60000.0, 5, "cross", mark=60000.0),
+        _leg("BTC-PERP", "short", 100000.0 / 60000.0, 60000.0, 5, "cross", mark=60000.0),
+    ]
+    plan, prof = _plan("dex-generic", legs, wallet=101000.0)
+    lp = [leg.liquidation_price for leg in evaluate(plan, prof).legs]
+    assert lp == [pytest.approx(200000.0 / 1.66675, rel=1e-12)] * 2

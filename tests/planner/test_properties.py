@@ -402,3 +402,73 @@ def test_validation_refuses_past_last_tier(cap_contracts: int, lev: int, past: i
     beyond = plan(cap + past * cs)
     msgs = [p.message for p in plan_problems(beyond, beyond.profile)]  # type: ignore[arg-type]
     assert len(msgs) == 1 and f"the largest position the venue allows is {cap:,.10g} X" in msgs[0]
+
+
+# ---------------------------------------------------------------------------
+# Cross legs of one symbol: the exact piecewise root against a numeric search
+# ---------------------------------------------------------------------------
+
+#: (profile, symbol): every margin rule and contract kind the bundled profiles have (issue 10 speed work).
+CROSS_SYMBOLS = [
+    ("binance-usdm", "BTCUSDT"),  # tested basis, deducted tiers
+    ("binance-coinm", "BTCUSD_PERP"),  # inverse
+    ("okx", "BTC-USDT-SWAP"),  # close fee reserved, size tiers
+    ("bybit-linear", "BTCUSDT"),  # entry basis
+    ("bybit-inverse", "BTCUSD"),
+    ("kraken", "PF_XBTUSD"),  # tiers without a deduction
+    ("dex-generic", "BTC-PERP"),
+    ("deribit", "BTC-PERPETUAL"),  # size-scaled rate on an inverse contract: the numeric path
+]
+
+cross_book_legs = st.lists(
+    st.tuples(st.sampled_from(["long", "short"]), st.floats(1_000.0, 500_000.0), st.floats(0.7, 1.3)), min_size=2, max_size=4
+)
+
+
+@settings(max_examples=60, deadline=None)
+@pytest.mark.parametrize(("profile_id", "symbol"), CROSS_SYMBOLS)
+@given(legs=cross_book_legs, wallet_share=st.floats(0.02, 1.5))
+def test_cross_symbol_liquidation_is_the_nearest_root_of_the_account(
+    profile_id: str, symbol: str, legs: list[tuple[str, float, float]], wallet_share: float
+) -> None:
+    """Several cross legs of one symbol share one liquidation price: the nearest price to the mark,
+    on either side, where the wallet's equity meets its requirement. The engine solves it exactly
+    between tier breaks; here a numeric search over the plot's own curves finds the same price."""
+    from planner.engine.curves import price_curves
+    from planner.engine.evaluate import evaluate
+    from planner.engine.liquidation import nearest_root
+    from planner.io.registry import get_profile
+    from planner.model.errors import PlannerError
+    from planner.model.plan import Plan
+
+    prof = get_profile(profile_id)
+    spec = prof.symbols[symbol]
+    mark = 60_000.0
+    inverse = spec.contract.value == "inverse"
+    positions = []
+    for side, usd, entry_share in legs:
+        qty = usd / spec.contract_size if inverse else usd / mark
+        positions.append(
+            {"symbol": symbol, "side": side, "quantity": qty, "entry_price": round(mark * entry_share, 1), "mark_price": mark, "leverage": 5, "margin_mode": "cross"}
+        )
+    total_usd = sum(usd for _, usd, _ in legs)
+    wallet = total_usd * wallet_share / (mark if inverse else 1.0)
+    plan = Plan.model_validate({"profile": profile_id, "account": {"wallet_balance": wallet}, "positions": positions})
+    try:
+        ev = evaluate(plan, prof)
+    except PlannerError:
+        assume(False)
+        return
+    lp = ev.legs[0].liquidation_price
+    assert all(leg.liquidation_price == lp for leg in ev.legs)
+
+    def gap(prices: np.ndarray) -> np.ndarray:
+        c = price_curves(plan, prof, symbol, np.asarray(prices, dtype=float))
+        return np.asarray(c.cross_equity - c.cross_requirement)
+
+    found = [p for p in (nearest_root(gap, mark, down=True), nearest_root(gap, mark, down=False)) if math.isfinite(p) and p > 0]
+    want = min(found, key=lambda p: abs(math.log(p / mark))) if found else None
+    if want is None or want == mark:
+        assert lp is None or lp == pytest.approx(mark, rel=1e-9)
+        return
+    assert lp == pytest.approx(want, rel=1e-9)
