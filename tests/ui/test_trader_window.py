@@ -128,7 +128,8 @@ def test_legs_table_key_columns_fit_1280_without_scrolling(book, qtbot, type_in)
     assert model.data(model.index(1, KEY_COLUMNS.index("entry_price"))) == "3,125"
     _assert_whole_without_scrolling(table)
     # Header tooltips give the full names of the short headers.
-    assert model.headerData(KEY_COLUMNS.index("leverage"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole).startswith("Leverage: ")
+    tip = model.headerData(KEY_COLUMNS.index("isolated_margin"), Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Isolated margin (IM)\nMargin of an isolated leg, settlement currency")
 
 
 def _pick_from_header_menu(qtbot, table, text: str) -> None:

@@ -96,7 +96,7 @@ COLUMN_TIPS = {
     "leverage": "Chosen leverage: initial margin = position value at entry / leverage",
     "margin_mode": "iso = isolated (the leg has its own margin), cross = shares the wallet",
     "isolated_margin": (
-        "the margin of an isolated leg (IM), settlement currency: 'initial' = position value at entry / leverage, "
+        "Margin of an isolated leg, settlement currency: 'initial' = position value at entry / leverage, "
         "then any margin added (+) or removed (-); '—' for a cross leg, which uses the wallet"
     ),
     "expiry": "Dated futures: when the contract settles (UTC, from the symbol); '—' for a perpetual",
@@ -181,9 +181,10 @@ class PositionsModel(QAbstractTableModel):
                 return COLUMNS[section][1]
             return f"#{section + 1}" if self.unmapped_at(section) is None else "—"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            name = COLUMNS[section][0]
+            name, header = COLUMNS[section]
+            full = COLUMN_NAMES[name] + ("" if COLUMN_NAMES[name] == header else f" ({header})")
             tip = COLUMN_TIPS.get(name) or HEADER_TIPS.get(name) or ""
-            return f"{COLUMN_NAMES[name]}: {tip}\n(Right-click the header to show or hide columns.)"
+            return f"{full}\n{tip}\n(Right-click the header to show or hide columns.)"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Vertical:
             gone = self.unmapped_at(section)
             return self.unmapped_tooltip(gone) if gone is not None else None
