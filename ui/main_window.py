@@ -276,9 +276,10 @@ class MainWindow(QMainWindow):
     def default_dock_sizes(self) -> None:
         """Plan | plots | Results widths and the Results / Funding split, scaled to the window.
 
-        At 1280x720 this gives Plan 350 px, Results 470 px (leg, state, liquidation price
-        and margin ratio columns) and the plots ~450 px; at 1600x1000 Plan 420, Results
-        576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
+        At 1280x720 this gives Plan 350 px, widened to what the legs table's shown columns
+        need (391 px for the 10-leg screenshot book: no sideways scrolling) while the plots keep
+        PLOTS_MIN_WIDTH, Results 470 px (leg, state, liquidation price and margin ratio
+        columns) and the plots the rest (~407 px); at 1600x1000 Plan 420, Results 576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
         1280x720), the Funding / Action plan / Drills tabs the rest (they scroll).
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
