@@ -597,8 +597,15 @@ class PlanDocument(QObject):
         symbol = self.focus
         price = None
         mark = None
-        kept = self.figures.funding if not funding and self.figures.plan is plan and self.figures.marks == marks else None
         shown = ev is not None and symbol is not None and symbol in profile.symbols and any(p.symbol == symbol for p in plan.positions)
+        # The equity plot follows the wallet of the leg in the liquidation plot (a BTC and an ETH wallet on COIN-M).
+        wallet = profile.symbols[symbol].settle if shown and symbol is not None else profile.settle_currency
+        last = self.figures.funding
+        kept = (
+            last
+            if not funding and self.figures.plan is plan and self.figures.marks == marks and last is not None and last.currency == wallet
+            else None
+        )
         if ev is not None and shown and symbol is not None:
             grid, rng = price_grid(plan, profile, ev, symbol, marks)
             g = self._grid
@@ -611,7 +618,9 @@ class PlanDocument(QObject):
             mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
         funding_c = kept
         if ev is not None and funding_c is None:
-            funding_c = funding_curves(plan, profile, horizon_hours=plan.horizon_hours, marks=marks or None, n_points=FUNDING_POINTS)
+            funding_c = funding_curves(
+                plan, profile, horizon_hours=plan.horizon_hours, currency=wallet, marks=marks or None, n_points=FUNDING_POINTS
+            )
         self.figures = Figures(
             plan=plan,
             profile=profile,
