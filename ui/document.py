@@ -28,7 +28,7 @@ from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.portfolio_margin import PortfolioLevel, portfolio_levels
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity, plan_problems, wallet_for
-from planner.engine.venues import LegMapping, VenueMapping, map_plan
+from planner.engine.venues import LegMapping, VenueMapping, map_plan, symbol_coin
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem, problems_from_validation
@@ -389,7 +389,9 @@ class PlanDocument(QObject):
         and the comparison drill use): linear <-> inverse at equal USD value at
         entry, funding rates carried by coin at the same rate per hour. A leg the
         venue does not list is left out of the plan and kept in ``unmapped`` with
-        its reason. What-if marks are carried to the new symbols (old keys kept, so
+        its reason, as entered on its venue: the next switch (after edits too) maps it
+        from there, so it comes back on a venue that lists it and stays listed
+        otherwise. What-if marks are carried to the new symbols (old keys kept, so
         undo finds them). If the draft's venue cannot be read, only the id changes.
         """
         try:
@@ -412,12 +414,11 @@ class PlanDocument(QObject):
                 new, unmapped = base, base_unmapped  # back to the run's first venue: its exact plan
             ok = self.apply_plan(new, text, merge_key="venue", unmapped=unmapped)
         else:
-            mapping = map_plan(base, target, source)
+            mapping = map_plan(base, target, source, carried=base_unmapped)
             for leg in mapping.legs:
-                if leg.target_index is None or leg.target_symbol is None or leg.source_symbol not in self.marks:
+                if leg.target_symbol is None or leg.source_symbol not in self.marks:
                     continue
-                scale = mapping.plan.positions[leg.target_index].entry_price / base.positions[leg.index].entry_price
-                self.marks[leg.target_symbol] = self.marks[leg.source_symbol] * scale
+                self.marks[leg.target_symbol] = self.marks[leg.source_symbol] * leg.price_scale
             self.mapping, self.mapping_source_name = mapping, source.name
             ok = self.apply_plan(mapping.plan, text, merge_key="venue", unmapped=mapping.unmapped)
         self._venue_origin = origin
@@ -551,7 +552,7 @@ class PlanDocument(QObject):
                 self._view_serial += 1
                 if self.mapping is not None and self.mapping.target_id != profile.id:
                     self.mapping = None  # undone (or another way to this venue): its notes do not apply
-                self._follow_focus(self.plan, plan)
+                self._follow_focus(plan, self.profile, profile)
             self.plan = plan
             self.profile = profile
             self._evaluate()
@@ -566,14 +567,22 @@ class PlanDocument(QObject):
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 
-    def _follow_focus(self, old: Plan, new: Plan) -> None:
-        """Keep the liquidation plot on the same leg when a venue switch renames its symbol."""
+    def _follow_focus(self, new: Plan, old_profile: ExchangeProfile, new_profile: ExchangeProfile) -> None:
+        """Keep the liquidation plot on the same leg when a venue switch renames its symbol.
+
+        The switch's mapping names the leg when it mapped from the plan on show; otherwise
+        (a run of switches, undo) the first leg of the same coin (BTCUSDT -> PF_XBTUSD), else the first leg.
+        """
         if self.focus is None or any(p.symbol == self.focus for p in new.positions):
             return
-        index = next((i for i, p in enumerate(old.positions) if p.symbol == self.focus), None)
-        if self.mapping is not None and index is not None:
-            index = next((m.target_index for m in self.mapping.legs if m.index == index), None)
-        self.focus = new.positions[index].symbol if index is not None and index < len(new.positions) else None
+        focus, self.focus = self.focus, None
+        if self.mapping is not None:
+            hit = next((m.target_index for m in self.mapping.legs if m.source_symbol == focus and m.target_index is not None), None)
+            if hit is not None and hit < len(new.positions):
+                self.focus = new.positions[hit].symbol
+                return
+        coin = symbol_coin(focus, old_profile).coin
+        self.focus = next((p.symbol for p in new.positions if symbol_coin(p.symbol, new_profile).coin == coin), None)
         if self.focus is None and new.positions:
             self.focus = new.positions[0].symbol
 
