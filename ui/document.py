@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +200,24 @@ class PlanDocument(QObject):
     def is_dirty(self) -> bool:
         return not self.undo_stack.isClean()
 
+    def left_out_lines(self) -> list[str]:
+        """One line per leg a venue switch left out of the plan (``unmapped``): the leg and why.
+
+        E.g. ``#2 SOLUSDT short 40 at 150 (entered on Binance USDS-M perpetuals): OKX USDT-margined
+        perpetual swaps lists no SOL perpetual quoted in USD``; quantity and price in the units of the
+        venue the leg was entered on. Empty when every leg is in the plan.
+        """
+        out = []
+        for m in self.unmapped:
+            pos = m.position
+            leg = f"#{m.index + 1} {m.source_symbol}"
+            if pos is not None:
+                leg += f" {pos.side.value} {pos.quantity:,.8g} at {pos.entry_price:,.8g}"
+            if m.origin is not None and not m.carried:
+                leg += f" (entered on {m.origin.name})"
+            out.append(f"{leg}: {m.reason}")
+        return out
+
     def problems_at(self, prefix: str) -> list[Problem]:
         """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
@@ -313,8 +331,10 @@ class PlanDocument(QObject):
 
     def add_position(self, pos: Position, at: int | None = None) -> bool:
         positions = list(self.draft.positions)
-        positions.insert(len(positions) if at is None else at, pos)
-        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg")
+        at = len(positions) if at is None else at
+        positions.insert(at, pos)
+        moved = self._unmapped_moved(at, removed=False)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg", unmapped=moved)
 
     def wallet_in(self, currency: str) -> float | None:
         """The shown plan's wallet in ``currency`` (a settlement currency); None when the plan gives none."""
@@ -379,7 +399,27 @@ class PlanDocument(QObject):
     def remove_position(self, index: int) -> bool:
         positions = list(self.draft.positions)
         gone = positions.pop(index)
-        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg")
+        moved = self._unmapped_moved(index, removed=True)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg", unmapped=moved)
+
+    def _unmapped_moved(self, at: int, removed: bool) -> list[LegMapping] | None:
+        """The unmapped legs renumbered for draft leg ``at`` removed (or a leg inserted before it).
+
+        An unmapped leg's ``index`` is its place among the plan's legs (the next switch puts it
+        back there, like :func:`map_plan` with ``carried``); a leg removed or inserted before it
+        moves it, so it returns between the same neighbours. None when there are none.
+        """
+        if not self.unmapped:
+            return None
+        n = len(self.draft.positions)
+        slots: list[int | LegMapping] = list(range(n))  # draft legs by index, the unmapped legs at their places
+        for m in sorted(self.unmapped, key=lambda m: m.index):
+            slots.insert(min(m.index, len(slots)), m)
+        if removed:
+            slots.remove(at)
+        else:
+            slots.insert(slots.index(at) if at < n else len(slots), -1)
+        return [replace(m, index=i) for i, m in enumerate(slots) if isinstance(m, LegMapping)]
 
     def set_profile(self, profile_id: str) -> bool:
         """Switch the exchange profile: one undoable step ("Switch to OKX") that maps the legs.

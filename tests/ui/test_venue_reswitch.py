@@ -223,17 +223,117 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
 
 
 def test_unmapped_leg_survives_a_leg_removed_and_a_run_of_switches(sol_window, qtbot):
-    """Remove BTC on OKX, then step through Bybit (nothing left) to Hyperliquid: SOL and ETH are there."""
+    """Remove BTC on OKX, then step through Bybit (nothing left) to Hyperliquid: SOL and ETH are there, in order."""
     win = sol_window
     doc = win.document
     choose(qtbot, win, "okx")
     click_leg(qtbot, win, 0)
     qtbot.mouseClick(win.positions_table.del_btn, Qt.LeftButton)
     assert [p.symbol for p in doc.plan.positions] == ["ETH-USDT-SWAP"]
-    assert [m.source_symbol for m in doc.unmapped] == ["SOLUSDT"]
+    assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 0)], "now the first leg, before ETH"
     assert_screen_is_engine(win)
     choose(qtbot, win, "bybit-linear")
-    assert doc.plan.positions == [] and sorted(m.source_symbol for m in doc.unmapped) == ["ETH-USDT-SWAP", "SOLUSDT"]
-    choose(qtbot, win, "hyperliquid")
-    assert doc.unmapped == [] and sorted(p.symbol for p in doc.plan.positions) == ["ETH", "SOL"]
+    assert doc.plan.positions == [] and [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 0), ("ETH-USDT-SWAP", 1)]
     assert_screen_is_engine(win)
+    choose(qtbot, win, "hyperliquid")
+    assert doc.unmapped == [] and [p.symbol for p in doc.plan.positions] == ["SOL", "ETH"]
+    assert_screen_is_engine(win)
+    # Undo of each step restores the one before, unmapped legs and their places included.
+    doc.undo_stack.undo()
+    assert [p.symbol for p in doc.plan.positions] == ["ETH-USDT-SWAP"] and [m.index for m in doc.unmapped] == [0]
+    doc.undo_stack.undo()
+    assert [p.symbol for p in doc.plan.positions] == ["BTC-USDT-SWAP", "ETH-USDT-SWAP"] and [m.index for m in doc.unmapped] == [1]
+    assert_screen_is_engine(win)
+
+
+def test_legs_added_beside_an_unmapped_leg_keep_it_between_its_neighbours(sol_window, qtbot, type_in):
+    """Duplicate ETH and add a leg on OKX: back on Binance, SOL sits between BTC and ETH as it did."""
+    win = sol_window
+    doc = win.document
+    original = doc.plan
+    choose(qtbot, win, "okx")
+    type_in(win.account_panel.wallet, "100,000")  # room for more isolated margin
+    click_leg(qtbot, win, 1)
+    qtbot.mouseClick(win.positions_table.dup_btn, Qt.LeftButton)
+    qtbot.mouseClick(win.positions_table.add_btn, Qt.LeftButton)
+    assert [p.symbol for p in doc.plan.positions[:3]] == ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "ETH-USDT-SWAP"]
+    added = doc.plan.positions[3].symbol
+    assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 1)]
+    assert_screen_is_engine(win)
+    click_leg(qtbot, win, 0)
+    qtbot.mouseClick(win.positions_table.dup_btn, Qt.LeftButton)  # a copy of BTC, put before ETH (after SOL)
+    assert len(doc.plan.positions) == 5 and [m.index for m in doc.unmapped] == [1]
+    assert win.results_panel.model.data(win.results_panel.model.index(5, COL["leg"])) == "— SOLUSDT (was #2)"
+    choose(qtbot, win, "binance-usdm")
+    symbols = [p.symbol for p in doc.plan.positions]
+    assert symbols[:5] == ["BTCUSDT", "SOLUSDT", "BTCUSDT", "ETHUSDT", "ETHUSDT"] and symbols[5] == added.split("-")[0] + "USDT"
+    assert doc.unmapped == [] and doc.plan.positions[1] == original.positions[1]
+    assert_screen_is_engine(win)
+
+
+# -- saving while a leg is left out ---------------------------------------------------------------
+def _menu_action(window, menu: str, text: str):
+    return next(a for a in window.menu(menu).actions() if a.text().replace("&", "") == text)
+
+
+def _answer_box(qtbot, button: str, seen: list[str]) -> None:
+    """Answer the next message box by clicking its ``button`` (records the box's text), as a user would."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    tries = [0]
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            tries[0] += 1
+            assert tries[0] < 500, "no message box came up"
+            QTimer.singleShot(10, click)
+            return
+        seen.append(box.text() + "\n" + box.informativeText())
+        qtbot.mouseClick(next(b for b in box.buttons() if b.text() == button), Qt.LeftButton)
+
+    QTimer.singleShot(0, click)
+
+
+def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from planner.io.plan_files import load_plan
+
+    win = sol_window
+    doc = win.document
+    opened = doc.path
+    on_disk = opened.read_text(encoding="utf-8")
+    choose(qtbot, win, "okx")
+    target = tmp_path / "okx.plan.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    # Cancel: nothing written, nothing changed.
+    seen: list[str] = []
+    _answer_box(qtbot, "Cancel", seen)
+    _menu_action(win, "File", "Save as…").trigger()
+    assert not target.exists() and doc.is_dirty() and doc.path == opened
+    text = seen[-1]
+    assert "1 leg is not listed on OKX" in text and "okx.plan.json will not either" in text
+    assert "#2 SOLUSDT short 40 at 150 (entered on Binance USDS-M perpetuals): OKX" in text
+    assert "lists no SOL perpetual" in text and "Undo" in text
+    # File › Save over the file it came from asks too (it would lose SOL from that file).
+    _answer_box(qtbot, "Cancel", seen)
+    _menu_action(win, "File", "Save").trigger()
+    assert opened.read_text(encoding="utf-8") == on_disk and len(seen) == 2
+    # Save without it: the file holds the OKX plan on screen; the leg stays in the window.
+    _answer_box(qtbot, "Save without it", seen)
+    _menu_action(win, "File", "Save as…").trigger()
+    saved = load_plan(target)
+    assert saved.positions == doc.plan.positions and saved.account == doc.plan.account
+    assert [p.symbol for p in saved.positions] == ["BTC-USDT-SWAP", "ETH-USDT-SWAP"]
+    assert [m.source_symbol for m in doc.unmapped] == ["SOLUSDT"] and not doc.is_dirty()
+    assert "without #2 SOLUSDT" in win.statusBar().currentMessage()
+    assert_screen_is_engine(win)
+    # ... and comes back with the next switch to a venue that lists it.
+    choose(qtbot, win, "binance-usdm")
+    assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"] and doc.unmapped == []
+    assert_screen_is_engine(win)
+    # With every leg in the plan, saving asks nothing.
+    _menu_action(win, "File", "Save").trigger()
+    assert len(seen) == 3 and len(load_plan(target).positions) == 3
