@@ -203,9 +203,9 @@ class PlanDocument(QObject):
     def left_out_lines(self) -> list[str]:
         """One line per leg a venue switch left out of the plan (``unmapped``): the leg and why.
 
-        E.g. ``#2 SOLUSDT short 40 at 150 (entered on Binance USDS-M perpetuals): OKX USDT-margined
+        E.g. ``#2 SOLUSDT short 40 at 150 on Binance USDS-M perpetuals: OKX USDT-margined
         perpetual swaps lists no SOL perpetual quoted in USD``; quantity and price in the units of the
-        venue the leg was entered on. Empty when every leg is in the plan.
+        venue the leg was last mapped on (named). Empty when every leg is in the plan.
         """
         out = []
         for m in self.unmapped:
@@ -213,8 +213,8 @@ class PlanDocument(QObject):
             leg = f"#{m.index + 1} {m.source_symbol}"
             if pos is not None:
                 leg += f" {pos.side.value} {pos.quantity:,.8g} at {pos.entry_price:,.8g}"
-            if m.origin is not None and not m.carried:
-                leg += f" (entered on {m.origin.name})"
+            if m.origin is not None and not m.carried:  # a carried leg's reason names its venue
+                leg += f" on {m.origin.name}"
             out.append(f"{leg}: {m.reason}")
         return out
 
@@ -429,7 +429,7 @@ class PlanDocument(QObject):
         and the comparison drill use): linear <-> inverse at equal USD value at
         entry, funding rates carried by coin at the same rate per hour. A leg the
         venue does not list is left out of the plan and kept in ``unmapped`` with
-        its reason, as entered on its venue: the next switch (after edits too) maps it
+        its reason, as it was on its venue: the next switch (after edits too) maps it
         from there, so it comes back on a venue that lists it and stays listed
         otherwise. What-if marks are carried to the new symbols (old keys kept, so
         undo finds them). If the draft's venue cannot be read, only the id changes.

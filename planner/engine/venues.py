@@ -278,15 +278,15 @@ def map_plan(
         else:
             found, why = map_symbol(pos.symbol, sspec, target)
         if found is None or sspec is None:
-            reason = (why or "cannot be mapped") + (f"; the leg is kept as entered on {src.name}" if was_carried else "")
+            reason = (why or "cannot be mapped") + (f"; the leg is kept as it was on {src.name}" if was_carried else "")
             legs.append(
                 LegMapping(i, pos.symbol, None, reason=reason, position=pos, origin=src, funding_rate=src_rate, carried=was_carried)
             )
             continue
         if src.id == target.id:
-            # Back on the venue it was entered on: exactly as it was.
+            # Back on the venue it was kept from: exactly as it was.
             tsym, tspec, tpos, scale, usd, lev_max = pos.symbol, sspec, pos, 1.0, _usd_value(pos, sspec), None
-            notes = [f"back on {src.name} as entered there"] if was_carried else []
+            notes = [f"back on {src.name} as it was there"] if was_carried else []
             if src_rate is not None:
                 rates.setdefault(tsym, src_rate)
         else:
@@ -294,7 +294,7 @@ def map_plan(
             tspec = target.symbols[tsym]
             tpos, scale, usd, lev_max, notes = _map_leg(pos, sspec, tsym, tspec, target)
             if was_carried:
-                notes.insert(0, f"mapped from {src.name}, where it was entered ({source.name} does not list it)")
+                notes.insert(0, f"mapped from {src.name}, as it was there ({source.name} does not list it)")
             if src_rate is not None:
                 si, ti = symbol_interval_hours(src, pos.symbol), symbol_interval_hours(target, tsym)
                 rate = src_rate * ti / si

@@ -200,7 +200,7 @@ def test_carried_legs_map_from_the_venue_they_were_entered_on() -> None:
     again = map_plan(edited, btc_only, bybit, carried=first.unmapped)
     (still,) = again.unmapped
     assert still.position is plan.positions[1] and still.origin is usdm and still.funding_rate == 0.0001 and still.index == 1
-    assert still.reason is not None and "HL BTC lists no ETH perpetual" in still.reason and "entered on Binance" in still.reason
+    assert still.reason is not None and "HL BTC lists no ETH perpetual" in still.reason and "kept as it was on Binance" in still.reason
 
 
 def test_carried_leg_past_the_end_goes_last() -> None:

@@ -95,6 +95,23 @@ def assert_screen_is_engine(window) -> None:
             assert model.data(model.index(r, COL[name])) == "—", "no figure for a leg that is not in the plan"
     assert window.results_panel.thresholds.text().startswith(f"{target.name} — ")
     assert not window.results_panel.banner.isVisible()
+    # The plots draw the same evaluation of the same plan.
+    fig = doc.figures
+    assert fig.plan is doc.plan and fig.profile.id == target.id
+    assert [(l.symbol, l.liquidation_price, l.unrealized_pnl) for l in fig.evaluation.legs] == [
+        (l.symbol, l.liquidation_price, l.unrealized_pnl) for l in ev.legs
+    ]
+    assert fig.symbol is None or any(p.symbol == fig.symbol for p in doc.plan.positions)
+
+
+def walk_history(doc, states: list[tuple]) -> None:
+    """Undo to the first state and redo to the last: each step restores exactly the plan and unmapped legs it had."""
+    for plan, unmapped in reversed(states[:-1]):
+        doc.undo_stack.undo()
+        assert doc.plan == plan and doc.draft is doc.plan and doc.unmapped == unmapped
+    for plan, unmapped in states[1:]:
+        doc.undo_stack.redo()
+        assert doc.plan == plan and doc.unmapped == unmapped
 
 
 def usd_value(pos, profile) -> float:
@@ -193,9 +210,13 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
     win = sol_window
     doc = win.document
     original = doc.plan
+    states = [(doc.plan, list(doc.unmapped))]
     choose(qtbot, win, "okx")
+    states.append((doc.plan, list(doc.unmapped)))
     type_in(win.account_panel.wallet, "18,000")
+    states.append((doc.plan, list(doc.unmapped)))
     choose(qtbot, win, "bybit-linear")
+    states.append((doc.plan, list(doc.unmapped)))
     bybit = get_profile("bybit-linear")
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT"]
     assert sorted(m.source_symbol for m in doc.unmapped) == ["ETH-USDT-SWAP", "SOLUSDT"]
@@ -210,7 +231,9 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
     assert doc.plan.positions[0].leverage == 8.0
     assert len(doc.unmapped) == 2
     assert_screen_is_engine(win)
+    states.append((doc.plan, list(doc.unmapped)))
     choose(qtbot, win, "binance-usdm")
+    states.append((doc.plan, list(doc.unmapped)))
     assert doc.unmapped == []
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"]
     assert doc.plan.positions[0].leverage == 8.0
@@ -219,6 +242,9 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
     assert (eth.quantity, eth.entry_price, eth.mark_price) == pytest.approx((20.0, 3000.0, 2950.0), rel=1e-12)
     assert doc.plan.account.wallet_balance == 18000.0
     assert doc.plan.funding_rates == pytest.approx(original.funding_rates, rel=1e-12)
+    assert_screen_is_engine(win)
+    assert doc.undo_stack.index() == len(states) - 1, "one undo step per switch and per edit"
+    walk_history(doc, states)
     assert_screen_is_engine(win)
 
 
@@ -315,7 +341,7 @@ def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtb
     assert not target.exists() and doc.is_dirty() and doc.path == opened
     text = seen[-1]
     assert "1 leg is not listed on OKX" in text and "okx.plan.json will not either" in text
-    assert "#2 SOLUSDT short 40 at 150 (entered on Binance USDS-M perpetuals): OKX" in text
+    assert "#2 SOLUSDT short 40 at 150 on Binance USDS-M perpetuals: OKX" in text
     assert "lists no SOL perpetual" in text and "Undo" in text
     # File › Save over the file it came from asks too (it would lose SOL from that file).
     _answer_box(qtbot, "Cancel", seen)

@@ -27,6 +27,7 @@ def confirm_left_out(parent: QWidget, doc: PlanDocument, path: Path) -> bool:
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Legs not in the saved plan")
     box.setTextFormat(Qt.TextFormat.PlainText)  # symbols and reasons are data, not markup
+    box.setStyleSheet("QLabel#qt_msgbox_label, QLabel#qt_msgbox_informativelabel { min-width: 34em; }")  # long reasons wrap less
     box.setText(
         f"{legs} not listed on {venue}, so the plan on {venue} does not hold {them} and {path.name} will not either:\n\n"
         + "\n".join(f"• {line}" for line in lines)
