@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.portfolio_margin import PortfolioLevel, portfolio_levels
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity, plan_problems, wallet_for
-from planner.engine.venues import LegMapping, VenueMapping, map_plan
+from planner.engine.venues import LegMapping, VenueMapping, map_plan, symbol_coin
 from planner.io.plan_files import load_plan, resolve_profile, save_plan
 from planner.model.enums import MarginMode
 from planner.model.errors import PlannerError, Problem, problems_from_validation
@@ -200,6 +200,24 @@ class PlanDocument(QObject):
     def is_dirty(self) -> bool:
         return not self.undo_stack.isClean()
 
+    def left_out_lines(self) -> list[str]:
+        """One line per leg a venue switch left out of the plan (``unmapped``): the leg and why.
+
+        E.g. ``#2 SOLUSDT short 40 at 150 on Binance USDS-M perpetuals: OKX USDT-margined
+        perpetual swaps lists no SOL perpetual quoted in USD``; quantity and price in the units of the
+        venue the leg was last mapped on (named). Empty when every leg is in the plan.
+        """
+        out = []
+        for m in self.unmapped:
+            pos = m.position
+            leg = f"#{m.index + 1} {m.source_symbol}"
+            if pos is not None:
+                leg += f" {pos.side.value} {pos.quantity:,.8g} at {pos.entry_price:,.8g}"
+            if m.origin is not None and not m.carried:  # a carried leg's reason names its venue
+                leg += f" on {m.origin.name}"
+            out.append(f"{leg}: {m.reason}")
+        return out
+
     def problems_at(self, prefix: str) -> list[Problem]:
         """Problems whose field path starts with ``prefix`` (e.g. ``positions.0``)."""
         return [p for p in self.problems if p.path == prefix or p.path.startswith(prefix + ".")]
@@ -313,8 +331,10 @@ class PlanDocument(QObject):
 
     def add_position(self, pos: Position, at: int | None = None) -> bool:
         positions = list(self.draft.positions)
-        positions.insert(len(positions) if at is None else at, pos)
-        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg")
+        at = len(positions) if at is None else at
+        positions.insert(at, pos)
+        moved = self._unmapped_moved(at, removed=False)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Add {pos.symbol} leg", unmapped=moved)
 
     def wallet_in(self, currency: str) -> float | None:
         """The shown plan's wallet in ``currency`` (a settlement currency); None when the plan gives none."""
@@ -379,7 +399,27 @@ class PlanDocument(QObject):
     def remove_position(self, index: int) -> bool:
         positions = list(self.draft.positions)
         gone = positions.pop(index)
-        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg")
+        moved = self._unmapped_moved(index, removed=True)
+        return self.apply_plan(self.draft.model_copy(update={"positions": positions}), f"Remove {gone.symbol} leg", unmapped=moved)
+
+    def _unmapped_moved(self, at: int, removed: bool) -> list[LegMapping] | None:
+        """The unmapped legs renumbered for draft leg ``at`` removed (or a leg inserted before it).
+
+        An unmapped leg's ``index`` is its place among the plan's legs (the next switch puts it
+        back there, like :func:`map_plan` with ``carried``); a leg removed or inserted before it
+        moves it, so it returns between the same neighbours. None when there are none.
+        """
+        if not self.unmapped:
+            return None
+        n = len(self.draft.positions)
+        slots: list[int | LegMapping] = list(range(n))  # draft legs by index, the unmapped legs at their places
+        for m in sorted(self.unmapped, key=lambda m: m.index):
+            slots.insert(min(m.index, len(slots)), m)
+        if removed:
+            slots.remove(at)
+        else:
+            slots.insert(slots.index(at) if at < n else len(slots), -1)
+        return [replace(m, index=i) for i, m in enumerate(slots) if isinstance(m, LegMapping)]
 
     def set_profile(self, profile_id: str) -> bool:
         """Switch the exchange profile: one undoable step ("Switch to OKX") that maps the legs.
@@ -389,7 +429,9 @@ class PlanDocument(QObject):
         and the comparison drill use): linear <-> inverse at equal USD value at
         entry, funding rates carried by coin at the same rate per hour. A leg the
         venue does not list is left out of the plan and kept in ``unmapped`` with
-        its reason. What-if marks are carried to the new symbols (old keys kept, so
+        its reason, as it was on its venue: the next switch (after edits too) maps it
+        from there, so it comes back on a venue that lists it and stays listed
+        otherwise. What-if marks are carried to the new symbols (old keys kept, so
         undo finds them). If the draft's venue cannot be read, only the id changes.
         """
         try:
@@ -412,12 +454,11 @@ class PlanDocument(QObject):
                 new, unmapped = base, base_unmapped  # back to the run's first venue: its exact plan
             ok = self.apply_plan(new, text, merge_key="venue", unmapped=unmapped)
         else:
-            mapping = map_plan(base, target, source)
+            mapping = map_plan(base, target, source, carried=base_unmapped)
             for leg in mapping.legs:
-                if leg.target_index is None or leg.target_symbol is None or leg.source_symbol not in self.marks:
+                if leg.target_symbol is None or leg.source_symbol not in self.marks:
                     continue
-                scale = mapping.plan.positions[leg.target_index].entry_price / base.positions[leg.index].entry_price
-                self.marks[leg.target_symbol] = self.marks[leg.source_symbol] * scale
+                self.marks[leg.target_symbol] = self.marks[leg.source_symbol] * leg.price_scale
             self.mapping, self.mapping_source_name = mapping, source.name
             ok = self.apply_plan(mapping.plan, text, merge_key="venue", unmapped=mapping.unmapped)
         self._venue_origin = origin
@@ -551,7 +592,7 @@ class PlanDocument(QObject):
                 self._view_serial += 1
                 if self.mapping is not None and self.mapping.target_id != profile.id:
                     self.mapping = None  # undone (or another way to this venue): its notes do not apply
-                self._follow_focus(self.plan, plan)
+                self._follow_focus(plan, self.profile, profile)
             self.plan = plan
             self.profile = profile
             self._evaluate()
@@ -566,14 +607,22 @@ class PlanDocument(QObject):
         self.changed.emit(self.plan, self.evaluation)
         self.figuresChanged.emit(self.figures)
 
-    def _follow_focus(self, old: Plan, new: Plan) -> None:
-        """Keep the liquidation plot on the same leg when a venue switch renames its symbol."""
+    def _follow_focus(self, new: Plan, old_profile: ExchangeProfile, new_profile: ExchangeProfile) -> None:
+        """Keep the liquidation plot on the same leg when a venue switch renames its symbol.
+
+        The switch's mapping names the leg when it mapped from the plan on show; otherwise
+        (a run of switches, undo) the first leg of the same coin (BTCUSDT -> PF_XBTUSD), else the first leg.
+        """
         if self.focus is None or any(p.symbol == self.focus for p in new.positions):
             return
-        index = next((i for i, p in enumerate(old.positions) if p.symbol == self.focus), None)
-        if self.mapping is not None and index is not None:
-            index = next((m.target_index for m in self.mapping.legs if m.index == index), None)
-        self.focus = new.positions[index].symbol if index is not None and index < len(new.positions) else None
+        focus, self.focus = self.focus, None
+        if self.mapping is not None:
+            hit = next((m.target_index for m in self.mapping.legs if m.source_symbol == focus and m.target_index is not None), None)
+            if hit is not None and hit < len(new.positions):
+                self.focus = new.positions[hit].symbol
+                return
+        coin = symbol_coin(focus, old_profile).coin
+        self.focus = next((p.symbol for p in new.positions if symbol_coin(p.symbol, new_profile).coin == coin), None)
         if self.focus is None and new.positions:
             self.focus = new.positions[0].symbol
 
@@ -597,8 +646,15 @@ class PlanDocument(QObject):
         symbol = self.focus
         price = None
         mark = None
-        kept = self.figures.funding if not funding and self.figures.plan is plan and self.figures.marks == marks else None
         shown = ev is not None and symbol is not None and symbol in profile.symbols and any(p.symbol == symbol for p in plan.positions)
+        # The equity plot follows the wallet of the leg in the liquidation plot (a BTC and an ETH wallet on COIN-M).
+        wallet = profile.symbols[symbol].settle if shown and symbol is not None else profile.settle_currency
+        last = self.figures.funding
+        kept = (
+            last
+            if not funding and self.figures.plan is plan and self.figures.marks == marks and last is not None and last.currency == wallet
+            else None
+        )
         if ev is not None and shown and symbol is not None:
             grid, rng = price_grid(plan, profile, ev, symbol, marks)
             g = self._grid
@@ -611,7 +667,9 @@ class PlanDocument(QObject):
             mark = marks.get(symbol, next(p.mark for p in plan.positions if p.symbol == symbol))
         funding_c = kept
         if ev is not None and funding_c is None:
-            funding_c = funding_curves(plan, profile, horizon_hours=plan.horizon_hours, marks=marks or None, n_points=FUNDING_POINTS)
+            funding_c = funding_curves(
+                plan, profile, horizon_hours=plan.horizon_hours, currency=wallet, marks=marks or None, n_points=FUNDING_POINTS
+            )
         self.figures = Figures(
             plan=plan,
             profile=profile,

@@ -50,6 +50,7 @@ from ui.files.exports import (
     remember_folder,
     start_folder,
 )
+from ui.files.plan_save import confirm_left_out
 from ui.files.profiles import check_snapshot, edit_profile_dialog, import_tiers_dialog
 from ui.files.recovery import AutosaveController
 from ui.plots.equity_plot import EquityPlot
@@ -629,13 +630,16 @@ class MainWindow(QMainWindow):
         return self._save(Path(path)) if path else False
 
     def _save(self, path: Path) -> bool:
+        if not confirm_left_out(self, self.document, path):  # legs a venue switch left out: the user decides first
+            return False
         try:
             self.document.save(path)
         except (OSError, PlannerError) as exc:
             QMessageBox.warning(self, "Cannot save plan", f"{path}: {exc}")
             return False
         self._remember(path)
-        self.statusBar().showMessage(f"Saved to {path.resolve()}", 8000)
+        gone = ", ".join(f"#{m.index + 1} {m.source_symbol}" for m in self.document.unmapped)
+        self.statusBar().showMessage(f"Saved to {path.resolve()}" + (f" without {gone} (not listed on this venue)" if gone else ""), 8000)
         return True
 
     def recent_files(self) -> list[str]:

@@ -25,13 +25,18 @@ unmapped with a reason, never silently turned into a perpetual (nor a
 perpetual into a dated future).
 
 A leg that cannot be mapped keeps its place in :attr:`VenueMapping.legs` with a
-reason; it is left out of :attr:`VenueMapping.plan`, never dropped silently.
+reason, the leg as the plan held it, the venue it was written for and its
+funding rate; it is left out of :attr:`VenueMapping.plan`, never dropped silently.
+Such legs can be handed to the next :func:`map_plan` as ``carried``: they join
+the plan's legs at their place and map from their own venue (exactly as they
+were when that venue is the target), so switching on never loses them.
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from planner.engine.funding import symbol_interval_hours
@@ -51,7 +56,8 @@ class LegMapping:
 
     Attributes
     ----------
-    index : position of the leg in the source plan (0-based).
+    index : position of the leg in the source plan (0-based); with ``carried`` legs, in the
+        source plan with the carried legs put back at their places.
     source_symbol, target_symbol : symbols on each venue; ``target_symbol`` is
         None when the leg could not be mapped (``reason`` says why).
     target_index : position of the leg in the mapped plan, None when unmapped.
@@ -62,6 +68,13 @@ class LegMapping:
     notes : human-readable conversion notes (quote, contract kind, funding interval...).
     position : the source leg as the plan holds it, set when the leg is unmapped
         (the window shows it greyed and can bring it back under another symbol).
+    origin : the venue ``position`` is written for (its quantity, prices and margin are in
+        that venue's units), set with ``position``.
+    funding_rate : the plan's funding rate of the unmapped leg's symbol (fraction per
+        ``origin``'s interval, positive: longs pay), None when the plan gave none.
+    price_scale : mapped legs: target price per source price (1 unless the price unit
+        changes, 1000PEPE -> PEPE: 0.001).
+    carried : the leg came from ``carried`` (an earlier switch left it out), not from the plan.
     """
 
     index: int
@@ -74,6 +87,10 @@ class LegMapping:
     reason: str | None = None
     notes: tuple[str, ...] = ()
     position: Position | None = field(default=None, hash=False)
+    origin: ExchangeProfile | None = field(default=None, hash=False, compare=False, repr=False)
+    funding_rate: float | None = None
+    price_scale: float = 1.0
+    carried: bool = False
 
     @property
     def mapped(self) -> bool:
@@ -197,17 +214,31 @@ def _money(x: float, ccy: str) -> str:
     return f"{x:,.2f} {ccy}" if is_stable(ccy) else f"{x:,.6g} {ccy}"
 
 
-def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None = None) -> VenueMapping:
+def map_plan(
+    plan: Plan,
+    target: ExchangeProfile,
+    source: ExchangeProfile | None = None,
+    carried: Sequence[LegMapping] = (),
+) -> VenueMapping:
     """Map ``plan`` (written for ``source``) to ``target``; see the module docstring for every rule.
 
     ``source`` defaults to the plan's inline profile; a plan naming a profile
     by id needs it passed. Mapping to the plan's own venue returns the plan unchanged.
+
+    ``carried``: unmapped legs of an earlier mapping (each with ``position`` and
+    ``origin``). Each joins the plan's legs at its ``index`` (at the end when the
+    plan has fewer legs now) and maps from its own ``origin`` with its own
+    ``funding_rate``; when ``origin`` is ``target`` it comes back exactly as it
+    was. One still unmapped keeps its position, origin and rate, with the
+    target's reason. The plan's wallets stay in ``source``'s terms: only the legs'
+    margin shares move (a carried leg counts where it lands).
     """
     if source is None:
         if not isinstance(plan.profile, ExchangeProfile):
             raise ValueError(f"map_plan: the plan names profile '{plan.profile}'; pass that profile as source")
         source = plan.profile
-    if source.id == target.id:
+    back = [(m.index, m.position, m.origin, m.funding_rate) for m in carried if m.position is not None and m.origin is not None]
+    if source.id == target.id and not back:
         same = [
             LegMapping(
                 i, p.symbol, p.symbol, i, p.quantity, _usd_value(p, source.symbols[p.symbol]) if p.symbol in source.symbols else None
@@ -216,117 +247,152 @@ def map_plan(plan: Plan, target: ExchangeProfile, source: ExchangeProfile | None
         ]
         return VenueMapping(plan, source.id, target.id, same)
 
-    # USD price of one coin, from the plan's marks (used to value coin wallets).
+    # The legs to map, in order: the plan's, each carried leg put back at its place.
+    items: list[tuple[Position, ExchangeProfile, float | None, bool]] = [
+        (p, source, plan.funding_rates.get(p.symbol), False) for p in plan.positions
+    ]
+    for at, pos, origin, rate in sorted(back, key=lambda b: b[0]):
+        items.insert(min(at, len(items)), (pos, origin, rate, True))
+
+    # USD price of one coin, from the legs' marks (used to value coin wallets).
     coin_usd: dict[str, float] = {}
-    for pos in plan.positions:
-        spec = source.symbols.get(pos.symbol)
+    for pos, src, _rate, _c in items:
+        spec = src.symbols.get(pos.symbol)
         if spec is not None and _usd_quoted(spec):
             key = coin_key(pos.symbol, spec.base)
             coin_usd.setdefault(key.coin, pos.mark / key.multiplier)
 
     legs: list[LegMapping] = []
     positions: list[Position] = []
-    rates: dict[str, float] = {}
+    rates: dict[str, float] = dict(plan.funding_rates) if source.id == target.id else {}
     margin_usd: dict[str, float] = {}  # target settle currency -> USD margin its legs use
-    for i, pos in enumerate(plan.positions):
-        sspec = source.symbols.get(pos.symbol)
+    for i, (pos, src, src_rate, was_carried) in enumerate(items):
+        sspec = src.symbols.get(pos.symbol)
+        found: str | None = None
         if sspec is None:
+            why = f"'{pos.symbol}' is not listed by " + (target.name if src.id == target.id else f"the plan's profile '{src.id}'")
+        elif src.id == target.id:
+            found, why = pos.symbol, None
+        elif not _usd_quoted(sspec):
+            why = f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping"
+        else:
+            found, why = map_symbol(pos.symbol, sspec, target)
+        if found is None or sspec is None:
+            reason = (why or "cannot be mapped") + (f"; the leg is kept as it was on {src.name}" if was_carried else "")
             legs.append(
-                LegMapping(i, pos.symbol, None, reason=f"'{pos.symbol}' is not listed by the plan's profile '{source.id}'", position=pos)
+                LegMapping(i, pos.symbol, None, reason=reason, position=pos, origin=src, funding_rate=src_rate, carried=was_carried)
             )
             continue
-        if not _usd_quoted(sspec):
-            legs.append(
-                LegMapping(
-                    i, pos.symbol, None, reason=f"{pos.symbol} is quoted in {sspec.quote}, not in USD: no equal-value mapping", position=pos
-                )
-            )
-            continue
-        tsym, why = map_symbol(pos.symbol, sspec, target)
-        if tsym is None:
-            legs.append(LegMapping(i, pos.symbol, None, reason=why, position=pos))
-            continue
-        tspec = target.symbols[tsym]
-        skey, tkey = coin_key(pos.symbol, sspec.base), coin_key(tsym, tspec.base)
-        scale = tkey.multiplier / skey.multiplier  # target price per source price
-        entry = pos.entry_price * scale
-        mark = None if pos.mark_price is None else pos.mark_price * scale
-        usd = _usd_value(pos, sspec)
-        qty = usd / tspec.contract_size if tspec.contract is ContractKind.INVERSE else usd / entry
-        notes: list[str] = []
-        if tspec.contract != sspec.contract:
-            notes.append(
-                f"{sspec.contract.value} -> {tspec.contract.value} at equal USD value {usd:,.2f}: "
-                + (
-                    f"{qty:,.6g} contracts of {tspec.contract_size:g} USD"
-                    if tspec.contract is ContractKind.INVERSE
-                    else f"{qty:,.6g} {tspec.base}"
-                )
-            )
-            if tspec.contract is ContractKind.INVERSE and abs(qty - round(qty)) > 1e-9:
-                notes.append(f"{qty:,.6g} is not a whole number of contracts; the venue would trade {max(1, round(qty)):,d}")
-        if scale != 1.0:
-            notes.append(f"price x {scale:g} ({sspec.base} -> {tspec.base})")
-        if tspec.quote.upper() != sspec.quote.upper():
-            notes.append(f"{sspec.quote} price taken as {tspec.quote} 1:1")
-        tpos_probe = pos.model_copy(update={"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark})
-        table = TierTable.from_spec(tspec)
-        q = formula_quantity(tpos_probe, tspec)
-        cap = float(max_leverage_at(q, entry, table))
-        lev_max = cap if pos.leverage > cap + 1e-9 else None
-        if lev_max is not None:
-            notes.append(f"leverage {pos.leverage:g}x is above {target.name}'s maximum {cap:g}x at this size")
-        value_t = float(position_value(q, entry, table.inverse))
-        if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value_t > table.caps[-1]:
-            notes.append(f"position value {value_t:,.6g} {tspec.settle} is above the largest tier cap {table.caps[-1]:,.6g}")
-        update: dict[str, object] = {"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark}
-        # The trader's exits move with the price unit (1000PEPE -> PEPE), so they stay on their side of the entry.
-        for exit_field in ("stop_price", "take_profit_price"):
-            if getattr(pos, exit_field) is not None:
-                update[exit_field] = getattr(pos, exit_field) * scale
-        if pos.isolated_margin is not None or pos.added_margin:
-            # Same USD value at entry == same ratio to the default initial margin.
-            ratio = default_isolated_margin(tpos_probe, tspec) / default_isolated_margin(pos, sspec)
-            if pos.isolated_margin is not None:
-                update["isolated_margin"] = pos.isolated_margin * ratio
-            if pos.added_margin:
-                update["added_margin"] = pos.added_margin * ratio
-            if tspec.settle != sspec.settle and pos.isolated_margin is not None:
-                notes.append(
-                    f"isolated margin {_money(pos.isolated_margin, sspec.settle)} -> {_money(pos.isolated_margin * ratio, tspec.settle)}"
-                    " (same USD value at entry)"
-                )
-        tpos = pos.model_copy(update=update)
-        if pos.symbol in plan.funding_rates:
-            si, ti = symbol_interval_hours(source, pos.symbol), symbol_interval_hours(target, tsym)
-            rate = plan.funding_rates[pos.symbol] * ti / si
-            if tsym in rates and abs(rates[tsym] - rate) > 1e-15:
-                notes.append(f"funding rate of {tsym} already set by another leg ({rates[tsym]:.6%}); {rate:.6%} not used")
-            else:
-                rates[tsym] = rate
-                if si != ti:
-                    notes.append(
-                        f"funding {plan.funding_rates[pos.symbol]:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)"
-                    )
-                if abs(rate) > target.funding.cap_per_interval:
-                    notes.append(f"funding {rate:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
+        if src.id == target.id:
+            # Back on the venue it was kept from: exactly as it was.
+            tsym, tspec, tpos, scale, usd, lev_max = pos.symbol, sspec, pos, 1.0, _usd_value(pos, sspec), None
+            notes = [f"back on {src.name} as it was there"] if was_carried else []
+            if src_rate is not None:
+                rates.setdefault(tsym, src_rate)
+        else:
+            tsym = found
+            tspec = target.symbols[tsym]
+            tpos, scale, usd, lev_max, notes = _map_leg(pos, sspec, tsym, tspec, target)
+            if was_carried:
+                notes.insert(0, f"mapped from {src.name}, as it was there ({source.name} does not list it)")
+            if src_rate is not None:
+                si, ti = symbol_interval_hours(src, pos.symbol), symbol_interval_hours(target, tsym)
+                rate = src_rate * ti / si
+                if tsym in rates and abs(rates[tsym] - rate) > 1e-15:
+                    notes.append(f"funding rate of {tsym} already set by another leg ({rates[tsym]:.6%}); {rate:.6%} not used")
+                else:
+                    rates[tsym] = rate
+                    if si != ti:
+                        notes.append(f"funding {src_rate:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)")
+                    if abs(rate) > target.funding.cap_per_interval:
+                        notes.append(f"funding {rate:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
         if pos.margin_mode is MarginMode.ISOLATED:
             m = (default_isolated_margin(pos, sspec) if pos.isolated_margin is None else pos.isolated_margin) + pos.added_margin
             im_usd = m if is_stable(sspec.settle) else m * pos.entry_price
         else:
             im_usd = usd / pos.leverage
         margin_usd[tspec.settle] = margin_usd.get(tspec.settle, 0.0) + max(im_usd, 0.0)
-        coin_usd.setdefault(tkey.coin, (mark if mark is not None else entry) / tkey.multiplier)
-        legs.append(LegMapping(i, pos.symbol, tsym, len(positions), qty, usd, lev_max, None, tuple(notes)))
+        tkey = coin_key(tsym, tspec.base)
+        coin_usd.setdefault(tkey.coin, tpos.mark / tkey.multiplier)
+        legs.append(
+            LegMapping(
+                i, pos.symbol, tsym, len(positions), tpos.quantity, usd, lev_max, None, tuple(notes), price_scale=scale, carried=was_carried
+            )
+        )
         positions.append(tpos)
 
-    account, account_notes = _map_wallets(plan, source, target, margin_usd, coin_usd)
+    account_notes: list[str] = []
+    if source.id == target.id:
+        account = plan.account  # the wallets are this venue's already
+    else:
+        account, account_notes = _map_wallets(plan, source, target, margin_usd, coin_usd)
     missing = [m for m in legs if not m.mapped]
     if missing and positions:
         names = ", ".join(f"#{m.index + 1} {m.source_symbol}" for m in missing)
         account_notes.append(f"{names} not listed on {target.name}: left out, so shared (cross) figures cover only the mapped legs")
     mapped = plan.model_copy(update={"profile": target.id, "positions": positions, "funding_rates": rates, "account": account})
     return VenueMapping(mapped, source.id, target.id, legs, account_notes)
+
+
+def _map_leg(
+    pos: Position, sspec: SymbolSpec, tsym: str, tspec: SymbolSpec, target: ExchangeProfile
+) -> tuple[Position, float, float, float | None, list[str]]:
+    """``pos`` (on ``sspec``) as a leg of ``tsym`` at equal USD value at entry.
+
+    Returns the mapped leg, the price scale (target price per source price), the USD
+    value at entry, the target's maximum leverage when the leg's leverage exceeds it
+    (else None) and the conversion notes.
+    """
+    skey, tkey = coin_key(pos.symbol, sspec.base), coin_key(tsym, tspec.base)
+    scale = tkey.multiplier / skey.multiplier  # target price per source price
+    entry = pos.entry_price * scale
+    mark = None if pos.mark_price is None else pos.mark_price * scale
+    usd = _usd_value(pos, sspec)
+    qty = usd / tspec.contract_size if tspec.contract is ContractKind.INVERSE else usd / entry
+    notes: list[str] = []
+    if tspec.contract != sspec.contract:
+        notes.append(
+            f"{sspec.contract.value} -> {tspec.contract.value} at equal USD value {usd:,.2f}: "
+            + (
+                f"{qty:,.6g} contracts of {tspec.contract_size:g} USD"
+                if tspec.contract is ContractKind.INVERSE
+                else f"{qty:,.6g} {tspec.base}"
+            )
+        )
+        if tspec.contract is ContractKind.INVERSE and abs(qty - round(qty)) > 1e-9:
+            notes.append(f"{qty:,.6g} is not a whole number of contracts; the venue would trade {max(1, round(qty)):,d}")
+    if scale != 1.0:
+        notes.append(f"price x {scale:g} ({sspec.base} -> {tspec.base})")
+    if tspec.quote.upper() != sspec.quote.upper():
+        notes.append(f"{sspec.quote} price taken as {tspec.quote} 1:1")
+    tpos_probe = pos.model_copy(update={"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark})
+    table = TierTable.from_spec(tspec)
+    q = formula_quantity(tpos_probe, tspec)
+    cap = float(max_leverage_at(q, entry, table))
+    lev_max = cap if pos.leverage > cap + 1e-9 else None
+    if lev_max is not None:
+        notes.append(f"leverage {pos.leverage:g}x is above {target.name}'s maximum {cap:g}x at this size")
+    value_t = float(position_value(q, entry, table.inverse))
+    if table.size_scaled is None and table.basis == "value" and math.isfinite(table.caps[-1]) and value_t > table.caps[-1]:
+        notes.append(f"position value {value_t:,.6g} {tspec.settle} is above the largest tier cap {table.caps[-1]:,.6g}")
+    update: dict[str, object] = {"symbol": tsym, "quantity": qty, "entry_price": entry, "mark_price": mark}
+    # The trader's exits move with the price unit (1000PEPE -> PEPE), so they stay on their side of the entry.
+    for exit_field in ("stop_price", "take_profit_price"):
+        if getattr(pos, exit_field) is not None:
+            update[exit_field] = getattr(pos, exit_field) * scale
+    if pos.isolated_margin is not None or pos.added_margin:
+        # Same USD value at entry == same ratio to the default initial margin.
+        ratio = default_isolated_margin(tpos_probe, tspec) / default_isolated_margin(pos, sspec)
+        if pos.isolated_margin is not None:
+            update["isolated_margin"] = pos.isolated_margin * ratio
+        if pos.added_margin:
+            update["added_margin"] = pos.added_margin * ratio
+        if tspec.settle != sspec.settle and pos.isolated_margin is not None:
+            notes.append(
+                f"isolated margin {_money(pos.isolated_margin, sspec.settle)} -> {_money(pos.isolated_margin * ratio, tspec.settle)}"
+                " (same USD value at entry)"
+            )
+    return pos.model_copy(update=update), scale, usd, lev_max, notes
 
 
 def _map_wallets(

@@ -170,6 +170,47 @@ def test_same_venue_is_the_identity() -> None:
     assert m.plan is plan and m.identity and all(not leg.notes for leg in m.legs)
 
 
+def test_carried_legs_map_from_the_venue_they_were_entered_on() -> None:
+    """Binance -> Bybit (ETH left out) -> Hyperliquid with ETH carried: ETH maps from Binance, at its place.
+
+    ETH: 20 x 3,000 = 60,000 USD -> 20 ETH on Hyperliquid; funding 0.01 % per 8 h (Binance) = 0.00125 % per 1 h.
+    """
+    usdm, bybit, hl = get_profile("binance-usdm"), get_profile("bybit-linear"), get_profile("hyperliquid")
+    plan = _plan()
+    first = map_plan(plan, bybit, usdm)
+    assert [p.symbol for p in first.plan.positions] == ["BTCUSDT"]
+    (eth,) = first.unmapped
+    assert eth.position == plan.positions[1] and eth.origin is usdm and eth.funding_rate == 0.0001 and eth.index == 1
+    # The Bybit plan edited (the wallet), then mapped on with ETH carried.
+    edited = first.plan.model_copy(update={"account": first.plan.account.model_copy(update={"wallet_balance": 20000.0})})
+    m = map_plan(edited, hl, bybit, carried=first.unmapped)
+    assert [p.symbol for p in m.plan.positions] == ["BTC", "ETH"] and m.unmapped == []
+    assert m.legs[1].carried and m.legs[1].source_symbol == "ETHUSDT" and m.legs[1].target_index == 1
+    assert any("mapped from Binance" in n for n in m.legs[1].notes)
+    assert (m.plan.positions[1].quantity, m.plan.positions[1].entry_price) == (pytest.approx(20.0), 3000.0)
+    assert m.plan.funding_rates["ETH"] == pytest.approx(0.0000125)
+    assert m.plan.account.wallet_balance == pytest.approx(20000.0)  # USDT counted 1:1 as USDC
+    evaluate(m.plan, hl)
+    # Back on Binance: the carried leg exactly as entered, at its place, with its rate.
+    back = map_plan(edited, usdm, bybit, carried=first.unmapped)
+    assert back.plan.positions[1] is plan.positions[1] and back.plan.funding_rates["ETHUSDT"] == 0.0001
+    assert back.plan.positions[0].symbol == "BTCUSDT" and back.plan.account.wallet_balance == 20000.0
+    # A venue that lacks it too: still unmapped, as entered on Binance, the reason naming both venues.
+    btc_only = hl.model_copy(update={"id": "hl-btc", "name": "HL BTC", "symbols": {"BTC": hl.symbols["BTC"]}})
+    again = map_plan(edited, btc_only, bybit, carried=first.unmapped)
+    (still,) = again.unmapped
+    assert still.position is plan.positions[1] and still.origin is usdm and still.funding_rate == 0.0001 and still.index == 1
+    assert still.reason is not None and "HL BTC lists no ETH perpetual" in still.reason and "kept as it was on Binance" in still.reason
+
+
+def test_carried_leg_past_the_end_goes_last() -> None:
+    usdm, bybit = get_profile("binance-usdm"), get_profile("bybit-linear")
+    first = map_plan(_plan(), bybit, usdm)
+    empty = first.plan.model_copy(update={"positions": []})  # the user removed BTC on Bybit
+    m = map_plan(empty, usdm, bybit, carried=first.unmapped)
+    assert [p.symbol for p in m.plan.positions] == ["ETHUSDT"] and m.legs[0].index == 0
+
+
 BTC_ETH_SOL = {
     "format": "position-plan",
     "version": 1,

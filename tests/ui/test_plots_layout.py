@@ -192,6 +192,41 @@ def test_equity_plot_shows_the_funding_effect_at_a_readable_scale(window):
     assert "equity now 14,000.00 USDT" in plot.info.text()
 
 
+def test_equity_plot_follows_the_wallet_of_the_selected_leg(window, qtbot):
+    """COIN-M with a BTC and an ETH wallet: clicking the ETH leg shows the ETH wallet's funding, not BTC's."""
+    from planner.engine.curves import funding_curves
+    from planner.io.registry import get_profile
+    from planner.model.plan import Plan
+    from ui.document import FUNDING_POINTS
+
+    doc = window.document
+    plan = Plan.model_validate(
+        {
+            "profile": "binance-coinm",
+            "account": {"wallet_balance": 1.0, "balances": {"ETH": 10.0}},
+            "positions": [
+                {"symbol": "BTCUSD_PERP", "side": "long", "quantity": 100, "entry_price": 60000.0, "leverage": 10, "margin_mode": "cross"},
+                {"symbol": "ETHUSD_PERP", "side": "short", "quantity": 200, "entry_price": 3000.0, "leverage": 10, "margin_mode": "cross"},
+            ],
+            "funding_rates": {"BTCUSD_PERP": 0.0001, "ETHUSD_PERP": 0.0003},
+        }
+    )
+    doc.apply_plan(plan, "two wallets")
+    prof = get_profile("binance-coinm")
+    view = window.positions_table.view
+    for row, wallet in ((1, "ETH"), (0, "BTC")):
+        rect = view.visualRect(view.model().index(row, 0))
+        qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+        c = window.equity_plot.curves
+        assert c is not None and c.currency == wallet
+        want = funding_curves(doc.plan, prof, horizon_hours=doc.plan.horizon_hours, currency=wallet, n_points=FUNDING_POINTS)
+        np.testing.assert_allclose(c.equity, want.equity)
+        _, y = window.equity_plot.equity_curve.getData()
+        np.testing.assert_allclose(y, want.equity - want.equity[0])
+        assert f"Equity change ({wallet})" in window.equity_plot.plot.getAxis("left").labelText
+        assert wallet in window.equity_plot.info.text()
+
+
 # -- item 8 -----------------------------------------------------------------------
 
 
