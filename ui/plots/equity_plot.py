@@ -174,6 +174,7 @@ class EquityPlot(QWidget):
             "Equity now: the account's equity at the marks. Above maintenance margin at its closest: the smallest gap "
             "between equity and maintenance margin over the horizon (at 0 or below, funding alone liquidates).\n"
             "The plot shows equity minus equity now; the dashed line is the liquidation threshold on the same scale."
+            + (f"\nFunding settlements (dots), hours from the plan's clock: {c.schedule}." if c.schedule else "")
         )
         if not self.user_zoomed:
             self._fit()
