@@ -3,6 +3,13 @@
 The plan name (first row) is what files, the window title and the PDF report
 show; editing it is one undoable step (Return, Tab or leaving the field).
 
+"Plan clock (UTC)" (second row) is the plan's ``as_of``: empty = "now" (the
+wall clock at each evaluation), or a UTC date and time typed as
+"2026-12-20 09:30" (:mod:`ui.widgets.clock_edit`). Funding settles at the
+venue's UTC hours counted from its time of day, dated futures count their
+time to expiry from it, and the equity plot's axis reads "Hours from" it.
+A typed clock, or the "Now" button, is one undoable step.
+
 The first field is the profile's settlement currency (``wallet_balance``, or
 ``balances[ccy]`` when the plan gives it there, as the engine reads it);
 coin-margined plans get one more field per other currency their legs settle
@@ -18,6 +25,8 @@ profile refuses is marked at the field with the validation message.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
@@ -25,8 +34,19 @@ from planner.engine.portfolio_margin import portfolio_problems, profiles_with_po
 from planner.model.enums import MarginMode, MarginModel
 from planner.model.plan import MAX_BALANCE, Plan
 from planner.model.profile import ExchangeProfile
+from ui.widgets.clock_edit import ClockEdit, format_clock
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
+
+CLOCK_TIP = (
+    "The plan's clock (as_of), in UTC: the moment the plan is for, e.g. 2026-12-20 09:30 before a CPI print.\n"
+    "Funding settlements fall at the venue's UTC hours counted from its time of day "
+    "(09:30 on an 8 h symbol: first settlement 6.5 h later, at 16:00 UTC).\n"
+    "Dated futures count their time to expiry, settlement and roll from it.\n"
+    "The equity plot's axis reads 'Hours from' this time.\n"
+    "Empty (Now) = follow the wall clock: each evaluation uses the current time, and funding takes hour 0 as 00:00 UTC.\n"
+    "Saved in the plan file; Up/Down move a set clock by one hour; Escape drops what you typed."
+)
 
 _COLLATERAL_TIP = (
     "Segregated (Deribit S:PM): each settlement currency is its own portfolio account.\n"
@@ -44,6 +64,9 @@ class AccountPanel(QWidget):
         self.name.setMaxLength(Plan.model_fields["name"].metadata[0].max_length)
         self.name.setToolTip("Name of the plan: shown in the window title, saved in the file and printed on the report")
         self.name.editingFinished.connect(self._set_name)
+        self.clock = ClockEdit()
+        self.clock.setToolTip(CLOCK_TIP)
+        self.clock.committed.connect(self._set_clock)
         # Commits on Return/Tab/focus out; -5000 or letters are refused at the field, never clamped.
         self.wallet = NumberEdit(decimals=2, step=100.0, minimum=0.0, maximum=MAX_BALANCE)
         self.mode = QComboBox()
@@ -70,6 +93,7 @@ class AccountPanel(QWidget):
         self.problem.setStyleSheet("color: #e03131;")
         form = QFormLayout(self)
         form.addRow("Plan name", self.name)
+        form.addRow("Plan clock (UTC)", self.clock)
         form.addRow("Wallet balance", self.wallet)
         form.addRow("New legs default to", self.mode)
         form.addRow("Margin model", self.model)
@@ -86,6 +110,8 @@ class AccountPanel(QWidget):
         self.balances: dict[str, NumberEdit] = {}
         document.changed.connect(lambda *_: self.sync())
         document.problemsChanged.connect(lambda *_: self.sync())
+        # New / Open (a fresh undo history): the file's clock replaces any text left in the field.
+        document.pathChanged.connect(lambda *_: self._reset_clock())
         self.sync()
 
     def currencies(self) -> list[str]:
@@ -102,6 +128,16 @@ class AccountPanel(QWidget):
             self.document.update_plan(text="Rename plan", name=name)
         self.name.setText(self.document.draft.name)
         self.name.setCursorPosition(0)
+
+    def _set_clock(self, when: datetime | None) -> None:
+        """Commit the typed clock (a UTC datetime) or "now" (None) as one undo step."""
+        if when != self.document.draft.as_of:
+            text = "Follow the wall clock" if when is None else f"Set plan clock {format_clock(when)} UTC"
+            self.document.update_plan(text=text, as_of=when)
+
+    def _reset_clock(self) -> None:
+        if self.document.undo_stack.count() == 0:
+            self.clock.showValue(self.document.draft.as_of, force=True)
 
     def _balance_box(self, ccy: str) -> NumberEdit:
         box = NumberEdit(decimals=4, step=0.1, minimum=0.0, maximum=MAX_BALANCE)
@@ -178,6 +214,7 @@ class AccountPanel(QWidget):
         if not self.name.isModified() and self.name.text() != doc.draft.name:  # never under the user's typing
             self.name.setText(doc.draft.name)
             self.name.setCursorPosition(0)  # a long name shows its beginning
+        self.clock.showValue(doc.draft.as_of)
         settle = doc.profile.settle_currency
         stable = settle in ("USDT", "USDC", "USD")
         self.wallet.setSuffix(f" {settle}")
@@ -200,6 +237,8 @@ class AccountPanel(QWidget):
         self._marks()
 
     def _marks(self) -> None:
+        at_clock = self.document.problems_at("as_of")
+        self.clock.setProblem(at_clock[0].message if at_clock else "")
         probs = self.document.problems_at("account")
         mark(self.wallet, probs, "Wallet balance in the profile's settlement currency, before unrealised PnL")
         at_wallet = [p for p in probs if p.path == "account.wallet_balance"]

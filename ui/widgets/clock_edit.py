@@ -1,0 +1,228 @@
+"""ClockEdit: the plan's clock (``Plan.as_of``, UTC), typed as "2026-12-20 09:30" or left on "now".
+
+An empty field means the plan has no ``as_of``: its clock is the wall clock
+at each evaluation (funding then takes hour 0 as 00:00 UTC). The field commits
+when editing finishes (Return, Tab, leaving it; the "Now" button clears it),
+never on a keystroke. Text it cannot read is refused with a one-line message
+under the field naming what is allowed; the typed text stays as typed until
+the user fixes it or presses Escape. Up/Down move a set clock by one hour.
+
+Accepted (all UTC): ``YYYY-MM-DD HH:MM`` (also with ``T`` between date and
+time, with seconds, with a trailing ``UTC``, ``Z`` or ``+00:00``) and
+``YYYY-MM-DD`` (00:00 UTC); ``now`` or nothing = follow the wall clock. A time
+with another UTC offset is refused with the UTC time it denotes, so a clock
+never moves by a time zone without the user seeing it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from planner.model.dated import as_utc
+from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2099, 12, 31, 23, 59, tzinfo=UTC)
+ALLOWED = "allowed: a UTC date and time like 2026-12-20 09:30 (or a date, = 00:00 UTC), or empty / now to follow the wall clock"
+
+_PATTERN = re.compile(
+    r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
+    r"\s*(?P<tz>utc|gmt|z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+
+
+class ClockError(ValueError):
+    """Text that is not a UTC clock: the message says what was typed, why it is refused and what is allowed."""
+
+
+def parse_clock(text: str) -> datetime | None:
+    """The UTC datetime ``text`` denotes; None for "" or "now" (follow the wall clock). Raises ClockError."""
+    raw = " ".join(text.split())
+    if not raw or raw.lower() == "now":
+        return None
+    m = _PATTERN.match(raw)
+    if m is None:
+        raise ClockError(f"'{raw}' is not a date and time; {ALLOWED}")
+    parts = {k: int(v) for k, v in m.groupdict().items() if v is not None and k != "tz"}
+    try:
+        when = datetime(parts["y"], parts["mo"], parts["d"], parts.get("h", 0), parts.get("mi", 0), parts.get("s", 0), tzinfo=UTC)
+    except ValueError as exc:  # month 13, 31 April, hour 25, ...
+        raise ClockError(f"'{raw}': {exc}; {ALLOWED}") from None
+    tz = (m.group("tz") or "").lower()
+    if tz and tz not in ("utc", "gmt", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset:
+            utc = when - sign * offset
+            raise ClockError(f"'{raw}' is not UTC; the plan's clock is in UTC: write {format_clock(utc)} for that moment")
+    if not (EARLIEST <= when <= LATEST):
+        raise ClockError(f"'{raw}' is outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d %H:%M} UTC; {ALLOWED}")
+    return when
+
+
+def format_clock(when: datetime | None) -> str:
+    """``2026-12-20 09:30`` (seconds only when the clock has them); "" for None (now)."""
+    if when is None:
+        return ""
+    utc = as_utc(when)
+    return f"{utc:%Y-%m-%d %H:%M:%S}" if utc.second or utc.microsecond else f"{utc:%Y-%m-%d %H:%M}"
+
+
+class ClockEdit(QWidget):
+    """One UTC clock or "now" (None), with its unit, a Now button and a message line."""
+
+    committed = Signal(object)  # datetime | None: a commit that changes the value (None: back to now)
+    refused = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value: datetime | None = None
+        self._error = ""
+        self._problem = ""
+        self.edit = QLineEdit()
+        self.edit.setObjectName("plan-clock")
+        self.edit.setPlaceholderText("now (wall clock)")
+        self.unit = QLabel("UTC")
+        self.now = QPushButton("Now")
+        self.now.setObjectName("plan-clock-now")
+        self.now.setToolTip("Follow the wall clock again (clear the plan's as_of); one undo step")
+        self.now.setAutoDefault(False)
+        self.now.clicked.connect(self.clear)
+        self.message = QLabel()
+        self.message.setObjectName("plan-clock-message")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # shows what the user typed
+        self.message.setWordWrap(True)
+        font = self.message.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        self.message.setFont(font)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.unit)
+        row.addWidget(self.now)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(row)
+        lay.addWidget(self.message)
+        self.setFocusProxy(self.edit)
+        self.edit.editingFinished.connect(self.commit)
+        self.edit.installEventFilter(self)
+        self._show()
+
+    def value(self) -> datetime | None:
+        """The committed clock (UTC), None = now."""
+        return self._value
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def error(self) -> str:
+        return self._error
+
+    def messageText(self) -> str:
+        return self.message.text()
+
+    def setToolTip(self, tip: str) -> None:
+        self.edit.setToolTip(tip)
+        self.unit.setToolTip(tip)
+
+    def toolTip(self) -> str:
+        return self.edit.toolTip()
+
+    def setProblem(self, problem: str) -> None:
+        """A problem the document found with the committed clock (shown unless a typing error is on show)."""
+        if problem != self._problem:
+            self._problem = problem
+            self._show_message()
+
+    def showValue(self, value: datetime | None, force: bool = False) -> None:
+        """Show the document's clock without emitting. Typed text on show (an error, or typing in progress)
+        is kept unless ``force`` or the document's clock changed (undo, redo, New, Open)."""
+        value = as_utc(value) if value is not None else None
+        if value == self._value and not force and (self._error or self.edit.isModified()):
+            return
+        if force or value != self._value or self.edit.text() != format_clock(value):
+            self._value = value
+            self._error = ""
+            self._show()
+
+    def commit(self) -> bool:
+        """Read the typed text; commit it (emit ``committed`` when it changes), or show why not."""
+        if not self.edit.isModified() and not self._error:
+            return True
+        try:
+            value = parse_clock(self.edit.text())
+        except ClockError as exc:
+            self._error = f"Plan clock: {exc}"
+            self._show_message()
+            self.refused.emit(self._error)
+            return False
+        self._error = ""
+        changed = value != self._value
+        self._value = value
+        self._show()
+        if changed:
+            self.committed.emit(value)
+        return True
+
+    def clear(self) -> None:
+        """Back to "now" (no as_of), as one commit."""
+        self.edit.setText("")
+        self.edit.setModified(True)
+        self._error = ""
+        self.commit()
+
+    def revert(self) -> None:
+        """Drop the typed text and show the committed clock again (Escape)."""
+        self._error = ""
+        self._show()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.edit and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not self._error and not self.edit.isModified() and self._value is not None:
+                step = timedelta(hours=1 if key == Qt.Key.Key_Up else -1)
+                if EARLIEST <= self._value + step <= LATEST:
+                    self._value += step
+                    self._show()
+                    self.committed.emit(self._value)
+                return True
+            if key == Qt.Key.Key_Escape and (self._error or self.edit.isModified()):
+                self.revert()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _show(self) -> None:
+        self.edit.setText(format_clock(self._value))
+        self.edit.setModified(False)
+        self.now.setEnabled(self._value is not None)
+        self._show_message()
+
+    def _show_message(self) -> None:
+        text = self._error or self._problem
+        if text:
+            shown = text
+        elif self._value is None:
+            shown = "Following the wall clock (now). Type a UTC time to plan ahead."
+        else:
+            shown = "Fixed clock: funding and expiries count from it. Now = follow the wall clock."
+        style = ERROR_STYLE if text else HINT_STYLE
+        if self.message.styleSheet() != style:
+            self.message.setStyleSheet(style)
+        if self.message.text() != shown:
+            self.message.setText(shown)
+        edit_style = _BAD_BORDER if self._error else ""
+        if self.edit.styleSheet() != edit_style:
+            self.edit.setStyleSheet(edit_style)
