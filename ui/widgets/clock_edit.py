@@ -20,7 +20,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from planner.model.dated import as_utc
@@ -28,7 +28,8 @@ from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2099, 12, 31, 23, 59, tzinfo=UTC)
-ALLOWED = "allowed: a UTC date and time like 2026-12-20 09:30 (or a date, = 00:00 UTC), or empty / now to follow the wall clock"
+ALLOWED = "allowed: UTC 2026-12-20 09:30, a date (00:00), or empty = now"
+MESSAGE_LINES = 3  # reserved under the field: the form never jumps when a message comes or goes
 
 _PATTERN = re.compile(
     r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})"
@@ -62,9 +63,9 @@ def parse_clock(text: str) -> datetime | None:
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         if offset:
             utc = when - sign * offset
-            raise ClockError(f"'{raw}' is not UTC; the plan's clock is in UTC: write {format_clock(utc)} for that moment")
+            raise ClockError(f"'{raw}' is not UTC; the clock is UTC: write {format_clock(utc)} for that moment")
     if not (EARLIEST <= when <= LATEST):
-        raise ClockError(f"'{raw}' is outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d %H:%M} UTC; {ALLOWED}")
+        raise ClockError(f"'{raw}' is outside the years {EARLIEST.year}-{LATEST.year}; {ALLOWED}")
     return when
 
 
@@ -103,7 +104,10 @@ class ClockEdit(QWidget):
         font = self.message.font()
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         self.message.setFont(font)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.message.setFixedHeight(_lines_height(self.message, MESSAGE_LINES) + 2)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._full_message = ""
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -132,7 +136,8 @@ class ClockEdit(QWidget):
         return self._error
 
     def messageText(self) -> str:
-        return self.message.text()
+        """The whole message under the field (error, document problem or hint), even when it is shown cut."""
+        return self._full_message
 
     def setToolTip(self, tip: str) -> None:
         self.edit.setToolTip(tip)
@@ -215,14 +220,41 @@ class ClockEdit(QWidget):
         if text:
             shown = text
         elif self._value is None:
-            shown = "Following the wall clock (now). Type a UTC time to plan ahead."
+            shown = "Following the wall clock (now). Type a UTC time, e.g. 2026-12-20 09:30, to plan ahead."
         else:
-            shown = "Fixed clock: funding and expiries count from it. Now = follow the wall clock."
+            shown = "Fixed clock: funding and expiries count from it; Now follows the wall clock again."
         style = ERROR_STYLE if text else HINT_STYLE
         if self.message.styleSheet() != style:
             self.message.setStyleSheet(style)
-        if self.message.text() != shown:
-            self.message.setText(shown)
+        self._full_message = shown
+        fitted = self._fit(shown)
+        if self.message.text() != fitted:
+            self.message.setText(fitted)
+        self.message.setToolTip(shown)
         edit_style = _BAD_BORDER if self._error else ""
         if self.edit.styleSheet() != edit_style:
             self.edit.setStyleSheet(edit_style)
+
+    def _fits(self, text: str) -> bool:
+        width = self.message.width()
+        rect = self.message.fontMetrics().boundingRect(0, 0, width, 10_000, int(Qt.TextFlag.TextWordWrap), text)
+        return rect.width() <= width and rect.height() <= _lines_height(self.message, MESSAGE_LINES)
+
+    def _fit(self, text: str) -> str:
+        """``text`` whole when it fits the reserved lines at the label's width, else cut with an ellipsis (tooltip: whole)."""
+        if self.message.width() <= 50 or self._fits(text):  # not laid out yet: whole
+            return text
+        cut = text
+        while len(cut) > 1 and not self._fits(cut + "…"):
+            cut = cut[: max(1, len(cut) - max(1, len(cut) // 20))].rstrip()
+        return cut + "…"
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show_message()
+
+
+def _lines_height(label: QLabel, lines: int) -> int:
+    """Height (px) of ``lines`` wrapped lines of ``label``'s font."""
+    flags = int(Qt.TextFlag.TextWordWrap)
+    return label.fontMetrics().boundingRect(0, 0, 10_000, 10_000, flags, "\n".join(["Xg"] * lines)).height()
