@@ -179,6 +179,15 @@ def test_invalid_clock_shows_the_message_keeps_the_text_and_commits_nothing(wind
     assert clock.text() == "2026-12-20 09:30" and clock.error() == ""
 
 
+def test_now_drops_a_refused_text_without_an_undo_step(window, type_in, qtbot) -> None:
+    doc = window.document
+    clock = window.account_panel.clock
+    type_in(clock.edit, "next friday")
+    assert clock.now.isEnabled() and clock.error()
+    qtbot.mouseClick(clock.now, Qt.LeftButton)
+    assert clock.text() == "" and clock.error() == "" and doc.undo_stack.count() == 0 and doc.plan.as_of is None
+
+
 def test_message_line_keeps_its_height(window, type_in) -> None:
     clock = window.account_panel.clock
     height = clock.message.height()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from planner.model.dated import as_utc
 from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
@@ -92,10 +92,12 @@ class ClockEdit(QWidget):
         self.edit.setObjectName("plan-clock")
         self.edit.setPlaceholderText("now (wall clock)")
         self.unit = QLabel("UTC")
-        self.now = QPushButton("Now")
+        # A full date and time always shows whole (the dock may be narrow).
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("2026-12-20 09:30:00") + 16)
+        self.now = QToolButton()
+        self.now.setText("Now")
         self.now.setObjectName("plan-clock-now")
         self.now.setToolTip("Follow the wall clock again (clear the plan's as_of); one undo step")
-        self.now.setAutoDefault(False)
         self.now.clicked.connect(self.clear)
         self.message = QLabel()
         self.message.setObjectName("plan-clock-message")
@@ -212,7 +214,7 @@ class ClockEdit(QWidget):
     def _show(self) -> None:
         self.edit.setText(format_clock(self._value))
         self.edit.setModified(False)
-        self.now.setEnabled(self._value is not None)
+        self.edit.setCursorPosition(0)
         self._show_message()
 
     def _show_message(self) -> None:
@@ -231,6 +233,7 @@ class ClockEdit(QWidget):
         if self.message.text() != fitted:
             self.message.setText(fitted)
         self.message.setToolTip(shown)
+        self.now.setEnabled(self._value is not None or bool(self._error))  # Now also drops a refused text
         edit_style = _BAD_BORDER if self._error else ""
         if self.edit.styleSheet() != edit_style:
             self.edit.setStyleSheet(edit_style)
