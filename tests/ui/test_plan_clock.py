@@ -256,3 +256,27 @@ def test_dated_plan_time_to_expiry_and_roll_follow_the_clock(window, type_in, qt
     type_in(clock.edit, "2026-12-26 00:00")
     assert any("expired 2026-12-25 08:00 UTC" in p.message for p in doc.problems_at("positions.0.symbol"))
     assert clock.error() == "" and clock.text() == "2026-12-26 00:00"
+
+
+def test_calendar_picks_the_day_and_keeps_the_time_of_day(window, type_in, qtbot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QTableView
+
+    doc = window.document
+    clock = window.account_panel.clock
+    type_in(clock.edit, "2026-12-20 09:30")
+    view = clock.calendar.findChild(QTableView)
+    seen: list[bool] = []
+
+    def choose() -> None:  # inside the open popup: one day on with the arrow key, Return picks it
+        seen.append(clock.pick_menu.isVisible())
+        qtbot.keyClick(view, Qt.Key_Right)
+        qtbot.keyClick(view, Qt.Key_Return)
+
+    QTimer.singleShot(200, choose)
+    qtbot.mouseClick(clock.pick, Qt.LeftButton)  # the menu runs its own loop until a day is picked
+    qtbot.waitUntil(lambda: doc.plan.as_of != CLOCK, timeout=5000)
+    assert seen == [True]
+    assert doc.plan.as_of == datetime(2026, 12, 21, 9, 30, tzinfo=UTC) and clock.text() == "2026-12-21 09:30"
+    assert not clock.pick_menu.isVisible() and doc.undo_stack.count() == 2
+    assert _settlements(window)[0] == 6.5  # the same time of day: the same settlement times

@@ -5,7 +5,8 @@ at each evaluation (funding then takes hour 0 as 00:00 UTC). The field commits
 when editing finishes (Return, Tab, leaving it; the "Now" button clears it),
 never on a keystroke. Text it cannot read is refused with a one-line message
 under the field naming what is allowed; the typed text stays as typed until
-the user fixes it or presses Escape. Up/Down move a set clock by one hour.
+the user fixes it or presses Escape. Up/Down move a set clock by one hour;
+the calendar button (down arrow) picks the day and keeps the time of day.
 
 Accepted (all UTC): ``YYYY-MM-DD HH:MM`` (also with ``T`` between date and
 time, with seconds, with a trailing ``UTC``, ``Z`` or ``+00:00``) and
@@ -19,9 +20,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCalendarWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
 
 from planner.model.dated import as_utc
 from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
@@ -99,6 +111,26 @@ class ClockEdit(QWidget):
         self.now.setObjectName("plan-clock-now")
         self.now.setToolTip("Follow the wall clock again (clear the plan's as_of); one undo step")
         self.now.clicked.connect(self.clear)
+        # Pick a day from a calendar: keeps the clock's time of day (00:00 UTC when it was "now").
+        self.calendar = QCalendarWidget()
+        self.calendar.setObjectName("plan-clock-calendar")
+        self.calendar.setMinimumDate(QDate(EARLIEST.year, EARLIEST.month, EARLIEST.day))
+        self.calendar.setMaximumDate(QDate(LATEST.year, LATEST.month, LATEST.day))
+        self.calendar.setGridVisible(True)
+        self.calendar.activated.connect(self._picked)
+        self.calendar.clicked.connect(self._picked)
+        self.pick_menu = QMenu(self)
+        pick_action = QWidgetAction(self.pick_menu)
+        pick_action.setDefaultWidget(self.calendar)
+        self.pick_menu.addAction(pick_action)
+        self.pick_menu.aboutToShow.connect(self._calendar_to_value)
+        self.pick = QToolButton()
+        self.pick.setObjectName("plan-clock-pick")
+        self.pick.setArrowType(Qt.ArrowType.DownArrow)  # like a date edit's popup button
+        self.pick.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        self.pick.setToolTip("Pick the day from a calendar (UTC); the time of day stays, 00:00 when the clock was now")
+        self.pick.setMenu(self.pick_menu)
+        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.message = QLabel()
         self.message.setObjectName("plan-clock-message")
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # shows what the user typed
@@ -116,6 +148,7 @@ class ClockEdit(QWidget):
         row.setSpacing(4)
         row.addWidget(self.edit, 1)
         row.addWidget(self.unit)
+        row.addWidget(self.pick)
         row.addWidget(self.now)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -187,6 +220,21 @@ class ClockEdit(QWidget):
     def clear(self) -> None:
         """Back to "now" (no as_of), as one commit."""
         self.edit.setText("")
+        self.edit.setModified(True)
+        self._error = ""
+        self.commit()
+
+    def _calendar_to_value(self) -> None:
+        """Open the calendar on the clock's day (today, UTC, when it follows the wall clock)."""
+        day = self._value if self._value is not None else datetime.now(UTC)
+        self.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
+
+    def _picked(self, day: QDate) -> None:
+        """A day picked in the calendar: commit it at the clock's time of day (00:00 UTC from "now")."""
+        self.pick_menu.hide()
+        base = self._value if self._value is not None else datetime(day.year(), day.month(), day.day(), tzinfo=UTC)
+        when = base.replace(year=day.year(), month=day.month(), day=day.day())
+        self.edit.setText(format_clock(when))
         self.edit.setModified(True)
         self._error = ""
         self.commit()
