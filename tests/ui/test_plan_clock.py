@@ -280,3 +280,9 @@ def test_calendar_picks_the_day_and_keeps_the_time_of_day(window, type_in, qtbot
     assert doc.plan.as_of == datetime(2026, 12, 21, 9, 30, tzinfo=UTC) and clock.text() == "2026-12-21 09:30"
     assert not clock.pick_menu.isVisible() and doc.undo_stack.count() == 2
     assert _settlements(window)[0] == 6.5  # the same time of day: the same settlement times
+
+
+def test_tooltip_says_what_the_clock_drives(window) -> None:
+    tip = window.account_panel.clock.toolTip()
+    for words in ("UTC", "Funding settlements", "6.5 h later", "time to expiry", "Hours from", "wall clock", "Saved in the plan file"):
+        assert words in tip, words
