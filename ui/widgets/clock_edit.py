@@ -90,7 +90,11 @@ def format_clock(when: datetime | None) -> str:
 
 
 class ClockEdit(QWidget):
-    """One UTC clock or "now" (None), with its unit, a Now button and a message line."""
+    """One UTC clock or "now" (None), with a calendar button, a Now button and a message line.
+
+    The form row's label says UTC ("Plan clock (UTC)"); the field has no unit of its own so the
+    Plan dock keeps its width.
+    """
 
     committed = Signal(object)  # datetime | None: a commit that changes the value (None: back to now)
     refused = Signal(str)
@@ -103,9 +107,8 @@ class ClockEdit(QWidget):
         self.edit = QLineEdit()
         self.edit.setObjectName("plan-clock")
         self.edit.setPlaceholderText("now (wall clock)")
-        self.unit = QLabel("UTC")
         # A full date and time always shows whole (the dock may be narrow).
-        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("2026-12-20 09:30:00") + 16)
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("2026-12-20 09:30") + 14)
         self.now = QToolButton()
         self.now.setText("Now")
         self.now.setObjectName("plan-clock-now")
@@ -117,6 +120,7 @@ class ClockEdit(QWidget):
         self.calendar.setMinimumDate(QDate(EARLIEST.year, EARLIEST.month, EARLIEST.day))
         self.calendar.setMaximumDate(QDate(LATEST.year, LATEST.month, LATEST.day))
         self.calendar.setGridVisible(True)
+        self.calendar.setToolTip("Click a day (or Return): the plan clock moves to it at the same UTC time of day")
         self.calendar.activated.connect(self._picked)
         self.calendar.clicked.connect(self._picked)
         self.pick_menu = QMenu(self)
@@ -147,7 +151,6 @@ class ClockEdit(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         row.addWidget(self.edit, 1)
-        row.addWidget(self.unit)
         row.addWidget(self.pick)
         row.addWidget(self.now)
         lay = QVBoxLayout(self)
@@ -176,7 +179,6 @@ class ClockEdit(QWidget):
 
     def setToolTip(self, tip: str) -> None:
         self.edit.setToolTip(tip)
-        self.unit.setToolTip(tip)
 
     def toolTip(self) -> str:
         return self.edit.toolTip()
