@@ -402,12 +402,12 @@ def map_leg_to(
     kind = f"{skey.coin} future expiring {expiry:%Y-%m-%d %H:%M} UTC" if expiry is not None else f"{skey.coin} perpetual"
     allowed = [s for s, _spec in _same_coin(skey.coin, expiry, target)]
     allow = (
-        f"allowed: {', '.join(allowed[:6])}" + (f" and {len(allowed) - 6} more" if len(allowed) > 6 else "")
+        f"allowed for this {kind}: {', '.join(allowed[:6])}" + (f" and {len(allowed) - 6} more" if len(allowed) > 6 else "")
         if allowed
         else f"{target.name} lists no {kind} quoted in USD: remove the leg or choose a venue that lists one"
     )
     if tspec is None:
-        raise refuse(f"not listed by {target.name}; this leg is a {kind}, {allow}")
+        raise refuse(f"not listed by {target.name}; {allow}")
     tkey = coin_key(symbol, tspec.base)
     if tkey.coin != skey.coin:
         raise refuse(f"{symbol} is {tkey.coin}, this leg is {skey.coin}: a leg comes back only as its own coin; {allow}")

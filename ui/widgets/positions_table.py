@@ -201,8 +201,9 @@ class PositionsModel(QAbstractTableModel):
         venue = self.document.draft_profile_name()
         return (
             f"Leg #{gone.index + 1} {gone.source_symbol} is not mapped to {venue}: {gone.reason}. "
-            f"It is left out of the plan, so it has no figures. Type a symbol {venue} lists in its Symbol cell "
-            "to bring it back, or select it and press Remove; Undo restores the previous venue's plan."
+            f"It is left out of the plan, so it has no figures. Type a symbol of the same coin that {venue} lists into its "
+            "Symbol cell to bring it back (converted at equal USD value), or select it and press Remove; "
+            "Undo restores the previous venue's plan."
         )
 
     def flags(self, index):
