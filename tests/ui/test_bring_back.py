@@ -150,6 +150,7 @@ def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot):
     """
     win = coinm_window
     doc = win.document
+    doc.set_mark("ETHUSD_PERP", 2400.0)  # a what-if mark (as dragged on the plot): it follows the leg
     choose_by_keys(qtbot, win.profile_selector.combo, "bybit-linear")
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT"] and [m.source_symbol for m in doc.unmapped] == ["ETHUSD_PERP"]
     doc.set_user_profiles({"bybit-linear": bybit_listing_eth(interval_hours=4.0)})
@@ -172,6 +173,7 @@ def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot):
     assert eth.isolated_margin == pytest.approx(750.0, rel=1e-12)
     assert doc.plan.funding_rates["ETHUSDT"] == pytest.approx(0.0001, rel=1e-12)
     assert doc.plan.funding_rates["BTCUSDT"] == 0.0001  # the switch's, untouched
+    assert doc.marks["ETHUSDT"] == 2400.0 and doc.evaluation.legs[1].mark_price == 2400.0
     assert not doc.problems and model.data(model.index(1, SYMBOL), Qt.BackgroundRole) is None
     assert doc.undo_stack.index() == depth + 1 and doc.undo_stack.undoText() == "Bring back ETHUSD_PERP leg as ETHUSDT"
     assert_results_are_engine(win)
