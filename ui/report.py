@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from planner.drills.actions import action_plan
 from planner.drills.scenarios import Slippage, gap_waterfall
 from planner.engine.evaluate import Evaluation
+from planner.engine.funding import schedule_words
 from planner.engine.portfolio_margin import portfolio_levels
 from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan
@@ -141,6 +142,9 @@ def report_html(
     for k, path in enumerate(plot_images):
         style = " class='newpage'" if k == 0 else ""
         parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
+    schedule = schedule_words(plan, profile, (p.symbol for p in plan.positions)) if ev is not None else ""
+    if schedule:
+        parts.append(f"<p>Funding settlements on the equity plot (hours from the plan's clock): {_esc(schedule)}.</p>")
     parts.append(payoff_report_html(figures, payoff or PayoffSettings(), payoff_image, PLOT_WIDTH_CSS))
     if ev is not None and plan.positions:
         parts.append("<h2 class='newpage'>Gap through liquidation (2 % past, 1 % slippage)</h2><ul>")

@@ -193,6 +193,8 @@ def _path(plan: Plan, profile: ExchangeProfile, args: argparse.Namespace) -> Dri
             f"  {acc.currency} wallet: equity {fmt_money(float(acc.equity[0]), acc.currency)} -> {fmt_money(float(acc.equity[-1]), acc.currency)};"
             f" funding paid {fmt_money(float(acc.funding_paid[-1]), acc.currency)}"
         )
+    if r.schedule:
+        lines.append(f"  funding settlements: {r.schedule}")
     for ccy, hour in r.portfolio_liquidation_hours.items():
         pa = r.portfolio[ccy]
         lines.append(

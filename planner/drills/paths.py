@@ -1,10 +1,14 @@
 """Price paths over time with funding accrual: when is each leg liquidated?
 
-A path gives one price per time (hours from now) as a *relative* move applied
-to every leg's mark (a market-wide crash moves every coin), unless it names
-one symbol, in which case only that symbol moves. Funding is charged at each
-settlement at the path price of that moment (positive rate: longs pay);
-isolated legs pay from their own margin, cross legs from the wallet.
+A path gives one price per time (hours from the plan's clock: ``plan.as_of``,
+else now) as a *relative* move applied to every leg's mark (a market-wide
+crash moves every coin), unless it names one symbol, in which case only that
+symbol moves. Funding is charged at each settlement at the path price of that
+moment (positive rate: longs pay); isolated legs pay from their own margin,
+cross legs from the wallet. Settlements fall at the venue's UTC settlement
+times after the plan's clock (:func:`planner.engine.funding.plan_schedule`:
+as_of 09:30 UTC, 8 h Binance symbol -> 6.5, 14.5, ... h); a plan without
+``as_of`` takes hour 0 as 00:00 UTC (8, 16, ... h).
 
 Dated futures pay no funding. When the path crosses a dated leg's expiry
 (hours from the plan's clock, :func:`planner.engine.expiry.plan_clock`), the
@@ -27,7 +31,7 @@ from planner.drills.marks import plan_at_marks
 from planner.engine.curves import left_after_liquidation
 from planner.engine.evaluate import LegInput, cross_wallet, leg_inputs, leg_requirement, leg_upnl
 from planner.engine.expiry import plan_clock, roll_figures
-from planner.engine.funding import Schedule, funding_payment, settlement_schedule, symbol_interval_hours
+from planner.engine.funding import Schedule, funding_payment, plan_schedule, schedule_words, symbol_interval_hours
 from planner.engine.portfolio_margin import portfolio_along
 from planner.model.dated import hours_between
 from planner.model.errors import MAX_LISTED, PlannerError, Problem
@@ -43,7 +47,7 @@ MAX_RELATIVE_FACTOR = 1000.0
 
 @dataclass(frozen=True)
 class PricePath:
-    """Times in hours from now (increasing, first 0) and prices (or relative factors)."""
+    """Times in hours from the plan's clock (increasing, first 0) and prices (or relative factors)."""
 
     hours: np.ndarray
     prices: np.ndarray
@@ -174,6 +178,8 @@ class PathResult:
     settlements: dict[int, tuple[float, float, float]] = field(default_factory=dict)
     portfolio: dict[str, PathAccount] = field(default_factory=dict)
     portfolio_liquidation_hours: dict[str, float | None] = field(default_factory=dict)
+    #: when funding settles along the path and what clock that assumes (:func:`planner.engine.funding.schedule_words`)
+    schedule: str = ""
 
 
 def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[str, float] | None = None) -> PathResult:
@@ -195,7 +201,17 @@ def run_path(plan: Plan, profile: ExchangeProfile, path: PricePath, marks: dict[
     first = accounts[currencies[0]]
     pm, pm_hours = _portfolio_walk(plan, profile, path, accounts)
     return PathResult(
-        path.hours, first.equity, first.requirement, first.funding_paid, events, first.currency, accounts, settled, pm, pm_hours
+        path.hours,
+        first.equity,
+        first.requirement,
+        first.funding_paid,
+        events,
+        first.currency,
+        accounts,
+        settled,
+        pm,
+        pm_hours,
+        schedule_words(plan, profile, (p.symbol for p in plan.positions)),
     )
 
 
@@ -268,7 +284,7 @@ def _run_wallet(
         rate = plan.funding_rates.get(l.pos.symbol, 0.0)
         interval = symbol_interval_hours(profile, l.pos.symbol)
         if interval not in schedules:  # one schedule per interval, not per leg
-            schedules[interval] = settlement_schedule(profile.funding, interval, float(t[-1]))
+            schedules[interval] = plan_schedule(plan, profile, interval, float(t[-1]))
         sched = schedules[interval]
         paid = np.zeros(n)
         if rate and sched.hours.size:

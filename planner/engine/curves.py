@@ -14,7 +14,7 @@ import numpy as np
 
 from planner.engine.evaluate import LegInput, cross_wallet, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
 from planner.engine.expiry import ExpiryStep, clock_label, dated_legs, expiry_steps, plan_clock
-from planner.engine.funding import Schedule, accrued, settlement_schedule, symbol_interval_hours
+from planner.engine.funding import Schedule, accrued, clock_hour_utc, schedule_words, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
 from planner.model.profile import ExchangeProfile
@@ -144,7 +144,12 @@ def left_after_liquidation(equity: float, profile: ExchangeProfile) -> float:
 class FundingCurves:
     """Equity over time under funding at the plan's rates (marks held).
 
-    ``settlement_hours`` are the times any leg pays or receives; ``liquidation_hour``
+    ``hours`` count from the plan's clock (``plan.as_of``, else now).
+    ``settlement_hours`` are the times any leg pays or receives, at the venue's
+    UTC settlement times after that clock (:func:`planner.engine.funding.clock_hour_utc`:
+    as_of 09:30 UTC on an 8 h Binance symbol gives 6.5, 14.5, ... h; without
+    ``as_of`` hour 0 is taken as 00:00 UTC, so 8, 16, ... h); ``schedule``
+    says so in words, one phrase per funding interval of the legs. ``liquidation_hour``
     is when funding alone takes the account (cross group) below its requirement,
     ``None`` if not within the horizon; ``isolated_liquidation_hours`` per isolated
     leg index, where funding is taken from the leg's own margin (Bybit example:
@@ -179,6 +184,7 @@ class FundingCurves:
     liquidated_at_mark: tuple[int, ...] = ()
     expiry_steps: tuple[ExpiryStep, ...] = ()
     clock: str = ""
+    schedule: str = ""
 
 
 def funding_curves(
@@ -188,11 +194,17 @@ def funding_curves(
     horizon_hours: float | None = None,
     currency: str | None = None,
     marks: dict[str, float] | None = None,
-    start_hour_utc: float = 0.0,
+    start_hour_utc: float | None = None,
     n_points: int = 0,
 ) -> FundingCurves:
-    """Account equity over ``horizon_hours`` as funding accrues (positive rate: longs pay)."""
+    """Account equity over ``horizon_hours`` (hours from the plan's clock) as funding accrues (positive rate: longs pay).
+
+    Settlements start from ``start_hour_utc`` (hour of the UTC day), by default
+    the plan's own clock, :func:`planner.engine.funding.clock_hour_utc`
+    (``as_of``'s time of day; 0.0 = 00:00 UTC without ``as_of``).
+    """
     horizon = float(horizon_hours if horizon_hours is not None else plan.horizon_hours)
+    start = clock_hour_utc(plan) if start_hour_utc is None else start_hour_utc
     ccy = currency or profile.settle_currency
     all_legs, at = legs_and_figures(plan, profile, marks)
     legs = [l for l in all_legs if l.spec.settle == ccy]
@@ -214,7 +226,7 @@ def funding_curves(
             intervals[sym] = symbol_interval_hours(profile, sym)
         interval = intervals[sym]
         if interval not in schedules:
-            schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start_hour_utc)
+            schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start)
         pays.append((l, interval, at.funding[l.index]))
     settle_times = np.unique(np.concatenate([s.hours for s in schedules.values()])) if schedules else np.zeros(0)
     steps: list[ExpiryStep] = []
@@ -321,4 +333,5 @@ def funding_curves(
         liquidated_at_mark=tuple(sorted(at_mark)),
         expiry_steps=tuple(steps),
         clock=clock,
+        schedule=schedule_words(plan, profile, intervals),
     )

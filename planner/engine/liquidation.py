@@ -483,6 +483,12 @@ def nearest_root(
     return _first_root_on_grid(func, grid, n_grid, levels)
 
 
+def _first_negative(values: FloatArray) -> int:
+    """Index of the first negative value (nan is not negative); -1 when there is none."""
+    hit = np.flatnonzero(values < 0)
+    return int(hit[0]) if hit.size else -1
+
+
 #: Search grids of :func:`nearest_root` by (start price, side, points, break prices): the levels of one search share them.
 _GRIDS: dict[tuple[float, bool, int, bytes], FloatArray] = {}
 
@@ -490,12 +496,9 @@ _GRIDS: dict[tuple[float, bool, int, bytes], FloatArray] = {}
 def _first_root_on_grid(func: PriceFunction, grid: FloatArray, n_grid: int, levels: int) -> float:
     """First sign change (to negative) of ``func`` along ``grid``, refined; ``grid[0]`` if negative there."""
     vals = func(grid)
-    if vals[0] < 0:
-        return float(grid[0])
-    hit = np.flatnonzero(vals < 0)
-    if hit.size == 0:
-        return float("nan")
-    i = int(hit[0])
+    i = _first_negative(vals)
+    if i <= 0:
+        return float(grid[0]) if i == 0 else float("nan")
     a, b, fa, fb = grid[i - 1], grid[i], vals[i - 1], vals[i]
     for _ in range(levels):
         if b == a:
@@ -546,14 +549,9 @@ def first_crossing(grid: FloatArray, values: FloatArray, *, reciprocal: bool) ->
     exact to rounding. Returns ``grid[0]`` when the function is negative there
     already (the level is crossed now), as :func:`nearest_root` does.
     """
-    if grid.size == 0:
-        return float("nan")
-    if values[0] < 0:
-        return float(grid[0])
-    hit = np.flatnonzero(values < 0)
-    if hit.size == 0:
-        return float("nan")
-    i = int(hit[0])
+    i = _first_negative(values)
+    if i <= 0:
+        return float(grid[0]) if i == 0 else float("nan")
     a, b, fa, fb = float(grid[i - 1]), float(grid[i]), float(values[i - 1]), float(values[i])
     if not (math.isfinite(fa) and math.isfinite(fb)) or fa == fb:
         return 0.5 * (a + b)

@@ -72,6 +72,19 @@ def next_settlement(after: datetime, delivery: Delivery) -> datetime:
     raise AssertionError("unreachable: a settlement falls within 40 months")
 
 
+def hour_of_day_utc(moment: datetime) -> float:
+    """Hours since 00:00 UTC of ``moment``'s UTC day, in [0, 24) (a naive ``moment`` is read as UTC).
+
+    >>> hour_of_day_utc(datetime(2026, 12, 20, 9, 30, tzinfo=UTC))
+    9.5
+    >>> from datetime import timezone
+    >>> hour_of_day_utc(datetime(2026, 12, 20, 1, 15, tzinfo=timezone(timedelta(hours=2))))  # 23:15 UTC the day before
+    23.25
+    """
+    t = as_utc(moment)
+    return t.hour + t.minute / 60.0 + (t.second + t.microsecond / 1e6) / 3600.0
+
+
 def hours_between(start: datetime, end: datetime) -> float:
     """Hours from ``start`` to ``end`` (negative if ``end`` is earlier)."""
     return (as_utc(end) - as_utc(start)).total_seconds() / 3600.0

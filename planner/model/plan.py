@@ -188,7 +188,11 @@ class Plan(BaseModel):
     )
     notes: str = Field(default="", max_length=20000)
     as_of: datetime | None = Field(
-        default=None, description="the plan's clock (UTC): dated futures count time to expiry from it; null = when evaluated"
+        default=None,
+        description=(
+            "the plan's clock (UTC): dated futures count time to expiry from it and funding settles at the venue's"
+            " UTC hours after it; null = when evaluated (funding then takes hour 0 as 00:00 UTC)"
+        ),
     )
     index_prices: dict[str, float] = Field(
         default_factory=dict, max_length=500, description="index price per base coin (BTC, ETH), quote per coin; basis = mark - index"

@@ -449,7 +449,15 @@ def test_cross_symbol_liquidation_is_the_nearest_root_of_the_account(
     for side, usd, entry_share in legs:
         qty = usd / spec.contract_size if inverse else usd / mark
         positions.append(
-            {"symbol": symbol, "side": side, "quantity": qty, "entry_price": round(mark * entry_share, 1), "mark_price": mark, "leverage": 5, "margin_mode": "cross"}
+            {
+                "symbol": symbol,
+                "side": side,
+                "quantity": qty,
+                "entry_price": round(mark * entry_share, 1),
+                "mark_price": mark,
+                "leverage": 5,
+                "margin_mode": "cross",
+            }
         )
     total_usd = sum(usd for _, usd, _ in legs)
     wallet = total_usd * wallet_share / (mark if inverse else 1.0)

@@ -631,7 +631,8 @@ class DrillsPanel(QWidget):
         _fill(self.path_table, ["Wallet", "Funding to the account", "Equity change", "Legs liquidated"], rows)
         tips = (
             "Settlement wallet: each leg pays funding and is margined in its settlement currency",
-            "Funding received minus paid along the path, positive = to the account; a liquidated leg pays none after it closes",
+            "Funding received minus paid along the path, positive = to the account; a liquidated leg pays none after it closes"
+            + (f". Settlements, hours from the plan's clock: {r.schedule}" if r.schedule else ""),
             "Equity at the end of the path minus equity at its start, settlement currency",
             "Legs whose liquidation the path reaches (see the summary for the hour and price)",
         )

@@ -6,6 +6,10 @@ line far above zero. The liquidation threshold (maintenance margin minus equity 
 is drawn when it is within reach of the scale and named in the text below otherwise.
 Draws the document's ``Figures.funding`` (``planner.engine.curves.funding_curves``,
 computed once per change by ``ui.document.PlanDocument``); no figure is computed here.
+Hours count from the plan's clock; the settlement dots sit at the venue's UTC
+settlement times after ``as_of`` (09:30 UTC on an 8 h Binance symbol: 6.5, 14.5, ... h),
+or, without ``as_of``, as if now were 00:00 UTC (8, 16, ... h); the tooltip of the
+text below the plot says which (``FundingCurves.schedule``).
 Portfolio-margin plans: the threshold curve is standard margin's (so named), and
 the portfolio account's MM is drawn as a "PM liquidation threshold" line when the
 account is in the plot's currency (segregated), else stated in the text below.
@@ -174,6 +178,7 @@ class EquityPlot(QWidget):
             "Equity now: the account's equity at the marks. Above maintenance margin at its closest: the smallest gap "
             "between equity and maintenance margin over the horizon (at 0 or below, funding alone liquidates).\n"
             "The plot shows equity minus equity now; the dashed line is the liquidation threshold on the same scale."
+            + (f"\nFunding settlements (dots), hours from the plan's clock: {c.schedule}." if c.schedule else "")
         )
         if not self.user_zoomed:
             self._fit()

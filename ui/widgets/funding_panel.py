@@ -21,7 +21,9 @@ class FundingPanel(QWidget):
         self.form = QFormLayout(self)
         self.horizon = NumberEdit(decimals=0, step=8.0, minimum=1.0, maximum=24.0 * 366)
         self.horizon.setSuffix("h")
-        self.horizon.setToolTip("Time span of the equity plot: hours to weeks (168 h = 1 week)")
+        self.horizon.setToolTip(
+            "Time span of the equity plot: hours to weeks (168 h = 1 week), counted from the plan's clock (its as_of, else now)"
+        )
         self.form.addRow("Horizon", self.horizon)
         self.form.addRow(QLabel("Funding rate per interval (positive: longs pay shorts)"))
         self.rates: dict[str, NumberEdit] = {}
