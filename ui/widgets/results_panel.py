@@ -415,6 +415,24 @@ class ResultsPanel(QWidget):
         self._hidden = [COLUMNS[i].name for i in range(len(COLUMNS)) if i not in shown]
         self._detail()
 
+    def needed_width(self, through: str = "equity") -> int:
+        """Width (px) of the table showing every column up to ``through``'s priority whole (no sideways scrolling).
+
+        Measured from the rows on screen (``_measure``); the window sizes Results with it (``default_dock_sizes``).
+        """
+        if not self._widths:
+            self._measure()
+        top = COLUMNS[COL[through]].priority
+        return sum(w for w, c in zip(self._widths, COLUMNS, strict=True) if c.priority <= top) + 2 * self.view.frameWidth()
+
+    def needed_height(self, rows: int) -> int:
+        """Height (px) of the panel showing ``rows`` rows whole at its present width (labels wrapped as they are now)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # wrapped labels (header, detail line) take their heights for this width first
+        view = self.view
+        return self.height() - view.viewport().height() + rows * view.verticalHeader().defaultSectionSize()
+
     # -- selection ----------------------------------------------------------------------
     def select_leg(self, row: int) -> None:
         """Show leg ``row`` (0-based) as selected, and its figures in the detail line; no ``legSelected``."""
