@@ -207,6 +207,8 @@ class MainWindow(QMainWindow):
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
         self.funding_dock = self.add_panel_dock("Funding", _scrolled(self.funding_panel), Qt.DockWidgetArea.RightDockWidgetArea)
+        self._results_height: int | None = None  # Results' height as _fit_results_split left it
+        self.results_panel.model.modelReset.connect(self._results_rows_changed)
         # Results renders nothing while out of sight (ResultsPanel.refresh); a raised tab brings it up to date.
         self.results_dock.visibilityChanged.connect(lambda visible: self.results_panel.refresh() if visible else None)
 
@@ -311,8 +313,10 @@ class MainWindow(QMainWindow):
         At 1280x720 this gives Plan 350 px, widened to what the legs table's shown columns
         need (391 px for the 10-leg screenshot book: no sideways scrolling) while the plots keep
         PLOTS_MIN_WIDTH, Results 470 px (leg, state, liquidation price and margin ratio
-        columns) and the plots the rest (~407 px); at 1600x1000 Plan 420, Results 576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
-        1280x720), the Funding / Action plan / Drills tabs the rest (they scroll).
+        columns) and the plots the rest (~407 px); at 1600x1000 Plan 420, Results as wide as
+        its columns through Equity need (~625 px for that book) while the plots keep
+        PLOTS_WIDE_WIDTH, plots ~540. Heights: Results as tall as its rows need
+        (_fit_results_split), the Funding / Action plan / Drills ... tabs the rest (they scroll).
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
@@ -359,6 +363,14 @@ class MainWindow(QMainWindow):
         top = min(want, int(RESULTS_MAX_SHARE * column))
         # Both sizes, summing to the column: Qt then has nothing left over to share out between them.
         self.resizeDocks([results, below], [top, column - top], Qt.Orientation.Vertical)
+        if layout is not None:
+            layout.activate()
+        self._results_height = results.height()  # the split is the user's once it differs (dragged, window resized)
+
+    def _results_rows_changed(self) -> None:
+        """Legs added or removed, or another plan: Results follows its rows while its height is still the fitted one."""
+        if self._results_height is not None and self.results_dock.height() == self._results_height:
+            QTimer.singleShot(0, self._fit_results_split)
 
     def _plan_split_moved(self, *_: object) -> None:
         self._plan_split_dragged = True
