@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         # Issue 10 item 2: while the curves belong to the last valid plan a strip above both plots says so.
         # It takes its own row in the layout (the plots give up its height), so it never covers a curve,
         # a level label or a legend.
-        central = QWidget()
+        central = self.plots_area = QWidget()
         central.setObjectName("plots-area")
         self.stale_badge = StaleBadge(self.document, central, subject="plots")
         self.plot_badges = [self.stale_badge]
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
             layout.activate()  # the docks' widths from default_dock_sizes, applied now
         sep = self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, self)
         # The right column spans the central area's height; the tab group below Results includes its tab bar.
-        column = self.centralWidget().height() - sep
+        column = self.plots_area.height() - sep
         rows = max(self.results_panel.model.rowCount(), RESULTS_MIN_ROWS)
         want = results.height() - self.results_panel.height() + self.results_panel.needed_height(rows) + 2
         top = min(want, int(RESULTS_MAX_SHARE * column))
