@@ -79,7 +79,7 @@ PLAN_MARGIN = 3
 #: The plots' least width (px) when the default dock sizes are applied (View › Reset layout, first show).
 PLOTS_MIN_WIDTH = 400
 #: Results widens to show its columns through Equity whole when the plots keep at least this width (px): 1600 px windows.
-PLOTS_WIDE_WIDTH = 520
+PLOTS_WIDE_WIDTH = 500
 #: Rows Results makes room for at least (the default split between Results and the tabs below it).
 RESULTS_MIN_ROWS = 6
 #: Results takes at most this share of the right column's height; the Funding / Action plan / Drills ... tabs the rest.
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
         if plan < need <= w - results - separators - PLOTS_MIN_WIDTH:
             plan = need
         # Wider still when the plots keep PLOTS_WIDE_WIDTH: every column through Equity whole (1600 px).
-        wide = self.results_panel.needed_width("equity") + 2
+        wide = self.results_panel.needed_width("equity") + 4  # the frames of the dock and its separator
         if results < wide <= w - plan - separators - PLOTS_WIDE_WIDTH:
             results = wide
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
@@ -343,9 +343,10 @@ class MainWindow(QMainWindow):
     def _fit_results_split(self) -> None:
         """Results just tall enough for its rows; the tabs below it (Funding, Action plan, Drills ...) get the rest.
 
-        Room for every leg (at least RESULTS_MIN_ROWS rows) with the account lines and the detail line,
-        at most RESULTS_MAX_SHARE of the right column: at 1600x1000 the 10-leg book's Results is
-        ~395 px tall and the tabs ~510 (they held ~280 before); at 1280x720 Results ~400, the tabs ~220.
+        Room for every leg (at least RESULTS_MIN_ROWS rows) with the account lines, the detail line
+        and a stale banner (ResultsPanel.needed_height), at most RESULTS_MAX_SHARE of the right
+        column: at 1600x1000 the 10-leg book's Results is ~420 px tall and the tabs ~480 (they held
+        ~280 before); at 1280x720 Results ~420 (its 10 rows), the tabs ~200.
         """
         results, below = self.results_dock, self.funding_dock
         if results.isFloating() or below.isFloating() or not (results.isVisible() and below.isVisible()):
