@@ -27,15 +27,6 @@ FIGURE_COLUMNS = [c.name for c in RESULT_COLUMNS if c.name != "leg"]
 SYMBOL = next(i for i, (name, _) in enumerate(COLUMNS) if name == "symbol")
 
 
-def choose_by_keys(qtbot, combo, profile_id: str) -> None:
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
-
-
 def bybit_listing_eth(interval_hours: float | None = None):
     """Bybit linear as an update that also lists ETHUSDT (BTCUSDT's tiers; ``interval_hours``: its funding interval)."""
     bybit = get_profile("bybit-linear")
@@ -81,12 +72,12 @@ def assert_results_are_engine(window) -> None:
     assert [(l.symbol, l.liquidation_price) for l in doc.figures.evaluation.legs] == [(l.symbol, l.liquidation_price) for l in ev.legs]
 
 
-def test_same_units_leg_comes_back_with_every_number(window, qtbot):
+def test_same_units_leg_comes_back_with_every_number(window, qtbot, choose_in):
     """Binance USDS-M ETHUSDT (20 ETH at 3,000, 20x cross) left out on Bybit, brought back as Bybit's ETHUSDT: identical."""
     doc = window.document
     original = doc.plan
     eth = original.positions[1]
-    choose_by_keys(qtbot, window.profile_selector.combo, "bybit-linear")
+    choose_in(window.profile_selector.combo, "bybit-linear")
     assert [m.source_symbol for m in doc.unmapped] == ["ETHUSDT"]
     doc.set_user_profiles({"bybit-linear": bybit_listing_eth()})
     depth = doc.undo_stack.index()
@@ -142,7 +133,7 @@ def coinm_window(window, tmp_path):
     return window
 
 
-def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot):
+def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot, choose_in):
     """300 ETHUSD_PERP contracts x 10 USD = 3,000 USD at entry 2,500 -> 3,000 / 2,500 = 1.2 ETH of Bybit's ETHUSDT.
 
     Isolated margin 0.3 ETH x 2,500 (entry) = 750 USDT; funding 0.02 % per 8 h -> 0.01 % per 4 h (same rate per hour).
@@ -151,7 +142,7 @@ def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot):
     win = coinm_window
     doc = win.document
     doc.set_mark("ETHUSD_PERP", 2400.0)  # a what-if mark (as dragged on the plot): it follows the leg
-    choose_by_keys(qtbot, win.profile_selector.combo, "bybit-linear")
+    choose_in(win.profile_selector.combo, "bybit-linear")
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT"] and [m.source_symbol for m in doc.unmapped] == ["ETHUSD_PERP"]
     doc.set_user_profiles({"bybit-linear": bybit_listing_eth(interval_hours=4.0)})
     model = win.positions_table.model
@@ -188,11 +179,11 @@ def test_inverse_leg_comes_back_linear_at_equal_usd_value(coinm_window, qtbot):
     assert_results_are_engine(win)
 
 
-def test_refused_symbol_loses_nothing(doge_window, qtbot):
+def test_refused_symbol_loses_nothing(doge_window, qtbot, choose_in):
     """DOGEUSDT left out on Kraken (no DOGE perpetual): PF_SOLUSD is refused, the message at the cell, nothing lost."""
     win = doge_window
     doc = win.document
-    choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    choose_in(win.profile_selector.combo, "kraken")
     (gone,) = doc.unmapped
     plan, depth = doc.plan, doc.undo_stack.index()
     model = win.positions_table.model

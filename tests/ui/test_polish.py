@@ -60,15 +60,6 @@ def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_
 
 
 # -- unmapped legs in the Plan legs table ---------------------------------------------------
-def _choose_by_keys(qtbot, combo, profile_id: str) -> None:
-    from PySide6.QtCore import Qt
-
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
 
 
 @pytest.fixture
@@ -97,14 +88,14 @@ def doge_window(window, tmp_path):
     return window
 
 
-def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot):
+def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot, choose_in):
     from PySide6.QtCore import Qt
 
     from ui.widgets.positions_table import COLUMNS
 
     win = doge_window
     doc = win.document
-    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    choose_in(win.profile_selector.combo, "kraken")
     assert [p.symbol for p in doc.plan.positions] == ["PF_XBTUSD", "PF_ETHUSD"]
     assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"]
     model = win.positions_table.model
@@ -141,12 +132,12 @@ def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_windo
     assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.data(cell) == "DOGEUSDT"
 
 
-def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot):
+def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot, choose_in):
     from PySide6.QtCore import Qt
 
     win = doge_window
     doc = win.document
-    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    choose_in(win.profile_selector.combo, "kraken")
     view = win.positions_table.view
     model = win.positions_table.model
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(model.index(2, 0)).center())
@@ -446,8 +437,8 @@ def test_every_figure_and_input_has_a_tooltip(window, qtbot):
     assert all(model.headerData(c, Qt.Horizontal, Qt.ToolTipRole) for c in range(model.columnCount()))
 
 
-def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot):
-    _choose_by_keys(qtbot, window.profile_selector.combo, "okx")
+def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot, choose_in):
+    choose_in(window.profile_selector.combo, "okx")
     assert window.document.plan.positions[0].symbol == "BTC-USDT-SWAP"
     view = window.positions_table.view
     assert view.columnWidth(0) >= view.fontMetrics().horizontalAdvance("BTC-USDT-SWAP"), "shown whole, not 'BTC-…'"
