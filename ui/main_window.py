@@ -78,6 +78,15 @@ PLAN_TABLE_ROWS = 7
 PLAN_MARGIN = 3
 #: The plots' least width (px) when the default dock sizes are applied (View › Reset layout, first show).
 PLOTS_MIN_WIDTH = 400
+#: Results widens to show its columns through Equity whole when the plots keep at least this width (px): 1600 px windows.
+PLOTS_WIDE_WIDTH = 500
+#: Rows Results makes room for at least (the default split between Results and the tabs below it).
+RESULTS_MIN_ROWS = 6
+#: Results takes at most this share of the right column's height; the Funding / Action plan / Drills ... tabs the rest.
+RESULTS_MAX_SHARE = 0.67
+#: Short tab titles for the docks tabbed under Results (full names in the View menu and the tabs' tooltips):
+#: with the full titles the six tabs need ~500 px and scroll behind arrows in the 470 px Results column at 1280x720.
+SHORT_TITLES = {"Size from risk": "Sizing", "Scale-in ladder": "Ladder"}
 DRILL_TABS = (
     "Shock",
     "Gap / slippage",
@@ -102,6 +111,9 @@ class MainWindow(QMainWindow):
         self.document = document if document is not None else PlanDocument()
         self.settings = QSettings()
         self._menus: dict[str, QMenu] = {}
+        self._tab_titles_timer = QTimer(self)  # docks regrouped by the user: their tabs' titles and tooltips again
+        self._tab_titles_timer.setSingleShot(True)
+        self._tab_titles_timer.timeout.connect(self._whole_tab_titles)
         self._fit_to_screen()
         self._build_toolbar()
         self._build_plots()
@@ -140,14 +152,24 @@ class MainWindow(QMainWindow):
     def _build_plots(self) -> None:
         self.liquidation_plot = LiquidationPlot()
         self.equity_plot = EquityPlot()
-        # Issue 10 item 2: a banner over each plot while its curves belong to the last valid plan.
-        self.plot_badges = [StaleBadge(self.liquidation_plot, self.document), StaleBadge(self.equity_plot, self.document)]
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.setObjectName("plots-splitter")
         self.plots.addWidget(self.liquidation_plot)
         self.plots.addWidget(self.equity_plot)
         self.plots.setSizes([620, 330])
-        self.setCentralWidget(self.plots)
+        # Issue 10 item 2: while the curves belong to the last valid plan a strip above both plots says so.
+        # It takes its own row in the layout (the plots give up its height), so it never covers a curve,
+        # a level label or a legend.
+        central = self.plots_area = QWidget()
+        central.setObjectName("plots-area")
+        self.stale_badge = StaleBadge(self.document, central, subject="plots")
+        self.plot_badges = [self.stale_badge]
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.stale_badge)
+        lay.addWidget(self.plots, 1)
+        self.setCentralWidget(central)
 
     def _build_plan_docks(self) -> None:
         doc = self.document
@@ -185,6 +207,8 @@ class MainWindow(QMainWindow):
         self.results_dock = self.add_panel_dock("Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         # One funding row per symbol: a 10-symbol book scrolls instead of growing the window.
         self.funding_dock = self.add_panel_dock("Funding", _scrolled(self.funding_panel), Qt.DockWidgetArea.RightDockWidgetArea)
+        self._results_height: int | None = None  # Results' height as _fit_results_split left it
+        self.results_panel.model.modelReset.connect(self._results_rows_changed)
         # Results renders nothing while out of sight (ResultsPanel.refresh); a raised tab brings it up to date.
         self.results_dock.visibilityChanged.connect(lambda visible: self.results_panel.refresh() if visible else None)
 
@@ -255,11 +279,20 @@ class MainWindow(QMainWindow):
         doc.problemsChanged.connect(lambda *_: self.drills_panel.safe_size.set_draft(doc.draft))
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
+        """A dock named ``title`` in the View menu; its tab and title bar read SHORT_TITLES' short form if it has one."""
+        dock = QDockWidget(SHORT_TITLES.get(title, title), self)
+        dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")  # from the full name: saved layouts keep working
         dock.setWidget(widget)
+        dock.toggleViewAction().setText(title)  # View lists the full name
+        dock.setToolTip(title)
         self.addDockWidget(area, dock)
+        # A dock moved into another tab group gets a new tab: it keeps its whole title and full-name tooltip.
+        dock.dockLocationChanged.connect(self._tab_titles_timer.start)
         return dock
+
+    def dock_name(self, dock: QDockWidget) -> str:
+        """The dock's full name (its View-menu entry), e.g. "Size from risk" for the tab "Sizing"."""
+        return dock.toggleViewAction().text()
 
     def docks(self) -> list[QDockWidget]:
         """Every dock, in View-menu order."""
@@ -280,8 +313,10 @@ class MainWindow(QMainWindow):
         At 1280x720 this gives Plan 350 px, widened to what the legs table's shown columns
         need (391 px for the 10-leg screenshot book: no sideways scrolling) while the plots keep
         PLOTS_MIN_WIDTH, Results 470 px (leg, state, liquidation price and margin ratio
-        columns) and the plots the rest (~407 px); at 1600x1000 Plan 420, Results 576, plots ~590. Results keeps ~2/3 of the right column's height (10 legs at
-        1280x720), the Funding / Action plan / Drills tabs the rest (they scroll).
+        columns) and the plots the rest (~407 px); at 1600x1000 Plan 420, Results as wide as
+        its columns through Equity need (~625 px for that book) while the plots keep
+        PLOTS_WIDE_WIDTH, plots ~540. Heights: Results as tall as its rows need
+        (_fit_results_split), the Funding / Action plan / Drills ... tabs the rest (they scroll).
         """
         w, h = max(self.width(), 800), max(self.height(), 500)
         plan = int(min(420, max(350, 0.27 * w)))
@@ -293,11 +328,50 @@ class MainWindow(QMainWindow):
         need = self.positions_table.needed_width() + 2 * PLAN_MARGIN
         if plan < need <= w - results - separators - PLOTS_MIN_WIDTH:
             plan = need
+        # Wider still when the plots keep PLOTS_WIDE_WIDTH: every column through Equity whole (1600 px).
+        wide = self.results_panel.needed_width("equity") + 4  # the frames of the dock and its separator
+        if results < wide <= w - plan - separators - PLOTS_WIDE_WIDTH:
+            results = wide
         self.resizeDocks([self.plan_dock, self.results_dock], [plan, results], Qt.Orientation.Horizontal)
         right = h - 90  # menu, toolbar and status bar
-        self.resizeDocks([self.results_dock, self.funding_dock], [int(0.67 * right), int(0.33 * right)], Qt.Orientation.Vertical)
+        share = int(RESULTS_MAX_SHARE * right)
+        self.resizeDocks([self.results_dock, self.funding_dock], [share, right - share], Qt.Orientation.Vertical)
         self.plots.setSizes([int(0.62 * right), int(0.38 * right)])
         QTimer.singleShot(0, self._fit_plan_split)  # once the docks have their new heights
+        QTimer.singleShot(0, self._fit_results_split)  # once Results has its new width (wrapped lines)
+
+    def _fit_results_split(self) -> None:
+        """Results just tall enough for its rows; the tabs below it (Funding, Action plan, Drills ...) get the rest.
+
+        Room for every leg (at least RESULTS_MIN_ROWS rows) with the account lines, the detail line
+        and a stale banner (ResultsPanel.needed_height), at most RESULTS_MAX_SHARE of the right
+        column: at 1600x1000 the 10-leg book's Results is ~420 px tall and the tabs ~480 (they held
+        ~280 before); at 1280x720 Results ~420 (its 10 rows), the tabs ~200.
+        """
+        results, below = self.results_dock, self.funding_dock
+        if results.isFloating() or below.isFloating() or not (results.isVisible() and below.isVisible()):
+            return
+        if self.dockWidgetArea(results) != self.dockWidgetArea(below):
+            return
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # the docks' widths from default_dock_sizes, applied now
+        sep = self.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, self)
+        # The right column spans the central area's height; the tab group below Results includes its tab bar.
+        column = self.plots_area.height() - sep
+        rows = max(self.results_panel.model.rowCount(), RESULTS_MIN_ROWS)
+        want = results.height() - self.results_panel.height() + self.results_panel.needed_height(rows) + 2
+        top = min(want, int(RESULTS_MAX_SHARE * column))
+        # Both sizes, summing to the column: Qt then has nothing left over to share out between them.
+        self.resizeDocks([results, below], [top, column - top], Qt.Orientation.Vertical)
+        if layout is not None:
+            layout.activate()
+        self._results_height = results.height()  # the split is the user's once it differs (dragged, window resized)
+
+    def _results_rows_changed(self) -> None:
+        """Legs added or removed, or another plan: Results follows its rows while its height is still the fitted one."""
+        if self._results_height is not None and self.results_dock.height() == self._results_height:
+            QTimer.singleShot(0, self._fit_results_split)
 
     def _plan_split_moved(self, *_: object) -> None:
         self._plan_split_dragged = True
@@ -305,9 +379,13 @@ class MainWindow(QMainWindow):
     def _fit_plan_split(self) -> None:
         """Legs table / leg form split of the Plan dock (until the user drags it).
 
-        The table shows every leg when the form still fits whole below it, else at
-        least PLAN_TABLE_ROWS rows (the form scrolls): at 1280x720 that is 7 of
-        10 legs instead of 4; at 1600x1000 all 10 and the whole form.
+        The table shows every leg when the form's everyday fields (Symbol down to the
+        stop / take-profit figures, PositionForm.everyday_height) still fit below it,
+        else at least PLAN_TABLE_ROWS rows; the form scrolls for the rest (Target ROE,
+        the dated-futures rows, the problem footer). At 1600x1000 the 10-leg book shows
+        all 10 legs and the form down to the take-profit figures (~470 of its ~580 px);
+        at 1280x720 and 1366x768 it shows 7 of the 10 legs, and the form Symbol to about
+        Margin mode, scrolling for the rest.
         """
         total = sum(self.plan_split.sizes())
         if self._plan_split_dragged or total <= 0 or not self.plan_top.isVisible():
@@ -316,7 +394,7 @@ class MainWindow(QMainWindow):
         row = view.verticalHeader().defaultSectionSize()
         extra = self.plan_top.height() - view.viewport().height()  # account, header, scroll bar, buttons
         n = max(self.positions_table.model.rowCount(), 1)
-        fits = (total - self.position_form.sizeHint().height() - extra - 2) // row
+        fits = (total - self.position_form.everyday_height() - extra - 2) // row
         rows = min(n, max(PLAN_TABLE_ROWS, fits))
         top = min(extra + rows * row + 2, total - self.form_area.minimumSizeHint().height())
         self.plan_split.setSizes([top, total - top])
@@ -356,10 +434,20 @@ class MainWindow(QMainWindow):
             self._action_timer.start()  # after the first paint, when the docks know whether they are in sight
 
     def _whole_tab_titles(self) -> None:
-        """Dock tab titles are never cut to "Fund…": six tabs under Results scroll with arrows at 1280x720."""
+        """Dock tab titles are never cut to "Fund…", and each tab's tooltip is its dock's full name.
+
+        The six tabs under Results fit the 470 px column at 1280x720 with SHORT_TITLES;
+        in a narrower column (a dragged layout) they scroll with arrows rather than elide.
+        """
+        names = {d.windowTitle(): self.dock_name(d) for d in self.docks()}
         for bar in self.findChildren(QTabBar):
             bar.setElideMode(Qt.TextElideMode.ElideNone)
             bar.setUsesScrollButtons(True)
+            if isinstance(bar.parentWidget(), QMainWindow):  # a dock area's tabs (not a panel's own QTabWidget)
+                for i in range(bar.count()):
+                    full = names.get(bar.tabText(i))
+                    if full is not None:
+                        bar.setTabToolTip(i, full)
 
     def menu(self, name: str) -> QMenu:
         return self._menus[name]

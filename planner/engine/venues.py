@@ -30,6 +30,9 @@ funding rate; it is left out of :attr:`VenueMapping.plan`, never dropped silentl
 Such legs can be handed to the next :func:`map_plan` as ``carried``: they join
 the plan's legs at their place and map from their own venue (exactly as they
 were when that venue is the target), so switching on never loses them.
+:func:`map_leg_to` puts one such leg under a symbol the user chose (the window's
+"bring it back"), by the same conversion, refusing a symbol a switch could not
+have chosen (another coin, a perpetual for a dated future, not listed).
 Pure: no I/O.
 """
 
@@ -38,16 +41,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from planner.engine.funding import symbol_interval_hours
 from planner.engine.tiers import TierTable, max_leverage_at, position_value
 from planner.engine.validation import default_isolated_margin, formula_quantity
 from planner.model.enums import ContractKind, MarginMode
+from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Account, Plan, Position
 from planner.model.profile import ExchangeProfile, SymbolSpec
 from planner.model.symbols import CoinKey, coin_key, is_stable
 
-__all__ = ["LegMapping", "VenueMapping", "map_plan", "map_symbol", "symbol_coin"]
+__all__ = ["LegMapping", "LegRemap", "VenueMapping", "map_leg_to", "map_plan", "map_symbol", "symbol_coin"]
 
 
 @dataclass(frozen=True)
@@ -170,11 +175,7 @@ def map_symbol(
     ):
         return symbol, None
     key = coin_key(symbol, source_spec.base if source_spec is not None else None)
-    candidates = [
-        (sym, spec)
-        for sym, spec in target.symbols.items()
-        if coin_key(sym, spec.base).coin == key.coin and _usd_quoted(spec) and (spec.expiry if spec.is_dated else None) == expiry
-    ]
+    candidates = _same_coin(key.coin, expiry, target)
     if not candidates:
         if expiry is not None:
             return (
@@ -195,6 +196,15 @@ def map_symbol(
 
     best = min(candidates, key=rank)  # min is stable: profile order breaks ties
     return best[0], None
+
+
+def _same_coin(coin: str, expiry: datetime | None, target: ExchangeProfile) -> list[tuple[str, SymbolSpec]]:
+    """The target's USD-quoted symbols of ``coin`` with expiry ``expiry`` (None: perpetuals), in profile order."""
+    return [
+        (sym, spec)
+        for sym, spec in target.symbols.items()
+        if coin_key(sym, spec.base).coin == coin and _usd_quoted(spec) and (spec.expiry if spec.is_dated else None) == expiry
+    ]
 
 
 def _usd_value(pos: Position, spec: SymbolSpec) -> float:
@@ -296,16 +306,12 @@ def map_plan(
             if was_carried:
                 notes.insert(0, f"mapped from {src.name}, as it was there ({source.name} does not list it)")
             if src_rate is not None:
-                si, ti = symbol_interval_hours(src, pos.symbol), symbol_interval_hours(target, tsym)
-                rate = src_rate * ti / si
+                rate, rate_notes = _carry_rate(src, pos.symbol, src_rate, target, tsym)
                 if tsym in rates and abs(rates[tsym] - rate) > 1e-15:
                     notes.append(f"funding rate of {tsym} already set by another leg ({rates[tsym]:.6%}); {rate:.6%} not used")
                 else:
                     rates[tsym] = rate
-                    if si != ti:
-                        notes.append(f"funding {src_rate:.4%} per {si:g} h -> {rate:.4%} per {ti:g} h (same rate per hour)")
-                    if abs(rate) > target.funding.cap_per_interval:
-                        notes.append(f"funding {rate:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
+                    notes += rate_notes
         if pos.margin_mode is MarginMode.ISOLATED:
             m = (default_isolated_margin(pos, sspec) if pos.isolated_margin is None else pos.isolated_margin) + pos.added_margin
             im_usd = m if is_stable(sspec.settle) else m * pos.entry_price
@@ -334,6 +340,106 @@ def map_plan(
     return VenueMapping(mapped, source.id, target.id, legs, account_notes)
 
 
+@dataclass(frozen=True)
+class LegRemap:
+    """One leg put under a symbol the user chose, by :func:`map_leg_to`.
+
+    Attributes
+    ----------
+    position : the leg on the chosen symbol, in the target's units (linear: base units;
+        inverse: contracts; prices in the target's quote currency per unit of its base).
+    funding_rate : the leg's funding rate carried over by coin, fraction per the chosen
+        symbol's funding interval (positive: longs pay); None when the leg had none.
+    usd_value : position value at entry in USD, kept equal.
+    price_scale : target price per source price (1 unless the price unit changes).
+    leverage_max : the target's maximum leverage at this size when the leg's leverage is
+        above it (reported, never clamped), else None.
+    notes : conversion notes, as a venue switch gives them.
+    """
+
+    position: Position
+    funding_rate: float | None
+    usd_value: float
+    price_scale: float = 1.0
+    leverage_max: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+def map_leg_to(
+    pos: Position,
+    source: ExchangeProfile,
+    target: ExchangeProfile,
+    symbol: str,
+    funding_rate: float | None = None,
+) -> LegRemap:
+    """``pos`` (a leg written for ``source``) as a leg of ``target``'s ``symbol``, by the rules of :func:`map_plan`.
+
+    The leg keeps its USD value at entry, converted by the same code as a venue switch
+    (linear <-> inverse, ``1000PEPE`` <-> ``PEPE``, USDT <-> USD 1:1); ``funding_rate``
+    (fraction per ``source``'s interval of ``pos.symbol``) is carried at the same rate per
+    hour. Back on its own venue under its own symbol it is returned exactly as it was.
+
+    Only a symbol the switch itself could have chosen is accepted: listed by ``target``,
+    the same coin, quoted in USD, and a perpetual for a perpetual or a future with the same
+    expiry for a dated future. Anything else raises :class:`PlannerError` with one problem at
+    ``symbol`` saying why and which symbols are allowed. Pure: no I/O.
+    """
+    sspec = source.symbols.get(pos.symbol)
+    tspec = target.symbols.get(symbol)
+
+    def refuse(why: str) -> PlannerError:
+        return PlannerError([Problem("symbol", f"Symbol {symbol or '(empty)'}: {why}")])
+
+    if sspec is None:
+        raise refuse(
+            f"this leg's own symbol {pos.symbol} is not listed by {source.name}, the venue its numbers are for, "
+            "so they cannot be converted; remove the leg"
+        )
+    if not _usd_quoted(sspec):
+        raise refuse(f"this leg is quoted in {sspec.quote} on {source.name}, not in USD: no equal-value mapping; remove the leg")
+    skey = coin_key(pos.symbol, sspec.base)
+    expiry = sspec.expiry if sspec.is_dated else None
+    kind = f"{skey.coin} future expiring {expiry:%Y-%m-%d %H:%M} UTC" if expiry is not None else f"{skey.coin} perpetual"
+    allowed = [s for s, _spec in _same_coin(skey.coin, expiry, target)]
+    allow = (
+        f"allowed for this {kind}: {', '.join(allowed[:6])}" + (f" and {len(allowed) - 6} more" if len(allowed) > 6 else "")
+        if allowed
+        else f"{target.name} lists no {kind} quoted in USD: remove the leg or choose a venue that lists one"
+    )
+    if tspec is None:
+        raise refuse(f"not listed by {target.name}; {allow}")
+    tkey = coin_key(symbol, tspec.base)
+    if tkey.coin != skey.coin:
+        raise refuse(f"{symbol} is {tkey.coin}, this leg is {skey.coin}: a leg comes back only as its own coin; {allow}")
+    if not _usd_quoted(tspec):
+        raise refuse(f"{symbol} is quoted in {tspec.quote}, not in USD: no equal-value mapping; {allow}")
+    texpiry = tspec.expiry if tspec.is_dated else None
+    if texpiry != expiry:
+        what = "a perpetual" if texpiry is None else f"a future expiring {texpiry:%Y-%m-%d %H:%M} UTC"
+        raise refuse(f"{symbol} is {what}, this leg is a {kind}: a perpetual stays a perpetual, a future keeps its expiry; {allow}")
+    if source.id == target.id and symbol == pos.symbol:
+        return LegRemap(pos, funding_rate, _usd_value(pos, sspec))
+    tpos, scale, usd, lev_max, notes = _map_leg(pos, sspec, symbol, tspec, target)
+    rate = None
+    if funding_rate is not None:
+        rate, rate_notes = _carry_rate(source, pos.symbol, funding_rate, target, symbol)
+        notes += rate_notes
+    return LegRemap(tpos, rate, usd, scale, lev_max, tuple(notes))
+
+
+def _carry_rate(source: ExchangeProfile, ssym: str, rate: float, target: ExchangeProfile, tsym: str) -> tuple[float, list[str]]:
+    """Funding ``rate`` of ``ssym`` (fraction per ``source``'s interval, positive: longs pay) as a rate of
+    ``tsym`` per ``target``'s interval at the same rate per hour, with the notes a switch gives."""
+    si, ti = symbol_interval_hours(source, ssym), symbol_interval_hours(target, tsym)
+    out = rate * ti / si
+    notes: list[str] = []
+    if si != ti:
+        notes.append(f"funding {rate:.4%} per {si:g} h -> {out:.4%} per {ti:g} h (same rate per hour)")
+    if abs(out) > target.funding.cap_per_interval:
+        notes.append(f"funding {out:.4%} per interval is beyond {target.name}'s cap {target.funding.cap_per_interval:.4%}")
+    return out, notes
+
+
 def _map_leg(
     pos: Position, sspec: SymbolSpec, tsym: str, tspec: SymbolSpec, target: ExchangeProfile
 ) -> tuple[Position, float, float, float | None, list[str]]:
@@ -348,7 +454,12 @@ def _map_leg(
     entry = pos.entry_price * scale
     mark = None if pos.mark_price is None else pos.mark_price * scale
     usd = _usd_value(pos, sspec)
-    qty = usd / tspec.contract_size if tspec.contract is ContractKind.INVERSE else usd / entry
+    if tspec.contract is ContractKind.INVERSE:
+        qty = usd / tspec.contract_size
+    elif sspec.contract is ContractKind.LINEAR:
+        qty = pos.quantity / scale  # = usd / entry, exact when the units do not change (BTCUSDT -> PF_XBTUSD)
+    else:
+        qty = usd / entry
     notes: list[str] = []
     if tspec.contract != sspec.contract:
         notes.append(

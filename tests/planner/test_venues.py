@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from planner.engine.evaluate import evaluate
-from planner.engine.venues import map_plan
+from planner.engine.venues import map_leg_to, map_plan
 from planner.io.registry import get_profile
+from planner.model.errors import PlannerError
 from planner.model.plan import Plan
 from planner.model.symbols import canonical_coin, coin_key, parse_symbol
 
@@ -262,3 +263,101 @@ def test_evaluate_profile_maps_a_binance_btc_eth_sol_plan(tmp_path, capsys, pid:
         assert code == 2 and out == ""
         missing = sorted({"ETH", "SOL"} - coins)
         assert all(f"no {c} perpetual" in err for c in missing)
+
+
+# -- one leg under a chosen symbol (the window's "bring it back") ------------------------------
+def _coinm_btc(symbol: str = "BTCUSD_PERP") -> Plan:
+    return Plan.model_validate(
+        {
+            "profile": "binance-coinm",
+            "account": {"wallet_balance": 1.0},
+            "positions": [
+                {
+                    "symbol": symbol,
+                    "side": "long",
+                    "quantity": 50,
+                    "entry_price": 60000.0,
+                    "mark_price": 61000.0,
+                    "leverage": 10,
+                    "margin_mode": "cross",
+                }
+            ],
+            "funding_rates": {symbol: 0.0001},
+        }
+    )
+
+
+def test_map_leg_to_converts_inverse_to_linear_like_a_switch() -> None:
+    """50 BTCUSD_PERP contracts x 100 USD = 5,000 USD at entry 60,000 -> 5,000 / 60,000 = 0.0833... BTC on Hyperliquid.
+
+    Funding 0.01 % per 8 h (Binance COIN-M) -> 0.00125 % per 1 h (Hyperliquid), the same rate per hour.
+    """
+    coinm, hl = get_profile("binance-coinm"), get_profile("hyperliquid")
+    plan = _coinm_btc()
+    out = map_leg_to(plan.positions[0], coinm, hl, "BTC", 0.0001)
+    pos = out.position
+    assert (pos.symbol, pos.quantity, pos.entry_price, pos.mark_price) == ("BTC", 5000.0 / 60000.0, 60000.0, 61000.0)
+    assert (pos.side.value, pos.leverage, pos.margin_mode.value) == ("long", 10.0, "cross")
+    assert out.funding_rate == pytest.approx(0.0000125, rel=1e-12) and out.usd_value == 5000.0 and out.price_scale == 1.0
+    assert any("inverse -> linear at equal USD value 5,000.00" in n for n in out.notes)
+    assert any("per 8 h -> 0.0013% per 1 h" in n for n in out.notes)
+    # Exactly what a switch of the whole plan gives for that leg.
+    switched = map_plan(plan, hl, coinm)
+    assert switched.plan.positions[0] == pos and switched.plan.funding_rates["BTC"] == out.funding_rate
+
+
+def test_map_leg_to_same_units_keeps_every_number() -> None:
+    usdm = get_profile("binance-usdm")
+    eth = _plan().positions[1]
+    tgt = usdm.model_copy(update={"id": "tgt", "name": "Target", "symbols": {"ETHUSDT": usdm.symbols["ETHUSDT"]}})
+    out = map_leg_to(eth, usdm, tgt, "ETHUSDT", 0.0001)
+    assert out.position == eth and out.funding_rate == 0.0001 and out.notes == ()
+    iso = _plan().positions[0]  # isolated, 5,000 USDT of margin
+    tgt_btc = usdm.model_copy(
+        update={"id": "tgt", "symbols": {"BTCUSDC": usdm.symbols["BTCUSDT"].model_copy(update={"quote": "USDC", "settle": "USDC"})}}
+    )
+    out = map_leg_to(iso, usdm, tgt_btc, "BTCUSDC")
+    assert (out.position.quantity, out.position.entry_price, out.position.isolated_margin) == (1.0, 50000.0, 5000.0)
+    assert out.funding_rate is None and "USDT price taken as USDC 1:1" in out.notes
+    # Back on its own venue under its own symbol: the leg itself.
+    assert map_leg_to(eth, usdm, usdm, "ETHUSDT").position is eth
+
+
+@pytest.mark.parametrize(
+    ("leg", "target", "symbol", "said"),
+    [
+        (
+            "BTCUSD_PERP",
+            "binance-usdm",
+            "SOLUSDT",
+            ["Symbol SOLUSDT: SOLUSDT is SOL, this leg is BTC", "allowed for this BTC perpetual: BTCUSDT, BTCUSDC"],
+        ),
+        (
+            "BTCUSD_PERP",
+            "kraken",
+            "PF_DOGEUSD",
+            ["Symbol PF_DOGEUSD: not listed by Kraken Futures perpetuals", "allowed for this BTC perpetual: PF_XBTUSD, PI_XBTUSD"],
+        ),
+        (
+            "BTCUSD_PERP",
+            "binance-usdm",
+            "BTCUSDT_261225",
+            ["is a future expiring 2026-12-25 08:00 UTC, this leg is a BTC perpetual", "allowed for this BTC perpetual: BTCUSDT"],
+        ),
+        ("BTCUSD_261225", "okx", "BTC-USDT-SWAP", ["is a perpetual, this leg is a BTC future expiring 2026-12-25", "lists no BTC future"]),
+        (
+            "BTCUSD_261225",
+            "binance-usdm",
+            "BTCUSDT_270326",
+            ["expiring 2027-03-26", "allowed for this BTC future expiring 2026-12-25 08:00 UTC: BTCUSDT_261225"],
+        ),
+    ],
+)
+def test_map_leg_to_refuses_a_symbol_a_switch_could_not_choose(leg: str, target: str, symbol: str, said: list[str]) -> None:
+    with pytest.raises(PlannerError) as err:
+        map_leg_to(_coinm_btc(leg).positions[0], get_profile("binance-coinm"), get_profile(target), symbol, 0.0001)
+    (problem,) = err.value.problems
+    assert problem.path == "symbol"
+    for text in said:
+        assert text in problem.message, problem.message
+    assert "\n" not in problem.message

@@ -108,3 +108,22 @@ def empty_window(qtbot, data_dir):
     win.show()
     yield win
     win.document.undo_stack.setClean()
+
+
+@pytest.fixture
+def choose_in(qtbot):
+    """``choose_in(combo, data)``: arrow keys on the focused, closed combo until the item with ``data`` is chosen.
+
+    A user stepping through the list: every key is a choice the window reacts to (a venue switch each).
+    """
+    from PySide6.QtCore import Qt
+
+    def _choose(combo, data) -> None:
+        target = combo.findData(data)
+        assert target >= 0, data
+        combo.setFocus()
+        key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
+        while combo.currentIndex() != target:
+            qtbot.keyClick(combo, key)
+
+    return _choose

@@ -258,8 +258,9 @@ def test_fits_1280x720_and_never_resizes_itself(window, qtbot, type_in):
 def test_view_menu_lists_every_dock_and_reset_layout_restores_them(window, qtbot):
     titles = [a.text() for a in window.menu("View").actions()]
     for dock in window.docks():
-        assert dock.windowTitle() in titles
+        assert window.dock_name(dock) in titles  # the full name, also for the short tabs "Sizing" and "Ladder"
         assert dock.toggleViewAction().isCheckable()
+    assert {"Size from risk", "Scale-in ladder", "Payoff", "Action plan"} <= set(titles)
     assert "Reset layout" in titles
     window.results_dock.toggleViewAction().trigger()  # close Results from View
     window.plan_dock.close()  # and Plan by its close button

@@ -60,15 +60,6 @@ def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_
 
 
 # -- unmapped legs in the Plan legs table ---------------------------------------------------
-def _choose_by_keys(qtbot, combo, profile_id: str) -> None:
-    from PySide6.QtCore import Qt
-
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
 
 
 @pytest.fixture
@@ -97,14 +88,14 @@ def doge_window(window, tmp_path):
     return window
 
 
-def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot):
+def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot, choose_in):
     from PySide6.QtCore import Qt
 
     from ui.widgets.positions_table import COLUMNS
 
     win = doge_window
     doc = win.document
-    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    choose_in(win.profile_selector.combo, "kraken")
     assert [p.symbol for p in doc.plan.positions] == ["PF_XBTUSD", "PF_ETHUSD"]
     assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"]
     model = win.positions_table.model
@@ -127,28 +118,26 @@ def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_windo
     rect = view.visualRect(cell)
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
     assert view.currentIndex().row() == 2 and win.position_form.row == form_row
-    # Bring it back under a symbol Kraken lists: type it into its Symbol cell.
+    # Typing another coin's symbol into its Symbol cell does not bring it back: DOGE numbers never become SOL
+    # (test_bring_back.py has the conversions); the message is at the cell and nothing is lost.
+    plan, depth = doc.plan, doc.undo_stack.index()
     qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=rect.center())
     editor = view.focusWidget()
     qtbot.keyClick(editor, Qt.Key_A, Qt.ControlModifier)
     qtbot.keyClicks(editor, "PF_SOLUSD")
     qtbot.keyClick(editor, Qt.Key_Return)
-    qtbot.waitUntil(lambda: not doc.unmapped, timeout=3000)  # the delegate commits from the event loop
-    assert [p.symbol for p in doc.plan.positions] == ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"]
-    assert doc.plan.positions[2].quantity == 10000 and doc.plan.positions[2].side.value == "short"
-    assert doc.unmapped == [] and model.rowCount() == 3 and model.headerData(2, Qt.Vertical) == "#3"
-    assert model.data(model.index(2, col["symbol"]), Qt.ForegroundRole) is None
-    assert len(doc.evaluation.legs) == 3
-    doc.undo_stack.undo()
-    assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.rowCount() == 3
+    qtbot.waitUntil(lambda: bool(doc.problems_at("positions.2.symbol")), timeout=3000)  # the delegate commits from the event loop
+    assert "PF_SOLUSD is SOL, this leg is DOGE" in model.data(cell, Qt.ToolTipRole)
+    assert doc.plan is plan and doc.undo_stack.index() == depth
+    assert [m.source_symbol for m in doc.unmapped] == ["DOGEUSDT"] and model.data(cell) == "DOGEUSDT"
 
 
-def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot):
+def test_unmapped_leg_can_be_removed_from_the_legs_table(doge_window, qtbot, choose_in):
     from PySide6.QtCore import Qt
 
     win = doge_window
     doc = win.document
-    _choose_by_keys(qtbot, win.profile_selector.combo, "kraken")
+    choose_in(win.profile_selector.combo, "kraken")
     view = win.positions_table.view
     model = win.positions_table.model
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.visualRect(model.index(2, 0)).center())
@@ -448,8 +437,8 @@ def test_every_figure_and_input_has_a_tooltip(window, qtbot):
     assert all(model.headerData(c, Qt.Horizontal, Qt.ToolTipRole) for c in range(model.columnCount()))
 
 
-def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot):
-    _choose_by_keys(qtbot, window.profile_selector.combo, "okx")
+def test_legs_table_symbol_column_follows_a_venue_switch(window, qtbot, choose_in):
+    choose_in(window.profile_selector.combo, "okx")
     assert window.document.plan.positions[0].symbol == "BTC-USDT-SWAP"
     view = window.positions_table.view
     assert view.columnWidth(0) >= view.fontMetrics().horizontalAdvance("BTC-USDT-SWAP"), "shown whole, not 'BTC-…'"

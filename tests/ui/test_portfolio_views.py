@@ -35,16 +35,6 @@ def standard_copy(tmp_path: Path) -> Path:
     return out
 
 
-def choose(qtbot, combo, value: str) -> None:
-    """Arrow keys on the focused, closed combo until ``value`` is chosen (each key is a user's choice)."""
-    target = combo.findData(value)
-    assert target >= 0, value
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
-
-
 def ctrl_z(window, qtbot) -> None:
     """Ctrl+Z as a user presses it: the window must be active for its shortcut (busy machines activate late)."""
 
@@ -63,7 +53,7 @@ def open_plan(window, qtbot, path: Path) -> None:
     qtbot.waitUntil(lambda: window.document.evaluation is not None, timeout=5000)
 
 
-def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(window, qtbot, standard_copy):
+def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(window, qtbot, standard_copy, choose_in):
     doc, panel = window.document, window.account_panel
     open_plan(window, qtbot, standard_copy)
     assert panel.model.isEnabled() and panel.model.currentData() == "standard"
@@ -71,11 +61,11 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     assert doc.evaluation.portfolio is None and not window.liquidation_plot.pm_note.isVisible()
     steps = doc.undo_stack.count()
 
-    choose(qtbot, panel.model, "portfolio")
+    choose_in(panel.model, "portfolio")
     assert doc.plan.account.margin_model is MarginModel.PORTFOLIO
     assert doc.undo_stack.count() == steps + 1
     assert panel.form.isRowVisible(panel.collateral) and panel.collateral.currentData() == "segregated"
-    choose(qtbot, panel.collateral, "cross")
+    choose_in(panel.collateral, "cross")
     assert doc.plan.account.portfolio_collateral == "cross" and doc.undo_stack.count() == steps + 2
 
     # The engine on the plan on screen: the example's documented X:PM figures.
@@ -119,11 +109,11 @@ def test_choose_portfolio_shows_engine_pm_figures_and_undo_restores_standard(win
     assert not any(l.label.toPlainText().startswith("Std ") for l in plot.level_lines if l.isVisible())
 
 
-def test_segregated_pm_line_in_equity_plot_is_engine_mm(window, qtbot):
+def test_segregated_pm_line_in_equity_plot_is_engine_mm(window, qtbot, choose_in):
     """Segregated: the BTC account is the plot's currency, so the PM threshold line = PM MM - equity (engine)."""
     doc, panel = window.document, window.account_panel
     open_plan(window, qtbot, EXAMPLE)
-    choose(qtbot, panel.collateral, "segregated")
+    choose_in(panel.collateral, "segregated")
     assert doc.focus == "BTC-PERPETUAL"  # the first row's leg, settled in BTC
     pm = evaluate(doc.plan, get_profile("deribit")).portfolio
     btc = next(a for a in pm.accounts if a.currency == "BTC")
@@ -156,7 +146,7 @@ def test_margin_model_disabled_on_binance_with_reason(window, qtbot, standard_co
     assert not panel.model_problem.isVisible()
 
 
-def test_pm_plan_moved_to_binance_is_marked_at_the_field_and_fixable(window, qtbot):
+def test_pm_plan_moved_to_binance_is_marked_at_the_field_and_fixable(window, qtbot, choose_in):
     """map_plan keeps margin_model: on Binance the PM plan is invalid, marked at the choice (never a traceback),
     the figures stay the last valid plan's (stale), and choosing Standard makes every figure current again."""
     doc, panel = window.document, window.account_panel
@@ -169,7 +159,7 @@ def test_pm_plan_moved_to_binance_is_marked_at_the_field_and_fixable(window, qtb
     assert "portfolio_margin rule" in panel.model.toolTip()
     window.results_panel.refresh()
     assert window.results_panel.banner.text()  # stale figures say so
-    choose(qtbot, panel.model, "standard")
+    choose_in(panel.model, "standard")
     assert doc.plan.profile_id == "binance-usdm" and doc.plan.account.margin_model is MarginModel.STANDARD
     assert not doc.problems and not panel.model_problem.isVisible() and not panel.model.isEnabled()
 

@@ -52,16 +52,15 @@ def sol_window(window, tmp_path):
     return window
 
 
-def choose(qtbot, window, profile_id: str) -> None:
-    """Arrow keys on the closed profile combo, as a user steps through the list (every step is a switch)."""
-    combo = window.profile_selector.combo
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
-    assert window.document.plan.profile_id == profile_id
+@pytest.fixture
+def choose(choose_in):
+    """``choose(window, profile_id)``: arrow keys on the closed profile combo (every step is a switch)."""
+
+    def _choose(window, profile_id: str) -> None:
+        choose_in(window.profile_selector.combo, profile_id)
+        assert window.document.plan.profile_id == profile_id
+
+    return _choose
 
 
 def click_leg(qtbot, window, row: int) -> None:
@@ -119,13 +118,13 @@ def usd_value(pos, profile) -> float:
     return pos.quantity * spec.contract_size if spec.contract is ContractKind.INVERSE else pos.quantity * pos.entry_price
 
 
-def test_unmapped_leg_comes_back_on_the_first_venue_after_an_edit(sol_window, qtbot, type_in):
+def test_unmapped_leg_comes_back_on_the_first_venue_after_an_edit(sol_window, qtbot, type_in, choose):
     win = sol_window
     doc = win.document
     original = doc.plan
     assert [p.symbol for p in original.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"]
     assert_screen_is_engine(win)
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     assert [p.symbol for p in doc.plan.positions] == ["BTC-USDT-SWAP", "ETH-USDT-SWAP"]
     assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 1)]
     assert_screen_is_engine(win)
@@ -137,7 +136,7 @@ def test_unmapped_leg_comes_back_on_the_first_venue_after_an_edit(sol_window, qt
     assert_screen_is_engine(win)
     edited = doc.plan
     # Back to Binance: SOL is back where it was, exactly as typed, with its funding rate; the edit is kept.
-    choose(qtbot, win, "binance-usdm")
+    choose(win, "binance-usdm")
     assert doc.unmapped == []
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"]
     assert doc.plan.positions[1] == original.positions[1]
@@ -168,11 +167,11 @@ def test_unmapped_leg_comes_back_on_the_first_venue_after_an_edit(sol_window, qt
     assert doc.unmapped == []
 
 
-def test_unmapped_leg_maps_to_a_third_venue_that_lists_it(sol_window, qtbot, type_in):
+def test_unmapped_leg_maps_to_a_third_venue_that_lists_it(sol_window, qtbot, type_in, choose):
     win = sol_window
     doc = win.document
     original, binance = doc.plan, doc.profile
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     # Edit the ETH leg's entry on OKX (form field, typed).
     click_leg(qtbot, win, 1)
     assert doc.plan.positions[1].symbol == "ETH-USDT-SWAP"
@@ -180,7 +179,7 @@ def test_unmapped_leg_maps_to_a_third_venue_that_lists_it(sol_window, qtbot, typ
     assert doc.plan.positions[1].entry_price == 3100.0
     assert_screen_is_engine(win)
     edited = doc.plan
-    choose(qtbot, win, "hyperliquid")
+    choose(win, "hyperliquid")
     hl = get_profile("hyperliquid")
     assert doc.unmapped == []
     assert [p.symbol for p in doc.plan.positions] == ["BTC", "SOL", "ETH"]
@@ -205,17 +204,17 @@ def test_unmapped_leg_maps_to_a_third_venue_that_lists_it(sol_window, qtbot, typ
     assert_screen_is_engine(win)
 
 
-def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
+def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in, choose):
     """Binance -> OKX (SOL left out) -> edit -> Bybit (ETH left out too) -> edit -> Binance: every leg is back."""
     win = sol_window
     doc = win.document
     original = doc.plan
     states = [(doc.plan, list(doc.unmapped))]
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     states.append((doc.plan, list(doc.unmapped)))
     type_in(win.account_panel.wallet, "18,000")
     states.append((doc.plan, list(doc.unmapped)))
-    choose(qtbot, win, "bybit-linear")
+    choose(win, "bybit-linear")
     states.append((doc.plan, list(doc.unmapped)))
     bybit = get_profile("bybit-linear")
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT"]
@@ -232,7 +231,7 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
     assert len(doc.unmapped) == 2
     assert_screen_is_engine(win)
     states.append((doc.plan, list(doc.unmapped)))
-    choose(qtbot, win, "binance-usdm")
+    choose(win, "binance-usdm")
     states.append((doc.plan, list(doc.unmapped)))
     assert doc.unmapped == []
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"]
@@ -248,20 +247,20 @@ def test_legs_unmapped_on_two_venues_all_come_back(sol_window, qtbot, type_in):
     assert_screen_is_engine(win)
 
 
-def test_unmapped_leg_survives_a_leg_removed_and_a_run_of_switches(sol_window, qtbot):
+def test_unmapped_leg_survives_a_leg_removed_and_a_run_of_switches(sol_window, qtbot, choose):
     """Remove BTC on OKX, then step through Bybit (nothing left) to Hyperliquid: SOL and ETH are there, in order."""
     win = sol_window
     doc = win.document
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     click_leg(qtbot, win, 0)
     qtbot.mouseClick(win.positions_table.del_btn, Qt.LeftButton)
     assert [p.symbol for p in doc.plan.positions] == ["ETH-USDT-SWAP"]
     assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 0)], "now the first leg, before ETH"
     assert_screen_is_engine(win)
-    choose(qtbot, win, "bybit-linear")
+    choose(win, "bybit-linear")
     assert doc.plan.positions == [] and [(m.source_symbol, m.index) for m in doc.unmapped] == [("SOLUSDT", 0), ("ETH-USDT-SWAP", 1)]
     assert_screen_is_engine(win)
-    choose(qtbot, win, "hyperliquid")
+    choose(win, "hyperliquid")
     assert doc.unmapped == [] and [p.symbol for p in doc.plan.positions] == ["SOL", "ETH"]
     assert_screen_is_engine(win)
     # Undo of each step restores the one before, unmapped legs and their places included.
@@ -272,12 +271,12 @@ def test_unmapped_leg_survives_a_leg_removed_and_a_run_of_switches(sol_window, q
     assert_screen_is_engine(win)
 
 
-def test_legs_added_beside_an_unmapped_leg_keep_it_between_its_neighbours(sol_window, qtbot, type_in):
+def test_legs_added_beside_an_unmapped_leg_keep_it_between_its_neighbours(sol_window, qtbot, type_in, choose):
     """Duplicate ETH and add a leg on OKX: back on Binance, SOL sits between BTC and ETH as it did."""
     win = sol_window
     doc = win.document
     original = doc.plan
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     type_in(win.account_panel.wallet, "100,000")  # room for more isolated margin
     click_leg(qtbot, win, 1)
     qtbot.mouseClick(win.positions_table.dup_btn, Qt.LeftButton)
@@ -290,7 +289,7 @@ def test_legs_added_beside_an_unmapped_leg_keep_it_between_its_neighbours(sol_wi
     qtbot.mouseClick(win.positions_table.dup_btn, Qt.LeftButton)  # a copy of BTC, put before ETH (after SOL)
     assert len(doc.plan.positions) == 5 and [m.index for m in doc.unmapped] == [1]
     assert win.results_panel.model.data(win.results_panel.model.index(5, COL["leg"])) == "— SOLUSDT (was #2)"
-    choose(qtbot, win, "binance-usdm")
+    choose(win, "binance-usdm")
     symbols = [p.symbol for p in doc.plan.positions]
     assert symbols[:5] == ["BTCUSDT", "SOLUSDT", "BTCUSDT", "ETHUSDT", "ETHUSDT"] and symbols[5] == added.split("-")[0] + "USDT"
     assert doc.unmapped == [] and doc.plan.positions[1] == original.positions[1]
@@ -322,7 +321,7 @@ def _answer_box(qtbot, button: str, seen: list[str]) -> None:
     QTimer.singleShot(0, click)
 
 
-def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtbot, tmp_path, monkeypatch):
+def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtbot, tmp_path, monkeypatch, choose):
     from PySide6.QtWidgets import QFileDialog
 
     from planner.io.plan_files import load_plan
@@ -331,7 +330,7 @@ def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtb
     doc = win.document
     opened = doc.path
     on_disk = opened.read_text(encoding="utf-8")
-    choose(qtbot, win, "okx")
+    choose(win, "okx")
     target = tmp_path / "okx.plan.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     # Cancel: nothing written, nothing changed.
@@ -357,7 +356,7 @@ def test_saving_with_a_leg_left_out_asks_first_and_keeps_the_leg(sol_window, qtb
     assert "without #2 SOLUSDT" in win.statusBar().currentMessage()
     assert_screen_is_engine(win)
     # ... and comes back with the next switch to a venue that lists it.
-    choose(qtbot, win, "binance-usdm")
+    choose(win, "binance-usdm")
     assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "SOLUSDT", "ETHUSDT"] and doc.unmapped == []
     assert_screen_is_engine(win)
     # With every leg in the plan, saving asks nothing.

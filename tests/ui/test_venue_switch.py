@@ -20,16 +20,6 @@ from ui.widgets.results_panel import COL, COLUMNS
 FIGURE_COLUMNS = [c.name for c in COLUMNS if c.name not in ("leg",)]
 
 
-def choose_by_keys(qtbot, combo, profile_id: str) -> None:
-    """Arrow keys on the closed combo, as a user steps through the list (every step is a switch)."""
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
-
-
 def choose_by_mouse(qtbot, combo, profile_id: str) -> None:
     """Open the list with a click and click the venue's row."""
     target = combo.findData(profile_id)
@@ -99,12 +89,15 @@ CASES = [
 
 
 @pytest.mark.parametrize(("profile_id", "how", "symbols", "unmapped"), CASES)
-def test_switch_venue_maps_legs_and_every_figure_is_the_new_venue(window, qtbot, profile_id, how, symbols, unmapped):
+def test_switch_venue_maps_legs_and_every_figure_is_the_new_venue(window, qtbot, choose_in, profile_id, how, symbols, unmapped):
     doc = window.document
     original, source = doc.plan, doc.profile
     assert source.id == "binance-usdm"
     depth = doc.undo_stack.index()
-    (choose_by_keys if how == "keys" else choose_by_mouse)(qtbot, window.profile_selector.combo, profile_id)
+    if how == "keys":
+        choose_in(window.profile_selector.combo, profile_id)
+    else:
+        choose_by_mouse(qtbot, window.profile_selector.combo, profile_id)
     target = get_profile(profile_id)
     expected = map_plan(original, target, source)
     # One undo step however many venues the arrow keys passed, and the plan is map_plan's.
@@ -161,13 +154,13 @@ def test_what_if_mark_follows_the_switch_and_undo(window, qtbot):
     assert doc.evaluation.legs[0].mark_price == pytest.approx(45000.0) and doc.figures.symbol == "BTCUSDT"
 
 
-def test_stepping_back_to_the_first_venue_is_no_step(window, qtbot):
+def test_stepping_back_to_the_first_venue_is_no_step(window, qtbot, choose_in):
     doc = window.document
     original = doc.plan
     combo = window.profile_selector.combo
-    choose_by_keys(qtbot, combo, "bybit-linear")  # ETH dropped on the way (no Bybit ETHUSDT table)
-    choose_by_keys(qtbot, combo, "hyperliquid")  # ... and back: mapped from the first plan, ETH is there
+    choose_in(combo, "bybit-linear")  # ETH dropped on the way (no Bybit ETHUSDT table)
+    choose_in(combo, "hyperliquid")  # ... and back: mapped from the first plan, ETH is there
     assert [p.symbol for p in doc.plan.positions] == ["BTC", "ETH"]
-    choose_by_keys(qtbot, combo, "binance-usdm")
+    choose_in(combo, "binance-usdm")
     assert doc.plan == original and doc.unmapped == []
     assert not doc.is_dirty()

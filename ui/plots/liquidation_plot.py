@@ -14,6 +14,8 @@ states the PM levels, also those outside the view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -465,9 +467,7 @@ class LiquidationPlot(QWidget):
             self.hidden_labels = 0
             return
         gap = self.LABEL_GAP
-        (x0, x1), _ = vb.viewRange()
-        s0 = vb.mapViewToScene(QPointF(x0, 0.0)).x()
-        scale = (vb.mapViewToScene(QPointF(x1, 0.0)).x() - s0) / (x1 - x0) if x1 != x0 else 0.0
+        to_scene = self._scene_x()
         sizes = [l.label.boundingRect() for l in shown]
         row_h = max(r.height() for r in sizes) + gap
         rows = max(1, int((rect.height() - 2 * row_h) // row_h))  # the bottom row belongs to the mark's label
@@ -475,7 +475,7 @@ class LiquidationPlot(QWidget):
         hidden = 0
         for line, size in zip(shown, sizes, strict=True):
             w = size.width()
-            px = s0 + (float(line.value()) - x0) * scale  # the view maps x linearly to the scene
+            px = to_scene(float(line.value()))
             right = px + gap + w <= rect.right()
             spans = [(px, px + w + gap), (px - w - gap, px)] if right else [(px - w - gap, px), (px, px + w + gap)]
             spot = None
@@ -507,9 +507,17 @@ class LiquidationPlot(QWidget):
             label.setPosition(pos)
             line.level = r
         self.hidden_labels = hidden
-        self._stack_labels()
+        self._stack_labels(to_scene)
 
-    def _stack_labels(self) -> None:
+    def _scene_x(self) -> Callable[[float], float]:
+        """Scene x of a price on the plot's x axis (the view maps x linearly to the scene)."""
+        vb = self.plot.getViewBox()
+        (x0, x1), _ = vb.viewRange()
+        s0 = vb.mapViewToScene(QPointF(x0, 0.0)).x()
+        scale = (vb.mapViewToScene(QPointF(x1, 0.0)).x() - s0) / (x1 - x0) if x1 != x0 else 0.0
+        return lambda x: s0 + (x - x0) * scale
+
+    def _stack_labels(self, to_scene: Callable[[float], float] | None = None) -> None:
         """Stack the vertical lines so every label is drawn over each line that crosses it.
 
         A label is its line's child, so it is above another line only when its own line is:
@@ -522,7 +530,8 @@ class LiquidationPlot(QWidget):
             lines.append(self.mark_line)
         if not lines:
             return
-        xs = [self.plot.getViewBox().mapViewToScene(QPointF(float(l.value()), 0.0)).x() for l in lines]
+        scene_x = to_scene or self._scene_x()
+        xs = [scene_x(float(l.value())) for l in lines]
         below: list[set[int]] = [set() for _ in lines]  # below[a]: lines that must be drawn under a's label
         for a, line in enumerate(lines):
             if not line.label.isVisible():

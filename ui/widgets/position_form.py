@@ -193,6 +193,22 @@ class PositionForm(QWidget):
         document.problemsChanged.connect(lambda *_: self.sync())
         self.set_row(0 if document.draft.positions else -1)
 
+    def everyday_height(self) -> int:
+        """Height (px) of the form down to the stop / take-profit figures: the fields every perpetual leg uses.
+
+        Below them come Target ROE, the dated-futures rows (Expiry, Roll, Roll basis) and the
+        problem footer; the Plan dock lets those scroll before it hides legs (MainWindow._fit_plan_split).
+        """
+        layout = self.layout()
+        assert isinstance(layout, QFormLayout)
+        spacing = max(layout.verticalSpacing(), 0)
+        below = 0
+        for field in (self.target_roe, self.expiry, self.roll, self.roll_basis, self.problem):
+            label = layout.labelForField(field)
+            row = max(field.sizeHint().height(), label.sizeHint().height() if label is not None else 0)
+            below += row + spacing
+        return self.sizeHint().height() - below
+
     def _symbol_typed(self) -> None:
         text = self.symbol.currentText().strip()
         if 0 <= self.row < len(self.document.draft.positions) and text != self.document.draft.positions[self.row].symbol:

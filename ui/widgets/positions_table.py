@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
@@ -21,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from planner.engine.tiers import TierTable, max_leverage_at
 from planner.engine.validation import formula_quantity
-from planner.engine.venues import LegMapping
+from planner.engine.venues import LegMapping, map_leg_to
 from planner.model.enums import MarginMode, Side
-from planner.model.errors import Problem, problems_from_validation
+from planner.model.errors import PlannerError, Problem
 from planner.model.plan import Plan, Position
 from planner.present.numbers import NumberError, parse_number
 from planner.present.targets import TARGET_HELP, target_row_texts
@@ -166,6 +165,8 @@ class PositionsModel(QAbstractTableModel):
         ]
         if extra != self._unmapped_shown or (self._unmapped_shown and profile is not old[3]):
             rows += range(len(legs), n)  # the greyed rows of unmapped legs (their venue named in the tooltip)
+        else:
+            rows += [r for r in range(len(legs), n) if problems.get(r) != old[2].get(r)]  # a refused symbol typed there
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
 
@@ -200,8 +201,9 @@ class PositionsModel(QAbstractTableModel):
         venue = self.document.draft_profile_name()
         return (
             f"Leg #{gone.index + 1} {gone.source_symbol} is not mapped to {venue}: {gone.reason}. "
-            f"It is left out of the plan, so it has no figures. Type a symbol {venue} lists in its Symbol cell "
-            "to bring it back, or select it and press Remove; Undo restores the previous venue's plan."
+            f"It is left out of the plan, so it has no figures. Type a symbol of the same coin that {venue} lists into its "
+            "Symbol cell to bring it back (converted at equal USD value), or select it and press Remove; "
+            "Undo restores the previous venue's plan."
         )
 
     def flags(self, index):
@@ -243,8 +245,16 @@ class PositionsModel(QAbstractTableModel):
             return str(v.value)
         return f"{v:,.8g}" if isinstance(v, float) else str(v)
 
-    def _unmapped_data(self, gone: LegMapping, field: str, role: int):
-        """A leg the venue switch left out: its fields as the previous venue had them, greyed, the reason as tooltip."""
+    def _unmapped_data(self, gone: LegMapping, field: str, role: int, row: int = -1):
+        """A leg the venue switch left out: its fields as the previous venue had them, greyed, the reason as tooltip.
+
+        A symbol typed to bring it back and refused marks the Symbol cell red, the message first in its tooltip.
+        """
+        probs = self.document.problems_at(f"positions.{row}.symbol") if field == "symbol" else []
+        if probs and role == Qt.ItemDataRole.BackgroundRole:
+            return QColor(224, 49, 49, 70)
+        if probs and role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(p.message for p in probs) + "\n\n" + self.unmapped_tooltip(gone)
         if role == Qt.ItemDataRole.DisplayRole:
             if gone.position is None or field in ("expiry", "roll", "reward_risk"):
                 return gone.source_symbol if field == "symbol" else "—"
@@ -272,7 +282,7 @@ class PositionsModel(QAbstractTableModel):
         field = COLUMNS[index.column()][0]
         if index.row() >= len(self.document.draft.positions):
             gone = self.unmapped_at(index.row())
-            return None if gone is None else self._unmapped_data(gone, field, role)
+            return None if gone is None else self._unmapped_data(gone, field, role, index.row())
         pos: Position = self.document.draft.positions[index.row()]
         probs = self.document.problems_at(f"positions.{index.row()}.{field}")
         if field in ("stop_price", "take_profit_price", "reward_risk"):
@@ -393,20 +403,39 @@ class PositionsModel(QAbstractTableModel):
         return True
 
     def bring_back(self, gone: LegMapping, symbol: str) -> bool:
-        """Put an unmapped leg back into the plan under ``symbol`` (one undoable step; checked like any edit)."""
+        """Put an unmapped leg back into the plan under ``symbol`` (one undoable step; checked like any edit).
+
+        The leg's numbers are for ``gone.origin``: :func:`planner.engine.venues.map_leg_to`
+        converts them to ``symbol`` on the draft's venue at equal USD value at entry and carries
+        its funding rate by coin (same rate per hour), as a venue switch does; its what-if mark
+        follows (price unit converted). A symbol that is not the leg's coin, a perpetual for a
+        dated leg (or the reverse) or not listed is refused with a message at the row's Symbol
+        cell, and the leg stays as it was.
+        """
         doc = self.document
-        if gone.position is None or not symbol or symbol == gone.source_symbol:
+        row = len(doc.draft.positions) + next((k for k, m in enumerate(doc.unmapped) if m is gone), 0)
+        venue, _problems = doc.check(doc.draft)
+        if gone.position is None or not symbol or venue is None:
             return False
-        row = len(doc.draft.positions)
-        spec = doc.profile.symbols.get(symbol)
-        rolls = {} if spec is not None and spec.is_dated else {"roll": False, "roll_basis": None}  # only dated futures roll
+        if symbol == gone.source_symbol and symbol not in venue.symbols:
+            return False  # the editor closed unchanged
+        if gone.origin is None:
+            doc.refuse(
+                [Problem(f"positions.{row}.symbol", f"Symbol: the venue leg #{gone.index + 1} was written for is unknown; remove the leg")]
+            )
+            return False
         try:
-            pos = Position.model_validate({**gone.position.model_dump(), "symbol": symbol, **rolls})
-        except ValidationError as exc:
-            doc.refuse([Problem(f"positions.{row}.{p.path}", p.message) for p in problems_from_validation(exc)])
+            moved = map_leg_to(gone.position, gone.origin, venue, symbol, gone.funding_rate)
+        except PlannerError as exc:
+            doc.refuse([Problem(f"positions.{row}.{p.path}", p.message) for p in exc.problems])
             return False
+        rates = dict(doc.draft.funding_rates)
+        if moved.funding_rate is not None:
+            rates.setdefault(symbol, moved.funding_rate)  # a leg already on the symbol keeps its rate, as in a switch
+        if gone.source_symbol in doc.marks and symbol not in doc.marks:
+            doc.marks[symbol] = doc.marks[gone.source_symbol] * moved.price_scale
         rest = [m for m in doc.unmapped if m is not gone]
-        plan = doc.draft.model_copy(update={"positions": [*doc.draft.positions, pos]})
+        plan = doc.draft.model_copy(update={"positions": [*doc.draft.positions, moved.position], "funding_rates": rates})
         doc.apply_plan(plan, f"Bring back {gone.source_symbol} leg as {symbol}", unmapped=rest)
         return True
 

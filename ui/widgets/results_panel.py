@@ -415,6 +415,36 @@ class ResultsPanel(QWidget):
         self._hidden = [COLUMNS[i].name for i in range(len(COLUMNS)) if i not in shown]
         self._detail()
 
+    def needed_width(self, through: str = "equity") -> int:
+        """Width (px) of the table showing every column up to ``through``'s priority whole (no sideways scrolling).
+
+        Measured from the rows on screen (``_measure``), with room for the vertical scrollbar: a
+        longer book (or the stale banner) makes the rows scroll without the columns changing.
+        The window sizes Results with it (``default_dock_sizes``).
+        """
+        if not self._widths:
+            self._measure()
+        top = COLUMNS[COL[through]].priority
+        table = sum(w for w, c in zip(self._widths, COLUMNS, strict=True) if c.priority <= top) + 2 * self.view.frameWidth()
+        return table + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self.view)
+
+    def needed_height(self, rows: int) -> int:
+        """Height (px) of the panel showing ``rows`` rows whole at its present width (labels wrapped as they are now).
+
+        Includes room for a two-line stale banner while none is shown, and a line more for the detail
+        line (it then ends "(last valid plan)"), so typing an invalid value hides no row.
+        """
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()  # wrapped labels (header, detail line) take their heights for this width first
+        view = self.view
+        banner = 0
+        if self.banner.isHidden():
+            # Two lines, the style sheet's padding (3 px each side), the layout's spacing; one detail line more.
+            lines = 2 * self.banner.fontMetrics().lineSpacing() + self.hidden_note.fontMetrics().lineSpacing()
+            banner = lines + 6 + max(layout.spacing() if layout is not None else 0, 0)
+        return self.height() - view.viewport().height() + rows * view.verticalHeader().defaultSectionSize() + banner
+
     # -- selection ----------------------------------------------------------------------
     def select_leg(self, row: int) -> None:
         """Show leg ``row`` (0-based) as selected, and its figures in the detail line; no ``legSelected``."""
