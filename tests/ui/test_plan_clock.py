@@ -34,16 +34,6 @@ def _action(window, menu: str, text: str):
     raise AssertionError(f"{menu} › {text} not found")
 
 
-def _choose_by_keys(qtbot, combo, profile_id: str) -> None:
-    """Pick a venue in the profile box with the arrow keys, as a user would."""
-    target = combo.findData(profile_id)
-    assert target >= 0, profile_id
-    combo.setFocus()
-    key = Qt.Key_Down if target > combo.currentIndex() else Qt.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
-
-
 def _settlements(window) -> np.ndarray:
     return np.asarray(window.equity_plot.settlements.getData()[0], dtype=float)
 
@@ -196,11 +186,11 @@ def test_message_line_keeps_its_height(window, type_in) -> None:
     assert clock.message.toolTip() == clock.error()  # the whole message, even if cut on screen
 
 
-def test_clock_is_saved_survives_a_venue_switch_and_new_open(window, type_in, qtbot, tmp_path) -> None:
+def test_clock_is_saved_survives_a_venue_switch_and_new_open(window, type_in, choose_in, tmp_path) -> None:
     doc = window.document
     clock = window.account_panel.clock
     type_in(clock.edit, "2026-12-20 09:30")
-    _choose_by_keys(qtbot, window.profile_selector.combo, "okx")
+    choose_in(window.profile_selector.combo, "okx")
     assert doc.plan.profile_id == "okx" and doc.plan.as_of == CLOCK and clock.text() == "2026-12-20 09:30"
     np.testing.assert_array_equal(_settlements(window), _engine_settlements(doc))
 
