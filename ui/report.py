@@ -139,12 +139,13 @@ def report_html(
             parts.append("</ul>" + (f"<p><b>{_esc(total)}</b></p>" if total else ""))
         if ev.portfolio is not None:
             parts.append(_portfolio_html(figures))
-    for k, path in enumerate(plot_images):
-        style = " class='newpage'" if k == 0 else ""
-        parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
+    # On the first page: both plots fill the next one, and a line after them would take a page of its own.
     schedule = schedule_words(plan, profile, (p.symbol for p in plan.positions)) if ev is not None else ""
     if schedule:
         parts.append(f"<p>Funding settlements on the equity plot (hours from the plan's clock): {_esc(schedule)}.</p>")
+    for k, path in enumerate(plot_images):
+        style = " class='newpage'" if k == 0 else ""
+        parts.append(f"<p{style}><img src='{_esc(path)}' width='{PLOT_WIDTH_CSS}'></p>")
     parts.append(payoff_report_html(figures, payoff or PayoffSettings(), payoff_image, PLOT_WIDTH_CSS))
     if ev is not None and plan.positions:
         parts.append("<h2 class='newpage'>Gap through liquidation (2 % past, 1 % slippage)</h2><ul>")

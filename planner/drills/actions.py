@@ -194,6 +194,16 @@ def _pct(fraction: float, digits: int = 2) -> str:
     return ("0." + "0" * digits if float(text.replace(",", "")) == 0 else text) + " %"
 
 
+def _outcome(loss: float, ccy: str, *, about: bool = False, start: bool = False) -> str:
+    """How a stop's fill ends, fees included: "loses 12.00 USDT", or "keeps 12.00 USDT of profit" beyond the entry.
+
+    ``start``: capitalised, to open a sentence.
+    """
+    approx = "about " if about else ""
+    text = f"keeps {approx}{_money(-loss, ccy)} of profit" if loss < 0 else f"loses {approx}{_money(loss, ccy)}"
+    return text[0].upper() + text[1:] if start else text
+
+
 def _money(value: float, currency: str) -> str:
     digits = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 6
     text = f"{value:,.{digits}f}"
@@ -514,7 +524,7 @@ def action_plan(
             gap = f"A {settings.gap_slippage:.0%} gap past the stop would reach liquidation at {lp:,.2f} first."
         else:
             gap_loss = -float(leg_upnl(l, gap_fill)) + taker * float(position_value(l.q, gap_fill, l.table.inverse))
-            gap = f"A gap can skip it: filled {settings.gap_slippage:.0%} further at {gap_fill:,.2f} it loses {_money(gap_loss, r.settle)}."
+            gap = f"A gap can skip it: filled {settings.gap_slippage:.0%} further at {gap_fill:,.2f} it {_outcome(gap_loss, r.settle)}."
         dist = abs(stop - l.mark) / l.mark
         where = (
             f"{_pct(dist)} beyond the mark, moved in from {settings.stop_distance:.0%} to stay {_pct(settings.stop_buffer, 1)} of the mark "
@@ -530,7 +540,7 @@ def action_plan(
         add(
             "stop_loss",
             f"Stop-loss for {_name(r)} at {stop:,.2f} ({where})",
-            f"Loses about {_money(loss, r.settle)} if filled at the stop. {gap}",
+            f"{_outcome(loss, r.settle, about=True, start=True)} if filled at the stop. {gap}",
             stop,
             "price",
             leg=r,

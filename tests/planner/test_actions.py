@@ -466,3 +466,26 @@ def test_hedge_leg_stop_is_not_blocked_by_the_groups_liquidation_on_its_winning_
     # past the stop (2,869.44) would cross the liquidation price, which the step says.
     assert stops[4].amount == pytest.approx(2928.0) and stops[4].amount - 0.005 * 3050.0 > ev.legs[4].liquidation_price
     assert "would reach liquidation at 2,891.57 first" in stops[4].detail
+
+
+def test_a_stop_on_the_profit_side_says_what_it_keeps() -> None:
+    """A short 0.25 BTC from 63,000 with the mark at 60,000: the stop 4 % above the mark (62,400) is still
+    below the entry, so filled there it keeps 0.25 x 600 - 0.05 % x 0.25 x 62,400 = 150 - 7.80 = 142.20 USDT
+    (it once read "Loses about -142.20 USDT")."""
+    from planner.model.plan import Plan
+
+    plan = Plan.model_validate(
+        {
+            "profile": "binance-usdm",
+            "account": {"wallet_balance": 10000.0},
+            "positions": [
+                {"symbol": "BTCUSDT", "side": "short", "quantity": 0.25, "entry_price": 63000.0, "mark_price": 60000.0, "leverage": 5}
+            ],
+        }
+    )
+    prof = get_profile("binance-usdm")
+    assert prof.fees.taker == 0.0005
+    stops = [s for s in action_plan(plan, prof).steps if s.kind == "stop_loss"]
+    assert len(stops) == 1 and "62,400.00" in stops[0].title
+    assert stops[0].detail.startswith("Keeps about 142.20 USDT of profit if filled at the stop.")
+    assert "-142.20" not in stops[0].detail
