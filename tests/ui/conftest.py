@@ -127,3 +127,29 @@ def choose_in(qtbot):
             qtbot.keyClick(combo, key)
 
     return _choose
+
+
+@pytest.fixture
+def doge_window(window, tmp_path):
+    """The example plan plus a DOGEUSDT short, opened from a file: Kraken lists no DOGE perpetual."""
+    import json
+    from pathlib import Path
+
+    from ui.document import EXAMPLE_PLAN
+
+    data = json.loads(Path(EXAMPLE_PLAN).read_text(encoding="utf-8"))
+    data["positions"].append(
+        {
+            "symbol": "DOGEUSDT",
+            "side": "short",
+            "quantity": 10000,
+            "entry_price": 0.2,
+            "mark_price": 0.21,
+            "leverage": 5,
+            "margin_mode": "cross",
+        }
+    )
+    path = tmp_path / "doge.plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    window.document.load(path)
+    return window

@@ -62,32 +62,6 @@ def test_open_profile_dropdown_stays_open_when_action_plan_arrives(window, type_
 # -- unmapped legs in the Plan legs table ---------------------------------------------------
 
 
-@pytest.fixture
-def doge_window(window, tmp_path):
-    """The example plan plus a DOGEUSDT short, opened from a file: Kraken lists no DOGE perpetual."""
-    import json
-    from pathlib import Path
-
-    from ui.document import EXAMPLE_PLAN
-
-    data = json.loads(Path(EXAMPLE_PLAN).read_text(encoding="utf-8"))
-    data["positions"].append(
-        {
-            "symbol": "DOGEUSDT",
-            "side": "short",
-            "quantity": 10000,
-            "entry_price": 0.2,
-            "mark_price": 0.21,
-            "leverage": 5,
-            "margin_mode": "cross",
-        }
-    )
-    path = tmp_path / "doge.plan.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    window.document.load(path)
-    return window
-
-
 def test_unmapped_leg_is_a_grey_row_in_the_legs_table_with_its_reason(doge_window, qtbot, choose_in):
     from PySide6.QtCore import Qt
 

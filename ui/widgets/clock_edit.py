@@ -25,10 +25,8 @@ from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner.model.dated import as_utc
+from ui.widgets.field_message import FieldMessage
 from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -135,18 +134,8 @@ class ClockEdit(QWidget):
         self.pick.setToolTip("Pick the day from a calendar (UTC); the time of day stays, 00:00 when the clock was now")
         self.pick.setMenu(self.pick_menu)
         self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.message = QLabel()
+        self.message = FieldMessage(MESSAGE_LINES)
         self.message.setObjectName("plan-clock-message")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)  # shows what the user typed
-        self.message.setWordWrap(True)
-        font = self.message.font()
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        self.message.setFont(font)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.message.setFixedHeight(_lines_height(self.message, MESSAGE_LINES) + 2)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self._full_message = ""
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
@@ -175,7 +164,7 @@ class ClockEdit(QWidget):
 
     def messageText(self) -> str:
         """The whole message under the field (error, document problem or hint), even when it is shown cut."""
-        return self._full_message
+        return self.message.full
 
     def setToolTip(self, tip: str) -> None:
         self.edit.setToolTip(tip)
@@ -275,39 +264,12 @@ class ClockEdit(QWidget):
             shown = "Following the wall clock (now). Type a UTC time, e.g. 2026-12-20 09:30, to plan ahead."
         else:
             shown = "Fixed clock: funding and expiries count from it; Now follows the wall clock again."
-        style = ERROR_STYLE if text else HINT_STYLE
-        if self.message.styleSheet() != style:
-            self.message.setStyleSheet(style)
-        self._full_message = shown
-        fitted = self._fit(shown)
-        if self.message.text() != fitted:
-            self.message.setText(fitted)
-        self.message.setToolTip(shown)
+        self.message.show_message(shown, ERROR_STYLE if text else HINT_STYLE)
         self.now.setEnabled(self._value is not None or bool(self._error))  # Now also drops a refused text
         edit_style = _BAD_BORDER if self._error else ""
         if self.edit.styleSheet() != edit_style:
             self.edit.setStyleSheet(edit_style)
 
-    def _fits(self, text: str) -> bool:
-        width = self.message.width()
-        rect = self.message.fontMetrics().boundingRect(0, 0, width, 10_000, int(Qt.TextFlag.TextWordWrap), text)
-        return rect.width() <= width and rect.height() <= _lines_height(self.message, MESSAGE_LINES)
-
-    def _fit(self, text: str) -> str:
-        """``text`` whole when it fits the reserved lines at the label's width, else cut with an ellipsis (tooltip: whole)."""
-        if self.message.width() <= 50 or self._fits(text):  # not laid out yet: whole
-            return text
-        cut = text
-        while len(cut) > 1 and not self._fits(cut + "…"):
-            cut = cut[: max(1, len(cut) - max(1, len(cut) // 20))].rstrip()
-        return cut + "…"
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._show_message()
-
-
-def _lines_height(label: QLabel, lines: int) -> int:
-    """Height (px) of ``lines`` wrapped lines of ``label``'s font."""
-    flags = int(Qt.TextFlag.TextWordWrap)
-    return label.fontMetrics().boundingRect(0, 0, 10_000, 10_000, flags, "\n".join(["Xg"] * lines)).height()

@@ -19,9 +19,10 @@ import math
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from planner.present.numbers import NumberError, NumberFormat, parse_number, range_problem
+from ui.widgets.field_message import FieldMessage
 
 ERROR_STYLE = "color: #e03131;"
 HINT_STYLE = "color: #868e96;"  # mid grey: readable on the light and the dark palette
@@ -65,20 +66,12 @@ class NumberEdit(QWidget):
         self._style = ""
         self._warn = False
         self._short_hint = ""
-        self._lines = 1
-        self._full_message = ""
         self.fmt = locale_format()
         self.edit = QLineEdit()
         self.edit.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.edit.setPlaceholderText(empty_text)
         self.unit = QLabel()
-        self.message = QLabel()
-        font = self.message.font()
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        self.message.setFont(font)
-        self.message.setFixedHeight(self.message.fontMetrics().lineSpacing() + 2)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = FieldMessage(1)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
@@ -159,20 +152,12 @@ class NumberEdit(QWidget):
 
     def setMessageLines(self, lines: int) -> None:
         """Reserve ``lines`` lines for the message (word-wrapped when more than one); the height never changes with the text."""
-        self._lines = max(1, lines)
-        self.message.setWordWrap(self._lines > 1)
-        self.message.setFixedHeight(_lines_height(self.message, self._lines) + 2)
+        self.message.set_lines(lines)
         self._show_message()
 
     def messageFits(self, text: str) -> bool:
         """True when ``text`` shows whole in the message line(s) at the label's current width."""
-        width = self.message.width()
-        metrics = self.message.fontMetrics()
-        if self._lines == 1:
-            return metrics.horizontalAdvance(text) <= width
-        flags = int(Qt.TextFlag.TextWordWrap)
-        rect = metrics.boundingRect(0, 0, width, 10_000, flags, text)
-        return rect.width() <= width and rect.height() <= _lines_height(self.message, self._lines)
+        return self.message.fits(text)
 
     def setProblem(self, problem: str) -> None:
         """A problem the document found with the committed value (shown unless a typing error is on show)."""
@@ -286,37 +271,15 @@ class NumberEdit(QWidget):
     def _show_message(self) -> None:
         text = self._error or self._problem
         style = ERROR_STYLE if text else WARN_STYLE if self._warn else HINT_STYLE
-        if self.message.styleSheet() != style:  # setting a style sheet re-polishes the widget: only on change
-            self.message.setStyleSheet(style)
-        shown = text or self._hint
-        metrics = self.message.fontMetrics()
-        measured = self.message.width() > 50  # not laid out yet: show the whole text until it has its width
-        if not measured or self.messageFits(shown):
-            fitted = shown
-        elif not text and self._short_hint and self.messageFits(self._short_hint):
-            fitted = self._short_hint
-        else:
-            fitted = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, self.message.width() * self._lines)
-            while len(fitted) > 1 and not self.messageFits(fitted):  # wrapped lines end short of the width
-                fitted = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, metrics.horizontalAdvance(fitted) - 8)
-        if self.message.text() != fitted:
-            self.message.setText(fitted)
-        self.message.setToolTip(shown)
-        self._full_message = shown
+        self.message.show_message(text or self._hint, style, "" if text else self._short_hint)
         edit_style = _BAD_BORDER if self._error else self._style
         if self.edit.styleSheet() != edit_style:
             self.edit.setStyleSheet(edit_style)
 
     def messageText(self) -> str:
         """The whole message of the message line (error, document problem or hint)."""
-        return self._full_message
+        return self.message.full
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._show_message()
-
-
-def _lines_height(label: QLabel, lines: int) -> int:
-    """Height (px) of ``lines`` wrapped lines of ``label``'s text, as the font lays them out."""
-    flags = int(Qt.TextFlag.TextWordWrap)
-    return label.fontMetrics().boundingRect(0, 0, 10_000, 10_000, flags, "\n".join(["Xg"] * lines)).height()
