@@ -24,17 +24,15 @@ from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCalendarWidget,
-    QHBoxLayout,
     QLineEdit,
     QMenu,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
 
 from planner.model.dated import as_utc
-from ui.widgets.field_message import FieldMessage
+from ui.widgets.field_message import FieldMessage, lay_out_field
 from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -136,18 +134,7 @@ class ClockEdit(QWidget):
         self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.message = FieldMessage(MESSAGE_LINES)
         self.message.setObjectName("plan-clock-message")
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.pick)
-        row.addWidget(self.now)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(row)
-        lay.addWidget(self.message)
-        self.setFocusProxy(self.edit)
+        lay_out_field(self, self.edit, [self.pick, self.now], self.message)
         self.edit.editingFinished.connect(self.commit)
         self.edit.installEventFilter(self)
         self._show()

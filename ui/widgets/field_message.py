@@ -8,7 +8,7 @@ shown whole in the tooltip (and in :attr:`FieldMessage.full`).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 #: Below this width the label has not been laid out yet: its text is shown whole until it has one.
 UNMEASURED_WIDTH = 50
@@ -69,3 +69,19 @@ class FieldMessage(QLabel):
             self.setText(fitted)
         self.setToolTip(text)
         self.full = text
+
+
+def lay_out_field(owner: QWidget, edit: QLineEdit, beside: list[QWidget], message: FieldMessage) -> None:
+    """``owner``'s layout: ``edit`` (stretching) and ``beside`` in a row, ``message`` under them; focus goes to ``edit``."""
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    row.addWidget(edit, 1)
+    for widget in beside:
+        row.addWidget(widget)
+    lay = QVBoxLayout(owner)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(0)
+    lay.addLayout(row)
+    lay.addWidget(message)
+    owner.setFocusProxy(edit)

@@ -19,10 +19,10 @@ import math
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from planner.present.numbers import NumberError, NumberFormat, parse_number, range_problem
-from ui.widgets.field_message import FieldMessage
+from ui.widgets.field_message import FieldMessage, lay_out_field
 
 ERROR_STYLE = "color: #e03131;"
 HINT_STYLE = "color: #868e96;"  # mid grey: readable on the light and the dark palette
@@ -72,17 +72,7 @@ class NumberEdit(QWidget):
         self.edit.setPlaceholderText(empty_text)
         self.unit = QLabel()
         self.message = FieldMessage(1)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.unit)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(row)
-        lay.addWidget(self.message)
-        self.setFocusProxy(self.edit)
+        lay_out_field(self, self.edit, [self.unit], self.message)
         self.edit.editingFinished.connect(self.commit)
         self.edit.installEventFilter(self)
         self._show()
