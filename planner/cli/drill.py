@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypedDict
 
+from planner.cli.common import add_as_of_option
 from planner.drills.actions import ActionSettings, action_plan, leg_name
 from planner.drills.events import bundled_events, load_event_file
 from planner.drills.montecarlo import liquidation_probability, work_problem
@@ -53,19 +54,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--volatility", type=float, help="event: override annual volatility (fraction)")
     p.add_argument("--paths", type=int, default=100_000, help="event: Monte Carlo paths")
     p.add_argument("--seed", type=int, default=1, help="event: random seed")
+    add_as_of_option(p)
     p.set_defaults(func=run_drill)
 
 
-def _load(path: str) -> tuple[Plan, ExchangeProfile]:
+def _load(path: str, as_of: str | None = None) -> tuple[Plan, ExchangeProfile]:
     from planner.cli.common import load_and_resolve
 
-    plan, profile = load_and_resolve(path)
+    plan, profile = load_and_resolve(path, as_of)
     check_plan(plan, profile, source=path)
     return plan, profile
 
 
 def run_drill(args: argparse.Namespace) -> int:
-    plan, profile = _load(args.plan)
+    plan, profile = _load(args.plan, args.as_of)
     out = DRILLS[args.scenario](plan, profile, args)
     if plan.account.margin_model is MarginModel.PORTFOLIO and args.scenario in STANDARD_ONLY:
         out = {**out, "text": f"Note: {STANDARD_ONLY_NOTE}\n{out['text']}"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from planner.cli.common import load_and_resolve, lookup_profile, print_json, print_warnings
+from planner.cli.common import add_as_of_option, load_and_resolve, lookup_profile, print_json, print_warnings
 from planner.drills.plan_targets import plan_targets
 from planner.engine.evaluate import Evaluation, evaluate
 from planner.engine.validation import check_plan
@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("plan", help="path to a *.plan.json file")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--profile", help="evaluate on this profile id instead of the plan's")
+    add_as_of_option(p)
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -62,7 +63,7 @@ def evaluation_table(plan: Plan, profile: ExchangeProfile, ev: Evaluation) -> st
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    plan, profile = load_and_resolve(args.plan)
+    plan, profile = load_and_resolve(args.plan, args.as_of)
     source = args.plan
     mapping: VenueMapping | None = None
     if args.profile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from planner.cli.common import add_as_of_option
 from planner.drills.sizing import payoff
 from planner.present.payoff import DEFAULT_SPAN, compute_payoff, parse_betas, payoff_text, resolve_coin
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--points", type=int, default=13, help="prices listed, evenly over the axis (default 13; 2 to 2001)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_as_of_option(p)
     p.set_defaults(func=run_payoff)
 
 
@@ -39,7 +41,7 @@ def run_payoff(args: argparse.Namespace) -> int:
     from planner.cli.common import cli_error, load_and_resolve, print_json
     from planner.engine.validation import check_plan
 
-    plan, profile = load_and_resolve(args.plan)
+    plan, profile = load_and_resolve(args.plan, args.as_of)
     check_plan(plan, profile, source=args.plan)
     if not 2 <= args.points <= 2001:
         raise cli_error(f"must be 2 to 2001 (got {args.points})", "--points")

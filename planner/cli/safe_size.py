@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import asdict
 
+from planner.cli.common import add_as_of_option
 from planner.drills.safe_size import SafeSizeLeg, safe_size
 from planner.present.format import fmt_pct
 
@@ -32,13 +33,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--paths", type=int, default=20_000, help="simulated paths (default 20,000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same answer)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_as_of_option(p)
     p.set_defaults(func=run_safe_size)
 
 
 def run_safe_size(args: argparse.Namespace) -> int:
     from planner.cli.common import load_and_resolve
 
-    plan, profile = load_and_resolve(args.plan)
+    plan, profile = load_and_resolve(args.plan, args.as_of)
     rows = safe_size(
         plan,
         profile,

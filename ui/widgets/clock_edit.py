@@ -8,6 +8,7 @@ under the field naming what is allowed; the typed text stays as typed until
 the user fixes it or presses Escape. Up/Down move a set clock by one hour;
 the calendar button (down arrow) picks the day and keeps the time of day.
 
+The text is read by :func:`planner.model.clock.parse_clock` (the CLI's ``--as-of`` uses the same parser).
 Accepted (all UTC): ``YYYY-MM-DD HH:MM`` (also with ``T`` between date and
 time, with seconds, with a trailing ``UTC``, ``Z`` or ``+00:00``) and
 ``YYYY-MM-DD`` (00:00 UTC); ``now`` or nothing = follow the wall clock. A time
@@ -17,7 +18,6 @@ never moves by a time zone without the user seeing it.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
@@ -31,59 +31,17 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from planner.model.clock import ALLOWED as ALLOWED
+from planner.model.clock import EARLIEST as EARLIEST
+from planner.model.clock import LATEST as LATEST
+from planner.model.clock import ClockError as ClockError
+from planner.model.clock import format_clock as format_clock
+from planner.model.clock import parse_clock as parse_clock
 from planner.model.dated import as_utc
 from ui.widgets.field_message import FieldMessage, lay_out_field
 from ui.widgets.number_edit import _BAD_BORDER, ERROR_STYLE, HINT_STYLE
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2099, 12, 31, 23, 59, tzinfo=UTC)
-ALLOWED = "allowed: UTC 2026-12-20 09:30, a date (00:00), or empty = now"
 MESSAGE_LINES = 3  # reserved under the field: the form never jumps when a message comes or goes
-
-_PATTERN = re.compile(
-    r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
-    r"\s*(?P<tz>utc|gmt|z|[+-]\d{2}:?\d{2})?$",
-    re.IGNORECASE,
-)
-
-
-class ClockError(ValueError):
-    """Text that is not a UTC clock: the message says what was typed, why it is refused and what is allowed."""
-
-
-def parse_clock(text: str) -> datetime | None:
-    """The UTC datetime ``text`` denotes; None for "" or "now" (follow the wall clock). Raises ClockError."""
-    raw = " ".join(text.split())
-    if not raw or raw.lower() == "now":
-        return None
-    m = _PATTERN.match(raw)
-    if m is None:
-        raise ClockError(f"'{raw}' is not a date and time; {ALLOWED}")
-    parts = {k: int(v) for k, v in m.groupdict().items() if v is not None and k != "tz"}
-    try:
-        when = datetime(parts["y"], parts["mo"], parts["d"], parts.get("h", 0), parts.get("mi", 0), parts.get("s", 0), tzinfo=UTC)
-    except ValueError as exc:  # month 13, 31 April, hour 25, ...
-        raise ClockError(f"'{raw}': {exc}; {ALLOWED}") from None
-    tz = (m.group("tz") or "").lower()
-    if tz and tz not in ("utc", "gmt", "z"):
-        sign = 1 if tz[0] == "+" else -1
-        digits = tz[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        if offset:
-            utc = when - sign * offset
-            raise ClockError(f"'{raw}' is not UTC; the clock is UTC: write {format_clock(utc)} for that moment")
-    if not (EARLIEST <= when <= LATEST):
-        raise ClockError(f"'{raw}' is outside the years {EARLIEST.year}-{LATEST.year}; {ALLOWED}")
-    return when
-
-
-def format_clock(when: datetime | None) -> str:
-    """``2026-12-20 09:30`` (seconds only when the clock has them); "" for None (now)."""
-    if when is None:
-        return ""
-    utc = as_utc(when)
-    return f"{utc:%Y-%m-%d %H:%M:%S}" if utc.second or utc.microsecond else f"{utc:%Y-%m-%d %H:%M}"
 
 
 class ClockEdit(QWidget):
