@@ -421,6 +421,38 @@ class PlanDocument(QObject):
             slots.insert(slots.index(at) if at < n else len(slots), -1)
         return [replace(m, index=i) for i, m in enumerate(slots) if isinstance(m, LegMapping)]
 
+    def bring_back(self, gone: LegMapping, pos: Position, funding_rate: float | None, text: str) -> tuple[bool, int, str]:
+        """Put the unmapped leg ``gone`` back into the plan as ``pos`` at its place: one undoable step.
+
+        Its place is where its row stands among the plan's legs and the other unmapped legs (the
+        slots of :meth:`_unmapped_moved`, ``gone.index`` clamped to their count), so #2 comes back as
+        the leg after #1; the other unmapped legs keep their places (renumbered the same way as
+        after an add or a remove). ``funding_rate`` (fraction per interval of ``pos.symbol``) is
+        used when the plan has no rate for the symbol yet; one rate per symbol, so a rate another
+        leg set is kept. Returns (accepted, the leg's index in the draft, a note naming the rate
+        kept and the one dropped, or "").
+        """
+        n = len(self.draft.positions)
+        slots: list[int | LegMapping] = list(range(n))
+        for m in sorted(self.unmapped, key=lambda m: m.index):
+            slots.insert(min(m.index, len(slots)), m)
+        k = next(i for i, m in enumerate(slots) if m is gone)
+        at = sum(1 for m in slots[:k] if isinstance(m, int))
+        rest = [replace(m, index=i) for i, m in enumerate(slots) if isinstance(m, LegMapping) and m is not gone]
+        rates = dict(self.draft.funding_rates)
+        note = ""
+        if funding_rate is not None:
+            kept = rates.setdefault(pos.symbol, funding_rate)
+            if abs(kept - funding_rate) > 1e-15:
+                note = (
+                    f"#{at + 1} {pos.symbol}: funding rate of {pos.symbol} already set by another leg "
+                    f"({kept:.6%} kept); its own {funding_rate:.6%} not used (one rate per symbol)"
+                )
+        positions = list(self.draft.positions)
+        positions.insert(at, pos)
+        plan = self.draft.model_copy(update={"positions": positions, "funding_rates": rates})
+        return self.apply_plan(plan, text, unmapped=rest), at, note
+
     def set_profile(self, profile_id: str) -> bool:
         """Switch the exchange profile: one undoable step ("Switch to OKX") that maps the legs.
 

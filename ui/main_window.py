@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
         doc.changed.connect(lambda *_: self._update_title())  # a renamed unsaved plan
         doc.dirtyChanged.connect(self.setWindowModified)
         self.positions_table.selectionChangedTo.connect(self._select_row)
+        self.positions_table.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         # One selected leg: a row chosen in Results selects it in the legs table (form, plot, detail line follow).
         self.results_panel.legSelected.connect(self.positions_table.select)
         self.profile_selector.details.clicked.connect(self.show_profile_details)

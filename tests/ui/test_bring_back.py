@@ -205,3 +205,114 @@ def test_refused_symbol_loses_nothing(doge_window, qtbot, choose_in):
     assert doc.problems[0].message.startswith("Symbol PF_DOGEUSD: not listed by Kraken Futures perpetuals;")
     assert doc.plan is plan and doc.unmapped == [gone]
     assert_results_are_engine(win)
+
+
+def bybit_listing(*coins: str):
+    """Bybit linear as an update that also lists ``<COIN>USDT`` for each coin (BTCUSDT's tiers, 8 h funding)."""
+    bybit = get_profile("bybit-linear")
+    extra = {f"{c}USDT": bybit.symbols["BTCUSDT"].model_copy(update={"base": c, "funding_interval_hours": None}) for c in coins}
+    return bybit.model_copy(update={"symbols": {**bybit.symbols, **extra}})
+
+
+@pytest.fixture
+def four_leg_window(window, tmp_path):
+    """BTCUSDT long, ETHUSDT long, BTCUSDT short, DOGEUSDT short on Binance USDS-M: Bybit's bundled profile lists only BTC."""
+    from pathlib import Path
+
+    from ui.document import EXAMPLE_PLAN
+
+    data = json.loads(Path(EXAMPLE_PLAN).read_text(encoding="utf-8"))
+    data["positions"] += [
+        {
+            "symbol": "BTCUSDT",
+            "side": "short",
+            "quantity": 0.5,
+            "entry_price": 51000,
+            "mark_price": 50000,
+            "leverage": 10,
+            "margin_mode": "cross",
+        },
+        {
+            "symbol": "DOGEUSDT",
+            "side": "short",
+            "quantity": 10000,
+            "entry_price": 0.2,
+            "mark_price": 0.21,
+            "leverage": 5,
+            "margin_mode": "cross",
+        },
+    ]
+    data["funding_rates"]["DOGEUSDT"] = 0.0002
+    path = tmp_path / "four.plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    window.document.load(path)
+    assert window.document.evaluation is not None
+    return window
+
+
+def test_leg_comes_back_at_its_place(four_leg_window, qtbot, choose_in):
+    """#2 ETHUSDT left out on Bybit comes back as #2 of 3 (not appended), #4 DOGEUSDT stays #4; then DOGE comes
+    back as #4: the plan is the original order again. Each is one undo step; undo and redo restore plan and
+    unmapped legs exactly; the brought-back leg is selected and the plot follows it."""
+    win = four_leg_window
+    doc = win.document
+    original = doc.plan
+    choose_in(win.profile_selector.combo, "bybit-linear")
+    assert [p.symbol for p in doc.plan.positions] == ["BTCUSDT", "BTCUSDT"]
+    assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("ETHUSDT", 1), ("DOGEUSDT", 3)]
+    doc.set_user_profiles({"bybit-linear": bybit_listing("ETH", "DOGE")})
+    before_plan, before_unmapped, depth = doc.plan, list(doc.unmapped), doc.undo_stack.index()
+    table = win.positions_table
+    type_symbol(qtbot, win, 2, "ETHUSDT")  # rows: the 2 legs, then the greyed ETHUSDT and DOGEUSDT
+    qtbot.waitUntil(lambda: len(doc.unmapped) == 1, timeout=3000)
+    assert [(p.symbol, p.side.value) for p in doc.plan.positions] == [("BTCUSDT", "long"), ("ETHUSDT", "long"), ("BTCUSDT", "short")]
+    assert doc.plan.positions[1] == original.positions[1]  # same symbol and units: identical
+    assert doc.plan.funding_rates["ETHUSDT"] == 0.0001
+    assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("DOGEUSDT", 3)]  # still #4: between the same neighbours
+    assert table.model.headerData(1, Qt.Vertical) == "#2" and table.model.headerData(3, Qt.Vertical) == "—"
+    qtbot.waitUntil(lambda: table.view.currentIndex().row() == 1, timeout=3000)
+    assert doc.focus == "ETHUSDT" and win.position_form.row == 1
+    assert doc.undo_stack.index() == depth + 1 and doc.undo_stack.undoText() == "Bring back ETHUSDT leg as ETHUSDT"
+    assert_results_are_engine(win)
+    after_plan, after_unmapped = doc.plan, list(doc.unmapped)
+    # DOGE comes back as #4 of 4: the original order, with the original numbers.
+    type_symbol(qtbot, win, 3, "DOGEUSDT")
+    qtbot.waitUntil(lambda: not doc.unmapped, timeout=3000)
+    assert doc.plan.positions == original.positions
+    assert doc.plan.funding_rates == original.funding_rates  # Bybit's 8 h as Binance's: the same rates
+    qtbot.waitUntil(lambda: table.view.currentIndex().row() == 3, timeout=3000)
+    assert doc.focus == "DOGEUSDT"
+    assert_results_are_engine(win)
+    # Undo and redo: plan and unmapped legs exactly as they were.
+    doc.undo_stack.undo()
+    assert doc.plan is after_plan and doc.unmapped == after_unmapped
+    assert_results_are_engine(win)
+    doc.undo_stack.undo()
+    assert doc.plan is before_plan and doc.unmapped == before_unmapped
+    assert_results_are_engine(win)
+    doc.undo_stack.redo()
+    assert doc.plan is after_plan and doc.unmapped == after_unmapped
+    assert_results_are_engine(win)
+
+
+def test_rate_already_in_plan_is_kept_and_said(window, qtbot, choose_in):
+    """ETHUSDT (0.01 % per 8 h) comes back where the plan already has an ETHUSDT leg at 0.03 %: one rate per symbol,
+    so 0.03 % is kept, 0.01 % dropped, and the status bar says so (as a venue switch's note would)."""
+    from planner.model.plan import Position
+
+    doc = window.document
+    choose_in(window.profile_selector.combo, "bybit-linear")
+    doc.set_user_profiles({"bybit-linear": bybit_listing("ETH")})
+    short = Position(symbol="ETHUSDT", side="short", quantity=5, entry_price=3000, leverage=10, margin_mode="cross")
+    assert doc.add_position(short)
+    assert doc.update_plan(funding_rates={**doc.plan.funding_rates, "ETHUSDT": 0.0003})
+    assert [(m.source_symbol, m.index) for m in doc.unmapped] == [("ETHUSDT", 1)]
+    type_symbol(qtbot, window, 2, "ETHUSDT")
+    qtbot.waitUntil(lambda: not doc.unmapped, timeout=3000)
+    assert [(p.symbol, p.side.value) for p in doc.plan.positions] == [("BTCUSDT", "long"), ("ETHUSDT", "long"), ("ETHUSDT", "short")]
+    assert doc.plan.funding_rates["ETHUSDT"] == 0.0003
+    assert window.statusBar().currentMessage() == (
+        "#2 ETHUSDT: funding rate of ETHUSDT already set by another leg (0.030000% kept); its own 0.010000% not used (one rate per symbol)"
+    )
+    assert [l.funding_rate for l in doc.evaluation.legs] == [0.0001, 0.0003, 0.0003]
+    assert_results_are_engine(window)

@@ -122,6 +122,10 @@ class DenseStyle(QProxyStyle):
 
 
 class PositionsModel(QAbstractTableModel):
+    #: An unmapped leg came back: its row in the plan, and a note for the user ("" when none), e.g. the
+    #: funding rate kept when the plan already had one for its symbol.
+    broughtBack = Signal(int, str)
+
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
@@ -429,14 +433,12 @@ class PositionsModel(QAbstractTableModel):
         except PlannerError as exc:
             doc.refuse([Problem(f"positions.{row}.{p.path}", p.message) for p in exc.problems])
             return False
-        rates = dict(doc.draft.funding_rates)
-        if moved.funding_rate is not None:
-            rates.setdefault(symbol, moved.funding_rate)  # a leg already on the symbol keeps its rate, as in a switch
         if gone.source_symbol in doc.marks and symbol not in doc.marks:
             doc.marks[symbol] = doc.marks[gone.source_symbol] * moved.price_scale
-        rest = [m for m in doc.unmapped if m is not gone]
-        plan = doc.draft.model_copy(update={"positions": [*doc.draft.positions, moved.position], "funding_rates": rates})
-        doc.apply_plan(plan, f"Bring back {gone.source_symbol} leg as {symbol}", unmapped=rest)
+        # At its place (#2 stays #2); a leg already on the symbol keeps its rate, as in a switch (the note says so).
+        ok, at, note = doc.bring_back(gone, moved.position, moved.funding_rate, f"Bring back {gone.source_symbol} leg as {symbol}")
+        if ok:
+            self.broughtBack.emit(at, note)
         return True
 
     def drop_unmapped(self, gone: LegMapping) -> None:
@@ -450,6 +452,8 @@ class PositionsTable(QWidget):
     """Legs table with add, duplicate and remove."""
 
     selectionChangedTo = Signal(int)
+    #: A line for the status bar (e.g. the funding rate kept when an unmapped leg came back).
+    message = Signal(str)
 
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -498,6 +502,7 @@ class PositionsTable(QWidget):
         self.del_btn.clicked.connect(self.remove_leg)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._reselect)
+        self.model.broughtBack.connect(self._brought_back)
         self.model.modelReset.connect(self.fit_columns)
         # Cells change width with edits (9,999 -> 10,000, a what-if mark): columns grow shortly after, never clip.
         self._grow = QTimer(self)
@@ -626,6 +631,20 @@ class PositionsTable(QWidget):
     def select(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
             self.view.setCurrentIndex(self.model.index(row, 0))
+
+    def _brought_back(self, row: int, note: str) -> None:
+        """Select the leg that came back (form, plot and Results follow) once its editor has closed; say ``note``."""
+        self._last = row
+
+        def follow() -> None:
+            if self.view.currentIndex().row() == row:
+                self.selectionChangedTo.emit(row)  # same row as the greyed one was: its leg is new all the same
+            else:
+                self.select(row)
+
+        QTimer.singleShot(0, follow)
+        if note:
+            self.message.emit(note)
 
     def _reselect(self) -> None:
         n = self.model.rowCount()
