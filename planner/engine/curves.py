@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.engine.evaluate import LegInput, cross_wallet, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
-from planner.engine.expiry import ExpiryStep, clock_label, dated_legs, expiry_steps, plan_clock
+from planner.engine.evaluate import LegInput, cross_wallet, dated_of, leg_requirement, leg_upnl, legs_and_figures, legs_at_marks
+from planner.engine.expiry import ExpiryStep, expiry_steps
 from planner.engine.funding import Schedule, accrued, clock_hour_utc, schedule_words, settlement_schedule, symbol_interval_hours
 from planner.model.arrays import FloatArray
 from planner.model.plan import Plan
@@ -229,13 +229,8 @@ def funding_curves(
             schedules[interval] = settlement_schedule(profile.funding, interval, horizon, start)
         pays.append((l, interval, at.funding[l.index]))
     settle_times = np.unique(np.concatenate([s.hours for s in schedules.values()])) if schedules else np.zeros(0)
-    steps: list[ExpiryStep] = []
-    clock = ""
-    if any(l.spec.is_dated for l in legs):
-        now = plan_clock(plan)
-        clock = clock_label(plan, now)
-        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
-        steps = [st for st in expiry_steps(dated) if st.hour <= horizon]
+    clock, dated = dated_of(plan, profile, legs)
+    steps: list[ExpiryStep] = [st for st in expiry_steps(dated) if st.hour <= horizon]
     step_times = np.asarray([st.hour for st in steps], dtype=float)
     # Step curve: evaluate just before and at each settlement so the steps draw square.
     base = np.linspace(0.0, horizon, max(n_points, 2))

@@ -636,12 +636,7 @@ def evaluate(
         )
 
     accounts = [_account(c, plan, profile, legs, results, cw[c], upnl_at_mark, req_at_mark, th, traits, taker) for c in currencies]
-    dated: list[DatedLeg] = []
-    clock = ""
-    if any(l.spec.is_dated for l in legs):
-        now = plan_clock(plan)
-        clock = clock_label(plan, now)
-        dated = dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
+    clock, dated = dated_of(plan, profile, legs)
     ev = Evaluation(
         profile_id=profile.id,
         profile_name=profile.name,
@@ -657,6 +652,14 @@ def evaluate(
         clock=clock,
     )
     return with_portfolio(ev, plan, profile, marks, th)
+
+
+def dated_of(plan: Plan, profile: ExchangeProfile, legs: list[LegInput]) -> tuple[str, list[DatedLeg]]:
+    """The plan's clock label and the settlement/roll figures of ``legs``' dated futures ("" and [] when none is dated)."""
+    if not any(l.spec.is_dated for l in legs):
+        return "", []
+    now = plan_clock(plan)
+    return clock_label(plan, now), dated_legs(plan, profile, now, [(l.index, l.pos, l.spec, l.s, l.q, l.mark) for l in legs])
 
 
 def with_portfolio(ev: Evaluation, plan: Plan, profile: ExchangeProfile, marks: dict[str, float] | None, th: Thresholds) -> Evaluation:

@@ -270,23 +270,11 @@ def _page_of(pages: list[str], needle: str) -> int:
 def test_report_keeps_drill_tables_with_their_headings(window, qtbot, tmp_path):
     """Every drill run, then the PDF: each table starts on its heading's page; a table longer than
     a page repeats its header row on each page; no heading ends a page; no "-0.00"."""
-    import time
-
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
 
     from ui import report
 
     panel = window.drills_panel
-    panel.event_paths.setValue(2000)
-    buttons = [panel.shock_run, panel.gap_run, panel.partial_run, panel.path_run, panel.mc_run, panel.compare_run]
-    for i, button in enumerate(buttons):
-        window.show_drill(i)
-        qtbot.mouseClick(button, Qt.LeftButton)
-        start = time.monotonic()
-        while panel.worker is not None and time.monotonic() - start < 60:
-            QApplication.processEvents()
-            qtbot.wait(20)
+    _run_every_drill(window, qtbot)
     assert [r.title for r in panel.report_records()] == [
         "Shock", "Gap / slippage", "Partial liquidation", "Price path", "Event drill", "Profiles",
     ]  # fmt: skip
@@ -358,21 +346,11 @@ def test_every_figure_and_input_has_a_tooltip(window, qtbot):
     """After every drill has run: each label showing a number, each input and each drill-table column
     has a tooltip (its own or its container's, which Qt shows for it); form labels name their field."""
     import re
-    import time
 
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QFormLayout, QLabel, QLineEdit, QTableWidget
+    from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFormLayout, QLabel, QLineEdit, QTableWidget
 
-    panel = window.drills_panel
-    panel.event_paths.setValue(2000)
-    buttons = [panel.shock_run, panel.gap_run, panel.partial_run, panel.path_run, panel.mc_run, panel.compare_run]
-    for i, button in enumerate(buttons):
-        window.show_drill(i)
-        qtbot.mouseClick(button, Qt.LeftButton)
-        start = time.monotonic()
-        while panel.worker is not None and time.monotonic() - start < 60:
-            QApplication.processEvents()
-            qtbot.wait(20)
+    _run_every_drill(window, qtbot)
     window.flush_action_plan()
     assert window.action_panel.flush()
 
@@ -475,3 +453,22 @@ def test_partial_drill_at_the_liquidation_price_shows_the_steps(window, qtbot):
     panel.partial_price.setValue(99000.0)  # the mark on screen: nothing to liquidate
     qtbot.mouseClick(panel.partial_run, Qt.LeftButton)
     assert table.rowCount() == 1 and table.item(0, 7).text().startswith("no step: ")
+
+
+def _run_every_drill(window, qtbot) -> None:
+    """Click each drill tab's Run (2,000 event paths) and wait for its worker, as a user would one after another."""
+    import time
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    panel = window.drills_panel
+    panel.event_paths.setValue(2000)
+    buttons = [panel.shock_run, panel.gap_run, panel.partial_run, panel.path_run, panel.mc_run, panel.compare_run]
+    for i, button in enumerate(buttons):
+        window.show_drill(i)
+        qtbot.mouseClick(button, Qt.LeftButton)
+        start = time.monotonic()
+        while panel.worker is not None and time.monotonic() - start < 60:
+            QApplication.processEvents()
+            qtbot.wait(20)

@@ -15,7 +15,6 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QFormLayout,
     QGridLayout,
     QLabel,
@@ -32,6 +31,7 @@ from planner.model.errors import PlannerError
 from planner.model.plan import MAX_BALANCE, MAX_PRICE
 from planner.present.format import fmt_money, fmt_pct, fmt_price, tick_decimals
 from ui.widgets.number_edit import ERROR_STYLE, HINT_STYLE, NumberEdit
+from ui.widgets.symbol_combo import symbol_combo
 
 #: What each shown figure means (tooltips of the figure and of its label).
 FIGURE_TIPS = {
@@ -110,14 +110,7 @@ class SizePanel(QWidget):
         self.document = document
         self.result: SizeResult | None = None
         self._listed: tuple[str, ...] = ()
-        self.symbol = QComboBox()
-        self.symbol.setEditable(True)
-        self.symbol.setMaxVisibleItems(20)
-        completer = self.symbol.completer()
-        assert completer is not None  # an editable combo box always has one
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.symbol = symbol_combo()
         self.side = QComboBox()
         for s in Side:
             self.side.addItem(s.value, s.value)

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -25,6 +24,7 @@ from planner.present.format import fmt_pct, fmt_price
 from planner.present.targets import TARGET_HELP, target_row_texts
 from ui.widgets.number_edit import NumberEdit
 from ui.widgets.problem_marks import mark
+from ui.widgets.symbol_combo import symbol_combo
 
 _TIPS = {
     "symbol": "Symbol as listed by the exchange profile",
@@ -74,15 +74,7 @@ class PositionForm(QWidget):
         super().__init__(parent)
         self.document = document
         self.row = -1
-        self.symbol = QComboBox()
-        self.symbol.setEditable(True)
-        self.symbol.setMaxVisibleItems(20)
-        # Hundreds of symbols (Binance USD-M): typing filters by any part of the name ("pepe" -> 1000PEPEUSDT).
-        completer = self.symbol.completer()
-        assert completer is not None  # an editable combo box always has one
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.symbol = symbol_combo()
         self._listed_symbols: tuple[str, ...] = ()
         self._listed_profile: ExchangeProfile | None = None
         self._sorted_symbols: tuple[str, ...] = ()

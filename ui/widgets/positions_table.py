@@ -29,6 +29,9 @@ from planner.present.targets import TARGET_HELP, target_row_texts
 from ui.widgets.number_edit import locale_format
 
 NUMERIC = ("quantity", "entry_price", "mark_price", "leverage", "isolated_margin", "stop_price", "take_profit_price")
+#: Columns of words, left-aligned; the numbers in every other column are right-aligned.
+TEXT_FIELDS = ("symbol", "side", "margin_mode")
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: Columns the document computes (from Figures.targets): shown, not edited.
 COMPUTED = ("reward_risk",)
 
@@ -276,8 +279,8 @@ class PositionsModel(QAbstractTableModel):
             font = QFont()
             font.setItalic(True)
             return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and field not in TEXT_FIELDS:
+            return RIGHT_ALIGNED
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -313,8 +316,8 @@ class PositionsModel(QAbstractTableModel):
             font = QFont()
             font.setItalic(True)
             return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("symbol", "side", "margin_mode"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and field not in TEXT_FIELDS:
+            return RIGHT_ALIGNED
         return None
 
     def _target_data(self, row: int, pos: Position, field: str, role, probs: list[Problem]):
